@@ -1,0 +1,170 @@
+//! Calls to the Azure DevOps REST API for one repository's pull requests, on Services and Server.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::failure::{self, Context, CredentialKind};
+use super::model::*;
+use crate::error::{Error, Service};
+use crate::http::{Auth, HttpClient, Method, Request, Response};
+use crate::settings::AzdoCredential;
+
+/// api-versions from newest to oldest: (general, PR statuses). Statuses stayed `-preview` until 7.0.
+const API_VERSIONS: [(&str, &str); 5] =
+    [("7.1", "7.1"), ("7.0", "7.0"), ("6.0", "6.0-preview.1"), ("5.1", "5.1-preview.1"), ("5.0", "5.0-preview.1")];
+
+pub struct AzdoClient {
+    http: Arc<HttpClient>,
+    collection: String,
+    project: String,
+    repository: String,
+    auth: Auth,
+    kind: CredentialKind,
+    /// Index into `API_VERSIONS`; lowered once when the server says a version is out of range.
+    api: AtomicUsize,
+}
+
+impl AzdoClient {
+    pub fn new(http: Arc<HttpClient>, collection_url: &str, project: &str, repository: &str, credential: &AzdoCredential) -> Self {
+        let collection = collection_url.trim_end_matches('/').to_string();
+        let (auth, kind) = match credential {
+            AzdoCredential::JobToken(t) => (Auth::bearer(&collection, t), CredentialKind::JobToken),
+            AzdoCredential::Pat(p) => (Auth::basic(&collection, "", p), CredentialKind::Pat),
+        };
+        Self { http, collection, project: project.to_string(), repository: repository.to_string(), auth, kind, api: AtomicUsize::new(0) }
+    }
+
+    pub fn credential_kind(&self) -> CredentialKind {
+        self.kind
+    }
+
+    /// The api-version in use, e.g. "7.1".
+    pub fn api_version(&self) -> &'static str {
+        API_VERSIONS[self.api.load(Ordering::Relaxed)].0
+    }
+
+    fn repo_base(&self) -> String {
+        format!("{}/{}/_apis/git/repositories/{}", self.collection, encode_segment(&self.project), encode_segment(&self.repository))
+    }
+
+    fn pr_base(&self, pr: u32) -> String {
+        format!("{}/pullRequests/{pr}", self.repo_base())
+    }
+
+    fn context(&self, action: String, pr: Option<u32>) -> Context {
+        Context { action, project: self.project.clone(), repository: self.repository.clone(), pull_request: pr }
+    }
+
+    /// Sends with the current api-version, stepping down once per out-of-range answer.
+    fn send(&self, method: Method, url: &str, status_api: bool, body: Option<&Value>, ctx: Context) -> Result<Response, Error> {
+        loop {
+            let index = self.api.load(Ordering::Relaxed);
+            let version = if status_api { API_VERSIONS[index].1 } else { API_VERSIONS[index].0 };
+            let sep = if url.contains('?') { '&' } else { '?' };
+            let full = format!("{url}{sep}api-version={version}");
+            let mut request = Request::get(full, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
+            if let Some(body) = body {
+                request = request.with_json(method, body);
+            }
+            let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
+            if resp.status == 400 && is_version_out_of_range(&resp) && index + 1 < API_VERSIONS.len() {
+                // Another thread may have stepped down already; only move forward from what we used.
+                let _ = self.api.compare_exchange(index, index + 1, Ordering::Relaxed, Ordering::Relaxed);
+                continue;
+            }
+            if (200..300).contains(&resp.status) && (resp.is_json() || resp.status == 204) {
+                return Ok(resp);
+            }
+            return Err(failure::explain(resp.status, resp.content_type.as_deref(), &resp.body, resp.header("x-tfs-serviceerror"), self.kind, &ctx));
+        }
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, url: &str, ctx: Context) -> Result<T, Error> {
+        let action = ctx.action.clone();
+        let resp = self.send(Method::Get, url, false, None, ctx)?;
+        resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the answer to '{action}': {e}") })
+    }
+
+    /// Who the credential is: the cheapest authenticated call, used by check mode.
+    pub fn connection_data(&self) -> Result<ConnectionData, Error> {
+        let url = format!("{}/_apis/connectionData?connectOptions=none&lastChangeId=-1", self.collection);
+        let index = self.api.load(Ordering::Relaxed);
+        let full = format!("{url}&api-version={}-preview.1", API_VERSIONS[index].0);
+        let request = Request::get(full, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
+        let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
+        let ctx = self.context("check who the credential is".to_string(), None);
+        if resp.status == 200 && resp.is_json() {
+            return resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read connectionData: {e}") });
+        }
+        Err(failure::explain(resp.status, resp.content_type.as_deref(), &resp.body, resp.header("x-tfs-serviceerror"), self.kind, &ctx))
+    }
+
+    pub fn pull_request(&self, pr: u32) -> Result<PullRequest, Error> {
+        self.get_json(&self.pr_base(pr), self.context(format!("read pull request {pr}"), Some(pr)))
+    }
+
+    pub fn iterations(&self, pr: u32) -> Result<Vec<Iteration>, Error> {
+        let list: ValueList<Iteration> = self.get_json(&format!("{}/iterations", self.pr_base(pr)), self.context(format!("list the iterations of pull request {pr}"), Some(pr)))?;
+        Ok(list.value)
+    }
+
+    pub fn threads(&self, pr: u32) -> Result<Vec<Thread>, Error> {
+        let list: ValueList<Thread> = self.get_json(&format!("{}/threads", self.pr_base(pr)), self.context(format!("list the comment threads of pull request {pr}"), Some(pr)))?;
+        Ok(list.value)
+    }
+
+    pub fn post_status(&self, pr: u32, body: &Value) -> Result<(), Error> {
+        self.send(Method::Post, &format!("{}/statuses", self.pr_base(pr)), true, Some(body), self.context(format!("post a status on pull request {pr}"), Some(pr)))?;
+        Ok(())
+    }
+
+    pub fn create_thread(&self, pr: u32, body: &Value) -> Result<Thread, Error> {
+        let resp = self.send(Method::Post, &format!("{}/threads", self.pr_base(pr)), false, Some(body), self.context(format!("create a comment thread on pull request {pr}"), Some(pr)))?;
+        resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the created thread: {e}") })
+    }
+
+    pub fn set_thread_status(&self, pr: u32, thread: u64, status: &str) -> Result<(), Error> {
+        let body = serde_json::json!({ "status": status });
+        self.send(Method::Patch, &format!("{}/threads/{thread}", self.pr_base(pr)), false, Some(&body), self.context(format!("update thread {thread} on pull request {pr}"), Some(pr)))?;
+        Ok(())
+    }
+
+    pub fn update_comment(&self, pr: u32, thread: u64, comment: u64, content: &str) -> Result<(), Error> {
+        // Only the content: echoing read-only fields back fails ("An author of a comment cannot be updated").
+        let body = serde_json::json!({ "content": content });
+        self.send(
+            Method::Patch,
+            &format!("{}/threads/{thread}/comments/{comment}", self.pr_base(pr)),
+            false,
+            Some(&body),
+            self.context(format!("update the summary comment on pull request {pr}"), Some(pr)),
+        )?;
+        Ok(())
+    }
+
+    pub fn add_comment(&self, pr: u32, thread: u64, content: &str) -> Result<(), Error> {
+        let body = serde_json::json!({ "content": content, "parentCommentId": 1, "commentType": 1 });
+        self.send(Method::Post, &format!("{}/threads/{thread}/comments", self.pr_base(pr)), false, Some(&body), self.context(format!("reply in thread {thread} on pull request {pr}"), Some(pr)))?;
+        Ok(())
+    }
+}
+
+fn is_version_out_of_range(resp: &Response) -> bool {
+    let text = resp.text();
+    text.contains("VssVersionOutOfRangeException") || text.contains("is out of range for this server")
+}
+
+/// Percent-encodes one path segment (project names may have spaces).
+pub fn encode_segment(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,191 @@
+//! What an Azure DevOps failure means and what to do about it. A pure function of the response, so
+//! every case is tested without a server.
+//!
+//! Azure DevOps answers a bad credential in several ways: 203 with an HTML sign-in page (GET/POST
+//! without redirect suppression), 401 with `TF400813` or "Personal Access Token used has expired",
+//! 403 `TF401027` when the identity lacks a repository permission, and 404s whose `typeKey` names
+//! what was not found.
+
+use serde::Deserialize;
+
+use crate::error::{Error, Service};
+
+/// Which credential was sent, since the fix differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialKind {
+    JobToken,
+    Pat,
+}
+
+/// What was being done, for the message.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub action: String,
+    pub project: String,
+    pub repository: String,
+    pub pull_request: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    type_key: Option<String>,
+}
+
+/// The least-privilege PAT scopes, as the PAT page names them.
+pub const PAT_SCOPES: &str = "Code (Read), Code (Status) and Pull Request Threads (Read & write); on Azure DevOps Server 2019/2020, Code (Read & write)";
+
+/// Explains a response that did not succeed (or "succeeded" with a sign-in page).
+pub fn explain(status: u16, content_type: Option<&str>, body: &[u8], service_error_header: Option<&str>, kind: CredentialKind, ctx: &Context) -> Error {
+    let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let header_msg = service_error_header.map(percent_decode);
+    let message = parsed.message.clone().or(header_msg).unwrap_or_default();
+    let type_key = parsed.type_key.clone().unwrap_or_default();
+    let is_json = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("json"));
+    let credentials = |message: String| Error::Credentials { service: Service::AzureDevOps, message };
+    let api = |message: String| Error::Api { service: Service::AzureDevOps, message };
+    let action = &ctx.action;
+
+    if (200..300).contains(&status) && !is_json {
+        return credentials(match kind {
+            CredentialKind::Pat => format!(
+                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the PAT in azureDevOpsPat is invalid, expired or revoked. PATs stop working on the expiry date chosen when they were created, and Azure DevOps revokes the PATs of users who have not signed in for 30 days. Create a new PAT with the scopes {PAT_SCOPES}, store it as a secret variable and update azureDevOpsPat"
+            ),
+            CredentialKind::JobToken => format!(
+                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the job's access token was not accepted. Map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` (or leave azureDevOpsPat empty so the task uses the system connection), and check that the job's authorization scope includes this project"
+            ),
+        });
+    }
+    match status {
+        401 if message.to_ascii_lowercase().contains("expired") => credentials(format!(
+            "the PAT has expired (HTTP 401 while trying to {action}: {message}). Create a new PAT with the scopes {PAT_SCOPES}, or extend this one (User settings > Personal access tokens > Edit), and update azureDevOpsPat"
+        )),
+        401 => credentials(match kind {
+            CredentialKind::Pat => format!(
+                "the PAT was not authorized to {action} (HTTP 401{}). It lacks a scope, or it belongs to another organization. Give it {PAT_SCOPES}, or use the job's access token by leaving azureDevOpsPat empty",
+                suffix(&message)
+            ),
+            CredentialKind::JobToken => format!(
+                "the job's access token was not authorized to {action} (HTTP 401{}). If this pipeline's job authorization scope is limited to the current project, the repository must be in the same project, or set azureDevOpsPat",
+                suffix(&message)
+            ),
+        }),
+        403 => {
+            let permission = if message.contains("TF401027") || message.contains("PullRequestContribute") {
+                "the 'Contribute to pull requests' permission on the repository"
+            } else {
+                "a permission this action needs"
+            };
+            credentials(match kind {
+                CredentialKind::JobToken => format!(
+                    "the job's access token lacks {permission} (HTTP 403 while trying to {action}{}). Grant 'Contribute to pull requests' to the '{} Build Service (<organization>)' identity: Project settings > Repositories > {} > Security",
+                    suffix(&message),
+                    ctx.project,
+                    ctx.repository
+                ),
+                CredentialKind::Pat => format!(
+                    "the PAT's account lacks {permission} (HTTP 403 while trying to {action}{}). Grant the account 'Contribute to pull requests' on repository {} (Project settings > Repositories > Security); an account with Stakeholder access has no access to code at all and needs a Basic access level",
+                    suffix(&message),
+                    ctx.repository
+                ),
+            })
+        }
+        404 => {
+            let what = if type_key.contains("PullRequestNotFound") || message.contains("TF401180") {
+                format!("pull request {} was not found in repository {}", ctx.pull_request.map_or("?".to_string(), |p| p.to_string()), ctx.repository)
+            } else if type_key.contains("GitRepositoryNotFound") || message.contains("TF401019") {
+                format!("repository {} was not found in project {} (or the credential may not see it)", ctx.repository, ctx.project)
+            } else if type_key.contains("ProjectDoesNotExist") || message.contains("VS800075") || message.contains("TF200016") {
+                format!("project {} was not found (or the credential may not see it)", ctx.project)
+            } else {
+                format!("the resource was not found{}", suffix(&message))
+            };
+            api(format!("{what} (HTTP 404 while trying to {action}). Check System.CollectionUri, the project and repository, and that the credential has access to them"))
+        }
+        429 => api(format!("Azure DevOps is rate-limiting this pipeline (HTTP 429 while trying to {action}{}); it kept refusing after the retries. Run again later", suffix(&message))),
+        _ => api(format!("could not {action}: HTTP {status}{}", suffix(&message))),
+    }
+}
+
+fn suffix(message: &str) -> String {
+    if message.is_empty() { String::new() } else { format!(": {message}") }
+}
+
+/// `X-TFS-ServiceError` is URL-encoded.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = ((bytes[i + 1] as char).to_digit(16), (bytes[i + 2] as char).to_digit(16))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> Context {
+        Context { action: "read pull request 7".into(), project: "Fabrikam".into(), repository: "web".into(), pull_request: Some(7) }
+    }
+
+    fn msg(e: Error) -> String {
+        e.to_string()
+    }
+
+    #[test]
+    fn sign_in_page_means_a_bad_pat() {
+        let m = msg(explain(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, CredentialKind::Pat, &ctx()));
+        assert!(m.starts_with("Azure DevOps: Azure DevOps answered with a sign-in page instead of data (HTTP 203)"), "{m}");
+        assert!(m.contains("invalid, expired or revoked") && m.contains("30 days"));
+    }
+
+    #[test]
+    fn expired_pat_is_named() {
+        let body = br#"{"message":"Access Denied: The Personal Access Token used has expired.","typeKey":"AccessCheckException"}"#;
+        let m = msg(explain(401, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
+        assert!(m.contains("the PAT has expired"), "{m}");
+        // Some answers carry the reason only in X-TFS-ServiceError.
+        let m = msg(explain(401, Some("text/plain"), b"", Some("Access%20Denied%3A%20The%20Personal%20Access%20Token%20used%20has%20expired."), CredentialKind::Pat, &ctx()));
+        assert!(m.contains("the PAT has expired"), "{m}");
+    }
+
+    #[test]
+    fn plain_401_names_scopes() {
+        let body = br#"{"message":"TF400813: The user '' is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#;
+        let m = msg(explain(401, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
+        assert!(m.contains("Code (Read), Code (Status) and Pull Request Threads (Read & write)"), "{m}");
+    }
+
+    #[test]
+    fn tf401027_tells_each_credential_what_to_grant() {
+        let body = br#"{"message":"TF401027: You need the Git 'PullRequestContribute' permission to perform this action.","typeKey":"GitNeedsPermissionException"}"#;
+        let job = msg(explain(403, Some("application/json"), body, None, CredentialKind::JobToken, &ctx()));
+        assert!(job.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Build Service (<organization>)' identity"), "{job}");
+        let pat = msg(explain(403, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
+        assert!(pat.contains("Stakeholder access"), "{pat}");
+    }
+
+    #[test]
+    fn not_found_names_the_missing_thing() {
+        let pr = br#"{"message":"TF401180: The requested pull request was not found.","typeKey":"GitPullRequestNotFoundException"}"#;
+        assert!(msg(explain(404, Some("application/json"), pr, None, CredentialKind::Pat, &ctx())).contains("pull request 7 was not found in repository web"));
+        let repo = br#"{"message":"TF401019: The Git repository with name or identifier web does not exist","typeKey":"GitRepositoryNotFoundException"}"#;
+        assert!(msg(explain(404, Some("application/json"), repo, None, CredentialKind::Pat, &ctx())).contains("repository web was not found in project Fabrikam"));
+        let project = br#"{"message":"VS800075: The project with id 'x' does not exist","typeKey":"ProjectDoesNotExistWithNameException"}"#;
+        assert!(msg(explain(404, Some("application/json"), project, None, CredentialKind::Pat, &ctx())).contains("project Fabrikam was not found"));
+    }
+}

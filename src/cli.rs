@@ -1,0 +1,183 @@
+//! The command line: the one place that knows clap. It turns arguments into [`RawSettings`].
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::pipeline::AgentEnv;
+use crate::settings::{Origin, OutputFormat, RawSettings};
+
+const EXIT_CODES: &str = "\
+Exit status (check and publish):
+  0  passed (or failOnQualityGateError is false)
+  1  quality gate failed, or the analysis failed or did not finish in time
+  2  configuration error: a flag, variable or the scanner's report-task.txt is missing or wrong
+  3  a service could not be reached, or refused the credentials
+
+In `task` mode the outcome is reported to the agent with ##vso[task.complete result=...] and the
+process exits 0; a non-zero exit there means the task itself crashed.
+
+Secrets are read from the environment only, never from flags (command lines are visible to other
+processes): SONAR_TOKEN, AZURE_DEVOPS_EXT_PAT, SYSTEM_ACCESSTOKEN.";
+
+#[derive(Parser)]
+#[command(
+    name = "sonar-pr-gate",
+    version,
+    about = "Waits for the SonarQube analysis a scanner just submitted, reads its quality gate, issues and measures, and posts the result to the Azure DevOps pull request.",
+    after_help = EXIT_CODES
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run as an Azure Pipelines task: every setting comes from the agent's environment
+    /// (INPUT_*, ENDPOINT_*, predefined variables). This is what the extension's launcher calls.
+    Task,
+    /// Run every preflight check (SonarQube server, token, base URL, report-task.txt, Azure DevOps
+    /// credential, pull request) and write nothing.
+    #[command(after_help = concat!("Example:\n  SONAR_TOKEN=squ_... sonar-pr-gate check --sonar-url https://sonar.example.com \\\n    --collection-url https://dev.azure.com/fabrikam --project Web --repository web --pull-request 42\n\n"))]
+    Check {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Output format of the checklist: text for people, json for tools.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Wait for the analysis, read the quality gate and post the PR status, summary comment and
+    /// inline comments.
+    #[command(after_help = concat!("Example:\n  export SONAR_TOKEN=squ_... AZURE_DEVOPS_EXT_PAT=...\n  sonar-pr-gate publish --sonar-url https://sonar.example.com \\\n    --collection-url https://dev.azure.com/fabrikam --project Web --repository web --pull-request 42 \\\n    --report-task-file .scannerwork/report-task.txt\n\n"))]
+    Publish {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Read everything and print what would be posted, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Args)]
+pub struct CommonArgs {
+    /// SonarQube base URL, e.g. --sonar-url https://sonar.example.com (SonarQube Cloud:
+    /// https://sonarcloud.io). Falls back to SONAR_HOST_URL.
+    #[arg(long, env = "SONAR_HOST_URL", value_name = "URL")]
+    pub sonar_url: Option<String>,
+    /// SonarQube Cloud organization key, e.g. --organization fabrikam.
+    #[arg(long, env = "SONAR_ORGANIZATION", value_name = "KEY")]
+    pub organization: Option<String>,
+    /// Path or glob of the scanner's report-task.txt, e.g. --report-task-file 'services/*/.scannerwork/report-task.txt'.
+    /// Without it the usual places are searched (see README).
+    #[arg(long, value_name = "PATH")]
+    pub report_task_file: Option<String>,
+    /// How long to wait for the analysis, in seconds, e.g. --polling-timeout-sec 600. Default 300.
+    #[arg(long, value_name = "SECONDS")]
+    pub polling_timeout_sec: Option<String>,
+    /// Azure DevOps collection URL, e.g. --collection-url https://dev.azure.com/fabrikam.
+    /// Falls back to SYSTEM_COLLECTIONURI.
+    #[arg(long, value_name = "URL")]
+    pub collection_url: Option<String>,
+    /// Azure DevOps project name or id, e.g. --project Web. Falls back to SYSTEM_TEAMPROJECTID.
+    #[arg(long, value_name = "PROJECT")]
+    pub project: Option<String>,
+    /// Repository name or id, e.g. --repository web. Falls back to BUILD_REPOSITORY_ID.
+    #[arg(long, value_name = "REPO")]
+    pub repository: Option<String>,
+    /// Pull request id, e.g. --pull-request 42. Falls back to SYSTEM_PULLREQUEST_PULLREQUESTID;
+    /// without one nothing is posted to a pull request.
+    #[arg(long, value_name = "ID")]
+    pub pull_request: Option<String>,
+    /// The analysed source commit, so the status lands on its iteration, e.g. --source-commit 3f2a9c1...
+    /// Falls back to SYSTEM_PULLREQUEST_SOURCECOMMITID.
+    #[arg(long, value_name = "SHA")]
+    pub source_commit: Option<String>,
+    /// Exit 1 when the quality gate fails: --fail-on-quality-gate-error false to only report it. Default true.
+    #[arg(long, value_name = "BOOL")]
+    pub fail_on_quality_gate_error: Option<String>,
+    /// Post a PR status a branch policy can require: --post-status false to skip. Default true.
+    #[arg(long, value_name = "BOOL")]
+    pub post_status: Option<String>,
+    /// Keep one summary comment on the PR up to date: --post-summary-comment false to skip. Default true.
+    #[arg(long, value_name = "BOOL")]
+    pub post_summary_comment: Option<String>,
+    /// Comment on the changed lines that have issues: --post-inline-comments false to skip. Default true.
+    #[arg(long, value_name = "BOOL")]
+    pub post_inline_comments: Option<String>,
+    /// Most inline comments per run, most severe first, e.g. --max-inline-comments 10. Default 25.
+    #[arg(long, value_name = "N")]
+    pub max_inline_comments: Option<String>,
+    /// Genre of the PR status context, e.g. --status-genre SonarQube (the default).
+    #[arg(long, value_name = "GENRE")]
+    pub status_genre: Option<String>,
+    /// Name of the PR status context, e.g. --status-name "quality gate" (the default).
+    #[arg(long, value_name = "NAME")]
+    pub status_name: Option<String>,
+    /// Extra CA certificates (PEM) to trust, e.g. --ca-cert-file /etc/ssl/corp-ca.pem.
+    #[arg(long, value_name = "PATH")]
+    pub ca_cert_file: Option<String>,
+    /// Print every request (without credentials) and other detail.
+    #[arg(long)]
+    pub debug: bool,
+}
+
+fn nonempty(v: Option<String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// What the command line asks for.
+pub enum Invocation {
+    Task,
+    Cli(RawSettings),
+}
+
+impl Cli {
+    /// Builds raw settings: flags first, then the conventional environment variables and, when the
+    /// CLI runs in a pipeline script step, the agent's predefined variables.
+    pub fn into_invocation(self, env: &AgentEnv) -> Invocation {
+        let (common, mode, format, dry_run) = match self.command {
+            Command::Task => return Invocation::Task,
+            Command::Check { common, format } => (common, "check", format, false),
+            Command::Publish { common, dry_run } => (common, "publish", Format::Text, dry_run),
+        };
+        let mut raw = RawSettings {
+            origin: Some(Origin::Cli),
+            mode: Some(mode.to_string()),
+            sonar_url: nonempty(common.sonar_url),
+            sonar_token: env.raw("SONAR_TOKEN"),
+            sonar_organization: nonempty(common.organization),
+            report_task_file: nonempty(common.report_task_file),
+            polling_timeout_sec: nonempty(common.polling_timeout_sec),
+            azure_devops_pat: env.raw("AZURE_DEVOPS_EXT_PAT"),
+            job_access_token: env.job_access_token(),
+            fail_on_quality_gate_error: nonempty(common.fail_on_quality_gate_error),
+            post_status: nonempty(common.post_status),
+            post_summary_comment: nonempty(common.post_summary_comment),
+            post_inline_comments: nonempty(common.post_inline_comments),
+            max_inline_comments: nonempty(common.max_inline_comments),
+            status_genre: nonempty(common.status_genre),
+            status_name: nonempty(common.status_name),
+            ca_cert_file: nonempty(common.ca_cert_file),
+            collection_url: nonempty(common.collection_url),
+            project: nonempty(common.project),
+            repository_id: nonempty(common.repository),
+            pull_request_id: nonempty(common.pull_request),
+            source_commit: nonempty(common.source_commit),
+            dry_run,
+            format: match format {
+                Format::Text => OutputFormat::Text,
+                Format::Json => OutputFormat::Json,
+            },
+            debug: common.debug || env.debug(),
+            ..RawSettings::default()
+        };
+        raw.paths.working_directory = std::env::current_dir().ok();
+        raw.fill_pipeline_context(env);
+        Invocation::Cli(raw)
+    }
+}

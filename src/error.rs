@@ -1,0 +1,68 @@
+//! The library's errors. Each variant carries the full message a user sees (what is wrong and how
+//! to fix it) and decides the CLI exit code; none ever holds a secret.
+
+use crate::http::TransportError;
+use crate::settings::SettingsError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    SonarQube,
+    AzureDevOps,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::SonarQube => "SonarQube",
+            Service::AzureDevOps => "Azure DevOps",
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Inputs or flags are wrong.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The scanner's report-task.txt could not be found or read.
+    #[error("{0}")]
+    ReportTask(String),
+    /// Nothing usable came back from a service.
+    #[error("{service}: {source}")]
+    Transport {
+        service: Service,
+        #[source]
+        source: TransportError,
+    },
+    /// The service refused the credential or its permissions.
+    #[error("{service}: {message}")]
+    Credentials { service: Service, message: String },
+    /// The service answered with an error that is not about credentials (unknown project, PR…).
+    #[error("{service}: {message}")]
+    Api { service: Service, message: String },
+    /// The analysis failed, was canceled or did not finish in time.
+    #[error("{0}")]
+    Analysis(String),
+}
+
+/// CLI exit codes, documented in `--help` and README.
+pub mod exit_code {
+    /// The quality gate passed (or there was nothing to fail on).
+    pub const PASSED: i32 = 0;
+    /// The quality gate failed, or the analysis failed or timed out.
+    pub const GATE_FAILED: i32 = 1;
+    /// A setting is wrong or the scanner's report file is missing.
+    pub const CONFIGURATION: i32 = 2;
+    /// A service could not be reached or refused the credentials.
+    pub const UNREACHABLE_OR_CREDENTIALS: i32 = 3;
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Settings(_) | Error::ReportTask(_) => exit_code::CONFIGURATION,
+            Error::Transport { .. } | Error::Credentials { .. } | Error::Api { .. } => exit_code::UNREACHABLE_OR_CREDENTIALS,
+            Error::Analysis(_) => exit_code::GATE_FAILED,
+        }
+    }
+}

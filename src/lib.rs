@@ -1,0 +1,105 @@
+//! sonar-pr-gate: an Azure Pipelines task (and CLI) that waits for the SonarQube analysis a scanner
+//! just submitted, reads its quality gate, issues and measures, and decorates the Azure DevOps pull
+//! request with a status, one summary comment and inline comments.
+//!
+//! Layout: `pipeline` is the agent's world (environment, logging commands), `sonar` SonarQube,
+//! `azdo` Azure DevOps, `http` the shared client; `decide` holds the pure decisions and `render` the
+//! text people read; `run` ties them together on validated `settings`.
+
+pub mod azdo;
+pub mod checklist;
+pub mod cli;
+pub mod decide;
+pub mod error;
+pub mod http;
+pub mod pipeline;
+pub mod render;
+pub mod run;
+pub mod secret;
+pub mod settings;
+pub mod sonar;
+
+use std::ffi::OsString;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Invocation};
+use crate::error::exit_code;
+use crate::pipeline::{AgentEnv, Log, Style, TaskResult};
+use crate::settings::RawSettings;
+
+/// Parses the command line and runs; returns the process exit code.
+pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    match cli.into_invocation(&env) {
+        Invocation::Task => {
+            let log = Arc::new(Log::stdio(Style::Agent, env.debug(), true));
+            run_task(&env, log);
+            // Under the agent the outcome travels in task.complete; exit 0 unless we crashed.
+            0
+        }
+        Invocation::Cli(raw) => {
+            let log = Arc::new(Log::stdio(Style::Plain, raw.debug, env.is_agent()));
+            run_cli(raw, log)
+        }
+    }
+}
+
+/// Runs as an Azure Pipelines task against an agent environment, reporting the outcome with
+/// `task.complete`. Returns the result for callers that want it (the demo, tests).
+pub fn run_task(env: &AgentEnv, log: Arc<Log>) -> TaskResult {
+    let raw = RawSettings::from_task_env(env);
+    // Before anything else is printed, even a validation error.
+    log.register_secrets(&raw.secret_candidates());
+    let settings = match raw.validate() {
+        Ok(s) => s,
+        Err(e) => {
+            for p in &e.problems {
+                log.error(&format!("{}: {}", p.input, p.message));
+            }
+            log.complete(TaskResult::Failed, &e.to_string());
+            return TaskResult::Failed;
+        }
+    };
+    match run::run(&settings, log.clone()) {
+        Ok(outcome) => {
+            log.complete(outcome.result, &outcome.message);
+            outcome.result
+        }
+        Err(e) => {
+            log.error(&e.to_string());
+            log.complete(TaskResult::Failed, &e.to_string());
+            TaskResult::Failed
+        }
+    }
+}
+
+fn run_cli(raw: RawSettings, log: Arc<Log>) -> i32 {
+    log.register_secrets(&raw.secret_candidates());
+    let settings = match raw.validate() {
+        Ok(s) => s,
+        Err(e) => {
+            log.error(&e.to_string());
+            return exit_code::CONFIGURATION;
+        }
+    };
+    match run::run(&settings, log.clone()) {
+        Ok(outcome) => {
+            if outcome.exit_code == exit_code::PASSED {
+                log.info(&format!("sonar-pr-gate: {}", outcome.message));
+            }
+            outcome.exit_code
+        }
+        Err(e) => {
+            log.error(&e.to_string());
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! Where everything the task prints goes: agent logging commands in task mode, plain lines in CLI
+//! mode, and in both every known secret masked and every line made safe from command injection.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use super::commands::{Command, neutralize};
+use crate::secret::Secret;
+
+/// How output is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Style {
+    /// Under the agent: warnings and errors are `task.logissue` commands, groups fold, the outcome
+    /// is `task.complete`.
+    Agent,
+    /// From a shell or another CI: `warning:` and `error:` lines on stderr, the rest on stdout.
+    Plain,
+}
+
+/// The task's result as the agent understands it (`TaskResult`, case-sensitive names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TaskResult {
+    Succeeded,
+    SucceededWithIssues,
+    Failed,
+}
+
+impl TaskResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskResult::Succeeded => "Succeeded",
+            TaskResult::SucceededWithIssues => "SucceededWithIssues",
+            TaskResult::Failed => "Failed",
+        }
+    }
+}
+
+struct Sinks {
+    out: Box<dyn Write + Send>,
+    err: Box<dyn Write + Send>,
+    secrets: Vec<String>,
+}
+
+pub struct Log {
+    style: Style,
+    debug: bool,
+    /// Whether `task.setsecret` lines are written: always under the agent, and in CLI mode when
+    /// the CLI itself runs inside a pipeline script step (`TF_BUILD`), so the agent masks them too.
+    announce_secrets: bool,
+    sinks: Mutex<Sinks>,
+}
+
+const MASK: &str = "***";
+
+impl Log {
+    pub fn new(style: Style, debug: bool, announce_secrets: bool, out: Box<dyn Write + Send>, err: Box<dyn Write + Send>) -> Self {
+        Self { style, debug, announce_secrets, sinks: Mutex::new(Sinks { out, err, secrets: Vec::new() }) }
+    }
+
+    pub fn stdio(style: Style, debug: bool, announce_secrets: bool) -> Self {
+        Self::new(style, debug, announce_secrets, Box::new(std::io::stdout()), Box::new(std::io::stderr()))
+    }
+
+    pub fn style(&self) -> Style {
+        self.style
+    }
+
+    /// Registers secrets with the agent's masker and with our own masking. Call before anything
+    /// else is printed: the agent does not mask lines retroactively.
+    pub fn register_secrets<'a>(&self, secrets: impl IntoIterator<Item = &'a Secret>) {
+        let mut sinks = self.lock();
+        for secret in secrets {
+            let value = secret.expose();
+            // A secret must be single-line for the agent; multi-line values are rejected earlier by
+            // settings validation, so here every value is one line.
+            if value.is_empty() || sinks.secrets.iter().any(|s| s == value) {
+                continue;
+            }
+            if self.announce_secrets {
+                let line = Command::new("task.setsecret").message(value).render();
+                let _ = writeln!(sinks.out, "{line}");
+            }
+            sinks.secrets.push(value.to_string());
+        }
+        // Longest first, so a secret that contains another is masked whole.
+        sinks.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let _ = sinks.out.flush();
+    }
+
+    pub fn info(&self, text: &str) {
+        for line in text.lines() {
+            self.write_out(&neutralize(line));
+        }
+        if text.is_empty() {
+            self.write_out("");
+        }
+    }
+
+    pub fn warning(&self, text: &str) {
+        match self.style {
+            Style::Agent => self.command(Command::new("task.logissue").property("type", "warning").message(self.mask(&neutralize(text)))),
+            Style::Plain => self.write_err(&format!("warning: {}", neutralize(text))),
+        }
+    }
+
+    pub fn error(&self, text: &str) {
+        match self.style {
+            Style::Agent => self.command(Command::new("task.logissue").property("type", "error").message(self.mask(&neutralize(text)))),
+            Style::Plain => self.write_err(&format!("error: {}", neutralize(text))),
+        }
+    }
+
+    /// Verbose detail, shown only with `System.Debug` (or `--debug`).
+    pub fn debug(&self, text: &str) {
+        if !self.debug {
+            return;
+        }
+        match self.style {
+            Style::Agent => self.command(Command::new("task.debug").message(self.mask(&neutralize(text)))),
+            Style::Plain => self.write_err(&format!("debug: {}", neutralize(text))),
+        }
+    }
+
+    pub fn group(&self, title: &str) {
+        match self.style {
+            Style::Agent => self.write_out(&format!("##[group]{}", neutralize(title))),
+            Style::Plain => self.write_out(&format!("== {}", neutralize(title))),
+        }
+    }
+
+    pub fn end_group(&self) {
+        if self.style == Style::Agent {
+            self.write_out("##[endgroup]");
+        }
+    }
+
+    /// Sets an output variable (`isOutput=true`) for later steps and jobs.
+    pub fn set_output_variable(&self, name: &str, value: &str) {
+        if self.style == Style::Agent {
+            self.command(Command::new("task.setvariable").property("variable", name).property("isOutput", "true").message(value));
+        }
+    }
+
+    /// Attaches a Markdown file to the run summary. The path must exist and be absolute, or the
+    /// agent fails the task.
+    pub fn upload_summary(&self, path: &std::path::Path) {
+        if self.style == Style::Agent {
+            self.command(Command::new("task.uploadsummary").message(path.display().to_string()));
+        }
+    }
+
+    pub fn complete(&self, result: TaskResult, message: &str) {
+        if self.style == Style::Agent {
+            self.command(Command::new("task.complete").property("result", result.as_str()).message(self.mask(&neutralize(message))));
+        }
+    }
+
+    fn command(&self, command: Command<'_>) {
+        let line = command.render();
+        let mut sinks = self.lock();
+        let line = mask_with(&sinks.secrets, &line);
+        let _ = writeln!(sinks.out, "{line}");
+        let _ = sinks.out.flush();
+    }
+
+    fn mask(&self, text: &str) -> String {
+        mask_with(&self.lock().secrets, text)
+    }
+
+    fn write_out(&self, line: &str) {
+        let mut sinks = self.lock();
+        let line = mask_with(&sinks.secrets, line);
+        let _ = writeln!(sinks.out, "{line}");
+        let _ = sinks.out.flush();
+    }
+
+    fn write_err(&self, line: &str) {
+        let mut sinks = self.lock();
+        let line = mask_with(&sinks.secrets, line);
+        let _ = writeln!(sinks.err, "{line}");
+        let _ = sinks.err.flush();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sinks> {
+        // A panic while holding the lock leaves the sinks usable; output matters more than poison.
+        self.sinks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn mask_with(secrets: &[String], text: &str) -> String {
+    let mut out = text.to_string();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), MASK);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    impl Buf {
+        fn text(&self) -> String {
+            String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+        }
+    }
+
+    fn agent_log(debug: bool) -> (Log, Buf) {
+        let out = Buf::default();
+        (Log::new(Style::Agent, debug, true, Box::new(out.clone()), Box::new(out.clone())), out)
+    }
+
+    #[test]
+    fn secrets_are_registered_first_and_masked_after() {
+        let (log, out) = agent_log(false);
+        log.register_secrets([&Secret::new("s3cr3t"), &Secret::new("s3cr3t")]);
+        log.info("token is s3cr3t");
+        log.error("bad s3cr3t");
+        assert_eq!(
+            out.text(),
+            "##vso[task.setsecret]s3cr3t\ntoken is ***\n##vso[task.logissue type=error;]bad ***\n"
+        );
+    }
+
+    #[test]
+    fn external_text_cannot_inject_commands() {
+        let (log, out) = agent_log(false);
+        log.info("issue: ##vso[task.complete result=Succeeded]x");
+        log.warning("w ##vso[task.setvariable variable=a]b\n##[error]c");
+        for line in out.text().lines() {
+            let parsed = super::super::commands::parse_line(line);
+            assert!(parsed.is_none_or(|c| c.event == "logissue"), "{line}");
+        }
+    }
+
+    #[test]
+    fn debug_only_when_enabled() {
+        let (log, out) = agent_log(false);
+        log.debug("hidden");
+        assert_eq!(out.text(), "");
+        let (log, out) = agent_log(true);
+        log.debug("shown");
+        assert_eq!(out.text(), "##vso[task.debug]shown\n");
+    }
+
+    #[test]
+    fn complete_uses_the_agents_case_sensitive_result_names() {
+        let (log, out) = agent_log(false);
+        log.complete(TaskResult::SucceededWithIssues, "gate WARN");
+        assert_eq!(out.text(), "##vso[task.complete result=SucceededWithIssues;]gate WARN\n");
+    }
+}

@@ -1,0 +1,489 @@
+//! The two jobs, `check` and `publish`, run on validated settings: preflight, wait for the
+//! analyses, read their results, decorate the pull request, and decide the outcome.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::azdo::client::AzdoClient;
+use crate::azdo::failure::PAT_SCOPES;
+use crate::azdo::model::{Iteration, Thread, string_property};
+use crate::checklist::{Check, CheckState};
+use crate::decide::{self, InlineCandidate, PROP_ISSUE, PROP_KIND, PROP_PROJECT, SummaryAction, Verdict};
+use crate::error::{Error, exit_code};
+use crate::http::{HttpClient, HttpConfig};
+use crate::pipeline::{Log, TaskResult};
+use crate::render::{self, InlineStats};
+use crate::settings::{AzdoCredential, Mode, OutputFormat, Settings};
+use crate::sonar::client::SonarClient;
+use crate::sonar::{self, Analysis, AnalysisOutcome, report_task};
+
+/// How a run ended, for `task.complete` and the CLI exit code.
+#[derive(Debug)]
+pub struct Outcome {
+    pub result: TaskResult,
+    pub message: String,
+    pub exit_code: i32,
+}
+
+/// Runs `check` or `publish`.
+pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
+    let mut http_config = HttpConfig { ca_cert_file: settings.ca_cert_file.clone(), ..HttpConfig::default() };
+    if let Ok(ms) = std::env::var("SONAR_PR_GATE_TEST_BACKOFF_MS")
+        && let Ok(ms) = ms.parse()
+    {
+        // Lets the integration tests exercise retries without waiting seconds for each.
+        http_config.first_backoff = std::time::Duration::from_millis(ms);
+    }
+    let http = Arc::new(HttpClient::new(http_config, log.clone()).map_err(|source| Error::Transport { service: crate::error::Service::SonarQube, source })?);
+    match settings.mode {
+        Mode::Check => check(settings, &http, &log),
+        Mode::Publish => publish(settings, &http, &log),
+    }
+}
+
+fn sonar_client(settings: &Settings, http: &Arc<HttpClient>) -> SonarClient {
+    let token = settings.sonar.token.clone().expect("validated settings always hold a SonarQube token");
+    SonarClient::new(http.clone(), &settings.sonar.url, &token, settings.sonar.organization.clone())
+}
+
+fn log_checks(log: &Log, checks: &[Check]) {
+    for check in checks {
+        log.info(&check.render());
+        if check.state == CheckState::Warn {
+            log.warning(&format!("{}: {}. Fix: {}", check.name, check.detail, check.fix.as_deref().unwrap_or("")));
+        }
+    }
+}
+
+/// Every preflight check, writing nothing.
+fn check(settings: &Settings, http: &Arc<HttpClient>, log: &Log) -> Result<Outcome, Error> {
+    let mut checks = Vec::new();
+    let sonar = sonar_client(settings, http);
+    let sonar_result = sonar::preflight(&sonar, &mut checks);
+    if sonar_result.is_ok() {
+        match report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.paths).and_then(|p| report_task::load_all(&p)) {
+            Ok(reports) => {
+                for r in &reports {
+                    checks.push(Check::pass("report-task.txt found", format!("{} (project '{}', task {})", r.path.display(), r.project_key, r.ce_task_id)));
+                    sonar::check_report_server_url(r, sonar.base_url(), &mut checks);
+                }
+            }
+            Err(e) => checks.push(Check::warn(
+                "report-task.txt found",
+                e.to_string(),
+                "expected when this check runs before the analysis step; otherwise set reportTaskFile".to_string(),
+            )),
+        }
+    }
+    let azdo_result = check_azdo(settings, http, &mut checks);
+    match settings.format {
+        OutputFormat::Json => log.info(&serde_json::to_string_pretty(&json!({ "checks": checks })).unwrap_or_default()),
+        OutputFormat::Text => {
+            log.group("Preflight checks");
+            log_checks(log, &checks);
+            log.end_group();
+        }
+    }
+    let failed = checks.iter().filter(|c| c.state == CheckState::Fail).count();
+    let warned = checks.iter().filter(|c| c.state == CheckState::Warn).count();
+    sonar_result?;
+    azdo_result?;
+    let message = format!("{} checks: {} passed, {warned} warnings, {failed} failed", checks.len(), checks.len() - warned - failed);
+    Ok(Outcome {
+        result: if warned > 0 { TaskResult::SucceededWithIssues } else { TaskResult::Succeeded },
+        message,
+        exit_code: exit_code::PASSED,
+    })
+}
+
+fn check_azdo(settings: &Settings, http: &Arc<HttpClient>, checks: &mut Vec<Check>) -> Result<(), Error> {
+    let (Some(pr), Some(collection), Some(project), Some(repo)) =
+        (&settings.azdo.pull_request, &settings.azdo.collection_url, &settings.azdo.project, &settings.azdo.repository_id)
+    else {
+        checks.push(Check::pass("Azure DevOps pull request", format!("nothing to check: {}", settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request"))));
+        return Ok(());
+    };
+    let Some(credential) = &settings.azdo.credential else {
+        let detail = "no credential: map the job token with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat".to_string();
+        checks.push(Check::fail("Azure DevOps credential", detail.clone()));
+        return Err(Error::Credentials { service: crate::error::Service::AzureDevOps, message: detail });
+    };
+    let client = AzdoClient::new(http.clone(), collection, project, repo, credential);
+    let step = |checks: &mut Vec<Check>, name: &str, r: Result<String, Error>| -> Result<(), Error> {
+        match r {
+            Ok(detail) => {
+                checks.push(Check::pass(name, detail));
+                Ok(())
+            }
+            Err(e) => {
+                checks.push(Check::fail(name, e.to_string()));
+                Err(e)
+            }
+        }
+    };
+    step(
+        checks,
+        "Azure DevOps credential",
+        client.connection_data().map(|cd| {
+            let who = cd.authenticated_user.as_ref().and_then(|u| u.custom_display_name.clone().or(u.provider_display_name.clone())).unwrap_or_else(|| "an unnamed identity".into());
+            let kind = match credential {
+                AzdoCredential::JobToken(_) => "the job's access token",
+                AzdoCredential::Pat(_) => "a PAT",
+            };
+            format!("{kind} acting as {who} on {} ({})", collection, cd.deployment_type.as_deref().unwrap_or("unknown deployment"))
+        }),
+    )?;
+    step(checks, "Pull request readable", client.pull_request(pr.id).map(|p| format!("#{} '{}' ({})", p.pull_request_id, p.title.unwrap_or_default(), p.status.unwrap_or_default())))?;
+    step(checks, "Iterations readable", client.iterations(pr.id).map(|i| format!("{} iteration(s)", i.len())))?;
+    step(checks, "Threads readable", client.threads(pr.id).map(|t| format!("{} thread(s)", t.len())))?;
+    if matches!(credential, AzdoCredential::Pat(_)) {
+        checks.push(Check::pass("PAT scopes needed to post", format!("{PAT_SCOPES} (scopes are only verified when posting; check mode writes nothing)")));
+    }
+    Ok(())
+}
+
+/// Reads the analyses and posts the results.
+fn publish(settings: &Settings, http: &Arc<HttpClient>, log: &Arc<Log>) -> Result<Outcome, Error> {
+    let sonar = sonar_client(settings, http);
+    let mut checks = Vec::new();
+    log.group("SonarQube server");
+    let preflight = sonar::preflight(&sonar, &mut checks);
+    log_checks(log, &checks);
+    log.end_group();
+    let facts = preflight?;
+    let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
+
+    let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.paths)?;
+    let reports = report_task::load_all(&paths)?;
+    let mut analyses = Vec::new();
+    for report in reports {
+        log.group(&format!("Analysis of {}", report.project_key));
+        log.info(&format!("report-task.txt: {}", report.path.display()));
+        let mut url_checks = Vec::new();
+        sonar::check_report_server_url(&report, sonar.base_url(), &mut url_checks);
+        log_checks(log, &url_checks);
+        let analysis = sonar::collect(&sonar, report, &link_base, settings.sonar.polling_timeout, log);
+        log.end_group();
+        let analysis = analysis?;
+        report_analysis(log, &analysis);
+        analyses.push(analysis);
+    }
+
+    match (&settings.azdo.pull_request, settings.azdo.credential.as_ref()) {
+        (Some(pr), credential) if settings.dry_run || credential.is_some() => {
+            log.group(&format!("Pull request {}", pr.id));
+            let result = decorate(settings, http, log, &analyses, &link_base, credential);
+            log.end_group();
+            result?;
+        }
+        _ => log.info(&format!(
+            "Not posting to a pull request: {}. The quality gate is still reported here and in the build summary.",
+            settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")
+        )),
+    }
+
+    write_build_summary(settings, log, &analyses);
+    Ok(outcome(settings, log, &analyses))
+}
+
+fn report_analysis(log: &Log, analysis: &Analysis) {
+    let verdict = Verdict::of(analysis);
+    match &analysis.outcome {
+        AnalysisOutcome::Completed(done) => {
+            log.info(&format!("Quality gate of '{}': {}", analysis.project_key(), done.gate.status.as_str()));
+            for c in done.gate.conditions.iter().filter(|c| c.status != crate::sonar::model::GateStatus::Ok) {
+                log.info(&format!("  not met: {}", crate::sonar::present::describe_condition(c)));
+            }
+            if let Some(issues) = &done.issues {
+                log.info(&format!("Open issues: {}", issues.total));
+            }
+        }
+        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => log.info(&format!("'{}': {message}", analysis.project_key())),
+    }
+    log.info(&format!("Dashboard: {}", analysis.dashboard_url));
+    log.debug(&format!("verdict {verdict:?}"));
+}
+
+/// Posts the status, summary and inline comments. In dry-run mode it reads everything and prints
+/// what it would post.
+fn decorate(settings: &Settings, http: &Arc<HttpClient>, log: &Log, analyses: &[Analysis], link_base: &str, credential: Option<&AzdoCredential>) -> Result<(), Error> {
+    let pr = settings.azdo.pull_request.as_ref().expect("decorate runs for pull request builds");
+    let (Some(collection), Some(project), Some(repo)) = (&settings.azdo.collection_url, &settings.azdo.project, &settings.azdo.repository_id) else {
+        return Ok(());
+    };
+    let Some(credential) = credential else {
+        log.info("Dry run without an Azure DevOps credential: showing what would be posted without reading the pull request.");
+        for a in analyses {
+            log.info(&render::summary_comment(a, link_base, InlineStats::default()));
+        }
+        return Ok(());
+    };
+    let client = AzdoClient::new(http.clone(), collection, project, repo, credential);
+    let pull_request = client.pull_request(pr.id)?;
+    if let Some(status) = pull_request.status.as_deref().filter(|s| *s != "active") {
+        log.warning(&format!("pull request {} is {status}, not active; nothing is posted to it", pr.id));
+        return Ok(());
+    }
+    let iterations = client.iterations(pr.id)?;
+    let iteration = choose_iteration(&iterations, pr.source_commit.as_deref(), log);
+    let threads = client.threads(pr.id)?;
+    let writer = Writer { client: &client, pr: pr.id, dry_run: settings.dry_run, log };
+
+    if settings.decoration.post_status {
+        let verdicts: Vec<(String, Verdict)> = analyses.iter().map(|a| (a.project_key().to_string(), Verdict::of(a))).collect();
+        let genre = &settings.decoration.status_genre;
+        let name = &settings.decoration.status_name;
+        if analyses.len() == 1 {
+            let a = &analyses[0];
+            writer.status(genre, name, &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration)?;
+        } else {
+            for a in analyses {
+                writer.status(genre, &format!("{name}/{}", a.project_key()), &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration)?;
+            }
+            let combined = decide::combined_status(&verdicts);
+            let url = analyses.first().map(|a| a.dashboard_url.as_str()).unwrap_or(link_base);
+            writer.status(genre, name, &combined, url, iteration)?;
+        }
+    }
+
+    for a in analyses {
+        let candidates: Vec<InlineCandidate> = decide::inline_candidates(a);
+        let readable = matches!(&a.outcome, AnalysisOutcome::Completed(d) if d.issues.is_some());
+        let mut stats = InlineStats { cap: settings.decoration.max_inline_comments, ..InlineStats::default() };
+        if settings.decoration.post_inline_comments {
+            let plan = decide::plan_inline(a.project_key(), &candidates, &threads, settings.decoration.max_inline_comments, readable);
+            for c in &plan.create {
+                writer.create_thread(&inline_thread_body(c, a, link_base), &format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key))?;
+            }
+            for id in &plan.reactivate {
+                writer.thread_status(*id, "active", "reopen the thread of an issue that is back")?;
+            }
+            for id in &plan.resolve {
+                writer.thread_status(*id, "fixed", "resolve the thread of a fixed issue")?;
+            }
+            for id in &plan.ask_to_resolve {
+                writer.reply(*id, decide::ASK_TO_RESOLVE)?;
+            }
+            let open_threads = threads
+                .iter()
+                .filter(|t| t.property(PROP_PROJECT).as_deref() == Some(a.project_key()) && t.property(PROP_ISSUE).is_some_and(|k| candidates.iter().any(|c| c.issue.key == k)))
+                .count();
+            stats.posted = open_threads + plan.create.len();
+            stats.over_cap = plan.over_cap;
+            log.info(&format!(
+                "Inline comments for '{}': {} new, {} reopened, {} resolved, {} left for a person to resolve, {} over the cap",
+                a.project_key(),
+                plan.create.len(),
+                plan.reactivate.len(),
+                plan.resolve.len(),
+                plan.ask_to_resolve.len(),
+                plan.over_cap
+            ));
+        }
+        if settings.decoration.post_summary_comment {
+            let content = render::summary_comment(a, link_base, stats);
+            let passing = matches!(Verdict::of(a), Verdict::Gate(crate::sonar::model::GateStatus::Ok));
+            match decide::plan_summary(a.project_key(), &content, passing, &threads) {
+                SummaryAction::Create { content, status } => {
+                    writer.create_thread(&summary_thread_body(a.project_key(), &content, status), &format!("summary comment for '{}'", a.project_key()))?;
+                }
+                SummaryAction::Update { thread_id, comment_id, content, status } => {
+                    if let Some(content) = content {
+                        writer.update_comment(thread_id, comment_id, &content)?;
+                    }
+                    if let Some(status) = status {
+                        writer.thread_status(thread_id, status, "set the summary thread's state")?;
+                    }
+                }
+                SummaryAction::Unchanged => log.info(&format!("Summary comment for '{}' is up to date", a.project_key())),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn failed_conditions(a: &Analysis) -> usize {
+    match &a.outcome {
+        AnalysisOutcome::Completed(d) => d.gate.conditions.iter().filter(|c| c.status != crate::sonar::model::GateStatus::Ok).count(),
+        _ => 0,
+    }
+}
+
+/// The iteration whose source commit is the analysed one, so "reset status on new changes"
+/// policies accept the status; else the latest, with a warning.
+fn choose_iteration(iterations: &[Iteration], source_commit: Option<&str>, log: &Log) -> Option<u32> {
+    let latest = iterations.iter().map(|i| i.id).max();
+    let Some(commit) = source_commit else {
+        return latest;
+    };
+    let matching = iterations.iter().filter(|i| i.source_ref_commit.as_ref().is_some_and(|c| c.commit_id.eq_ignore_ascii_case(commit))).map(|i| i.id).max();
+    if matching.is_none()
+        && let Some(latest) = latest
+    {
+        log.warning(&format!(
+            "no iteration of the pull request has the analysed source commit {commit}; the status goes on the latest iteration ({latest}). A push after this build started makes this status stale"
+        ));
+    }
+    matching.or(latest)
+}
+
+fn own_properties(kind: &str, project_key: &str, issue_key: Option<&str>) -> Value {
+    let mut props = json!({
+        PROP_KIND: string_property(kind),
+        PROP_PROJECT: string_property(project_key),
+        "Microsoft.TeamFoundation.Discussion.SupportsMarkdown": {"$type": "System.Int32", "$value": 1},
+    });
+    if let Some(k) = issue_key {
+        props[PROP_ISSUE] = string_property(k);
+    }
+    props
+}
+
+fn summary_thread_body(project_key: &str, content: &str, status: &str) -> Value {
+    json!({
+        "comments": [{"parentCommentId": 0, "content": content, "commentType": 1}],
+        "status": status,
+        "properties": own_properties(decide::KIND_SUMMARY, project_key, None),
+    })
+}
+
+fn inline_thread_body(c: &InlineCandidate, a: &Analysis, link_base: &str) -> Value {
+    // Offsets in SonarQube are 0-based; Azure DevOps' are 1-based. A range without offsets covers
+    // the whole lines.
+    let (start_offset, end_offset) = if c.end_offset > 0 || c.start_offset > 0 { (c.start_offset + 1, c.end_offset + 1) } else { (1, 1) };
+    json!({
+        "comments": [{"parentCommentId": 0, "content": render::inline_comment(c, a, link_base), "commentType": 1}],
+        "status": "active",
+        "threadContext": {
+            "filePath": c.file_path,
+            "rightFileStart": {"line": c.start_line, "offset": start_offset},
+            "rightFileEnd": {"line": c.end_line, "offset": end_offset},
+        },
+        "properties": own_properties(decide::KIND_ISSUE, &c.project_key, Some(&c.issue.key)),
+    })
+}
+
+/// Performs writes, or in dry-run mode only describes them.
+struct Writer<'a> {
+    client: &'a AzdoClient,
+    pr: u32,
+    dry_run: bool,
+    log: &'a Log,
+}
+
+impl Writer<'_> {
+    fn status(&self, genre: &str, name: &str, decision: &decide::StatusDecision, target_url: &str, iteration: Option<u32>) -> Result<(), Error> {
+        let mut body = json!({
+            "state": decision.state,
+            "description": decision.description,
+            "context": {"genre": genre, "name": name},
+            "targetUrl": target_url,
+        });
+        if let Some(it) = iteration {
+            body["iterationId"] = json!(it);
+        }
+        let what = format!("status {genre}/{name} = {} ({}) on iteration {}", decision.state, decision.description, iteration.map_or("-".to_string(), |i| i.to_string()));
+        if self.dry_run {
+            self.log.info(&format!("[dry run] would post {what}"));
+            return Ok(());
+        }
+        self.client.post_status(self.pr, &body)?;
+        self.log.info(&format!("Posted {what}"));
+        Ok(())
+    }
+
+    fn create_thread(&self, body: &Value, what: &str) -> Result<Option<Thread>, Error> {
+        if self.dry_run {
+            self.log.info(&format!("[dry run] would create the {what}:"));
+            if let Some(content) = body["comments"][0]["content"].as_str() {
+                self.log.info(content);
+            }
+            return Ok(None);
+        }
+        let thread = self.client.create_thread(self.pr, body)?;
+        self.log.info(&format!("Created the {what} (thread {})", thread.id));
+        Ok(Some(thread))
+    }
+
+    fn thread_status(&self, thread: u64, status: &str, why: &str) -> Result<(), Error> {
+        if self.dry_run {
+            self.log.info(&format!("[dry run] would {why}: thread {thread} -> {status}"));
+            return Ok(());
+        }
+        self.client.set_thread_status(self.pr, thread, status)?;
+        self.log.info(&format!("Thread {thread} set to {status} ({why})"));
+        Ok(())
+    }
+
+    fn update_comment(&self, thread: u64, comment: u64, content: &str) -> Result<(), Error> {
+        if self.dry_run {
+            self.log.info(&format!("[dry run] would update the summary comment in thread {thread}:"));
+            self.log.info(content);
+            return Ok(());
+        }
+        self.client.update_comment(self.pr, thread, comment, content)?;
+        self.log.info(&format!("Updated the summary comment in thread {thread}"));
+        Ok(())
+    }
+
+    fn reply(&self, thread: u64, content: &str) -> Result<(), Error> {
+        if self.dry_run {
+            self.log.info(&format!("[dry run] would reply in thread {thread}: {content}"));
+            return Ok(());
+        }
+        self.client.add_comment(self.pr, thread, content)?;
+        self.log.info(&format!("Asked in thread {thread} to resolve it by hand (a person replied there)"));
+        Ok(())
+    }
+}
+
+/// Writes the Markdown build summary and attaches it to the run.
+fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
+    let dir: PathBuf = settings.paths.agent_temp_directory.clone().unwrap_or_else(std::env::temp_dir);
+    let path = dir.join("sonar-pr-gate-summary.md");
+    let md = render::build_summary(analyses, settings.azdo.pull_request.is_none().then_some(settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")));
+    match std::fs::write(&path, md) {
+        Ok(()) => {
+            // The agent fails the task on a relative or missing path.
+            let absolute = std::fs::canonicalize(&path).unwrap_or(path);
+            log.upload_summary(&absolute);
+        }
+        Err(e) => log.warning(&format!("could not write the build summary to {}: {e}", path.display())),
+    }
+}
+
+/// The task result: a failing gate fails the task when failOnQualityGateError is set; a failed or
+/// unfinished analysis is never a success.
+fn outcome(settings: &Settings, log: &Log, analyses: &[Analysis]) -> Outcome {
+    let verdicts: Vec<Verdict> = analyses.iter().map(Verdict::of).collect();
+    let worst = Verdict::worst(verdicts.iter().copied()).unwrap_or(Verdict::Gate(crate::sonar::model::GateStatus::None));
+    log.set_output_variable("qualityGateStatus", worst.output_value());
+    let problems: Vec<String> = analyses
+        .iter()
+        .filter_map(|a| match &a.outcome {
+            AnalysisOutcome::Completed(d) if matches!(d.gate.status, crate::sonar::model::GateStatus::Error | crate::sonar::model::GateStatus::Warn) => {
+                let conds: Vec<String> = d.gate.conditions.iter().filter(|c| c.status != crate::sonar::model::GateStatus::Ok).map(crate::sonar::present::describe_condition).collect();
+                Some(format!("quality gate of '{}' failed: {}", a.project_key(), if conds.is_empty() { "no condition details".to_string() } else { conds.join("; ") }))
+            }
+            AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect();
+    if problems.is_empty() {
+        let message = match worst {
+            Verdict::Gate(crate::sonar::model::GateStatus::None) => "no quality gate is associated with the project(s)".to_string(),
+            _ => format!("quality gate passed ({} analys{})", analyses.len(), if analyses.len() == 1 { "is" } else { "es" }),
+        };
+        return Outcome { result: TaskResult::Succeeded, message, exit_code: exit_code::PASSED };
+    }
+    let message = problems.join(" | ");
+    if settings.fail_on_quality_gate_error {
+        log.error(&message);
+        Outcome { result: TaskResult::Failed, message, exit_code: exit_code::GATE_FAILED }
+    } else {
+        log.warning(&format!("{message} (failOnQualityGateError is false, so the task succeeds with issues)"));
+        Outcome { result: TaskResult::SucceededWithIssues, message, exit_code: exit_code::PASSED }
+    }
+}

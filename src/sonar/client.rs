@@ -1,0 +1,393 @@
+//! Calls to the SonarQube web API (Server 8.9 to 2026.x, Community Build, Cloud) and the meaning
+//! of their failures.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::model::*;
+use crate::error::{Error, Service};
+use crate::http::{Auth, HttpClient, Request, Response};
+use crate::secret::Secret;
+
+/// SonarQube Cloud hosts, EU and US.
+const CLOUD_HOSTS: [&str; 2] = ["sonarcloud.io", "sonarqube.us"];
+
+/// Whether a base URL is SonarQube Cloud.
+pub fn is_cloud_url(url: &str) -> bool {
+    let host = crate::http::origin_of(url);
+    let host = host.split("://").nth(1).unwrap_or("").split(':').next().unwrap_or("");
+    CLOUD_HOSTS.iter().any(|c| host == *c || host.ends_with(&format!(".{c}")))
+}
+
+/// The most issues the search API returns for one query (`p * ps` may not pass 10 000).
+pub const ISSUE_RESULT_CAP: u64 = 10_000;
+pub const ISSUE_PAGE_SIZE: u64 = 500;
+
+pub struct SonarClient {
+    http: Arc<HttpClient>,
+    base: String,
+    auth: Auth,
+    organization: Option<String>,
+    cloud: bool,
+}
+
+/// Which issues and measures belong to the analysis.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    PullRequest(String),
+    Branch(String),
+    /// The main branch (or the only branch Community Build knows).
+    Main,
+}
+
+impl Scope {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Scope::PullRequest(id) => vec![("pullRequest", id.clone())],
+            Scope::Branch(name) => vec![("branch", name.clone())],
+            Scope::Main => vec![],
+        }
+    }
+}
+
+/// How waiting for the compute engine ended.
+#[derive(Debug)]
+pub enum CeOutcome {
+    Finished(CeTask),
+    TimedOut { task_id: String, last_status: Option<CeStatus>, waited: Duration },
+}
+
+/// Open issues as far as the API lets us read them.
+#[derive(Debug, Default)]
+pub struct IssueSet {
+    pub issues: Vec<Issue>,
+    pub components: Vec<Component>,
+    /// What the server counted, which may exceed what could be read.
+    pub total: u64,
+    /// True when the total passed the API's 10 000-result cap.
+    pub capped: bool,
+}
+
+impl SonarClient {
+    /// Server takes the token as Basic (token, empty password), which every version since 8.9
+    /// accepts; Cloud documents Bearer.
+    pub fn new(http: Arc<HttpClient>, base: &str, token: &Secret, organization: Option<String>) -> Self {
+        let cloud = is_cloud_url(base);
+        let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token.expose(), &Secret::new("")) };
+        Self { http, base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    pub fn is_cloud(&self) -> bool {
+        self.cloud
+    }
+
+    fn url(&self, path: &str, params: &[(&str, String)]) -> String {
+        let mut url = format!("{}/{}", self.base, path);
+        for (i, (k, v)) in params.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&encode_query(v));
+        }
+        url
+    }
+
+    fn get(&self, path: &str, params: &[(&str, String)], authenticated: bool) -> Result<Response, Error> {
+        let url = self.url(path, params);
+        let auth = authenticated.then_some(&self.auth);
+        self.http.send(&Request::get(url, auth)).map_err(|source| Error::Transport { service: Service::SonarQube, source })
+    }
+
+    /// `api/server/version`: plain text; anything else means the URL is not a SonarQube server.
+    pub fn server_version(&self) -> Result<String, Error> {
+        let resp = self.get("api/server/version", &[], false)?;
+        let text = resp.text();
+        let version = text.trim();
+        let looks_like_version = !version.is_empty() && version.len() < 64 && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c.is_ascii_alphabetic()) && version.starts_with(|c: char| c.is_ascii_digit());
+        if resp.status == 200 && looks_like_version {
+            return Ok(version.to_string());
+        }
+        Err(Error::Api {
+            service: Service::SonarQube,
+            message: format!(
+                "{}/api/server/version answered HTTP {} with {}, not a SonarQube version: the URL does not point at a SonarQube server. Check the base URL, including any context path (for example https://host/sonarqube)",
+                self.base,
+                resp.status,
+                if resp.is_json() { "JSON" } else if resp.text().trim_start().starts_with('<') { "an HTML page" } else { "unexpected text" }
+            ),
+        })
+    }
+
+    /// `api/system/status`: anything but UP is explained.
+    pub fn system_status(&self) -> Result<SystemStatus, Error> {
+        let resp = self.get("api/system/status", &[], false)?;
+        if resp.status != 200 {
+            return Err(self.api_error(&resp, "read the server status"));
+        }
+        resp.json::<SystemStatus>().map_err(|e| self.bad_json("api/system/status", e))
+    }
+
+    /// `api/authentication/validate` answers 200 either way; the `valid` boolean is the answer.
+    pub fn validate_token(&self) -> Result<bool, Error> {
+        let resp = self.get("api/authentication/validate", &[], true)?;
+        if resp.status != 200 {
+            return Err(self.api_error(&resp, "validate the token"));
+        }
+        Ok(resp.json::<Validate>().map_err(|e| self.bad_json("api/authentication/validate", e))?.valid)
+    }
+
+    /// The server's own `sonar.core.serverBaseURL`, `None` when unset.
+    pub fn server_base_url(&self) -> Result<Option<String>, Error> {
+        let resp = self.get("api/settings/values", &[("keys", "sonar.core.serverBaseURL".to_string())], true)?;
+        if resp.status != 200 {
+            return Err(self.api_error(&resp, "read the setting sonar.core.serverBaseURL"));
+        }
+        let values = resp.json::<SettingsValues>().map_err(|e| self.bad_json("api/settings/values", e))?;
+        Ok(values.settings.into_iter().find(|s| s.key == "sonar.core.serverBaseURL").and_then(|s| s.value))
+    }
+
+    /// The edition from `api/navigation/global` (community, developer, enterprise, datacenter);
+    /// `None` when the server does not say.
+    pub fn edition(&self) -> Option<String> {
+        let resp = self.get("api/navigation/global", &[], true).ok()?;
+        if resp.status != 200 {
+            return None;
+        }
+        let value: serde_json::Value = resp.json().ok()?;
+        value.get("edition")?.as_str().map(str::to_ascii_lowercase)
+    }
+
+    pub fn ce_task(&self, id: &str, project_key: &str) -> Result<CeTask, Error> {
+        let resp = self.get("api/ce/task", &[("id", id.to_string())], true)?;
+        match resp.status {
+            200 => Ok(resp.json::<CeTaskResponse>().map_err(|e| self.bad_json("api/ce/task", e))?.task),
+            403 => Err(Error::Credentials {
+                service: Service::SonarQube,
+                message: format!(
+                    "the token may not read the analysis task {id} (HTTP 403). Give the token's account the 'Execute Analysis' permission on project '{project_key}' (Project Settings > Permissions), or use a token of an account that has it; 'Browse' alone is not enough to read background tasks"
+                ),
+            }),
+            _ => Err(self.api_error(&resp, &format!("read the analysis task {id}"))),
+        }
+    }
+
+    /// Polls the compute engine until the task ends or `timeout` passes: at once, then every
+    /// quarter to whole second for the first ten seconds (most analyses finish there), then backing
+    /// off to every five seconds.
+    pub fn wait_for_task(&self, id: &str, project_key: &str, timeout: Duration, mut on_status: impl FnMut(&CeTask)) -> Result<CeOutcome, Error> {
+        let started = Instant::now();
+        let mut last_status = None;
+        let mut polls: u32 = 0;
+        loop {
+            let task = self.ce_task(id, project_key)?;
+            polls += 1;
+            if last_status != Some(task.status) {
+                on_status(&task);
+            }
+            last_status = Some(task.status);
+            if task.status.is_terminal() {
+                return Ok(CeOutcome::Finished(task));
+            }
+            let elapsed = started.elapsed();
+            if elapsed >= timeout {
+                return Ok(CeOutcome::TimedOut { task_id: id.to_string(), last_status, waited: elapsed });
+            }
+            let wait = poll_interval(elapsed, polls).min(timeout - elapsed);
+            std::thread::sleep(wait);
+        }
+    }
+
+    pub fn project_status(&self, analysis_id: &str, project_key: &str) -> Result<ProjectStatus, Error> {
+        let resp = self.get("api/qualitygates/project_status", &[("analysisId", analysis_id.to_string())], true)?;
+        match resp.status {
+            200 => Ok(resp.json::<ProjectStatusResponse>().map_err(|e| self.bad_json("api/qualitygates/project_status", e))?.project_status),
+            403 => Err(Error::Credentials {
+                service: Service::SonarQube,
+                message: format!("the token may not read the quality gate of project '{project_key}' (HTTP 403). Give the token's account 'Browse' on the project (SonarQube 9.5+ also accepts 'Execute Analysis')"),
+            }),
+            _ => Err(self.api_error(&resp, &format!("read the quality gate of analysis {analysis_id}"))),
+        }
+    }
+
+    /// Measures; `Ok(None)` when the token may not read them (analysis tokens before 2025.2).
+    /// Metrics the server does not know (older versions) are dropped and the call repeated once.
+    pub fn measures(&self, project_key: &str, scope: &Scope, metric_keys: &[&str]) -> Result<Option<Vec<Measure>>, Error> {
+        let mut keys: Vec<&str> = metric_keys.to_vec();
+        for _ in 0..2 {
+            let mut params = vec![("component", project_key.to_string()), ("metricKeys", keys.join(","))];
+            params.extend(scope.params());
+            let resp = self.get("api/measures/component", &params, true)?;
+            match resp.status {
+                200 => return Ok(Some(resp.json::<MeasuresResponse>().map_err(|e| self.bad_json("api/measures/component", e))?.component.measures)),
+                403 => return Ok(None),
+                404 => {
+                    let msg = error_messages(&resp).unwrap_or_default();
+                    // "The following metric keys are not found: a, b"
+                    if let Some(list) = msg.split("not found:").nth(1) {
+                        let missing: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+                        keys.retain(|k| !missing.iter().any(|m| m == k));
+                        if !keys.is_empty() {
+                            continue;
+                        }
+                    }
+                    return Err(self.api_error(&resp, &format!("read the measures of '{project_key}'")));
+                }
+                _ => return Err(self.api_error(&resp, &format!("read the measures of '{project_key}'"))),
+            }
+        }
+        Ok(Some(Vec::new()))
+    }
+
+    /// Every open issue of the scope, 500 a page, up to the API's 10 000-result cap.
+    /// `Ok(None)` when the token may not browse the project.
+    pub fn open_issues(&self, project_key: &str, scope: &Scope) -> Result<Option<IssueSet>, Error> {
+        let mut set = IssueSet::default();
+        let mut page = 1u64;
+        loop {
+            let mut params = vec![
+                ("componentKeys", project_key.to_string()),
+                ("resolved", "false".to_string()),
+                ("ps", ISSUE_PAGE_SIZE.to_string()),
+                ("p", page.to_string()),
+            ];
+            params.extend(scope.params());
+            if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
+                params.push(("organization", org.clone()));
+            }
+            let resp = self.get("api/issues/search", &params, true)?;
+            match resp.status {
+                200 => {}
+                403 => return Ok(None),
+                _ => return Err(self.api_error(&resp, &format!("search the issues of '{project_key}'"))),
+            }
+            let body = resp.json::<IssuesResponse>().map_err(|e| self.bad_json("api/issues/search", e))?;
+            set.total = body.total();
+            let got = body.issues.len() as u64;
+            set.issues.extend(body.issues);
+            set.components.extend(body.components);
+            let readable = set.total.min(ISSUE_RESULT_CAP);
+            if got == 0 || page * ISSUE_PAGE_SIZE >= readable {
+                break;
+            }
+            page += 1;
+        }
+        set.capped = set.total > ISSUE_RESULT_CAP;
+        Ok(Some(set))
+    }
+
+    /// Security hotspots still to review: the count and the first page. `Ok(None)` when the server
+    /// or token cannot list them.
+    pub fn hotspots_to_review(&self, project_key: &str, scope: &Scope) -> Result<Option<(u64, Vec<Hotspot>)>, Error> {
+        let mut params = vec![("projectKey", project_key.to_string()), ("status", "TO_REVIEW".to_string()), ("ps", "100".to_string())];
+        params.extend(scope.params());
+        let resp = self.get("api/hotspots/search", &params, true)?;
+        match resp.status {
+            200 => {
+                let body = resp.json::<HotspotsResponse>().map_err(|e| self.bad_json("api/hotspots/search", e))?;
+                let total = body.paging.as_ref().map_or(body.hotspots.len() as u64, |p| p.total);
+                Ok(Some((total, body.hotspots)))
+            }
+            403 | 404 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("list the security hotspots of '{project_key}'"))),
+        }
+    }
+
+    /// The page that lists this project's background tasks, for messages about the CE.
+    pub fn background_tasks_url(&self, project_key: &str) -> String {
+        format!("{}/project/background_tasks?id={}", self.base, encode_query(project_key))
+    }
+
+    fn bad_json(&self, path: &str, e: serde_json::Error) -> Error {
+        Error::Api { service: Service::SonarQube, message: format!("{}/{path} answered with JSON this task cannot read ({e}); is the URL a SonarQube server?", self.base) }
+    }
+
+    /// Explains a failed call: 401 is always the token; otherwise SonarQube's own messages.
+    fn api_error(&self, resp: &Response, what: &str) -> Error {
+        let server_says = error_messages(resp);
+        match resp.status {
+            401 => Error::Credentials {
+                service: Service::SonarQube,
+                message: format!(
+                    "the token was rejected while trying to {what} (HTTP 401): it is invalid, expired or revoked, or it belongs to another server. Create a new token in SonarQube (My Account > Security) and update {}",
+                    if self.cloud { "sonarToken (SonarQube Cloud tokens are personal or scoped organization tokens)" } else { "sonarToken or the service connection" }
+                ),
+            },
+            403 => Error::Credentials {
+                service: Service::SonarQube,
+                message: format!("the token may not {what} (HTTP 403{}). Give the token's account 'Browse' and 'Execute Analysis' on the project", server_says.map(|m| format!(": {m}")).unwrap_or_default()),
+            },
+            503 => Error::Api {
+                service: Service::SonarQube,
+                message: format!("the server is not ready to {what} (HTTP 503; it answers so while it starts or re-indexes). Run the pipeline again in a few minutes"),
+            },
+            status => Error::Api {
+                service: Service::SonarQube,
+                message: match server_says {
+                    Some(msg) => format!("could not {what}: {msg} (HTTP {status})"),
+                    None => format!("could not {what}: HTTP {status}"),
+                },
+            },
+        }
+    }
+}
+
+/// SonarQube's `{"errors":[{"msg":…}]}` joined, if the body is that.
+pub fn error_messages(resp: &Response) -> Option<String> {
+    let body: ErrorBody = serde_json::from_slice(&resp.body).ok()?;
+    let msgs: Vec<String> = body.errors.into_iter().map(|e| e.msg).collect();
+    (!msgs.is_empty()).then(|| msgs.join("; "))
+}
+
+/// The wait before the next CE poll.
+pub fn poll_interval(elapsed: Duration, polls: u32) -> Duration {
+    if elapsed < Duration::from_secs(10) {
+        // 250 ms, 500 ms, 750 ms, then each second: a finished task is seen within a second.
+        Duration::from_millis(250 * u64::from(polls.min(4)))
+    } else if elapsed < Duration::from_secs(30) {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_secs(5)
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+pub fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_is_recognised_by_host() {
+        assert!(is_cloud_url("https://sonarcloud.io"));
+        assert!(is_cloud_url("https://sonarqube.us/"));
+        assert!(!is_cloud_url("https://sonarcloud.io.evil.example"));
+        assert!(!is_cloud_url("https://sonar.example.com"));
+    }
+
+    #[test]
+    fn polling_sees_a_finished_task_within_a_second_early_on() {
+        assert_eq!(poll_interval(Duration::ZERO, 1), Duration::from_millis(250));
+        assert_eq!(poll_interval(Duration::from_secs(9), 30), Duration::from_secs(1));
+        assert_eq!(poll_interval(Duration::from_secs(20), 30), Duration::from_secs(2));
+        assert_eq!(poll_interval(Duration::from_secs(60), 40), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode_query("my:proj feature/x&y"), "my%3Aproj%20feature%2Fx%26y");
+    }
+}

@@ -1,0 +1,197 @@
+//! How SonarQube's raw values read to a person: metric names, percentages and ratings as the
+//! SonarQube UI shows them, conditions as "actual against threshold", and one severity scale for
+//! both issue models (the older `severity`/`type` and the 10.2+ `impacts`).
+
+use super::model::{Condition, Issue};
+
+/// A metric key's name as SonarQube's UI shows it.
+pub fn metric_name(key: &str) -> String {
+    let known = match key {
+        "new_coverage" => "Coverage on New Code",
+        "coverage" => "Coverage",
+        "new_line_coverage" => "Line Coverage on New Code",
+        "new_branch_coverage" => "Condition Coverage on New Code",
+        "new_duplicated_lines_density" => "Duplicated Lines (%) on New Code",
+        "duplicated_lines_density" => "Duplicated Lines (%)",
+        "new_violations" => "New Issues",
+        "violations" => "Issues",
+        "new_bugs" => "New Bugs",
+        "new_vulnerabilities" => "New Vulnerabilities",
+        "new_code_smells" => "New Code Smells",
+        "new_security_hotspots" => "New Security Hotspots",
+        "new_security_hotspots_reviewed" => "Security Hotspots Reviewed on New Code",
+        "security_hotspots_reviewed" => "Security Hotspots Reviewed",
+        "new_reliability_rating" => "Reliability Rating on New Code",
+        "new_security_rating" => "Security Rating on New Code",
+        "new_maintainability_rating" | "new_sqale_rating" => "Maintainability Rating on New Code",
+        "new_security_review_rating" => "Security Review Rating on New Code",
+        "reliability_rating" => "Reliability Rating",
+        "security_rating" => "Security Rating",
+        "sqale_rating" => "Maintainability Rating",
+        "security_review_rating" => "Security Review Rating",
+        "new_blocker_violations" => "New Blocker Issues",
+        "new_critical_violations" => "New Critical Issues",
+        "new_major_violations" => "New Major Issues",
+        "new_accepted_issues" => "New Accepted Issues",
+        "pull_request_fixed_issues" => "Fixed Issues",
+        "new_software_quality_reliability_rating" => "Reliability Rating on New Code",
+        "new_software_quality_security_rating" => "Security Rating on New Code",
+        "new_software_quality_maintainability_rating" => "Maintainability Rating on New Code",
+        "new_lines" => "New Lines",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    // Unknown metrics (plugins, future versions): "new_foo_bar" reads "New foo bar".
+    let words = key.replace('_', " ");
+    let mut chars = words.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn is_rating(key: &str) -> bool {
+    key.ends_with("_rating")
+}
+
+fn is_percent(key: &str) -> bool {
+    key.contains("coverage") || key.ends_with("_density") || key.ends_with("_reviewed")
+}
+
+/// A metric value as SonarQube shows it: ratings as letters, percentages with one decimal.
+pub fn format_value(key: &str, value: &str) -> String {
+    if is_rating(key) {
+        if let Ok(n) = value.parse::<f64>() {
+            let letter = match n.round() as i64 {
+                1 => "A",
+                2 => "B",
+                3 => "C",
+                4 => "D",
+                5 => "E",
+                _ => return value.to_string(),
+            };
+            return letter.to_string();
+        }
+    }
+    if is_percent(key) && let Ok(n) = value.parse::<f64>() {
+        return format!("{n:.1}%");
+    }
+    value.to_string()
+}
+
+/// "Coverage on New Code is 45.0%, needs at least 80.0%": actual against threshold, in words that
+/// match the comparator (a GT condition fails when the value is greater than the threshold).
+pub fn describe_condition(c: &Condition) -> String {
+    let name = metric_name(&c.metric_key);
+    let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_else(|| "no value".to_string());
+    let threshold = c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v));
+    let requirement = match (c.comparator.as_deref(), threshold) {
+        (_, None) => String::new(),
+        (Some("GT"), Some(t)) if is_rating(&c.metric_key) => format!(", needs {t} or better"),
+        (Some("GT"), Some(t)) => format!(", needs at most {t}"),
+        (Some("LT"), Some(t)) => format!(", needs at least {t}"),
+        (Some("EQ"), Some(t)) => format!(", must not be {t}"),
+        (Some("NE"), Some(t)) => format!(", must be {t}"),
+        (_, Some(t)) => format!(", threshold {t}"),
+    };
+    format!("{name} is {actual}{requirement}")
+}
+
+/// One severity scale for both issue models, most severe last so `max` finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Minor,
+    Major,
+    Critical,
+    Blocker,
+}
+
+impl Severity {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "INFO" => Severity::Info,
+            "MINOR" | "LOW" => Severity::Minor,
+            "MAJOR" | "MEDIUM" => Severity::Major,
+            "CRITICAL" | "HIGH" => Severity::Critical,
+            "BLOCKER" => Severity::Blocker,
+            _ => return None,
+        })
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Info => "Info",
+            Severity::Minor => "Minor",
+            Severity::Major => "Major",
+            Severity::Critical => "Critical",
+            Severity::Blocker => "Blocker",
+        }
+    }
+}
+
+/// An issue's severity: the highest impact severity on 10.2+ (mapped onto the older five-step
+/// scale: LOW→Minor, MEDIUM→Major, HIGH→Critical), else the older `severity` field.
+pub fn issue_severity(issue: &Issue) -> Severity {
+    let from_impacts = issue.impacts.iter().filter_map(|i| Severity::parse(&i.severity)).max();
+    from_impacts.or_else(|| issue.severity.as_deref().and_then(Severity::parse)).unwrap_or(Severity::Major)
+}
+
+/// The issue's kind as a person reads it: "Bug", "Vulnerability", "Code Smell", or with the 10.2+
+/// model the first software quality ("Reliability", "Security", "Maintainability").
+pub fn issue_kind(issue: &Issue) -> String {
+    if let Some(t) = issue.issue_type.as_deref() {
+        return match t {
+            "BUG" => "Bug",
+            "VULNERABILITY" => "Vulnerability",
+            "CODE_SMELL" => "Code Smell",
+            "SECURITY_HOTSPOT" => "Security Hotspot",
+            other => other,
+        }
+        .to_string();
+    }
+    match issue.impacts.first().map(|i| i.software_quality.as_str()) {
+        Some("RELIABILITY") => "Reliability".to_string(),
+        Some("SECURITY") => "Security".to_string(),
+        Some("MAINTAINABILITY") => "Maintainability".to_string(),
+        Some(other) => other.to_string(),
+        None => "Issue".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sonar::model::{GateStatus, Impact};
+
+    fn cond(key: &str, cmp: &str, threshold: &str, actual: &str) -> Condition {
+        Condition {
+            status: GateStatus::Error,
+            metric_key: key.into(),
+            comparator: Some(cmp.into()),
+            error_threshold: Some(threshold.into()),
+            warning_threshold: None,
+            actual_value: Some(actual.into()),
+            period_index: None,
+        }
+    }
+
+    #[test]
+    fn conditions_read_like_sonarqube() {
+        assert_eq!(describe_condition(&cond("new_coverage", "LT", "80", "45")), "Coverage on New Code is 45.0%, needs at least 80.0%");
+        assert_eq!(describe_condition(&cond("new_reliability_rating", "GT", "1", "3")), "Reliability Rating on New Code is C, needs A or better");
+        assert_eq!(describe_condition(&cond("new_duplicated_lines_density", "GT", "3", "12.345")), "Duplicated Lines (%) on New Code is 12.3%, needs at most 3.0%");
+        assert_eq!(describe_condition(&cond("new_violations", "GT", "0", "4")), "New Issues is 4, needs at most 0");
+        assert_eq!(metric_name("new_custom_metric"), "New custom metric");
+    }
+
+    #[test]
+    fn severities_from_both_models() {
+        let mut issue: Issue = serde_json::from_str(r#"{"key":"k","severity":"CRITICAL","type":"BUG"}"#).unwrap();
+        assert_eq!(issue_severity(&issue), Severity::Critical);
+        assert_eq!(issue_kind(&issue), "Bug");
+        issue.impacts = vec![Impact { software_quality: "SECURITY".into(), severity: "BLOCKER".into() }];
+        assert_eq!(issue_severity(&issue), Severity::Blocker);
+        issue.issue_type = None;
+        assert_eq!(issue_kind(&issue), "Security");
+    }
+}

@@ -1,0 +1,230 @@
+//! The scanner's `report-task.txt`: where to find every one this build wrote, and how to read it.
+//!
+//! The file is plain `key=value` lines written by the scanner engine (`ReportPublisher`), not a Java
+//! properties file: values are not escaped and may contain `=` (query strings), so each line is split
+//! on its first `=` only.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::settings::SearchPaths;
+
+/// One analysis the scanner submitted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportTask {
+    pub path: PathBuf,
+    pub project_key: String,
+    pub server_url: String,
+    pub server_version: Option<String>,
+    pub organization: Option<String>,
+    pub branch: Option<String>,
+    pub dashboard_url: Option<String>,
+    pub ce_task_id: String,
+    /// A PR analysis names its PR only in `dashboardUrl` (`&pullRequest=…`).
+    pub pull_request: Option<String>,
+}
+
+const REQUIRED: [&str; 3] = ["projectKey", "serverUrl", "ceTaskId"];
+
+/// Parses one file's text. Tolerates a UTF-8 BOM, CRLF, blank lines, `#` or `!` comments and
+/// unknown keys.
+pub fn parse(path: &Path, text: &str) -> Result<ReportTask, Error> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim_end_matches('\r').trim_start();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            pairs.push((key.trim(), value.trim()));
+        }
+    }
+    let get = |key: &str| pairs.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v.to_string()).filter(|v| !v.is_empty());
+    for key in REQUIRED {
+        if get(key).is_none() {
+            return Err(Error::ReportTask(format!(
+                "{} has no '{key}' line. The scanner writes it when it uploads the analysis: check that the analysis step (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end) ran in this job and succeeded, and that nothing else wrote this file",
+                path.display()
+            )));
+        }
+    }
+    let dashboard_url = get("dashboardUrl");
+    let pull_request = dashboard_url.as_deref().and_then(|u| query_param(u, "pullRequest"));
+    Ok(ReportTask {
+        path: path.to_path_buf(),
+        project_key: get("projectKey").unwrap_or_default(),
+        server_url: get("serverUrl").unwrap_or_default().trim_end_matches('/').to_string(),
+        server_version: get("serverVersion"),
+        organization: get("organization"),
+        branch: get("branch"),
+        dashboard_url,
+        ce_task_id: get("ceTaskId").unwrap_or_default(),
+        pull_request,
+    })
+}
+
+/// A query parameter of a URL, percent-decoded.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1.split('#').next()?;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                }
+                _ => {
+                    out.push(b'%');
+                    i += 1;
+                }
+            },
+            // Java's URLEncoder, which the scanner uses, writes a space as '+'.
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// One place that was searched, for the "not found" message.
+struct Searched(Vec<String>);
+
+/// Finds every report-task.txt of this build, in the documented order; the first step that finds
+/// any file wins, and all files it finds count (a monorepo build has several analyses).
+pub fn discover(explicit: Option<&str>, paths: &SearchPaths) -> Result<Vec<PathBuf>, Error> {
+    let mut searched = Searched(Vec::new());
+    let base = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| PathBuf::from("."));
+
+    if let Some(pattern) = explicit {
+        let found = expand(&base, pattern, &mut searched);
+        if found.is_empty() {
+            return Err(Error::ReportTask(format!(
+                "reportTaskFile '{pattern}' matches no file (looked for {}). Check the path: a relative path is taken from {}; the scanner writes report-task.txt into its working directory (.scannerwork/, target/sonar/, build/sonar/ or .sonarqube/out/.sonar/)",
+                searched.0.join(", "),
+                base.display()
+            )));
+        }
+        return Ok(found);
+    }
+    let steps: Vec<Box<dyn Fn(&mut Searched) -> Vec<PathBuf>>> = vec![
+        Box::new(|s| paths.report_task_variable.as_deref().map(|p| expand(&base, p, s)).unwrap_or_default()),
+        Box::new(|s| paths.legacy_report_task_variable.as_deref().map(|p| expand(&base, p, s)).unwrap_or_default()),
+        Box::new(|s| {
+            let Some(temp) = &paths.agent_temp_directory else { return Vec::new() };
+            let pattern = match &paths.build_id {
+                Some(id) => format!("sonar/{id}/**/report-task.txt"),
+                None => "sonar/**/report-task.txt".to_string(),
+            };
+            expand(temp, &pattern, s)
+        }),
+        Box::new(|s| {
+            let mut found = Vec::new();
+            for dir in [".scannerwork", "target/sonar", "build/sonar", ".sonarqube/out/.sonar"] {
+                // The project's root, and up to two folders down for monorepos whose scanner ran in a subfolder.
+                for depth in ["", "*/", "*/*/"] {
+                    found.extend(expand(&base, &format!("{depth}{dir}/report-task.txt"), s));
+                }
+            }
+            found
+        }),
+        Box::new(|s| {
+            let Some(build) = &paths.agent_build_directory else { return Vec::new() };
+            expand(build, ".sonarqube/out/.sonar/report-task.txt", s)
+        }),
+    ];
+    for step in steps {
+        let mut found = step(&mut searched);
+        if !found.is_empty() {
+            found.sort();
+            found.dedup();
+            return Ok(found);
+        }
+    }
+    Err(Error::ReportTask(format!(
+        "no report-task.txt was found, so there is no analysis to wait for. Searched, in order: {}. Run this task after the analysis step in the same job (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end); if the scanner writes the file elsewhere (sonar.scanner.metadataFilePath), point reportTaskFile at it, e.g. reportTaskFile: '$(Build.SourcesDirectory)/app/.scannerwork/report-task.txt'",
+        dedup_keep_order(searched.0).join("; ")
+    )))
+}
+
+fn dedup_keep_order(mut v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|s| seen.insert(s.clone()));
+    v
+}
+
+/// Expands a path or glob relative to `base` into existing files, remembering what was searched.
+fn expand(base: &Path, pattern: &str, searched: &mut Searched) -> Vec<PathBuf> {
+    let full = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { base.join(pattern) };
+    let text = full.to_string_lossy().into_owned();
+    searched.0.push(text.clone());
+    let has_glob = pattern.contains(['*', '?', '[']);
+    if !has_glob {
+        return if full.is_file() { vec![full] } else { Vec::new() };
+    }
+    let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
+    match glob::glob_with(&text, options) {
+        Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Reads and parses every discovered file.
+pub fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).map_err(|e| Error::ReportTask(format!("{} could not be read: {e}", path.display())))?;
+            if bytes.len() > 1024 * 1024 {
+                return Err(Error::ReportTask(format!("{} is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner", path.display())));
+            }
+            parse(path, &String::from_utf8_lossy(&bytes))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bom_crlf_comments_and_equals_in_values() {
+        let text = "\u{feff}# written by scanner\r\nprojectKey=my:proj\r\n\r\nserverUrl=https://sq/\r\nunknown=x\r\ndashboardUrl=https://sq/dashboard?id=my%3Aproj&pullRequest=42\r\nceTaskId=AVx=1\r\n";
+        let t = parse(Path::new("r.txt"), text).unwrap();
+        assert_eq!(t.project_key, "my:proj");
+        assert_eq!(t.server_url, "https://sq");
+        assert_eq!(t.ce_task_id, "AVx=1");
+        assert_eq!(t.pull_request.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn missing_key_names_file_key_and_step() {
+        let err = parse(Path::new("/w/.scannerwork/report-task.txt"), "projectKey=a\nserverUrl=b\n").unwrap_err().to_string();
+        assert!(err.starts_with("/w/.scannerwork/report-task.txt has no 'ceTaskId' line."), "{err}");
+        assert!(err.contains("SonarQubeAnalyze"));
+    }
+
+    #[test]
+    fn decodes_query_parameters() {
+        assert_eq!(query_param("https://x/dashboard?id=a%3Ab&branch=feature%2Fx", "branch").as_deref(), Some("feature/x"));
+        assert_eq!(query_param("https://x/dashboard?id=a", "pullRequest"), None);
+        assert_eq!(query_param("https://x/d?id=100%", "id").as_deref(), Some("100%"));
+    }
+}
