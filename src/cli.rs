@@ -133,7 +133,7 @@ fn nonempty(v: Option<String>) -> Option<String> {
 /// What the command line asks for.
 pub enum Invocation {
     Task,
-    Cli(RawSettings),
+    Cli(Box<RawSettings>),
 }
 
 impl Cli {
@@ -178,6 +178,6 @@ impl Cli {
         };
         raw.paths.working_directory = std::env::current_dir().ok();
         raw.fill_pipeline_context(env);
-        Invocation::Cli(raw)
+        Invocation::Cli(Box::new(raw))
     }
 }

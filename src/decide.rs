@@ -192,11 +192,21 @@ pub const ASK_TO_RESOLVE: &str = "SonarQube no longer reports this issue. Someon
 
 /// Decides the inline threads of one project. `candidates` are most severe first; threads that
 /// already exist for an issue that is still open stay as they are, whatever the cap.
-pub fn plan_inline(project_key: &str, candidates: &[InlineCandidate], existing: &[Thread], cap: usize, issues_readable: bool) -> ThreadPlan {
+pub fn plan_inline(
+    project_key: &str,
+    candidates: &[InlineCandidate],
+    existing: &[Thread],
+    cap: usize,
+    issues_readable: bool,
+) -> ThreadPlan {
     let mut plan = ThreadPlan::default();
     let ours: Vec<&Thread> = existing
         .iter()
-        .filter(|t| !t.is_deleted && t.property(PROP_KIND).as_deref() == Some(KIND_ISSUE) && t.property(PROP_PROJECT).as_deref() == Some(project_key))
+        .filter(|t| {
+            !t.is_deleted
+                && t.property(PROP_KIND).as_deref() == Some(KIND_ISSUE)
+                && t.property(PROP_PROJECT).as_deref() == Some(project_key)
+        })
         .collect();
     let open_keys: HashSet<&str> = candidates.iter().map(|c| c.issue.key.as_str()).collect();
     let mut threaded: HashSet<String> = HashSet::new();
@@ -298,7 +308,10 @@ mod tests {
     #[test]
     fn statuses_follow_the_gate() {
         assert_eq!(status_for(Verdict::Gate(GateStatus::Ok), 0).state, "succeeded");
-        assert_eq!(status_for(Verdict::Gate(GateStatus::Error), 2), StatusDecision { state: "failed", description: "Quality gate failed: 2 conditions not met".into() });
+        assert_eq!(
+            status_for(Verdict::Gate(GateStatus::Error), 2),
+            StatusDecision { state: "failed", description: "Quality gate failed: 2 conditions not met".into() }
+        );
         assert_eq!(status_for(Verdict::Gate(GateStatus::Warn), 1).state, "failed");
         assert_eq!(status_for(Verdict::Gate(GateStatus::None), 0).state, "notApplicable");
         assert_eq!(status_for(Verdict::TimedOut, 0).state, "error");
@@ -337,14 +350,16 @@ mod tests {
 
     #[test]
     fn returning_issue_reopens_its_thread() {
-        let plan = plan_inline("proj", &[candidate("k1", Severity::Major)], &[thread(10, "fixed", KIND_ISSUE, Some("k1"), ours("me"))], 25, true);
+        let plan =
+            plan_inline("proj", &[candidate("k1", Severity::Major)], &[thread(10, "fixed", KIND_ISSUE, Some("k1"), ours("me"))], 25, true);
         assert_eq!(plan.reactivate, [10]);
         assert!(plan.create.is_empty());
     }
 
     #[test]
     fn human_replies_are_never_closed_over() {
-        let comments = json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
+        let comments =
+            json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
         let plan = plan_inline("proj", &[], &[thread(10, "active", KIND_ISSUE, Some("gone"), comments)], 25, true);
         assert_eq!(plan.ask_to_resolve, [10]);
         assert!(plan.resolve.is_empty());
@@ -365,7 +380,10 @@ mod tests {
         assert_eq!(plan_summary("proj", "x", false, &[]), SummaryAction::Create { content: "x".into(), status: "active" });
         let existing = vec![thread(5, "active", KIND_SUMMARY, None, json!([{"id": 1, "content": "x"}]))];
         assert_eq!(plan_summary("proj", "x", false, &existing), SummaryAction::Unchanged);
-        assert_eq!(plan_summary("proj", "y", true, &existing), SummaryAction::Update { thread_id: 5, comment_id: 1, content: Some("y".into()), status: Some("fixed") });
+        assert_eq!(
+            plan_summary("proj", "y", true, &existing),
+            SummaryAction::Update { thread_id: 5, comment_id: 1, content: Some("y".into()), status: Some("fixed") }
+        );
         // Another project's summary is not ours to touch.
         assert!(matches!(plan_summary("other", "x", false, &existing), SummaryAction::Create { .. }));
     }

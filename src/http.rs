@@ -159,7 +159,9 @@ pub enum TransportError {
     Connect { url: String },
     #[error("{url} did not answer within {seconds} s; the server may be overloaded, or a proxy or firewall may be dropping the traffic")]
     Timeout { url: String, seconds: u64 },
-    #[error("TLS to {url} failed: {detail}. If the server uses a certificate from a private CA, give the CA's PEM file in caCertFile (--ca-cert-file)")]
+    #[error(
+        "TLS to {url} failed: {detail}. If the server uses a certificate from a private CA, give the CA's PEM file in caCertFile (--ca-cert-file)"
+    )]
     Tls { url: String, detail: String },
     #[error("{url} answered more than {limit} bytes; that is not a response this task expects")]
     TooLarge { url: String, limit: u64 },
@@ -268,11 +270,8 @@ impl HttpClient {
         };
         let mut response = result.map_err(|e| classify(url, e, &self.config))?;
         let status = response.status().as_u16();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers: Vec<(String, String)> =
+            response.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect();
         let content_type = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.clone());
         let body = response
             .body_mut()
@@ -298,7 +297,9 @@ fn root_certs_with(path: &Path) -> Result<ureq::tls::RootCerts, TransportError> 
         }
     }
     if certs.len() == before {
-        return Err(ca_err("it holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA certificate in PEM (Base-64) format".to_string()));
+        return Err(ca_err(
+            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA certificate in PEM (Base-64) format".to_string(),
+        ));
     }
     Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
@@ -321,7 +322,9 @@ fn classify(url: &str, err: ureq::Error, config: &HttpConfig) -> TransportError 
         ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string() },
         ureq::Error::Rustls(e) => TransportError::Tls { url, detail: e.to_string() },
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => TransportError::Connect { url },
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => TransportError::Timeout { url, seconds: config.request_timeout.as_secs() },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            TransportError::Timeout { url, seconds: config.request_timeout.as_secs() }
+        }
         other => TransportError::Other { url, detail: other.to_string() },
     }
 }
@@ -337,7 +340,11 @@ fn retry_after_status(method: Method, resp: &Response, attempt: u32, config: &Ht
     if !retryable {
         return None;
     }
-    let asked = resp.header("retry-after").and_then(|v| v.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64);
+    let asked = resp
+        .header("retry-after")
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64);
     Some(asked.unwrap_or_else(|| backoff(attempt, config)).min(config.max_backoff))
 }
 

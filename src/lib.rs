@@ -47,7 +47,7 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32
         }
         Invocation::Cli(raw) => {
             let log = Arc::new(Log::stdio(Style::Plain, raw.debug, env.is_agent()));
-            run_cli(raw, log)
+            run_cli(*raw, log)
         }
     }
 }

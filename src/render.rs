@@ -21,7 +21,8 @@ pub fn escape_md(text: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\r' | '\n' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '~' | '!' | '{' | '}' | '+' | '-' | '.' | '"' | '\'' | ':' | '@' | '=' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '~' | '!' | '{' | '}' | '+' | '-' | '.' | '"' | '\'' | ':'
+            | '@' | '=' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -73,13 +74,24 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
                 md.push_str("| Condition not met | Actual | Required |\n|---|---|---|\n");
                 for c in &failed {
                     let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
-                    let threshold = c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
+                    let threshold = c
+                        .error_threshold
+                        .as_deref()
+                        .or(c.warning_threshold.as_deref())
+                        .map(|v| format_value(&c.metric_key, v))
+                        .unwrap_or_default();
                     let cmp = match c.comparator.as_deref() {
                         Some("GT") => "≤ ",
                         Some("LT") => "≥ ",
                         _ => "",
                     };
-                    let _ = writeln!(md, "| {} | {} | {cmp}{} |", escape_md(&metric_name(&c.metric_key)), escape_md(&actual), escape_md(&threshold));
+                    let _ = writeln!(
+                        md,
+                        "| {} | {} | {cmp}{} |",
+                        escape_md(&metric_name(&c.metric_key)),
+                        escape_md(&actual),
+                        escape_md(&threshold)
+                    );
                 }
                 md.push('\n');
             }
@@ -87,7 +99,12 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
                 Some(set) => {
                     let _ = writeln!(md, "**Open issues:** {}", issue_breakdown(&set.issues, set.total));
                     if set.capped {
-                        let _ = writeln!(md, "\nSonarQube returns at most 10,000 issues per query; {} were read of {} reported.", set.issues.len(), set.total);
+                        let _ = writeln!(
+                            md,
+                            "\nSonarQube returns at most 10,000 issues per query; {} were read of {} reported.",
+                            set.issues.len(),
+                            set.total
+                        );
                     }
                 }
                 None => md.push_str("**Open issues:** not readable with this token (it needs 'Browse' on the project).\n"),
@@ -96,13 +113,14 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
                 let _ = writeln!(md, "\n**Security hotspots to review:** {total}");
             }
             if let Some(measures) = &done.measures {
-                let shown: Vec<String> = ["new_coverage", "new_duplicated_lines_density", "pull_request_fixed_issues", "new_accepted_issues"]
-                    .iter()
-                    .filter_map(|key| {
-                        let m = measures.iter().find(|m| m.metric == *key)?;
-                        Some(format!("{}: {}", metric_name(key), escape_md(&format_value(key, m.best_value()?))))
-                    })
-                    .collect();
+                let shown: Vec<String> =
+                    ["new_coverage", "new_duplicated_lines_density", "pull_request_fixed_issues", "new_accepted_issues"]
+                        .iter()
+                        .filter_map(|key| {
+                            let m = measures.iter().find(|m| m.metric == *key)?;
+                            Some(format!("{}: {}", metric_name(key), escape_md(&format_value(key, m.best_value()?))))
+                        })
+                        .collect();
                 if !shown.is_empty() {
                     let _ = writeln!(md, "\n{}", shown.join(" · "));
                 }
@@ -145,7 +163,8 @@ pub fn inline_comment(c: &InlineCandidate, analysis: &Analysis, link_base: &str)
     let issue = &c.issue;
     let mut impact = String::new();
     if !issue.impacts.is_empty() {
-        let parts: Vec<String> = issue.impacts.iter().map(|i| format!("{} {}", title_case(&i.software_quality), title_case(&i.severity))).collect();
+        let parts: Vec<String> =
+            issue.impacts.iter().map(|i| format!("{} {}", title_case(&i.software_quality), title_case(&i.severity))).collect();
         impact = format!(" · {}", escape_md(&parts.join(", ")));
     }
     format!(
@@ -185,7 +204,12 @@ pub fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> String {
                 } else {
                     md.push_str("| Condition | Status |\n|---|---|\n");
                     for c in &done.gate.conditions {
-                        let _ = writeln!(md, "| {} | {} |", escape_md(&describe_condition(c)), if c.status == GateStatus::Ok { "✅ passed" } else { "❌ failed" });
+                        let _ = writeln!(
+                            md,
+                            "| {} | {} |",
+                            escape_md(&describe_condition(c)),
+                            if c.status == GateStatus::Ok { "✅ passed" } else { "❌ failed" }
+                        );
                     }
                 }
             }

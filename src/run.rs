@@ -36,7 +36,10 @@ pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
         // Lets the integration tests exercise retries without waiting seconds for each.
         http_config.first_backoff = std::time::Duration::from_millis(ms);
     }
-    let http = Arc::new(HttpClient::new(http_config, log.clone()).map_err(|source| Error::Transport { service: crate::error::Service::SonarQube, source })?);
+    let http = Arc::new(
+        HttpClient::new(http_config, log.clone())
+            .map_err(|source| Error::Transport { service: crate::error::Service::SonarQube, source })?,
+    );
     match settings.mode {
         Mode::Check => check(settings, &http, &log),
         Mode::Publish => publish(settings, &http, &log),
@@ -66,7 +69,10 @@ fn check(settings: &Settings, http: &Arc<HttpClient>, log: &Log) -> Result<Outco
         match report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.paths).and_then(|p| report_task::load_all(&p)) {
             Ok(reports) => {
                 for r in &reports {
-                    checks.push(Check::pass("report-task.txt found", format!("{} (project '{}', task {})", r.path.display(), r.project_key, r.ce_task_id)));
+                    checks.push(Check::pass(
+                        "report-task.txt found",
+                        format!("{} (project '{}', task {})", r.path.display(), r.project_key, r.ce_task_id),
+                    ));
                     sonar::check_report_server_url(r, sonar.base_url(), &mut checks);
                 }
             }
@@ -102,11 +108,15 @@ fn check_azdo(settings: &Settings, http: &Arc<HttpClient>, checks: &mut Vec<Chec
     let (Some(pr), Some(collection), Some(project), Some(repo)) =
         (&settings.azdo.pull_request, &settings.azdo.collection_url, &settings.azdo.project, &settings.azdo.repository_id)
     else {
-        checks.push(Check::pass("Azure DevOps pull request", format!("nothing to check: {}", settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request"))));
+        checks.push(Check::pass(
+            "Azure DevOps pull request",
+            format!("nothing to check: {}", settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")),
+        ));
         return Ok(());
     };
     let Some(credential) = &settings.azdo.credential else {
-        let detail = "no credential: map the job token with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat".to_string();
+        let detail =
+            "no credential: map the job token with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat".to_string();
         checks.push(Check::fail("Azure DevOps credential", detail.clone()));
         return Err(Error::Credentials { service: crate::error::Service::AzureDevOps, message: detail });
     };
@@ -127,7 +137,11 @@ fn check_azdo(settings: &Settings, http: &Arc<HttpClient>, checks: &mut Vec<Chec
         checks,
         "Azure DevOps credential",
         client.connection_data().map(|cd| {
-            let who = cd.authenticated_user.as_ref().and_then(|u| u.custom_display_name.clone().or(u.provider_display_name.clone())).unwrap_or_else(|| "an unnamed identity".into());
+            let who = cd
+                .authenticated_user
+                .as_ref()
+                .and_then(|u| u.custom_display_name.clone().or(u.provider_display_name.clone()))
+                .unwrap_or_else(|| "an unnamed identity".into());
             let kind = match credential {
                 AzdoCredential::JobToken(_) => "the job's access token",
                 AzdoCredential::Pat(_) => "a PAT",
@@ -135,11 +149,20 @@ fn check_azdo(settings: &Settings, http: &Arc<HttpClient>, checks: &mut Vec<Chec
             format!("{kind} acting as {who} on {} ({})", collection, cd.deployment_type.as_deref().unwrap_or("unknown deployment"))
         }),
     )?;
-    step(checks, "Pull request readable", client.pull_request(pr.id).map(|p| format!("#{} '{}' ({})", p.pull_request_id, p.title.unwrap_or_default(), p.status.unwrap_or_default())))?;
+    step(
+        checks,
+        "Pull request readable",
+        client
+            .pull_request(pr.id)
+            .map(|p| format!("#{} '{}' ({})", p.pull_request_id, p.title.unwrap_or_default(), p.status.unwrap_or_default())),
+    )?;
     step(checks, "Iterations readable", client.iterations(pr.id).map(|i| format!("{} iteration(s)", i.len())))?;
     step(checks, "Threads readable", client.threads(pr.id).map(|t| format!("{} thread(s)", t.len())))?;
     if matches!(credential, AzdoCredential::Pat(_)) {
-        checks.push(Check::pass("PAT scopes needed to post", format!("{PAT_SCOPES} (scopes are only verified when posting; check mode writes nothing)")));
+        checks.push(Check::pass(
+            "PAT scopes needed to post",
+            format!("{PAT_SCOPES} (scopes are only verified when posting; check mode writes nothing)"),
+        ));
     }
     Ok(())
 }
@@ -200,7 +223,9 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
                 log.info(&format!("Open issues: {}", issues.total));
             }
         }
-        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => log.info(&format!("'{}': {message}", analysis.project_key())),
+        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => {
+            log.info(&format!("'{}': {message}", analysis.project_key()))
+        }
     }
     log.info(&format!("Dashboard: {}", analysis.dashboard_url));
     log.debug(&format!("verdict {verdict:?}"));
@@ -208,9 +233,18 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
 
 /// Posts the status, summary and inline comments. In dry-run mode it reads everything and prints
 /// what it would post.
-fn decorate(settings: &Settings, http: &Arc<HttpClient>, log: &Log, analyses: &[Analysis], link_base: &str, credential: Option<&AzdoCredential>) -> Result<(), Error> {
+fn decorate(
+    settings: &Settings,
+    http: &Arc<HttpClient>,
+    log: &Log,
+    analyses: &[Analysis],
+    link_base: &str,
+    credential: Option<&AzdoCredential>,
+) -> Result<(), Error> {
     let pr = settings.azdo.pull_request.as_ref().expect("decorate runs for pull request builds");
-    let (Some(collection), Some(project), Some(repo)) = (&settings.azdo.collection_url, &settings.azdo.project, &settings.azdo.repository_id) else {
+    let (Some(collection), Some(project), Some(repo)) =
+        (&settings.azdo.collection_url, &settings.azdo.project, &settings.azdo.repository_id)
+    else {
         return Ok(());
     };
     let Some(credential) = credential else {
@@ -240,7 +274,13 @@ fn decorate(settings: &Settings, http: &Arc<HttpClient>, log: &Log, analyses: &[
             writer.status(genre, name, &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration)?;
         } else {
             for a in analyses {
-                writer.status(genre, &format!("{name}/{}", a.project_key()), &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration)?;
+                writer.status(
+                    genre,
+                    &format!("{name}/{}", a.project_key()),
+                    &decide::status_for(Verdict::of(a), failed_conditions(a)),
+                    &a.dashboard_url,
+                    iteration,
+                )?;
             }
             let combined = decide::combined_status(&verdicts);
             let url = analyses.first().map(|a| a.dashboard_url.as_str()).unwrap_or(link_base);
@@ -255,7 +295,10 @@ fn decorate(settings: &Settings, http: &Arc<HttpClient>, log: &Log, analyses: &[
         if settings.decoration.post_inline_comments {
             let plan = decide::plan_inline(a.project_key(), &candidates, &threads, settings.decoration.max_inline_comments, readable);
             for c in &plan.create {
-                writer.create_thread(&inline_thread_body(c, a, link_base), &format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key))?;
+                writer.create_thread(
+                    &inline_thread_body(c, a, link_base),
+                    &format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key),
+                )?;
             }
             for id in &plan.reactivate {
                 writer.thread_status(*id, "active", "reopen the thread of an issue that is back")?;
@@ -268,7 +311,10 @@ fn decorate(settings: &Settings, http: &Arc<HttpClient>, log: &Log, analyses: &[
             }
             let open_threads = threads
                 .iter()
-                .filter(|t| t.property(PROP_PROJECT).as_deref() == Some(a.project_key()) && t.property(PROP_ISSUE).is_some_and(|k| candidates.iter().any(|c| c.issue.key == k)))
+                .filter(|t| {
+                    t.property(PROP_PROJECT).as_deref() == Some(a.project_key())
+                        && t.property(PROP_ISSUE).is_some_and(|k| candidates.iter().any(|c| c.issue.key == k))
+                })
                 .count();
             stats.posted = open_threads + plan.create.len();
             stats.over_cap = plan.over_cap;
@@ -287,7 +333,10 @@ fn decorate(settings: &Settings, http: &Arc<HttpClient>, log: &Log, analyses: &[
             let passing = matches!(Verdict::of(a), Verdict::Gate(crate::sonar::model::GateStatus::Ok));
             match decide::plan_summary(a.project_key(), &content, passing, &threads) {
                 SummaryAction::Create { content, status } => {
-                    writer.create_thread(&summary_thread_body(a.project_key(), &content, status), &format!("summary comment for '{}'", a.project_key()))?;
+                    writer.create_thread(
+                        &summary_thread_body(a.project_key(), &content, status),
+                        &format!("summary comment for '{}'", a.project_key()),
+                    )?;
                 }
                 SummaryAction::Update { thread_id, comment_id, content, status } => {
                     if let Some(content) = content {
@@ -318,7 +367,11 @@ fn choose_iteration(iterations: &[Iteration], source_commit: Option<&str>, log: 
     let Some(commit) = source_commit else {
         return latest;
     };
-    let matching = iterations.iter().filter(|i| i.source_ref_commit.as_ref().is_some_and(|c| c.commit_id.eq_ignore_ascii_case(commit))).map(|i| i.id).max();
+    let matching = iterations
+        .iter()
+        .filter(|i| i.source_ref_commit.as_ref().is_some_and(|c| c.commit_id.eq_ignore_ascii_case(commit)))
+        .map(|i| i.id)
+        .max();
     if matching.is_none()
         && let Some(latest) = latest
     {
@@ -374,7 +427,14 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn status(&self, genre: &str, name: &str, decision: &decide::StatusDecision, target_url: &str, iteration: Option<u32>) -> Result<(), Error> {
+    fn status(
+        &self,
+        genre: &str,
+        name: &str,
+        decision: &decide::StatusDecision,
+        target_url: &str,
+        iteration: Option<u32>,
+    ) -> Result<(), Error> {
         let mut body = json!({
             "state": decision.state,
             "description": decision.description,
@@ -384,7 +444,12 @@ impl Writer<'_> {
         if let Some(it) = iteration {
             body["iterationId"] = json!(it);
         }
-        let what = format!("status {genre}/{name} = {} ({}) on iteration {}", decision.state, decision.description, iteration.map_or("-".to_string(), |i| i.to_string()));
+        let what = format!(
+            "status {genre}/{name} = {} ({}) on iteration {}",
+            decision.state,
+            decision.description,
+            iteration.map_or("-".to_string(), |i| i.to_string())
+        );
         if self.dry_run {
             self.log.info(&format!("[dry run] would post {what}"));
             return Ok(());
@@ -443,7 +508,10 @@ impl Writer<'_> {
 fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
     let dir: PathBuf = settings.paths.agent_temp_directory.clone().unwrap_or_else(std::env::temp_dir);
     let path = dir.join("sonar-pr-gate-summary.md");
-    let md = render::build_summary(analyses, settings.azdo.pull_request.is_none().then_some(settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")));
+    let md = render::build_summary(
+        analyses,
+        settings.azdo.pull_request.is_none().then_some(settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")),
+    );
     match std::fs::write(&path, md) {
         Ok(()) => {
             // The agent fails the task on a relative or missing path.
@@ -463,9 +531,21 @@ fn outcome(settings: &Settings, log: &Log, analyses: &[Analysis]) -> Outcome {
     let problems: Vec<String> = analyses
         .iter()
         .filter_map(|a| match &a.outcome {
-            AnalysisOutcome::Completed(d) if matches!(d.gate.status, crate::sonar::model::GateStatus::Error | crate::sonar::model::GateStatus::Warn) => {
-                let conds: Vec<String> = d.gate.conditions.iter().filter(|c| c.status != crate::sonar::model::GateStatus::Ok).map(crate::sonar::present::describe_condition).collect();
-                Some(format!("quality gate of '{}' failed: {}", a.project_key(), if conds.is_empty() { "no condition details".to_string() } else { conds.join("; ") }))
+            AnalysisOutcome::Completed(d)
+                if matches!(d.gate.status, crate::sonar::model::GateStatus::Error | crate::sonar::model::GateStatus::Warn) =>
+            {
+                let conds: Vec<String> = d
+                    .gate
+                    .conditions
+                    .iter()
+                    .filter(|c| c.status != crate::sonar::model::GateStatus::Ok)
+                    .map(crate::sonar::present::describe_condition)
+                    .collect();
+                Some(format!(
+                    "quality gate of '{}' failed: {}",
+                    a.project_key(),
+                    if conds.is_empty() { "no condition details".to_string() } else { conds.join("; ") }
+                ))
             }
             AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => Some(message.clone()),
             _ => None,

@@ -27,8 +27,9 @@ pub enum Origin {
     Cli,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OutputFormat {
+    #[default]
     Text,
     Json,
 }
@@ -185,12 +186,6 @@ pub struct RawSettings {
     pub sonar_service_resolved: Option<(Option<String>, Option<String>)>,
 }
 
-impl Default for OutputFormat {
-    fn default() -> Self {
-        OutputFormat::Text
-    }
-}
-
 /// Directories that report-task.txt discovery looks in.
 #[derive(Clone, Debug, Default)]
 pub struct SearchPaths {
@@ -305,7 +300,8 @@ impl RawSettings {
     /// Every secret-looking value as given, valid or not, with the Basic-header forms derived from
     /// it: registered with the agent before anything (even a validation error) is printed.
     pub fn secret_candidates(&self) -> Vec<Secret> {
-        let mut raw: Vec<&str> = [&self.sonar_token, &self.azure_devops_pat, &self.job_access_token].into_iter().flatten().map(|s| s.trim()).collect();
+        let mut raw: Vec<&str> =
+            [&self.sonar_token, &self.azure_devops_pat, &self.job_access_token].into_iter().flatten().map(|s| s.trim()).collect();
         if let Some((_, Some(token))) = &self.sonar_service_resolved {
             raw.push(token.trim());
         }
@@ -366,7 +362,8 @@ impl RawSettings {
             }
         };
         fill(&mut self.collection_url, env.variable("System.CollectionUri").or_else(|| env.variable("System.TeamFoundationCollectionUri")));
-        fill(&mut self.project, env.variable("System.TeamProjectId").or_else(|| env.variable("System.TeamProject")));
+        // The name reads better in messages ("<project> Build Service") and works in URLs once encoded.
+        fill(&mut self.project, env.variable("System.TeamProject").or_else(|| env.variable("System.TeamProjectId")));
         fill(&mut self.repository_id, env.variable("Build.Repository.ID"));
         fill(&mut self.pull_request_id, env.variable("System.PullRequest.PullRequestId"));
         fill(&mut self.source_commit, env.variable("System.PullRequest.SourceCommitId"));
@@ -379,8 +376,7 @@ impl RawSettings {
         p.agent_build_directory = p.agent_build_directory.take().or_else(|| path("Agent.BuildDirectory"));
         p.build_id = p.build_id.take().or_else(|| env.variable("Build.BuildId"));
         p.report_task_variable = p.report_task_variable.take().or_else(|| env.variable("SONAR_SCANNER_REPORTTASKFILE"));
-        p.legacy_report_task_variable =
-            p.legacy_report_task_variable.take().or_else(|| env.variable("SONARQUBE_SCANNER_REPORTTASKFILE"));
+        p.legacy_report_task_variable = p.legacy_report_task_variable.take().or_else(|| env.variable("SONARQUBE_SCANNER_REPORTTASKFILE"));
     }
 
     /// Checks everything and builds [`Settings`], or reports every problem at once.
@@ -392,7 +388,10 @@ impl RawSettings {
             None | Some("publish") => Mode::Publish,
             Some("check") => Mode::Check,
             Some(other) => {
-                v.problem(Field::Mode, format!("'{other}' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)"));
+                v.problem(
+                    Field::Mode,
+                    format!("'{other}' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)"),
+                );
                 Mode::Publish
             }
         };
@@ -426,7 +425,9 @@ impl RawSettings {
             Some(url) => v.url(Field::SonarUrl, &url).unwrap_or_default(),
             None => {
                 let hint = match origin {
-                    Origin::Task => "set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService",
+                    Origin::Task => {
+                        "set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService"
+                    }
                     Origin::Cli => "pass --sonar-url https://sonarqube.example.com or set SONAR_HOST_URL",
                 };
                 v.problem(Field::SonarUrl, format!("the SonarQube URL is missing; {hint}"));
@@ -445,11 +446,21 @@ impl RawSettings {
         if let Some(org) = &organization
             && !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         {
-            v.problem(Field::SonarOrganization, format!("'{org}' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)"));
+            v.problem(
+                Field::SonarOrganization,
+                format!("'{org}' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)"),
+            );
         }
 
-        let polling_secs = v.number(Field::PollingTimeoutSec, self.polling_timeout_sec.as_deref(), DEFAULT_POLLING_TIMEOUT_SEC as usize, 1, MAX_POLLING_TIMEOUT_SEC as usize);
-        let max_inline = v.number(Field::MaxInlineComments, self.max_inline_comments.as_deref(), DEFAULT_MAX_INLINE_COMMENTS, 0, MAX_INLINE_COMMENTS);
+        let polling_secs = v.number(
+            Field::PollingTimeoutSec,
+            self.polling_timeout_sec.as_deref(),
+            DEFAULT_POLLING_TIMEOUT_SEC as usize,
+            1,
+            MAX_POLLING_TIMEOUT_SEC as usize,
+        );
+        let max_inline =
+            v.number(Field::MaxInlineComments, self.max_inline_comments.as_deref(), DEFAULT_MAX_INLINE_COMMENTS, 0, MAX_INLINE_COMMENTS);
         let fail_on_gate = v.boolean(Field::FailOnQualityGateError, self.fail_on_quality_gate_error.as_deref(), true);
         let post_status = v.boolean(Field::PostStatus, self.post_status.as_deref(), true);
         let post_summary = v.boolean(Field::PostSummaryComment, self.post_summary_comment.as_deref(), true);
@@ -488,7 +499,10 @@ impl RawSettings {
             Some(id) => match id.parse::<u32>() {
                 Ok(n) if n > 0 => Some(PullRequestTarget { id: n, source_commit: self.source_commit.clone() }),
                 _ => {
-                    v.problem(Field::PullRequestId, format!("'{id}' is not a pull request id; it must be a positive whole number, like 42"));
+                    v.problem(
+                        Field::PullRequestId,
+                        format!("'{id}' is not a pull request id; it must be a positive whole number, like 42"),
+                    );
                     None
                 }
             },
@@ -497,7 +511,9 @@ impl RawSettings {
             && pull_request.is_some()
             && provider != "TfsGit"
         {
-            not_a_pr_reason = Some(format!("the repository is hosted on {provider}, not Azure Repos, so there is no Azure DevOps pull request to decorate"));
+            not_a_pr_reason = Some(format!(
+                "the repository is hosted on {provider}, not Azure Repos, so there is no Azure DevOps pull request to decorate"
+            ));
         }
         let pull_request = if not_a_pr_reason.is_some() { None } else { pull_request };
         if pull_request.is_some() {
@@ -512,12 +528,17 @@ impl RawSettings {
                         Origin::Task => "the agent sets it on every build; run the task in an Azure Pipelines job".to_string(),
                         Origin::Cli => format!("pass {}", field.flag()),
                     };
-                    v.problem(field, format!("is needed to post to pull request {}; {hint}", self.pull_request_id.as_deref().unwrap_or("")));
+                    v.problem(
+                        field,
+                        format!("is needed to post to pull request {}; {hint}", self.pull_request_id.as_deref().unwrap_or("")),
+                    );
                 }
             }
             if credential.is_none() && mode == Mode::Publish && !self.dry_run && !v.has_problem(Field::AzureDevOpsPat) {
                 let hint = match origin {
-                    Origin::Task => "the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat",
+                    Origin::Task => {
+                        "the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat"
+                    }
                     Origin::Cli => "export SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT",
                 };
                 v.problem(Field::AzureDevOpsPat, format!("no Azure DevOps credential to post with; {hint}"));
@@ -527,7 +548,10 @@ impl RawSettings {
         if let Some(commit) = &self.source_commit
             && !(commit.len() >= 7 && commit.len() <= 64 && commit.chars().all(|c| c.is_ascii_hexdigit()))
         {
-            v.problem(Field::SourceCommit, format!("'{commit}' is not a commit id; give the full hexadecimal id of the pull request's source commit"));
+            v.problem(
+                Field::SourceCommit,
+                format!("'{commit}' is not a commit id; give the full hexadecimal id of the pull request's source commit"),
+            );
         }
 
         if !v.problems.is_empty() {
@@ -602,7 +626,13 @@ impl Validator {
                 _ => Field::AzureDevOpsPat,
             };
             // Never echo the URL here: the part before '@' is a credential.
-            self.problem(field, format!("the URL contains a user name or password; remove the part before '@' and give the credential in {}", secret_field.name(self.origin)));
+            self.problem(
+                field,
+                format!(
+                    "the URL contains a user name or password; remove the part before '@' and give the credential in {}",
+                    secret_field.name(self.origin)
+                ),
+            );
             return None;
         }
         if url.contains('?') || url.contains('#') {
@@ -690,7 +720,10 @@ impl Validator {
         } else if raw.contains(['\r', '\n']) {
             self.problem(field, "spans several lines; use a single line".to_string());
         } else if is_genre && raw.contains('/') {
-            self.problem(field, format!("'{raw}' contains '/', which a branch policy reads as the separator between genre and name; drop the '/'"));
+            self.problem(
+                field,
+                format!("'{raw}' contains '/', which a branch policy reads as the separator between genre and name; drop the '/'"),
+            );
         }
         raw.to_string()
     }
@@ -705,7 +738,7 @@ mod tests {
             ("INPUT_SONARURL".into(), "https://sonar.example.com".into()),
             ("INPUT_SONARTOKEN".into(), "squ_0123456789abcdef".into()),
             ("SYSTEM_COLLECTIONURI".into(), "https://dev.azure.com/org/".into()),
-            ("SYSTEM_TEAMPROJECTID".into(), "proj".into()),
+            ("SYSTEM_TEAMPROJECT".into(), "proj".into()),
             ("BUILD_REPOSITORY_ID".into(), "repo".into()),
             ("SYSTEM_PULLREQUEST_PULLREQUESTID".into(), "7".into()),
             ("SYSTEM_ACCESSTOKEN".into(), "jobtoken".into()),
@@ -761,7 +794,10 @@ mod tests {
     fn not_a_pr_build_is_not_an_error() {
         let s = task(&[("SYSTEM_PULLREQUEST_PULLREQUESTID", ""), ("BUILD_REASON", "IndividualCI")]).unwrap();
         assert!(s.azdo.pull_request.is_none());
-        assert_eq!(s.azdo.not_a_pr_reason.as_deref(), Some("this build was not triggered by a pull request (Build.Reason is IndividualCI)"));
+        assert_eq!(
+            s.azdo.not_a_pr_reason.as_deref(),
+            Some("this build was not triggered by a pull request (Build.Reason is IndividualCI)")
+        );
     }
 
     #[test]
@@ -775,41 +811,139 @@ mod tests {
     /// Each bad value with the exact message a user sees.
     #[test]
     fn bad_settings_each_have_a_clear_message() {
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
-            (&[("INPUT_MODE", "dryrun")], "mode", "'dryrun' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)"),
-            (&[("INPUT_SONARURL", "")], "sonarUrl", "the SonarQube URL is missing; set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService"),
-            (&[("INPUT_SONARURL", "sonar.example.com")], "sonarUrl", "'sonar.example.com' has no scheme; write it with one, for example https://sonar.example.com"),
+        // (environment overrides, input named in the message, the message)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case] = &[
+            (
+                &[("INPUT_MODE", "dryrun")],
+                "mode",
+                "'dryrun' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)",
+            ),
+            (
+                &[("INPUT_SONARURL", "")],
+                "sonarUrl",
+                "the SonarQube URL is missing; set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService",
+            ),
+            (
+                &[("INPUT_SONARURL", "sonar.example.com")],
+                "sonarUrl",
+                "'sonar.example.com' has no scheme; write it with one, for example https://sonar.example.com",
+            ),
             (&[("INPUT_SONARURL", "ftp://sonar.example.com")], "sonarUrl", "'ftp://' is not supported; use an https:// (or http://) URL"),
-            (&[("INPUT_SONARURL", "https://admin:hunter2@sonar.example.com")], "sonarUrl", "the URL contains a user name or password; remove the part before '@' and give the credential in sonarToken"),
-            (&[("INPUT_SONARURL", "https://sonar.example.com/?id=x")], "sonarUrl", "'https://sonar.example.com/?id=x' has a query or fragment; give only the base URL, such as https://sonar.example.com"),
-            (&[("INPUT_SONARURL", "https://sonar.example.com/#/dashboard")], "sonarUrl", "'https://sonar.example.com/#/dashboard' has a query or fragment; give only the base URL, such as https://sonar.example.com"),
+            (
+                &[("INPUT_SONARURL", "https://admin:hunter2@sonar.example.com")],
+                "sonarUrl",
+                "the URL contains a user name or password; remove the part before '@' and give the credential in sonarToken",
+            ),
+            (
+                &[("INPUT_SONARURL", "https://sonar.example.com/?id=x")],
+                "sonarUrl",
+                "'https://sonar.example.com/?id=x' has a query or fragment; give only the base URL, such as https://sonar.example.com",
+            ),
+            (
+                &[("INPUT_SONARURL", "https://sonar.example.com/#/dashboard")],
+                "sonarUrl",
+                "'https://sonar.example.com/#/dashboard' has a query or fragment; give only the base URL, such as https://sonar.example.com",
+            ),
             (&[("INPUT_SONARURL", "https://")], "sonarUrl", "'https://' has no host name; write it like https://sonarqube.example.com"),
-            (&[("INPUT_SONARURL", "https://sonar.example.com:90x0")], "sonarUrl", "'90x0' is not a port number; write the URL like https://host:9000"),
-            (&[("INPUT_SONARURL", "https://sonar example.com")], "sonarUrl", "the URL contains spaces; remove them (a path with spaces must be percent-encoded as %20)"),
-            (&[("INPUT_SONARTOKEN", "")], "sonarToken", "the SonarQube token is missing; set sonarToken to a secret variable, e.g. $(SONAR_TOKEN), or use a SonarQube service connection"),
-            (&[("INPUT_SONARTOKEN", "Bearer squ_abc")], "sonarToken", "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix"),
+            (
+                &[("INPUT_SONARURL", "https://sonar.example.com:90x0")],
+                "sonarUrl",
+                "'90x0' is not a port number; write the URL like https://host:9000",
+            ),
+            (
+                &[("INPUT_SONARURL", "https://sonar example.com")],
+                "sonarUrl",
+                "the URL contains spaces; remove them (a path with spaces must be percent-encoded as %20)",
+            ),
+            (
+                &[("INPUT_SONARTOKEN", "")],
+                "sonarToken",
+                "the SonarQube token is missing; set sonarToken to a secret variable, e.g. $(SONAR_TOKEN), or use a SonarQube service connection",
+            ),
+            (
+                &[("INPUT_SONARTOKEN", "Bearer squ_abc")],
+                "sonarToken",
+                "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix",
+            ),
             (&[("INPUT_SONARTOKEN", "squ_abc\ndef")], "sonarToken", "the token spans several lines; paste it again as a single line"),
-            (&[("INPUT_SONARTOKEN", "$(SONAR_TOKEN)")], "sonarToken", "the value is the unexpanded macro $(SONAR_TOKEN): the variable is not defined for this job; define it (as a secret) or link its variable group"),
-            (&[("INPUT_SONARQUBESERVICE", "0000aaaa-1111-2222-3333-444455556666")], "sonarQubeService", "service connection '0000aaaa-1111-2222-3333-444455556666' is not available to this job; check that it exists, that it is of type SonarQube, and that this pipeline is allowed to use it (Project settings > Service connections > Security)"),
-            (&[("INPUT_SONARORGANIZATION", "my org")], "sonarOrganization", "'my org' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)"),
-            (&[("INPUT_POLLINGTIMEOUTSEC", "5m")], "pollingTimeoutSec", "'5m' is not a whole number; use a number from 1 to 21600, like 300"),
+            (
+                &[("INPUT_SONARTOKEN", "$(SONAR_TOKEN)")],
+                "sonarToken",
+                "the value is the unexpanded macro $(SONAR_TOKEN): the variable is not defined for this job; define it (as a secret) or link its variable group",
+            ),
+            (
+                &[("INPUT_SONARQUBESERVICE", "0000aaaa-1111-2222-3333-444455556666")],
+                "sonarQubeService",
+                "service connection '0000aaaa-1111-2222-3333-444455556666' is not available to this job; check that it exists, that it is of type SonarQube, and that this pipeline is allowed to use it (Project settings > Service connections > Security)",
+            ),
+            (
+                &[("INPUT_SONARORGANIZATION", "my org")],
+                "sonarOrganization",
+                "'my org' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)",
+            ),
+            (
+                &[("INPUT_POLLINGTIMEOUTSEC", "5m")],
+                "pollingTimeoutSec",
+                "'5m' is not a whole number; use a number from 1 to 21600, like 300",
+            ),
             (&[("INPUT_POLLINGTIMEOUTSEC", "0")], "pollingTimeoutSec", "0 is out of range; use a number from 1 to 21600"),
-            (&[("INPUT_POLLINGTIMEOUTSEC", "-5")], "pollingTimeoutSec", "'-5' is not a whole number; use a number from 1 to 21600, like 300"),
+            (
+                &[("INPUT_POLLINGTIMEOUTSEC", "-5")],
+                "pollingTimeoutSec",
+                "'-5' is not a whole number; use a number from 1 to 21600, like 300",
+            ),
             (&[("INPUT_POLLINGTIMEOUTSEC", "100000")], "pollingTimeoutSec", "100000 is out of range; use a number from 1 to 21600"),
             (&[("INPUT_MAXINLINECOMMENTS", "2500")], "maxInlineComments", "2500 is out of range; use a number from 0 to 500"),
-            (&[("INPUT_MAXINLINECOMMENTS", "many")], "maxInlineComments", "'many' is not a whole number; use a number from 0 to 500, like 25"),
+            (
+                &[("INPUT_MAXINLINECOMMENTS", "many")],
+                "maxInlineComments",
+                "'many' is not a whole number; use a number from 0 to 500, like 25",
+            ),
             (&[("INPUT_FAILONQUALITYGATEERROR", "ture")], "failOnQualityGateError", "'ture' is not a boolean; use true or false"),
             (&[("INPUT_POSTINLINECOMMENTS", "1")], "postInlineComments", "'1' is not a boolean; use true or false"),
             (&[("INPUT_POSTSUMMARYCOMMENT", "no")], "postSummaryComment", "'no' is not a boolean; use true or false"),
-            (&[("INPUT_STATUSGENRE", "sonar/qube")], "statusGenre", "'sonar/qube' contains '/', which a branch policy reads as the separator between genre and name; drop the '/'"),
+            (
+                &[("INPUT_STATUSGENRE", "sonar/qube")],
+                "statusGenre",
+                "'sonar/qube' contains '/', which a branch policy reads as the separator between genre and name; drop the '/'",
+            ),
             (&[("INPUT_STATUSNAME", "a\nb")], "statusName", "spans several lines; use a single line"),
-            (&[("INPUT_CACERTFILE", "/nonexistent/ca.pem")], "caCertFile", "'/nonexistent/ca.pem' is not a readable file; give the path of a PEM file with your CA certificates (for example $(Agent.TempDirectory)/corp-ca.pem from a secure file)"),
-            (&[("INPUT_AZUREDEVOPSPAT", "abc def")], "azureDevOpsPat", "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix"),
-            (&[("SYSTEM_ACCESSTOKEN", "")], "azureDevOpsPat", "no Azure DevOps credential to post with; the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat"),
-            (&[("SYSTEM_PULLREQUEST_PULLREQUESTID", "abc")], "System.PullRequest.PullRequestId", "'abc' is not a pull request id; it must be a positive whole number, like 42"),
-            (&[("SYSTEM_PULLREQUEST_SOURCECOMMITID", "main")], "System.PullRequest.SourceCommitId", "'main' is not a commit id; give the full hexadecimal id of the pull request's source commit"),
-            (&[("SYSTEM_COLLECTIONURI", "dev.azure.com/org")], "System.CollectionUri", "'dev.azure.com/org' has no scheme; write it with one, for example https://dev.azure.com/org"),
-            (&[("SYSTEM_TEAMPROJECTID", "")], "System.TeamProject", "is needed to post to pull request 7; the agent sets it on every build; run the task in an Azure Pipelines job"),
+            (
+                &[("INPUT_CACERTFILE", "/nonexistent/ca.pem")],
+                "caCertFile",
+                "'/nonexistent/ca.pem' is not a readable file; give the path of a PEM file with your CA certificates (for example $(Agent.TempDirectory)/corp-ca.pem from a secure file)",
+            ),
+            (
+                &[("INPUT_AZUREDEVOPSPAT", "abc def")],
+                "azureDevOpsPat",
+                "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix",
+            ),
+            (
+                &[("SYSTEM_ACCESSTOKEN", "")],
+                "azureDevOpsPat",
+                "no Azure DevOps credential to post with; the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat",
+            ),
+            (
+                &[("SYSTEM_PULLREQUEST_PULLREQUESTID", "abc")],
+                "System.PullRequest.PullRequestId",
+                "'abc' is not a pull request id; it must be a positive whole number, like 42",
+            ),
+            (
+                &[("SYSTEM_PULLREQUEST_SOURCECOMMITID", "main")],
+                "System.PullRequest.SourceCommitId",
+                "'main' is not a commit id; give the full hexadecimal id of the pull request's source commit",
+            ),
+            (
+                &[("SYSTEM_COLLECTIONURI", "dev.azure.com/org")],
+                "System.CollectionUri",
+                "'dev.azure.com/org' has no scheme; write it with one, for example https://dev.azure.com/org",
+            ),
+            (
+                &[("SYSTEM_TEAMPROJECT", "")],
+                "System.TeamProject",
+                "is needed to post to pull request 7; the agent sets it on every build; run the task in an Azure Pipelines job",
+            ),
         ];
         assert!(cases.len() >= 25);
         for (pairs, input, message) in cases {
@@ -831,11 +965,7 @@ mod tests {
 
     #[test]
     fn cli_messages_name_flags_and_never_echo_credentials() {
-        let raw = RawSettings {
-            origin: Some(Origin::Cli),
-            sonar_url: Some("https://user:topsecret@sq".into()),
-            ..RawSettings::default()
-        };
+        let raw = RawSettings { origin: Some(Origin::Cli), sonar_url: Some("https://user:topsecret@sq".into()), ..RawSettings::default() };
         let err = raw.validate().unwrap_err();
         let text = err.to_string();
         assert!(text.contains("--sonar-url (or SONAR_HOST_URL): the URL contains a user name or password"), "{text}");

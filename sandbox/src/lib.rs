@@ -1,0 +1,86 @@
+//! Local fakes of SonarQube and Azure DevOps for the tests and the demo: real HTTP servers on
+//! 127.0.0.1 that answer like the services do, record every request and inject faults.
+
+pub mod azdo;
+pub mod server;
+pub mod sonar;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use server::{Fault, FaultRule, RecordedRequest, Server};
+
+/// The collection path of the fake organization.
+pub const COLLECTION: &str = "/fabrikam";
+pub const SONAR_TOKEN: &str = "squ_3f1c9a7e5b2d4c6a8e0f1a3b5c7d9e1f2a4b6c8d";
+pub const JOB_TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.job-access-token.c2lnbmF0dXJl";
+pub const PAT: &str = "pat4k2m9q7w1e5r8t3y6u0i2o4p6a8s1d3f5g7h9j2k4l6z8x1c3v";
+pub const BUILD_SERVICE_ID: &str = "8c4f1a2b-0000-4000-8000-00000000b5e1";
+
+/// Both fakes, started together.
+pub struct Sandbox {
+    pub sonar: Arc<sonar::FakeSonar>,
+    pub azdo: Arc<azdo::FakeAzdo>,
+    pub sonar_server: Server,
+    pub azdo_server: Server,
+}
+
+impl Sandbox {
+    /// A SonarQube of the given flavour that knows `SONAR_TOKEN`, and an organization whose job
+    /// token and PAT both work.
+    pub fn start(flavour: sonar::Flavour) -> Self {
+        let sonar = Arc::new(sonar::FakeSonar::new(flavour));
+        sonar.state.lock().unwrap().valid_tokens.push(SONAR_TOKEN.to_string());
+        let azdo = Arc::new(azdo::FakeAzdo::new(COLLECTION));
+        {
+            let mut st = azdo.state.lock().unwrap();
+            st.credentials.push(azdo::Credential {
+                scheme: "Bearer",
+                token: JOB_TOKEN.into(),
+                behaviour: azdo::CredentialBehaviour::Valid,
+                identity_id: BUILD_SERVICE_ID.into(),
+                display_name: "Fabrikam Web Build Service (fabrikam)".into(),
+            });
+            st.credentials.push(azdo::Credential {
+                scheme: "Basic",
+                token: PAT.into(),
+                behaviour: azdo::CredentialBehaviour::Valid,
+                identity_id: "1d3e5f7a-0000-4000-8000-0000000000aa".into(),
+                display_name: "SonarQube Bot".into(),
+            });
+        }
+        let sonar_server = Server::start(sonar.clone());
+        let azdo_server = Server::start(azdo.clone());
+        Self { sonar, azdo, sonar_server, azdo_server }
+    }
+
+    pub fn sonar_url(&self) -> String {
+        self.sonar_server.url()
+    }
+
+    pub fn collection_url(&self) -> String {
+        format!("{}{COLLECTION}/", self.azdo_server.url())
+    }
+
+    pub fn sonar_state(&self) -> std::sync::MutexGuard<'_, sonar::SonarState> {
+        self.sonar.state.lock().unwrap()
+    }
+
+    pub fn azdo_state(&self) -> std::sync::MutexGuard<'_, azdo::AzdoState> {
+        self.azdo.state.lock().unwrap()
+    }
+}
+
+/// Requests counted per endpoint ("GET /api/ce/task"), with numeric ids folded to `{id}`.
+pub fn count_by_endpoint(requests: &[RecordedRequest]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for r in requests {
+        let path: Vec<String> = r
+            .path()
+            .split('/')
+            .map(|s| if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) { "{id}".to_string() } else { s.to_string() })
+            .collect();
+        *counts.entry(format!("{} {}", r.method, path.join("/"))).or_default() += 1;
+    }
+    counts
+}

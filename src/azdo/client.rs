@@ -55,7 +55,13 @@ impl AzdoClient {
     }
 
     fn context(&self, action: String, pr: Option<u32>) -> Context {
-        Context { action, project: self.project.clone(), repository: self.repository.clone(), pull_request: pr }
+        Context {
+            action,
+            organization: organization_of(&self.collection),
+            project: self.project.clone(),
+            repository: self.repository.clone(),
+            pull_request: pr,
+        }
     }
 
     /// Sends with the current api-version, stepping down once per out-of-range answer.
@@ -78,14 +84,22 @@ impl AzdoClient {
             if (200..300).contains(&resp.status) && (resp.is_json() || resp.status == 204) {
                 return Ok(resp);
             }
-            return Err(failure::explain(resp.status, resp.content_type.as_deref(), &resp.body, resp.header("x-tfs-serviceerror"), self.kind, &ctx));
+            return Err(failure::explain(
+                resp.status,
+                resp.content_type.as_deref(),
+                &resp.body,
+                resp.header("x-tfs-serviceerror"),
+                self.kind,
+                &ctx,
+            ));
         }
     }
 
     fn get_json<T: DeserializeOwned>(&self, url: &str, ctx: Context) -> Result<T, Error> {
         let action = ctx.action.clone();
         let resp = self.send(Method::Get, url, false, None, ctx)?;
-        resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the answer to '{action}': {e}") })
+        resp.json()
+            .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the answer to '{action}': {e}") })
     }
 
     /// Who the credential is: the cheapest authenticated call, used by check mode.
@@ -97,7 +111,9 @@ impl AzdoClient {
         let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
         let ctx = self.context("check who the credential is".to_string(), None);
         if resp.status == 200 && resp.is_json() {
-            return resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read connectionData: {e}") });
+            return resp
+                .json()
+                .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read connectionData: {e}") });
         }
         Err(failure::explain(resp.status, resp.content_type.as_deref(), &resp.body, resp.header("x-tfs-serviceerror"), self.kind, &ctx))
     }
@@ -107,28 +123,52 @@ impl AzdoClient {
     }
 
     pub fn iterations(&self, pr: u32) -> Result<Vec<Iteration>, Error> {
-        let list: ValueList<Iteration> = self.get_json(&format!("{}/iterations", self.pr_base(pr)), self.context(format!("list the iterations of pull request {pr}"), Some(pr)))?;
+        let list: ValueList<Iteration> = self.get_json(
+            &format!("{}/iterations", self.pr_base(pr)),
+            self.context(format!("list the iterations of pull request {pr}"), Some(pr)),
+        )?;
         Ok(list.value)
     }
 
     pub fn threads(&self, pr: u32) -> Result<Vec<Thread>, Error> {
-        let list: ValueList<Thread> = self.get_json(&format!("{}/threads", self.pr_base(pr)), self.context(format!("list the comment threads of pull request {pr}"), Some(pr)))?;
+        let list: ValueList<Thread> = self.get_json(
+            &format!("{}/threads", self.pr_base(pr)),
+            self.context(format!("list the comment threads of pull request {pr}"), Some(pr)),
+        )?;
         Ok(list.value)
     }
 
     pub fn post_status(&self, pr: u32, body: &Value) -> Result<(), Error> {
-        self.send(Method::Post, &format!("{}/statuses", self.pr_base(pr)), true, Some(body), self.context(format!("post a status on pull request {pr}"), Some(pr)))?;
+        self.send(
+            Method::Post,
+            &format!("{}/statuses", self.pr_base(pr)),
+            true,
+            Some(body),
+            self.context(format!("post a status on pull request {pr}"), Some(pr)),
+        )?;
         Ok(())
     }
 
     pub fn create_thread(&self, pr: u32, body: &Value) -> Result<Thread, Error> {
-        let resp = self.send(Method::Post, &format!("{}/threads", self.pr_base(pr)), false, Some(body), self.context(format!("create a comment thread on pull request {pr}"), Some(pr)))?;
+        let resp = self.send(
+            Method::Post,
+            &format!("{}/threads", self.pr_base(pr)),
+            false,
+            Some(body),
+            self.context(format!("create a comment thread on pull request {pr}"), Some(pr)),
+        )?;
         resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the created thread: {e}") })
     }
 
     pub fn set_thread_status(&self, pr: u32, thread: u64, status: &str) -> Result<(), Error> {
         let body = serde_json::json!({ "status": status });
-        self.send(Method::Patch, &format!("{}/threads/{thread}", self.pr_base(pr)), false, Some(&body), self.context(format!("update thread {thread} on pull request {pr}"), Some(pr)))?;
+        self.send(
+            Method::Patch,
+            &format!("{}/threads/{thread}", self.pr_base(pr)),
+            false,
+            Some(&body),
+            self.context(format!("update thread {thread} on pull request {pr}"), Some(pr)),
+        )?;
         Ok(())
     }
 
@@ -147,8 +187,32 @@ impl AzdoClient {
 
     pub fn add_comment(&self, pr: u32, thread: u64, content: &str) -> Result<(), Error> {
         let body = serde_json::json!({ "content": content, "parentCommentId": 1, "commentType": 1 });
-        self.send(Method::Post, &format!("{}/threads/{thread}/comments", self.pr_base(pr)), false, Some(&body), self.context(format!("reply in thread {thread} on pull request {pr}"), Some(pr)))?;
+        self.send(
+            Method::Post,
+            &format!("{}/threads/{thread}/comments", self.pr_base(pr)),
+            false,
+            Some(&body),
+            self.context(format!("reply in thread {thread} on pull request {pr}"), Some(pr)),
+        )?;
         Ok(())
+    }
+}
+
+/// The organization in `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`, or the
+/// collection in an Azure DevOps Server URL (`https://host/tfs/{collection}`).
+pub fn organization_of(collection_url: &str) -> String {
+    let rest = collection_url.split_once("://").map_or(collection_url, |(_, r)| r);
+    let mut parts = rest.split('/').filter(|s| !s.is_empty());
+    let host = parts.next().unwrap_or("").to_ascii_lowercase();
+    let last = rest.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    if host == "dev.azure.com" {
+        parts.next().unwrap_or("").to_string()
+    } else if let Some(org) = host.strip_suffix(".visualstudio.com") {
+        org.to_string()
+    } else if last.contains('.') || last.contains(':') || last.is_empty() {
+        host
+    } else {
+        last.to_string()
     }
 }
 
@@ -167,4 +231,17 @@ pub fn encode_segment(value: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organization_from_every_url_form() {
+        assert_eq!(organization_of("https://dev.azure.com/fabrikam/"), "fabrikam");
+        assert_eq!(organization_of("https://fabrikam.visualstudio.com/"), "fabrikam");
+        assert_eq!(organization_of("https://tfs.corp.example/tfs/DefaultCollection/"), "DefaultCollection");
+        assert_eq!(organization_of("https://ado.corp.example/Main"), "Main");
+    }
 }

@@ -21,6 +21,8 @@ pub enum CredentialKind {
 #[derive(Clone, Debug)]
 pub struct Context {
     pub action: String,
+    /// The organization (Services) or collection (Server), for the build service identity's name.
+    pub organization: String,
     pub project: String,
     pub repository: String,
     pub pull_request: Option<u32>,
@@ -36,10 +38,18 @@ struct ErrorBody {
 }
 
 /// The least-privilege PAT scopes, as the PAT page names them.
-pub const PAT_SCOPES: &str = "Code (Read), Code (Status) and Pull Request Threads (Read & write); on Azure DevOps Server 2019/2020, Code (Read & write)";
+pub const PAT_SCOPES: &str =
+    "Code (Read), Code (Status) and Pull Request Threads (Read & write); on Azure DevOps Server 2019/2020, Code (Read & write)";
 
 /// Explains a response that did not succeed (or "succeeded" with a sign-in page).
-pub fn explain(status: u16, content_type: Option<&str>, body: &[u8], service_error_header: Option<&str>, kind: CredentialKind, ctx: &Context) -> Error {
+pub fn explain(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    service_error_header: Option<&str>,
+    kind: CredentialKind,
+    ctx: &Context,
+) -> Error {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
     let header_msg = service_error_header.map(percent_decode);
     let message = parsed.message.clone().or(header_msg).unwrap_or_default();
@@ -81,9 +91,11 @@ pub fn explain(status: u16, content_type: Option<&str>, body: &[u8], service_err
             };
             credentials(match kind {
                 CredentialKind::JobToken => format!(
-                    "the job's access token lacks {permission} (HTTP 403 while trying to {action}{}). Grant 'Contribute to pull requests' to the '{} Build Service (<organization>)' identity: Project settings > Repositories > {} > Security",
+                    "the job's access token lacks {permission} (HTTP 403 while trying to {action}{}). Grant 'Contribute to pull requests' to the '{} Build Service ({})' identity (or 'Project Collection Build Service ({})' when the job's authorization scope is the collection): Project settings > Repositories > {} > Security",
                     suffix(&message),
                     ctx.project,
+                    ctx.organization,
+                    ctx.organization,
                     ctx.repository
                 ),
                 CredentialKind::Pat => format!(
@@ -95,7 +107,11 @@ pub fn explain(status: u16, content_type: Option<&str>, body: &[u8], service_err
         }
         404 => {
             let what = if type_key.contains("PullRequestNotFound") || message.contains("TF401180") {
-                format!("pull request {} was not found in repository {}", ctx.pull_request.map_or("?".to_string(), |p| p.to_string()), ctx.repository)
+                format!(
+                    "pull request {} was not found in repository {}",
+                    ctx.pull_request.map_or("?".to_string(), |p| p.to_string()),
+                    ctx.repository
+                )
             } else if type_key.contains("GitRepositoryNotFound") || message.contains("TF401019") {
                 format!("repository {} was not found in project {} (or the credential may not see it)", ctx.repository, ctx.project)
             } else if type_key.contains("ProjectDoesNotExist") || message.contains("VS800075") || message.contains("TF200016") {
@@ -103,9 +119,14 @@ pub fn explain(status: u16, content_type: Option<&str>, body: &[u8], service_err
             } else {
                 format!("the resource was not found{}", suffix(&message))
             };
-            api(format!("{what} (HTTP 404 while trying to {action}). Check System.CollectionUri, the project and repository, and that the credential has access to them"))
+            api(format!(
+                "{what} (HTTP 404 while trying to {action}). Check System.CollectionUri, the project and repository, and that the credential has access to them"
+            ))
         }
-        429 => api(format!("Azure DevOps is rate-limiting this pipeline (HTTP 429 while trying to {action}{}); it kept refusing after the retries. Run again later", suffix(&message))),
+        429 => api(format!(
+            "Azure DevOps is rate-limiting this pipeline (HTTP 429 while trying to {action}{}); it kept refusing after the retries. Run again later",
+            suffix(&message)
+        )),
         _ => api(format!("could not {action}: HTTP {status}{}", suffix(&message))),
     }
 }
@@ -139,7 +160,13 @@ mod tests {
     use super::*;
 
     fn ctx() -> Context {
-        Context { action: "read pull request 7".into(), project: "Fabrikam".into(), repository: "web".into(), pull_request: Some(7) }
+        Context {
+            action: "read pull request 7".into(),
+            organization: "fabrikam".into(),
+            project: "Fabrikam".into(),
+            repository: "web".into(),
+            pull_request: Some(7),
+        }
     }
 
     fn msg(e: Error) -> String {
@@ -159,13 +186,21 @@ mod tests {
         let m = msg(explain(401, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
         assert!(m.contains("the PAT has expired"), "{m}");
         // Some answers carry the reason only in X-TFS-ServiceError.
-        let m = msg(explain(401, Some("text/plain"), b"", Some("Access%20Denied%3A%20The%20Personal%20Access%20Token%20used%20has%20expired."), CredentialKind::Pat, &ctx()));
+        let m = msg(explain(
+            401,
+            Some("text/plain"),
+            b"",
+            Some("Access%20Denied%3A%20The%20Personal%20Access%20Token%20used%20has%20expired."),
+            CredentialKind::Pat,
+            &ctx(),
+        ));
         assert!(m.contains("the PAT has expired"), "{m}");
     }
 
     #[test]
     fn plain_401_names_scopes() {
-        let body = br#"{"message":"TF400813: The user '' is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#;
+        let body =
+            br#"{"message":"TF400813: The user '' is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#;
         let m = msg(explain(401, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
         assert!(m.contains("Code (Read), Code (Status) and Pull Request Threads (Read & write)"), "{m}");
     }
@@ -174,7 +209,7 @@ mod tests {
     fn tf401027_tells_each_credential_what_to_grant() {
         let body = br#"{"message":"TF401027: You need the Git 'PullRequestContribute' permission to perform this action.","typeKey":"GitNeedsPermissionException"}"#;
         let job = msg(explain(403, Some("application/json"), body, None, CredentialKind::JobToken, &ctx()));
-        assert!(job.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Build Service (<organization>)' identity"), "{job}");
+        assert!(job.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Build Service (fabrikam)' identity"), "{job}");
         let pat = msg(explain(403, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
         assert!(pat.contains("Stakeholder access"), "{pat}");
     }
@@ -182,10 +217,19 @@ mod tests {
     #[test]
     fn not_found_names_the_missing_thing() {
         let pr = br#"{"message":"TF401180: The requested pull request was not found.","typeKey":"GitPullRequestNotFoundException"}"#;
-        assert!(msg(explain(404, Some("application/json"), pr, None, CredentialKind::Pat, &ctx())).contains("pull request 7 was not found in repository web"));
+        assert!(
+            msg(explain(404, Some("application/json"), pr, None, CredentialKind::Pat, &ctx()))
+                .contains("pull request 7 was not found in repository web")
+        );
         let repo = br#"{"message":"TF401019: The Git repository with name or identifier web does not exist","typeKey":"GitRepositoryNotFoundException"}"#;
-        assert!(msg(explain(404, Some("application/json"), repo, None, CredentialKind::Pat, &ctx())).contains("repository web was not found in project Fabrikam"));
+        assert!(
+            msg(explain(404, Some("application/json"), repo, None, CredentialKind::Pat, &ctx()))
+                .contains("repository web was not found in project Fabrikam")
+        );
         let project = br#"{"message":"VS800075: The project with id 'x' does not exist","typeKey":"ProjectDoesNotExistWithNameException"}"#;
-        assert!(msg(explain(404, Some("application/json"), project, None, CredentialKind::Pat, &ctx())).contains("project Fabrikam was not found"));
+        assert!(
+            msg(explain(404, Some("application/json"), project, None, CredentialKind::Pat, &ctx()))
+                .contains("project Fabrikam was not found")
+        );
     }
 }

@@ -31,12 +31,7 @@ pub fn escape_message(message: &str) -> String {
 /// The agent's unescaping (`CommandStringConvertor.Unescape` with `DECODE_PERCENTS` on, the
 /// default). Used by tests and by the demo's view of what the agent shows.
 pub fn unescape(escaped: &str) -> String {
-    escaped
-        .replace("%0D", "\r")
-        .replace("%0A", "\n")
-        .replace("%5D", "]")
-        .replace("%3B", ";")
-        .replace("%AZP25", "%")
+    escaped.replace("%0D", "\r").replace("%0A", "\n").replace("%5D", "]").replace("%3B", ";").replace("%AZP25", "%")
 }
 
 /// Makes text that came from outside (server messages, file paths, PR data) safe to print as a
@@ -104,10 +99,7 @@ pub struct ParsedCommand {
 
 impl ParsedCommand {
     pub fn property(&self, key: &str) -> Option<&str> {
-        self.properties
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
+        self.properties.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str())
     }
 }
 

@@ -230,10 +230,7 @@ mod tests {
         log.register_secrets([&Secret::new("s3cr3t"), &Secret::new("s3cr3t")]);
         log.info("token is s3cr3t");
         log.error("bad s3cr3t");
-        assert_eq!(
-            out.text(),
-            "##vso[task.setsecret]s3cr3t\ntoken is ***\n##vso[task.logissue type=error;]bad ***\n"
-        );
+        assert_eq!(out.text(), "##vso[task.setsecret]s3cr3t\ntoken is ***\n##vso[task.logissue type=error;]bad ***\n");
     }
 
     #[test]

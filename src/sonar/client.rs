@@ -70,9 +70,10 @@ pub struct IssueSet {
 
 impl SonarClient {
     /// Server takes the token as Basic (token, empty password), which every version since 8.9
-    /// accepts; Cloud documents Bearer.
+    /// accepts; Cloud documents Bearer. An organization means Cloud too: only Cloud has them, and
+    /// it is how a Cloud instance behind another host name (a proxy, a test fake) is recognised.
     pub fn new(http: Arc<HttpClient>, base: &str, token: &Secret, organization: Option<String>) -> Self {
-        let cloud = is_cloud_url(base);
+        let cloud = is_cloud_url(base) || organization.is_some();
         let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token.expose(), &Secret::new("")) };
         Self { http, base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
     }
@@ -107,7 +108,10 @@ impl SonarClient {
         let resp = self.get("api/server/version", &[], false)?;
         let text = resp.text();
         let version = text.trim();
-        let looks_like_version = !version.is_empty() && version.len() < 64 && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c.is_ascii_alphabetic()) && version.starts_with(|c: char| c.is_ascii_digit());
+        let looks_like_version = !version.is_empty()
+            && version.len() < 64
+            && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c.is_ascii_alphabetic())
+            && version.starts_with(|c: char| c.is_ascii_digit());
         if resp.status == 200 && looks_like_version {
             return Ok(version.to_string());
         }
@@ -117,7 +121,13 @@ impl SonarClient {
                 "{}/api/server/version answered HTTP {} with {}, not a SonarQube version: the URL does not point at a SonarQube server. Check the base URL, including any context path (for example https://host/sonarqube)",
                 self.base,
                 resp.status,
-                if resp.is_json() { "JSON" } else if resp.text().trim_start().starts_with('<') { "an HTML page" } else { "unexpected text" }
+                if resp.is_json() {
+                    "JSON"
+                } else if resp.text().trim_start().starts_with('<') {
+                    "an HTML page"
+                } else {
+                    "unexpected text"
+                }
             ),
         })
     }
@@ -178,7 +188,13 @@ impl SonarClient {
     /// Polls the compute engine until the task ends or `timeout` passes: at once, then every
     /// quarter to whole second for the first ten seconds (most analyses finish there), then backing
     /// off to every five seconds.
-    pub fn wait_for_task(&self, id: &str, project_key: &str, timeout: Duration, mut on_status: impl FnMut(&CeTask)) -> Result<CeOutcome, Error> {
+    pub fn wait_for_task(
+        &self,
+        id: &str,
+        project_key: &str,
+        timeout: Duration,
+        mut on_status: impl FnMut(&CeTask),
+    ) -> Result<CeOutcome, Error> {
         let started = Instant::now();
         let mut last_status = None;
         let mut polls: u32 = 0;
@@ -204,10 +220,14 @@ impl SonarClient {
     pub fn project_status(&self, analysis_id: &str, project_key: &str) -> Result<ProjectStatus, Error> {
         let resp = self.get("api/qualitygates/project_status", &[("analysisId", analysis_id.to_string())], true)?;
         match resp.status {
-            200 => Ok(resp.json::<ProjectStatusResponse>().map_err(|e| self.bad_json("api/qualitygates/project_status", e))?.project_status),
+            200 => {
+                Ok(resp.json::<ProjectStatusResponse>().map_err(|e| self.bad_json("api/qualitygates/project_status", e))?.project_status)
+            }
             403 => Err(Error::Credentials {
                 service: Service::SonarQube,
-                message: format!("the token may not read the quality gate of project '{project_key}' (HTTP 403). Give the token's account 'Browse' on the project (SonarQube 9.5+ also accepts 'Execute Analysis')"),
+                message: format!(
+                    "the token may not read the quality gate of project '{project_key}' (HTTP 403). Give the token's account 'Browse' on the project (SonarQube 9.5+ also accepts 'Execute Analysis')"
+                ),
             }),
             _ => Err(self.api_error(&resp, &format!("read the quality gate of analysis {analysis_id}"))),
         }
@@ -222,7 +242,11 @@ impl SonarClient {
             params.extend(scope.params());
             let resp = self.get("api/measures/component", &params, true)?;
             match resp.status {
-                200 => return Ok(Some(resp.json::<MeasuresResponse>().map_err(|e| self.bad_json("api/measures/component", e))?.component.measures)),
+                200 => {
+                    return Ok(Some(
+                        resp.json::<MeasuresResponse>().map_err(|e| self.bad_json("api/measures/component", e))?.component.measures,
+                    ));
+                }
                 403 => return Ok(None),
                 404 => {
                     let msg = error_messages(&resp).unwrap_or_default();
@@ -302,7 +326,10 @@ impl SonarClient {
     }
 
     fn bad_json(&self, path: &str, e: serde_json::Error) -> Error {
-        Error::Api { service: Service::SonarQube, message: format!("{}/{path} answered with JSON this task cannot read ({e}); is the URL a SonarQube server?", self.base) }
+        Error::Api {
+            service: Service::SonarQube,
+            message: format!("{}/{path} answered with JSON this task cannot read ({e}); is the URL a SonarQube server?", self.base),
+        }
     }
 
     /// Explains a failed call: 401 is always the token; otherwise SonarQube's own messages.
@@ -313,16 +340,25 @@ impl SonarClient {
                 service: Service::SonarQube,
                 message: format!(
                     "the token was rejected while trying to {what} (HTTP 401): it is invalid, expired or revoked, or it belongs to another server. Create a new token in SonarQube (My Account > Security) and update {}",
-                    if self.cloud { "sonarToken (SonarQube Cloud tokens are personal or scoped organization tokens)" } else { "sonarToken or the service connection" }
+                    if self.cloud {
+                        "sonarToken (SonarQube Cloud tokens are personal or scoped organization tokens)"
+                    } else {
+                        "sonarToken or the service connection"
+                    }
                 ),
             },
             403 => Error::Credentials {
                 service: Service::SonarQube,
-                message: format!("the token may not {what} (HTTP 403{}). Give the token's account 'Browse' and 'Execute Analysis' on the project", server_says.map(|m| format!(": {m}")).unwrap_or_default()),
+                message: format!(
+                    "the token may not {what} (HTTP 403{}). Give the token's account 'Browse' and 'Execute Analysis' on the project",
+                    server_says.map(|m| format!(": {m}")).unwrap_or_default()
+                ),
             },
             503 => Error::Api {
                 service: Service::SonarQube,
-                message: format!("the server is not ready to {what} (HTTP 503; it answers so while it starts or re-indexes). Run the pipeline again in a few minutes"),
+                message: format!(
+                    "the server is not ready to {what} (HTTP 503; it answers so while it starts or re-indexes). Run the pipeline again in a few minutes"
+                ),
             },
             status => Error::Api {
                 service: Service::SonarQube,

@@ -58,9 +58,13 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
     if status.status != "UP" {
         let meaning = match status.status.as_str() {
             "STARTING" => "the server is starting; wait for it to finish and run again",
-            "DOWN" => "the server is down (often its database or search engine cannot be reached); ask its administrator to check the server logs",
+            "DOWN" => {
+                "the server is down (often its database or search engine cannot be reached); ask its administrator to check the server logs"
+            }
             "RESTARTING" => "the server is restarting; run again in a few minutes",
-            "DB_MIGRATION_NEEDED" => "the server was upgraded and waits for its database migration; an administrator must open /setup on the server",
+            "DB_MIGRATION_NEEDED" => {
+                "the server was upgraded and waits for its database migration; an administrator must open /setup on the server"
+            }
             "DB_MIGRATION_RUNNING" => "the server is migrating its database after an upgrade; run again when it is done",
             _ => "the server is not ready",
         };
@@ -83,7 +87,9 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
         match flavour {
             Flavour::Cloud => "SonarQube Cloud: pull request analysis supported".to_string(),
             Flavour::Commercial => "a commercial edition: pull request analysis supported".to_string(),
-            Flavour::Community => "Community Build: no branch or pull request analysis; results are those of the analysed branch".to_string(),
+            Flavour::Community => {
+                "Community Build: no branch or pull request analysis; results are those of the analysed branch".to_string()
+            }
             Flavour::Unknown => "could not tell the edition (api/navigation/global did not say)".to_string(),
         },
     ));
@@ -150,9 +156,13 @@ pub struct Analysis {
 pub enum AnalysisOutcome {
     Completed(Box<Completed>),
     /// The compute engine reported FAILED or CANCELED.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     /// The compute engine did not finish within pollingTimeoutSec.
-    TimedOut { message: String },
+    TimedOut {
+        message: String,
+    },
 }
 
 pub struct Completed {
@@ -194,12 +204,19 @@ pub fn collect(
                 last_status.map_or("unknown", CeStatus::as_str),
                 client.background_tasks_url(&key)
             );
-            return Ok(Analysis { dashboard_url: dashboard_url(link_base, &key, &scope), scope, report, outcome: AnalysisOutcome::TimedOut { message } });
+            return Ok(Analysis {
+                dashboard_url: dashboard_url(link_base, &key, &scope),
+                scope,
+                report,
+                outcome: AnalysisOutcome::TimedOut { message },
+            });
         }
     };
     let scope = match (&task.pull_request, &task.branch, task.branch_type.as_deref()) {
         (Some(pr), _, _) => Scope::PullRequest(pr.clone()),
-        (None, Some(branch), Some("BRANCH")) | (None, Some(branch), Some("LONG")) | (None, Some(branch), Some("SHORT")) => Scope::Branch(branch.clone()),
+        (None, Some(branch), Some("BRANCH")) | (None, Some(branch), Some("LONG")) | (None, Some(branch), Some("SHORT")) => {
+            Scope::Branch(branch.clone())
+        }
         _ => scope_from_report(&report),
     };
     let dashboard_url = dashboard_url(link_base, &key, &scope);
@@ -230,7 +247,14 @@ pub fn collect(
         report,
         scope,
         dashboard_url,
-        outcome: AnalysisOutcome::Completed(Box::new(Completed { gate, analysis_id, measures, issues, hotspots, ce_warnings: task.warnings })),
+        outcome: AnalysisOutcome::Completed(Box::new(Completed {
+            gate,
+            analysis_id,
+            measures,
+            issues,
+            hotspots,
+            ce_warnings: task.warnings,
+        })),
     })
 }
 
@@ -255,7 +279,12 @@ pub fn dashboard_url(link_base: &str, project_key: &str, scope: &Scope) -> Strin
 
 /// A link to one issue on the server.
 pub fn issue_url(link_base: &str, project_key: &str, scope: &Scope, issue_key: &str) -> String {
-    let mut url = format!("{}/project/issues?id={}&open={}", link_base.trim_end_matches('/'), client::encode_query(project_key), client::encode_query(issue_key));
+    let mut url = format!(
+        "{}/project/issues?id={}&open={}",
+        link_base.trim_end_matches('/'),
+        client::encode_query(project_key),
+        client::encode_query(issue_key)
+    );
     match scope {
         Scope::PullRequest(id) => url.push_str(&format!("&pullRequest={}", client::encode_query(id))),
         Scope::Branch(b) => url.push_str(&format!("&branch={}", client::encode_query(b))),

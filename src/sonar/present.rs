@@ -59,20 +59,22 @@ fn is_percent(key: &str) -> bool {
 
 /// A metric value as SonarQube shows it: ratings as letters, percentages with one decimal.
 pub fn format_value(key: &str, value: &str) -> String {
-    if is_rating(key) {
-        if let Ok(n) = value.parse::<f64>() {
-            let letter = match n.round() as i64 {
-                1 => "A",
-                2 => "B",
-                3 => "C",
-                4 => "D",
-                5 => "E",
-                _ => return value.to_string(),
-            };
-            return letter.to_string();
-        }
+    if is_rating(key)
+        && let Ok(n) = value.parse::<f64>()
+    {
+        let letter = match n.round() as i64 {
+            1 => "A",
+            2 => "B",
+            3 => "C",
+            4 => "D",
+            5 => "E",
+            _ => return value.to_string(),
+        };
+        return letter.to_string();
     }
-    if is_percent(key) && let Ok(n) = value.parse::<f64>() {
+    if is_percent(key)
+        && let Ok(n) = value.parse::<f64>()
+    {
         return format!("{n:.1}%");
     }
     value.to_string()
@@ -178,8 +180,14 @@ mod tests {
     #[test]
     fn conditions_read_like_sonarqube() {
         assert_eq!(describe_condition(&cond("new_coverage", "LT", "80", "45")), "Coverage on New Code is 45.0%, needs at least 80.0%");
-        assert_eq!(describe_condition(&cond("new_reliability_rating", "GT", "1", "3")), "Reliability Rating on New Code is C, needs A or better");
-        assert_eq!(describe_condition(&cond("new_duplicated_lines_density", "GT", "3", "12.345")), "Duplicated Lines (%) on New Code is 12.3%, needs at most 3.0%");
+        assert_eq!(
+            describe_condition(&cond("new_reliability_rating", "GT", "1", "3")),
+            "Reliability Rating on New Code is C, needs A or better"
+        );
+        assert_eq!(
+            describe_condition(&cond("new_duplicated_lines_density", "GT", "3", "12.345")),
+            "Duplicated Lines (%) on New Code is 12.3%, needs at most 3.0%"
+        );
         assert_eq!(describe_condition(&cond("new_violations", "GT", "0", "4")), "New Issues is 4, needs at most 0");
         assert_eq!(metric_name("new_custom_metric"), "New custom metric");
     }

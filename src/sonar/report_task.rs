@@ -107,6 +107,9 @@ fn percent_decode(s: &str) -> String {
 /// One place that was searched, for the "not found" message.
 struct Searched(Vec<String>);
 
+/// One step of the discovery order: it searches, records where, and returns what it found.
+type DiscoveryStep<'a> = Box<dyn Fn(&mut Searched) -> Vec<PathBuf> + 'a>;
+
 /// Finds every report-task.txt of this build, in the documented order; the first step that finds
 /// any file wins, and all files it finds count (a monorepo build has several analyses).
 pub fn discover(explicit: Option<&str>, paths: &SearchPaths) -> Result<Vec<PathBuf>, Error> {
@@ -124,7 +127,7 @@ pub fn discover(explicit: Option<&str>, paths: &SearchPaths) -> Result<Vec<PathB
         }
         return Ok(found);
     }
-    let steps: Vec<Box<dyn Fn(&mut Searched) -> Vec<PathBuf>>> = vec![
+    let steps: Vec<DiscoveryStep> = vec![
         Box::new(|s| paths.report_task_variable.as_deref().map(|p| expand(&base, p, s)).unwrap_or_default()),
         Box::new(|s| paths.legacy_report_task_variable.as_deref().map(|p| expand(&base, p, s)).unwrap_or_default()),
         Box::new(|s| {
@@ -193,7 +196,10 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
         .map(|path| {
             let bytes = std::fs::read(path).map_err(|e| Error::ReportTask(format!("{} could not be read: {e}", path.display())))?;
             if bytes.len() > 1024 * 1024 {
-                return Err(Error::ReportTask(format!("{} is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner", path.display())));
+                return Err(Error::ReportTask(format!(
+                    "{} is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner",
+                    path.display()
+                )));
             }
             parse(path, &String::from_utf8_lossy(&bytes))
         })

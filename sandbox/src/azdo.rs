@@ -1,0 +1,423 @@
+//! A fake Azure DevOps REST API for one organization: projects, repositories, pull requests with
+//! iterations, statuses and threads, in the shapes of Microsoft's REST examples, and failures as
+//! the service gives them: 203 with an HTML sign-in page for a bad PAT on GET/POST (401 on PATCH),
+//! 401 for an expired PAT, 403 TF401027 without "Contribute to pull requests", 404s with typeKeys,
+//! 400 for an api-version the server does not have.
+
+use std::sync::Mutex;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::server::{Handler, RecordedRequest, Response};
+
+/// How a credential behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CredentialBehaviour {
+    /// Reads and writes work.
+    Valid,
+    /// Reads work; writes get 403 TF401027 (identity lacks "Contribute to pull requests").
+    NoContribute,
+    /// A PAT that has expired: 401 "The Personal Access Token used has expired."
+    Expired,
+    /// A PAT without the scopes: 401 TF400813 on every call.
+    MissingScope,
+}
+
+#[derive(Clone, Debug)]
+pub struct Credential {
+    /// `Bearer` for job tokens, `Basic` for PATs.
+    pub scheme: &'static str,
+    pub token: String,
+    pub behaviour: CredentialBehaviour,
+    pub identity_id: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct PullRequestState {
+    pub id: u32,
+    pub status: String,
+    pub title: String,
+    /// (iteration id, source commit)
+    pub iterations: Vec<(u32, String)>,
+    pub threads: Vec<Value>,
+    pub statuses: Vec<Value>,
+}
+
+pub struct AzdoState {
+    /// The collection path, e.g. "/fabrikam" (collection URL = server URL + this).
+    pub collection: String,
+    pub project_name: String,
+    pub project_id: String,
+    pub repository_name: String,
+    pub repository_id: String,
+    pub credentials: Vec<Credential>,
+    pub pull_requests: Vec<PullRequestState>,
+    /// The newest api-version the server accepts: 7.1 for Services, 7.0 for Server 2022, 6.0 for 2020.
+    pub max_api_version: (u32, u32),
+    pub hosted: bool,
+    next_id: u64,
+}
+
+pub struct FakeAzdo {
+    pub state: Mutex<AzdoState>,
+}
+
+pub const PROJECT_ID: &str = "a7573007-bbb3-4341-b726-0c4148a07853";
+pub const REPOSITORY_ID: &str = "3411ebc1-d5aa-464f-9615-0b527bc66719";
+
+impl FakeAzdo {
+    pub fn new(collection: &str) -> Self {
+        Self {
+            state: Mutex::new(AzdoState {
+                collection: collection.to_string(),
+                project_name: "Fabrikam Web".into(),
+                project_id: PROJECT_ID.into(),
+                repository_name: "web".into(),
+                repository_id: REPOSITORY_ID.into(),
+                credentials: vec![],
+                pull_requests: vec![],
+                max_api_version: (7, 1),
+                hosted: true,
+                next_id: 100,
+            }),
+        }
+    }
+}
+
+impl AzdoState {
+    pub fn add_pull_request(&mut self, id: u32, iterations: &[(u32, &str)]) {
+        self.pull_requests.push(PullRequestState {
+            id,
+            status: "active".into(),
+            title: "Add the checkout page".into(),
+            iterations: iterations.iter().map(|(i, c)| (*i, c.to_string())).collect(),
+            threads: vec![],
+            statuses: vec![],
+        });
+    }
+
+    pub fn pull_request(&self, id: u32) -> &PullRequestState {
+        self.pull_requests.iter().find(|p| p.id == id).expect("pull request exists in the fake")
+    }
+
+    /// A person answers in a thread (used to test that human replies are respected).
+    pub fn add_human_reply(&mut self, pr: u32, thread: u64, text: &str) {
+        let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();
+        let t = pr.threads.iter_mut().find(|t| t["id"] == thread).unwrap();
+        let n = t["comments"].as_array().unwrap().len() as u64 + 1;
+        t["comments"].as_array_mut().unwrap().push(json!({"id": n, "parentCommentId": 1, "content": text, "commentType": "text", "author": identity("d6245f20-2af8-44f4-9451-8107cb2767db", "Normal Paulk"), "isDeleted": false}));
+    }
+}
+
+fn identity(id: &str, name: &str) -> Value {
+    json!({"id": id, "displayName": name, "uniqueName": format!("{}@fabrikam.example", name.replace(' ', ".").to_lowercase()), "url": format!("https://dev.azure.com/fabrikam/_apis/Identities/{id}")})
+}
+
+fn vss_error(status: u16, message: &str, type_key: &str) -> Response {
+    Response::json(
+        status,
+        &json!({"$id": "1", "innerException": null, "message": message, "typeName": format!("Microsoft.TeamFoundation.{type_key}, Microsoft.TeamFoundation.Server.Core"), "typeKey": type_key, "errorCode": 0, "eventId": 3000}),
+    )
+}
+
+const SIGN_IN_PAGE: &str =
+    "<!DOCTYPE html><html><head><title>Azure DevOps Services | Sign In</title></head><body>Sign in to your account</body></html>";
+
+fn parse_version(v: &str) -> Option<(u32, u32, bool)> {
+    let preview = v.contains("-preview");
+    let core = v.split('-').next()?;
+    let (a, b) = core.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?, preview))
+}
+
+impl Handler for FakeAzdo {
+    fn handle(&self, req: &RecordedRequest) -> Response {
+        let mut st = self.state.lock().unwrap();
+        let Some(rest) = req.path().strip_prefix(st.collection.as_str()).map(str::to_string) else {
+            return Response::text(404, "text/html", "<html>Page not found</html>");
+        };
+
+        // Authentication first, as the service does.
+        let cred = req.header("authorization").and_then(|h| {
+            let (scheme, value) = h.split_once(' ')?;
+            let token = if scheme == "Basic" {
+                let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(value).ok()?).ok()?;
+                decoded.split_once(':')?.1.to_string()
+            } else {
+                value.to_string()
+            };
+            st.credentials.iter().find(|c| c.scheme == scheme && c.token == token).cloned()
+        });
+        let Some(cred) = cred else {
+            return if req.method == "PATCH" {
+                vss_error(401, "TF400813: The user '' is not authorized to access this resource.", "UnauthorizedRequestException")
+            } else {
+                Response::text(203, "text/html; charset=utf-8", SIGN_IN_PAGE)
+            };
+        };
+        match cred.behaviour {
+            CredentialBehaviour::Expired => {
+                let msg = "Access Denied: The Personal Access Token used has expired.";
+                return vss_error(401, msg, "AccessCheckException")
+                    .with_header("X-TFS-ServiceError", &msg.replace(' ', "%20").replace(':', "%3A"));
+            }
+            CredentialBehaviour::MissingScope => {
+                return vss_error(
+                    401,
+                    "TF400813: The user 'fabrikam' is not authorized to access this resource.",
+                    "UnauthorizedRequestException",
+                );
+            }
+            _ => {}
+        }
+
+        // api-version: mandatory, within range, and -preview where the resource was still in preview.
+        let Some(version) = req.query("api-version") else {
+            return vss_error(
+                400,
+                "No api-version was supplied for the \"GET\" request. The version must be supplied either as part of the Accept header (e.g. \"application/json; api-version=1.0\") or as a query parameter (e.g. '?api-version=1.0').",
+                "VssVersionNotSpecifiedException",
+            );
+        };
+        let Some((major, minor, preview)) = parse_version(&version) else {
+            return vss_error(400, &format!("The requested REST API version of {version} is not valid."), "VssInvalidApiVersionException");
+        };
+        if (major, minor) > st.max_api_version {
+            let (m, n) = st.max_api_version;
+            return vss_error(
+                400,
+                &format!(
+                    "The requested REST API version of {major}.{minor} is out of range for this server. The latest REST API version this server supports is {m}.{n}."
+                ),
+                "VssVersionOutOfRangeException",
+            );
+        }
+        let is_status = rest.ends_with("/statuses");
+        if is_status && major < 7 && !preview {
+            return vss_error(
+                400,
+                &format!(
+                    "The requested version \"{version}\" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: \"{version}-preview\""
+                ),
+                "VssInvalidPreviewVersionException",
+            );
+        }
+
+        if rest == "/_apis/connectionData" {
+            return Response::json(
+                200,
+                &json!({
+                    "authenticatedUser": {"id": cred.identity_id, "descriptor": "Microsoft.TeamFoundation.ServiceIdentity;build", "providerDisplayName": cred.display_name, "isActive": true, "properties": {}},
+                    "authorizedUser": {"id": cred.identity_id, "providerDisplayName": cred.display_name},
+                    "instanceId": "2b9ce0ad-ec3c-4e27-8e4d-5d1c3e9b1a77", "deploymentId": "2b9ce0ad-ec3c-4e27-8e4d-5d1c3e9b1a77",
+                    "deploymentType": if st.hosted { "hosted" } else { "onPremises" },
+                    "locationServiceData": {"serviceOwner": "00025394-6065-48ca-87d9-7f5672854ef7", "defaultAccessMappingMoniker": "PublicAccessMapping", "lastChangeId": 1, "lastChangeId64": 1}
+                }),
+            );
+        }
+
+        // /{project}/_apis/git/repositories/{repo}/pullRequests/{id}/...
+        let segs: Vec<String> = rest.trim_start_matches('/').split('/').map(crate::server::percent_decode).collect();
+        if segs.len() < 4 || segs[1] != "_apis" || segs[2] != "git" || segs[3] != "repositories" {
+            return vss_error(404, "The resource cannot be found.", "NotFoundException");
+        }
+        let project = &segs[0];
+        if project != &st.project_name && !project.eq_ignore_ascii_case(&st.project_id) {
+            return vss_error(
+                404,
+                &format!("VS800075: The project with id '{project}' does not exist, or you do not have permission to access it."),
+                "ProjectDoesNotExistWithNameException",
+            );
+        }
+        let Some(repo) = segs.get(4) else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
+        if repo != &st.repository_name && !repo.eq_ignore_ascii_case(&st.repository_id) {
+            return vss_error(
+                404,
+                &format!(
+                    "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
+                ),
+                "GitRepositoryNotFoundException",
+            );
+        }
+        if segs.get(5).map(String::as_str) != Some("pullRequests") {
+            return vss_error(404, "The resource cannot be found.", "NotFoundException");
+        }
+        let pr_id: u32 = segs.get(6).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let (collection, project_id, repo_id, repo_name, project_name) =
+            (st.collection.clone(), st.project_id.clone(), st.repository_id.clone(), st.repository_name.clone(), st.project_name.clone());
+        st.next_id += 1;
+        let next_id = st.next_id;
+        let Some(pr) = st.pull_requests.iter_mut().find(|p| p.id == pr_id) else {
+            return vss_error(404, "TF401180: The requested pull request was not found.", "GitPullRequestNotFoundException");
+        };
+        let writing = req.method != "GET";
+        if writing && cred.behaviour == CredentialBehaviour::NoContribute {
+            return vss_error(
+                403,
+                &format!(
+                    "TF401027: You need the Git 'PullRequestContribute' permission to perform this action. Details: identity '{}', scope 'repository'.",
+                    cred.display_name
+                ),
+                "GitNeedsPermissionException",
+            );
+        }
+        let tail: Vec<&str> = segs[7..].iter().map(String::as_str).collect();
+        let author = identity(&cred.identity_id, &cred.display_name);
+        let base_link = format!("https://dev.azure.com{collection}/_apis/git/repositories/{repo_id}/pullRequests/{pr_id}");
+        match (req.method.as_str(), tail.as_slice()) {
+            ("GET", []) => {
+                let last = pr.iterations.last().map(|(_, c)| c.clone()).unwrap_or_default();
+                Response::json(
+                    200,
+                    &json!({
+                        "repository": {"id": repo_id, "name": repo_name, "project": {"id": project_id, "name": project_name, "state": "wellFormed"}},
+                        "pullRequestId": pr.id, "codeReviewId": pr.id, "status": pr.status, "createdBy": author, "creationDate": "2026-11-20T16:30:31.6655471Z",
+                        "title": pr.title, "description": "", "sourceRefName": "refs/heads/feature/checkout", "targetRefName": "refs/heads/main",
+                        "mergeStatus": "succeeded", "isDraft": false, "lastMergeSourceCommit": {"commitId": last},
+                        "lastMergeTargetCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}, "supportsIterations": true,
+                    }),
+                )
+            }
+            ("GET", ["iterations"]) => {
+                let value: Vec<Value> = pr
+                    .iterations
+                    .iter()
+                    .map(|(id, c)| json!({"id": id, "description": "", "author": author, "createdDate": "2026-11-20T16:30:31Z", "updatedDate": "2026-11-20T16:30:31Z", "reason": if *id == 1 { "create" } else { "push" }, "sourceRefCommit": {"commitId": c}, "targetRefCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}, "commonRefCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}}))
+                    .collect();
+                Response::json(200, &json!({"count": value.len(), "value": value}))
+            }
+            ("GET", ["threads"]) => Response::json(200, &json!({"count": pr.threads.len(), "value": pr.threads})),
+            ("GET", ["statuses"]) => Response::json(200, &json!({"count": pr.statuses.len(), "value": pr.statuses})),
+            ("POST", ["statuses"]) => {
+                let body = req.json();
+                if body["context"]["name"].as_str().is_none_or(str::is_empty) {
+                    return vss_error(400, "The status context name must be specified.", "InvalidArgumentValueException");
+                }
+                if let Some(it) = body["iterationId"].as_u64()
+                    && !pr.iterations.iter().any(|(i, _)| u64::from(*i) == it)
+                {
+                    return vss_error(
+                        400,
+                        &format!("TF401177: The iteration {it} of pull request {pr_id} does not exist."),
+                        "GitPullRequestIterationNotFoundException",
+                    );
+                }
+                let mut status = body.clone();
+                status["id"] = json!(pr.statuses.len() + 1);
+                status["creationDate"] = json!("2026-11-23T10:35:00Z");
+                status["updatedDate"] = json!("2026-11-23T10:35:00Z");
+                status["createdBy"] = author;
+                status["_links"] = json!({"self": {"href": format!("{base_link}/statuses/{}", pr.statuses.len() + 1)}});
+                pr.statuses.push(status.clone());
+                Response::json(200, &status)
+            }
+            ("POST", ["threads"]) => {
+                let body = req.json();
+                let Some(comments) = body["comments"].as_array().filter(|c| !c.is_empty()) else {
+                    return vss_error(400, "A thread must contain at least one comment.", "InvalidArgumentValueException");
+                };
+                let comments: Vec<Value> = comments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| json!({"id": i + 1, "parentCommentId": c["parentCommentId"].as_u64().unwrap_or(0), "author": author, "content": c["content"], "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z", "lastContentUpdatedDate": "2026-11-23T10:35:00Z", "commentType": "text", "usersLiked": [], "isDeleted": false}))
+                    .collect();
+                let mut props = serde_json::Map::new();
+                if let Some(p) = body["properties"].as_object() {
+                    for (k, v) in p {
+                        // The service answers every property typed.
+                        let typed = if v.get("$type").is_some() { v.clone() } else { json!({"$type": "System.String", "$value": v}) };
+                        props.insert(k.clone(), typed);
+                    }
+                }
+                let mut thread = json!({
+                    "id": next_id, "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z",
+                    "comments": comments, "status": status_name(&body["status"]), "properties": props, "isDeleted": false,
+                    "_links": {"self": {"href": format!("{base_link}/threads/{next_id}")}},
+                });
+                if !body["threadContext"].is_null() {
+                    thread["threadContext"] = body["threadContext"].clone();
+                }
+                if !body["pullRequestThreadContext"].is_null() {
+                    thread["pullRequestThreadContext"] = body["pullRequestThreadContext"].clone();
+                }
+                pr.threads.push(thread.clone());
+                Response::json(200, &thread)
+            }
+            ("PATCH", ["threads", tid]) => {
+                let tid: u64 = tid.parse().unwrap_or(0);
+                let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else {
+                    return vss_error(
+                        404,
+                        &format!("TF401181: The requested thread {tid} was not found."),
+                        "GitPullRequestCommentThreadNotFoundException",
+                    );
+                };
+                let body = req.json();
+                if !body["status"].is_null() {
+                    t["status"] = json!(status_name(&body["status"]));
+                }
+                t["lastUpdatedDate"] = json!("2026-11-23T10:36:00Z");
+                Response::json(200, t)
+            }
+            ("POST", ["threads", tid, "comments"]) => {
+                let tid: u64 = tid.parse().unwrap_or(0);
+                let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else {
+                    return vss_error(
+                        404,
+                        &format!("TF401181: The requested thread {tid} was not found."),
+                        "GitPullRequestCommentThreadNotFoundException",
+                    );
+                };
+                let body = req.json();
+                let n = t["comments"].as_array().map_or(0, Vec::len) as u64 + 1;
+                let comment = json!({"id": n, "parentCommentId": body["parentCommentId"].as_u64().unwrap_or(0), "author": author, "content": body["content"], "publishedDate": "2026-11-23T10:36:00Z", "commentType": "text", "isDeleted": false});
+                t["comments"].as_array_mut().unwrap().push(comment.clone());
+                Response::json(200, &comment)
+            }
+            ("PATCH", ["threads", tid, "comments", cid]) => {
+                let (tid, cid): (u64, u64) = (tid.parse().unwrap_or(0), cid.parse().unwrap_or(0));
+                let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else {
+                    return vss_error(
+                        404,
+                        &format!("TF401181: The requested thread {tid} was not found."),
+                        "GitPullRequestCommentThreadNotFoundException",
+                    );
+                };
+                let body = req.json();
+                if !body["author"].is_null() {
+                    return vss_error(400, "An author of a comment cannot be updated.", "InvalidArgumentValueException");
+                }
+                let Some(c) = t["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["id"] == cid) else {
+                    return vss_error(404, "The comment was not found.", "CommentNotFoundException");
+                };
+                if c["author"]["id"] != json!(cred.identity_id) {
+                    return vss_error(403, "Only the author of a comment can edit it.", "CommentUpdateForbiddenException");
+                }
+                c["content"] = body["content"].clone();
+                c["lastContentUpdatedDate"] = json!("2026-11-23T10:36:00Z");
+                Response::json(200, c)
+            }
+            _ => vss_error(404, "The resource cannot be found.", "NotFoundException"),
+        }
+    }
+}
+
+/// Thread status as the service answers it; requests may send the name or the number.
+fn status_name(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => match n.as_u64() {
+            Some(1) => "active",
+            Some(2) => "fixed",
+            Some(3) => "wontFix",
+            Some(4) => "closed",
+            Some(5) => "byDesign",
+            Some(6) => "pending",
+            _ => "unknown",
+        }
+        .to_string(),
+        _ => "active".to_string(),
+    }
+}

@@ -1,0 +1,295 @@
+//! A small HTTP/1.1 server on 127.0.0.1 with an ephemeral port: it records every request and can
+//! inject faults (a one-shot status, 429 with Retry-After, a dropped connection, added latency).
+//! Written by hand rather than with a library so a fault can be exactly what a real network does,
+//! such as closing the connection without an answer.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// A request as the server received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path and query, as sent.
+    pub target: String,
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or(&self.target)
+    }
+
+    pub fn query(&self, name: &str) -> Option<String> {
+        let q = self.target.split_once('?')?.1;
+        q.split('&').find_map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (k == name).then(|| percent_decode(v))
+        })
+    }
+
+    /// A header by lower-case name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// "GET /api/ce/task": method and path without the query, for counting requests per endpoint.
+    pub fn endpoint(&self) -> String {
+        format!("{} {}", self.method, self.path())
+    }
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(if b[i] == b'+' { b' ' } else { b[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A response to send.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Self {
+            status,
+            headers: vec![("Content-Type".into(), "application/json; charset=utf-8".into())],
+            body: serde_json::to_vec(value).unwrap(),
+        }
+    }
+
+    pub fn text(status: u16, content_type: &str, body: &str) -> Self {
+        Self { status, headers: vec![("Content-Type".into(), content_type.into())], body: body.as_bytes().to_vec() }
+    }
+
+    pub fn empty(status: u16) -> Self {
+        Self { status, headers: vec![], body: vec![] }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// A fault to inject.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// Answer with this status (and a small body) instead of the real answer.
+    Status(u16),
+    /// 429 with `Retry-After` in seconds.
+    RateLimited { retry_after_secs: u32 },
+    /// Close the connection without answering.
+    DropConnection,
+    /// Wait this long, then answer normally.
+    Delay(Duration),
+}
+
+/// Injects `fault` into the next `times` requests whose method matches (any when `None`) and whose
+/// path contains `path_contains`.
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    pub method: Option<String>,
+    pub path_contains: String,
+    pub fault: Fault,
+    pub times: u32,
+}
+
+/// What a fake does with a request.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, request: &RecordedRequest) -> Response;
+}
+
+#[derive(Default)]
+struct Shared {
+    requests: Vec<RecordedRequest>,
+    faults: Vec<FaultRule>,
+    latency: Duration,
+}
+
+/// A running server; stops when dropped.
+pub struct Server {
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    pub fn start(handler: Arc<dyn Handler>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().unwrap();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (s, st) = (shared.clone(), stop.clone());
+        thread::spawn(move || {
+            for stream in listener.incoming() {
+                if st.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let (handler, shared) = (handler.clone(), s.clone());
+                thread::spawn(move || serve(stream, handler, shared));
+            }
+        });
+        Self { addr, shared, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.lock().unwrap().requests.clone()
+    }
+
+    pub fn clear_requests(&self) {
+        self.shared.lock().unwrap().requests.clear();
+    }
+
+    pub fn inject(&self, rule: FaultRule) {
+        self.shared.lock().unwrap().faults.push(rule);
+    }
+
+    /// Added to every answer: a simple model of a distant server.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().unwrap().latency = latency;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve(stream: TcpStream, handler: Arc<dyn Handler>, shared: Arc<Mutex<Shared>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+    let Ok(write_half) = stream.try_clone() else { return };
+    let mut reader = BufReader::new(stream);
+    let mut writer = write_half;
+    loop {
+        let Some(request) = read_request(&mut reader) else { return };
+        let (fault, latency) = {
+            let mut sh = shared.lock().unwrap();
+            sh.requests.push(request.clone());
+            let fault = sh
+                .faults
+                .iter_mut()
+                .find(|r| {
+                    r.times > 0 && r.method.as_deref().is_none_or(|m| m == request.method) && request.target.contains(&r.path_contains)
+                })
+                .map(|r| {
+                    r.times -= 1;
+                    r.fault.clone()
+                });
+            (fault, sh.latency)
+        };
+        if !latency.is_zero() {
+            thread::sleep(latency);
+        }
+        let response = match fault {
+            Some(Fault::DropConnection) => {
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+            Some(Fault::Status(status)) => Response::text(status, "text/plain", "injected fault"),
+            Some(Fault::RateLimited { retry_after_secs }) => Response::json(429, &serde_json::json!({"message": "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Global' in namespace 'User'."}))
+                .with_header("Retry-After", &retry_after_secs.to_string())
+                .with_header("X-RateLimit-Resource", "Core")
+                .with_header("X-RateLimit-Remaining", "0"),
+            Some(Fault::Delay(d)) => {
+                thread::sleep(d);
+                handler.handle(&request)
+            }
+            None => handler.handle(&request),
+        };
+        if write_response(&mut writer, &response).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<RecordedRequest> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next()?.to_string();
+    let target = parts.next()?.to_string();
+    let mut headers = BTreeMap::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+        }
+    }
+    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).ok()?;
+    Some(RecordedRequest { method, target, headers, body })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        203 => "Non-Authoritative Information",
+        204 => "No Content",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn write_response(w: &mut TcpStream, r: &Response) -> std::io::Result<()> {
+    let mut head = format!("HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n", r.status, reason(r.status), r.body.len());
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    w.write_all(head.as_bytes())?;
+    w.write_all(&r.body)?;
+    w.flush()
+}

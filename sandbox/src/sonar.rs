@@ -1,0 +1,500 @@
+//! A fake SonarQube web API that answers like the real one, in shape (after the examples in
+//! SonarQube's own web-service resources) and in failure: the CE task moving through PENDING and
+//! IN_PROGRESS, paging with the 500 page size and the 10 000-result cap, Community Build's answers
+//! to pull-request calls, 401 with an empty body for a bad token, version differences between 8.9,
+//! 9.9, 10.x, 2025.x and Cloud.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::server::{Handler, RecordedRequest, Response};
+
+/// Which server the fake plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    /// Server 8.9 LTS, Developer Edition: `periods` in gates and measures.
+    Server89,
+    /// Server 9.9 LTS, Developer Edition: `caycStatus`, still `periods`.
+    Server99,
+    /// Server 10.8, Developer Edition: `period` only.
+    Server108,
+    /// Server 2025.4, Enterprise Edition.
+    Server2025,
+    /// Community Build 25.x: no branch or PR analysis.
+    Community,
+    /// SonarQube Cloud: Bearer tokens, `organization`, reports version 8.0.0.x.
+    Cloud,
+}
+
+impl Flavour {
+    pub fn version(self) -> &'static str {
+        match self {
+            Flavour::Server89 => "8.9.10.61524",
+            Flavour::Server99 => "9.9.8.100196",
+            Flavour::Server108 => "10.8.1.101195",
+            Flavour::Server2025 => "2025.4.2.112048",
+            Flavour::Community => "25.7.0.110598",
+            Flavour::Cloud => "8.0.0.73411",
+        }
+    }
+
+    fn edition(self) -> Option<&'static str> {
+        match self {
+            Flavour::Server89 | Flavour::Server99 | Flavour::Server108 => Some("developer"),
+            Flavour::Server2025 => Some("enterprise"),
+            Flavour::Community => Some("community"),
+            Flavour::Cloud => None,
+        }
+    }
+
+    fn legacy_periods(self) -> bool {
+        matches!(self, Flavour::Server89 | Flavour::Server99 | Flavour::Cloud)
+    }
+
+    fn supports_pull_requests(self) -> bool {
+        self != Flavour::Community
+    }
+
+    /// Metrics this version knows (a subset is enough: what the task asks for).
+    fn knows_metric(self, key: &str) -> bool {
+        match key {
+            "new_accepted_issues" | "pull_request_fixed_issues" => !matches!(self, Flavour::Server89 | Flavour::Server99),
+            _ => true,
+        }
+    }
+}
+
+/// One issue the fake reports.
+#[derive(Clone, Debug)]
+pub struct IssueSpec {
+    pub key: String,
+    pub path: String,
+    pub line: Option<u32>,
+    pub message: String,
+    pub rule: String,
+    /// INFO, MINOR, MAJOR, CRITICAL or BLOCKER.
+    pub severity: String,
+    /// BUG, VULNERABILITY or CODE_SMELL.
+    pub issue_type: String,
+}
+
+impl IssueSpec {
+    pub fn new(key: &str, path: &str, line: u32, severity: &str, message: &str) -> Self {
+        Self {
+            key: key.into(),
+            path: path.into(),
+            line: Some(line),
+            message: message.into(),
+            rule: "java:S1144".into(),
+            severity: severity.into(),
+            issue_type: if severity == "BLOCKER" { "BUG".into() } else { "CODE_SMELL".into() },
+        }
+    }
+}
+
+/// One analysis a scanner submitted.
+#[derive(Clone, Debug)]
+pub struct AnalysisSpec {
+    pub task_id: String,
+    pub analysis_id: String,
+    pub project_key: String,
+    pub pull_request: Option<String>,
+    pub branch: Option<String>,
+    /// How many polls answer PENDING / IN_PROGRESS before the final status.
+    pub polls_before_done: u32,
+    /// SUCCESS, FAILED or CANCELED; `None` never finishes.
+    pub final_status: Option<String>,
+    pub error_message: Option<String>,
+    /// OK, ERROR or NONE.
+    pub gate_status: String,
+    /// (metric, comparator, threshold, actual, status)
+    pub conditions: Vec<(String, String, String, String, String)>,
+    pub issues: Vec<IssueSpec>,
+    pub hotspots: u32,
+    pub measures: Vec<(String, String)>,
+}
+
+impl AnalysisSpec {
+    pub fn new(task_id: &str, project_key: &str) -> Self {
+        Self {
+            task_id: task_id.into(),
+            analysis_id: format!("AN-{task_id}"),
+            project_key: project_key.into(),
+            pull_request: None,
+            branch: None,
+            polls_before_done: 0,
+            final_status: Some("SUCCESS".into()),
+            error_message: None,
+            gate_status: "OK".into(),
+            conditions: vec![("new_coverage".into(), "LT".into(), "80".into(), "91.3".into(), "OK".into())],
+            issues: vec![],
+            hotspots: 0,
+            measures: vec![
+                ("new_coverage".into(), "91.3".into()),
+                ("new_duplicated_lines_density".into(), "0.4".into()),
+                ("new_violations".into(), "0".into()),
+                ("new_security_hotspots".into(), "0".into()),
+                ("pull_request_fixed_issues".into(), "1".into()),
+                ("new_accepted_issues".into(), "0".into()),
+                ("coverage".into(), "78.0".into()),
+                ("duplicated_lines_density".into(), "2.1".into()),
+            ],
+        }
+    }
+
+    pub fn failing_gate(mut self) -> Self {
+        self.gate_status = "ERROR".into();
+        self.conditions = vec![
+            ("new_coverage".into(), "LT".into(), "80".into(), "45.5".into(), "ERROR".into()),
+            ("new_reliability_rating".into(), "GT".into(), "1".into(), "3".into(), "ERROR".into()),
+            ("new_duplicated_lines_density".into(), "GT".into(), "3".into(), "1.2".into(), "OK".into()),
+        ];
+        self
+    }
+}
+
+/// The fake's state; tests change it between runs (fix an issue, add one, expire a token).
+pub struct SonarState {
+    pub flavour: Flavour,
+    pub valid_tokens: Vec<String>,
+    /// Tokens that authenticate but may not read measures, issues or hotspots (analysis tokens).
+    pub analysis_only_tokens: Vec<String>,
+    /// Tokens that may not read CE tasks (Browse only).
+    pub browse_only_tokens: Vec<String>,
+    pub server_base_url: Option<String>,
+    pub system_status: String,
+    pub analyses: Vec<AnalysisSpec>,
+    polls: BTreeMap<String, u32>,
+}
+
+pub struct FakeSonar {
+    pub state: Mutex<SonarState>,
+}
+
+impl FakeSonar {
+    pub fn new(flavour: Flavour) -> Self {
+        Self {
+            state: Mutex::new(SonarState {
+                flavour,
+                valid_tokens: vec![],
+                analysis_only_tokens: vec![],
+                browse_only_tokens: vec![],
+                server_base_url: None,
+                system_status: "UP".into(),
+                analyses: vec![],
+                polls: BTreeMap::new(),
+            }),
+        }
+    }
+}
+
+fn errors(status: u16, msg: &str) -> Response {
+    Response::json(status, &json!({"errors": [{"msg": msg}]}))
+}
+
+enum Caller {
+    Anonymous,
+    Invalid,
+    Valid { analysis_only: bool, browse_only: bool },
+}
+
+fn caller(st: &SonarState, req: &RecordedRequest) -> Caller {
+    let Some(auth) = req.header("authorization") else { return Caller::Anonymous };
+    let token = if let Some(b) = auth.strip_prefix("Bearer ") {
+        // Server accepts Bearer from 10.0; Cloud always.
+        Some(b.to_string())
+    } else if let Some(b) = auth.strip_prefix("Basic ") {
+        base64::engine::general_purpose::STANDARD
+            .decode(b)
+            .ok()
+            .and_then(|d| String::from_utf8(d).ok())
+            .map(|s| s.split(':').next().unwrap_or("").to_string())
+    } else {
+        None
+    };
+    match token {
+        Some(t) if st.valid_tokens.contains(&t) || st.analysis_only_tokens.contains(&t) || st.browse_only_tokens.contains(&t) => {
+            // Cloud documents Bearer; a Basic header there is still accepted, as it is by Server.
+            Caller::Valid { analysis_only: st.analysis_only_tokens.contains(&t), browse_only: st.browse_only_tokens.contains(&t) }
+        }
+        _ => Caller::Invalid,
+    }
+}
+
+impl Handler for FakeSonar {
+    fn handle(&self, req: &RecordedRequest) -> Response {
+        let mut st = self.state.lock().unwrap();
+        let path = req.path().to_string();
+        // Unauthenticated endpoints, excluded from session init.
+        match path.as_str() {
+            "/api/server/version" => return Response::text(200, "text/plain", st.flavour.version()),
+            "/api/system/status" => {
+                return Response::json(200, &json!({"id": "20150504120436", "version": st.flavour.version(), "status": st.system_status}));
+            }
+            "/api/authentication/validate" => {
+                let valid = matches!(caller(&st, req), Caller::Valid { .. });
+                return Response::json(200, &json!({ "valid": valid }));
+            }
+            _ => {}
+        }
+        let (analysis_only, browse_only) = match caller(&st, req) {
+            // Every other call with an invalid token: 401 with an empty body.
+            Caller::Invalid => return Response::empty(401),
+            Caller::Anonymous => return errors(401, "Authentication is required"),
+            Caller::Valid { analysis_only, browse_only } => (analysis_only, browse_only),
+        };
+        let flavour = st.flavour;
+        match path.as_str() {
+            "/api/navigation/global" => {
+                let mut v = json!({"canAdmin": false, "qualifiers": ["TRK"], "version": flavour.version(), "productionDatabase": true});
+                if let Some(e) = flavour.edition() {
+                    v["edition"] = json!(e);
+                }
+                Response::json(200, &v)
+            }
+            "/api/settings/values" => {
+                let settings: Vec<Value> =
+                    st.server_base_url.iter().map(|u| json!({"key": "sonar.core.serverBaseURL", "value": u, "inherited": false})).collect();
+                Response::json(200, &json!({ "settings": settings }))
+            }
+            "/api/ce/task" => {
+                let id = req.query("id").unwrap_or_default();
+                if browse_only {
+                    return errors(403, "Insufficient privileges");
+                }
+                let Some(a) = st.analyses.iter().find(|a| a.task_id == id).cloned() else {
+                    return errors(404, &format!("No activity found for task '{id}'"));
+                };
+                let n = st.polls.entry(id.clone()).or_insert(0);
+                *n += 1;
+                let polls = *n;
+                let status = if polls <= a.polls_before_done / 2 {
+                    "PENDING".to_string()
+                } else if polls <= a.polls_before_done {
+                    "IN_PROGRESS".to_string()
+                } else {
+                    a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
+                };
+                let mut task = json!({
+                    "id": a.task_id, "type": "REPORT", "componentId": "AYhNmk00XxCL_lBVBziT", "componentKey": a.project_key,
+                    "componentName": a.project_key, "componentQualifier": "TRK", "status": status,
+                    "submittedAt": "2026-11-23T10:34:21+0000", "submitterLogin": "ci", "hasScannerContext": true,
+                    "warningCount": 0, "warnings": [],
+                });
+                if status != "PENDING" {
+                    task["startedAt"] = json!("2026-11-23T10:34:22+0000");
+                }
+                if status == "SUCCESS" {
+                    task["analysisId"] = json!(a.analysis_id);
+                    task["executedAt"] = json!("2026-11-23T10:34:25+0000");
+                    task["executionTimeMs"] = json!(2840);
+                }
+                if status == "FAILED"
+                    && let Some(m) = &a.error_message
+                {
+                    task["errorMessage"] = json!(m);
+                }
+                if let Some(pr) = &a.pull_request {
+                    task["pullRequest"] = json!(pr);
+                } else if let Some(b) = &a.branch {
+                    task["branch"] = json!(b);
+                    task["branchType"] = json!("BRANCH");
+                } else if flavour != Flavour::Community {
+                    task["branch"] = json!("main");
+                    task["branchType"] = json!("BRANCH");
+                }
+                Response::json(200, &json!({ "task": task }))
+            }
+            "/api/qualitygates/project_status" => {
+                let Some(id) = req.query("analysisId") else {
+                    return errors(400, "Either 'analysisId', 'projectId' or 'projectKey' must be provided");
+                };
+                let Some(a) = st.analyses.iter().find(|a| a.analysis_id == id) else {
+                    return errors(404, &format!("Analysis with id '{id}' is not found"));
+                };
+                if analysis_only && flavour == Flavour::Server89 {
+                    return errors(403, "Insufficient privileges");
+                }
+                let legacy = flavour.legacy_periods();
+                let conditions: Vec<Value> = a
+                    .conditions
+                    .iter()
+                    .map(|(m, c, t, v, s)| {
+                        let mut cond = json!({"status": s, "metricKey": m, "comparator": c, "errorThreshold": t, "actualValue": v});
+                        if legacy && m.starts_with("new_") {
+                            cond["periodIndex"] = json!(1);
+                        }
+                        cond
+                    })
+                    .collect();
+                let mut ps = json!({"status": a.gate_status, "ignoredConditions": false, "conditions": conditions});
+                let period = json!({"mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"});
+                if legacy {
+                    ps["periods"] =
+                        json!([{"index": 1, "mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"}]);
+                }
+                if flavour != Flavour::Server89 {
+                    ps["period"] = period;
+                }
+                if matches!(flavour, Flavour::Server99 | Flavour::Server108 | Flavour::Server2025 | Flavour::Community) {
+                    ps["caycStatus"] = json!("compliant");
+                }
+                Response::json(200, &json!({ "projectStatus": ps }))
+            }
+            "/api/measures/component" => {
+                if analysis_only {
+                    return errors(403, "Insufficient privileges");
+                }
+                let key = req.query("component").unwrap_or_default();
+                let pr = req.query("pullRequest");
+                let Some(a) = find_analysis(&st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
+                    return match &pr {
+                        Some(pr) => errors(404, &format!("Component '{key}' of pull request '{pr}' not found")),
+                        None => errors(404, &format!("Component key '{key}' not found")),
+                    };
+                };
+                let wanted: Vec<String> = req.query("metricKeys").unwrap_or_default().split(',').map(str::to_string).collect();
+                let unknown: Vec<&String> = wanted.iter().filter(|k| !flavour.knows_metric(k)).collect();
+                if !unknown.is_empty() {
+                    let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
+                    return errors(404, &format!("The following metric keys are not found: {}", list.join(", ")));
+                }
+                let measures: Vec<Value> = a
+                    .measures
+                    .iter()
+                    .filter(|(k, _)| wanted.contains(k))
+                    .map(|(k, v)| {
+                        if k.starts_with("new_") || k.starts_with("pull_request_") {
+                            if flavour.legacy_periods() {
+                                json!({"metric": k, "periods": [{"index": 1, "value": v, "bestValue": false}]})
+                            } else {
+                                json!({"metric": k, "period": {"value": v, "bestValue": false}})
+                            }
+                        } else {
+                            json!({"metric": k, "value": v})
+                        }
+                    })
+                    .collect();
+                Response::json(200, &json!({"component": {"key": key, "name": key, "qualifier": "TRK", "measures": measures}}))
+            }
+            "/api/issues/search" => {
+                if analysis_only {
+                    return errors(403, "Insufficient privileges");
+                }
+                let key = req.query("componentKeys").or_else(|| req.query("components")).unwrap_or_default();
+                let ps: u64 = req.query("ps").and_then(|v| v.parse().ok()).unwrap_or(100);
+                let p: u64 = req.query("p").and_then(|v| v.parse().ok()).unwrap_or(1);
+                if ps > 500 {
+                    return errors(400, "'ps' value (600) must be less than 500");
+                }
+                if p * ps > 10_000 {
+                    return errors(400, &format!("Can return only the first 10000 results. {}th result asked.", p * ps));
+                }
+                if flavour == Flavour::Cloud && req.query("organization").is_none() {
+                    return errors(400, "The 'organization' parameter is missing");
+                }
+                let pr = req.query("pullRequest");
+                // Community: an unknown PR becomes an unknown component, so the answer is empty.
+                let issues: Vec<IssueSpec> =
+                    find_analysis(&st, &key, pr.as_deref(), req.query("branch").as_deref()).map(|a| a.issues.clone()).unwrap_or_default();
+                let total = issues.len() as u64;
+                let start = ((p - 1) * ps) as usize;
+                let page: Vec<&IssueSpec> = issues.iter().skip(start).take(ps as usize).collect();
+                let modern = matches!(flavour, Flavour::Server108 | Flavour::Server2025 | Flavour::Community | Flavour::Cloud);
+                let issue_json: Vec<Value> = page.iter().map(|i| issue_to_json(i, &key, pr.as_deref(), modern)).collect();
+                let mut components: Vec<Value> = page
+                    .iter()
+                    .map(|i| i.path.clone())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .map(|path| json!({"key": format!("{key}:{path}"), "enabled": true, "qualifier": "FIL", "name": path.rsplit('/').next().unwrap_or(&path), "longName": path, "path": path}))
+                    .collect();
+                components.push(json!({"key": key, "enabled": true, "qualifier": "TRK", "name": key, "longName": key}));
+                let mut body = json!({"paging": {"pageIndex": p, "pageSize": ps, "total": total}, "issues": issue_json, "components": components, "facets": []});
+                if matches!(flavour, Flavour::Server89) {
+                    body["total"] = json!(total);
+                    body["p"] = json!(p);
+                    body["ps"] = json!(ps);
+                }
+                Response::json(200, &body)
+            }
+            "/api/hotspots/search" => {
+                if analysis_only {
+                    return errors(403, "Insufficient privileges");
+                }
+                let key = req.query("projectKey").or_else(|| req.query("project")).unwrap_or_default();
+                let pr = req.query("pullRequest");
+                let Some(a) = find_analysis(&st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
+                    return match &pr {
+                        Some(pr) => errors(404, &format!("Pull request '{pr}' in project '{key}' not found")),
+                        None => errors(404, &format!("Project '{key}' not found")),
+                    };
+                };
+                let hotspots: Vec<Value> = (0..a.hotspots)
+                    .map(|n| json!({"key": format!("hotspot-{n}"), "component": format!("{key}:src/main/App.java"), "project": key, "securityCategory": "others", "vulnerabilityProbability": "LOW", "status": "TO_REVIEW", "line": 10 + n, "message": format!("message-{n}"), "messageFormattings": [], "flows": [], "ruleKey": "java:S2068"}))
+                    .collect();
+                Response::json(
+                    200,
+                    &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": a.hotspots}, "hotspots": hotspots, "components": []}),
+                )
+            }
+            "/api/project_pull_requests/list" if !flavour.supports_pull_requests() => {
+                errors(404, "Unknown url : /api/project_pull_requests/list")
+            }
+            _ => errors(404, &format!("Unknown url : {path}")),
+        }
+    }
+}
+
+fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {
+    st.analyses.iter().rev().find(|a| {
+        a.project_key == key
+            && match (pr, branch) {
+                (Some(pr), _) => st.flavour.supports_pull_requests() && a.pull_request.as_deref() == Some(pr),
+                // A main-branch analysis on a commercial edition is the branch "main".
+                (None, Some(b)) => {
+                    st.flavour.supports_pull_requests()
+                        && (a.branch.as_deref() == Some(b) || (a.branch.is_none() && a.pull_request.is_none() && b == "main"))
+                }
+                (None, None) => a.pull_request.is_none(),
+            }
+    })
+}
+
+fn issue_to_json(i: &IssueSpec, key: &str, pr: Option<&str>, modern: bool) -> Value {
+    let impact_sev = match i.severity.as_str() {
+        "BLOCKER" => "BLOCKER",
+        "CRITICAL" => "HIGH",
+        "MAJOR" => "MEDIUM",
+        "MINOR" => "LOW",
+        _ => "INFO",
+    };
+    let quality = match i.issue_type.as_str() {
+        "BUG" => "RELIABILITY",
+        "VULNERABILITY" => "SECURITY",
+        _ => "MAINTAINABILITY",
+    };
+    let mut v = json!({
+        "key": i.key, "rule": i.rule, "component": format!("{key}:{}", i.path), "project": key,
+        "message": i.message, "hash": "a227e508d6646b55a086ee11d63b21e9", "author": "dev@example.com", "effort": "5min",
+        "creationDate": "2026-11-23T10:34:25+0000", "updateDate": "2026-11-23T10:34:25+0000", "tags": [], "flows": [],
+        "status": "OPEN", "severity": i.severity, "type": i.issue_type,
+    });
+    if let Some(line) = i.line {
+        v["line"] = json!(line);
+        v["textRange"] = json!({"startLine": line, "endLine": line, "startOffset": 4, "endOffset": 20});
+    }
+    if let Some(pr) = pr {
+        v["pullRequest"] = json!(pr);
+    }
+    if modern {
+        v["issueStatus"] = json!("OPEN");
+        v["impacts"] = json!([{"softwareQuality": quality, "severity": impact_sev}]);
+        v["cleanCodeAttribute"] = json!("CLEAR");
+        v["cleanCodeAttributeCategory"] = json!("INTENTIONAL");
+    }
+    v
+}

@@ -1,0 +1,384 @@
+//! What a user sees when something is wrong: settings, credentials, the compute engine, old
+//! servers, and transient faults.
+
+use sandbox::azdo::{Credential, CredentialBehaviour};
+use sandbox::sonar::{AnalysisSpec, Flavour};
+use sandbox::{Fault, FaultRule};
+
+use crate::util::*;
+
+fn passing_pr(sb: &sandbox::Sandbox, env: &TaskEnv) {
+    let mut a = AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", sb, "shop", "T1", Some("7"));
+}
+
+#[test]
+fn bad_settings_fail_the_task_before_any_request_with_every_problem_named() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    env.set("INPUT_SONARURL", "sonar.example.com").set("INPUT_POLLINGTIMEOUTSEC", "five").set("INPUT_SONARTOKEN", "has space secretpart");
+    env.secrets.push("has space secretpart".into());
+    let run = env.run();
+    assert_eq!(run.status, 0);
+    assert_eq!(run.result(), "Failed");
+    assert_eq!(
+        run.issues("error"),
+        [
+            "sonarUrl: 'sonar.example.com' has no scheme; write it with one, for example https://sonar.example.com",
+            "sonarToken: the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix",
+            "pollingTimeoutSec: 'five' is not a whole number; use a number from 1 to 21600, like 300",
+        ]
+    );
+    assert!(sb.sonar_server.requests().is_empty() && sb.azdo_server.requests().is_empty());
+}
+
+#[test]
+fn missing_report_task_names_every_place_searched() {
+    let (_sb, env) = pr_scenario(Flavour::Server108);
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let err = &run.issues("error")[0];
+    assert!(err.starts_with("no report-task.txt was found, so there is no analysis to wait for. Searched, in order: "), "{err}");
+    for place in [
+        "_temp/sonar/4711/**/report-task.txt",
+        "s/.scannerwork/report-task.txt",
+        "s/target/sonar/report-task.txt",
+        "s/build/sonar/report-task.txt",
+        "s/.sonarqube/out/.sonar/report-task.txt",
+    ] {
+        assert!(err.contains(place), "{place} missing from: {err}");
+    }
+    assert!(err.contains("point reportTaskFile at it"));
+}
+
+#[test]
+fn report_task_found_through_the_variable_sonarsource_sets() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T9", "shop");
+    a.pull_request = Some("7".into());
+    sb.sonar_state().analyses.push(a);
+    let path = env.write_report("elsewhere/report-task.txt", &sb, "shop", "T9", Some("7"));
+    // A stale file in the default place must lose to the variable.
+    env.write_report(".scannerwork/report-task.txt", &sb, "stale", "T-stale", None);
+    env.set("SONAR_SCANNER_REPORTTASKFILE", &path.display().to_string());
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains(&format!("report-task.txt: {}", path.display())));
+}
+
+#[test]
+fn a_bad_sonarqube_token_is_named() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("INPUT_SONARTOKEN", "squ_0000000000000000000000000000000000000000");
+    env.secrets.push("squ_0000000000000000000000000000000000000000".into());
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(
+        run.issues("error")[0]
+            .starts_with("SonarQube: the token is not valid for this server: api/authentication/validate answered valid=false."),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn a_token_that_may_not_read_background_tasks_names_the_permission() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    {
+        let mut st = sb.sonar_state();
+        st.valid_tokens.clear();
+        st.browse_only_tokens.push(sandbox::SONAR_TOKEN.into());
+    }
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(
+        run.issues("error")[0].contains("Give the token's account the 'Execute Analysis' permission on project 'shop'"),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn an_analysis_token_degrades_to_a_gate_only_report() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    {
+        let mut st = sb.sonar_state();
+        st.valid_tokens.clear();
+        st.analysis_only_tokens.push(sandbox::SONAR_TOKEN.into());
+    }
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let warnings = run.issues("warning");
+    assert!(warnings.iter().any(|w| w.starts_with("the token may not read the measures of 'shop' (HTTP 403)")), "{warnings:?}");
+    assert!(warnings.iter().any(|w| w.starts_with("the token may not read the issues of 'shop' (HTTP 403)")), "{warnings:?}");
+    let st = sb.azdo_state();
+    let summary = &st.pull_request(PR).threads[0]["comments"][0]["content"];
+    assert!(summary.as_str().unwrap().contains("**Open issues:** not readable with this token"));
+}
+
+#[test]
+fn a_failed_analysis_fails_with_the_servers_message() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    a.polls_before_done = 1;
+    a.final_status = Some("FAILED".into());
+    a.error_message = Some("Fail to extract report AYhSC2 from database".into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("NONE"));
+    let err = &run.issues("error")[0];
+    assert_eq!(
+        err,
+        &format!(
+            "the analysis of 'shop' failed on the server: Fail to extract report AYhSC2 from database. See {}/project/background_tasks?id=shop",
+            sb.sonar_url()
+        )
+    );
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses[0]["state"], "error");
+}
+
+#[test]
+fn an_analysis_that_never_finishes_is_never_a_success() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    a.polls_before_done = 1000;
+    a.final_status = None;
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    env.set("INPUT_POLLINGTIMEOUTSEC", "2");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let err = &run.issues("error")[0];
+    assert!(
+        err.starts_with("the analysis of 'shop' did not finish within 2 s: task T1 was still PENDING when the task stopped waiting."),
+        "{err}"
+    );
+    assert!(err.contains("/project/background_tasks?id=shop") && err.contains("raise pollingTimeoutSec"));
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses[0]["state"], "error");
+    assert_eq!(st.pull_request(PR).statuses[0]["description"], "The SonarQube analysis did not finish in time");
+    drop(st);
+    // With failOnQualityGateError false: succeeded with issues, still not "ok".
+    env.set("INPUT_FAILONQUALITYGATEERROR", "false");
+    let run = env.run();
+    assert_eq!(run.result(), "SucceededWithIssues");
+    assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("NONE"));
+}
+
+#[test]
+fn a_pat_answered_with_a_sign_in_page_is_called_invalid_expired_or_revoked() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("INPUT_AZUREDEVOPSPAT", "revokedpat0000000000000000000000000000000000000000000");
+    env.secrets.push("revokedpat0000000000000000000000000000000000000000000".into());
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let err = &run.issues("error")[0];
+    assert!(err.starts_with("Azure DevOps: Azure DevOps answered with a sign-in page instead of data (HTTP 203) while trying to read pull request 7: the PAT in azureDevOpsPat is invalid, expired or revoked."), "{err}");
+    assert!(err.contains("30 days"));
+}
+
+#[test]
+fn an_expired_pat_is_named() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    sb.azdo_state().credentials.push(Credential {
+        scheme: "Basic",
+        token: "expiredpat11111111111111111111111111111111111111111111".into(),
+        behaviour: CredentialBehaviour::Expired,
+        identity_id: "x".into(),
+        display_name: "Old Bot".into(),
+    });
+    env.set("INPUT_AZUREDEVOPSPAT", "expiredpat11111111111111111111111111111111111111111111");
+    env.secrets.push("expiredpat11111111111111111111111111111111111111111111".into());
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].starts_with("Azure DevOps: the PAT has expired (HTTP 401 while trying to read pull request 7"),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn a_pat_without_scopes_is_told_which_scopes() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    sb.azdo_state().credentials.push(Credential {
+        scheme: "Basic",
+        token: "noscopepat2222222222222222222222222222222222222222222".into(),
+        behaviour: CredentialBehaviour::MissingScope,
+        identity_id: "x".into(),
+        display_name: "Bot".into(),
+    });
+    env.set("INPUT_AZUREDEVOPSPAT", "noscopepat2222222222222222222222222222222222222222222");
+    env.secrets.push("noscopepat2222222222222222222222222222222222222222222".into());
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].contains("Give it Code (Read), Code (Status) and Pull Request Threads (Read & write)"),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn a_build_service_without_contribute_permission_is_told_what_to_grant() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    sb.azdo_state().credentials[0].behaviour = CredentialBehaviour::NoContribute;
+    let run = env.run();
+    let err = &run.issues("error")[0];
+    assert!(err.starts_with("Azure DevOps: the job's access token lacks the 'Contribute to pull requests' permission on the repository (HTTP 403 while trying to post a status on pull request 7"), "{err}");
+    assert!(err.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Web Build Service (fabrikam)' identity"), "{err}");
+}
+
+#[test]
+fn unknown_pull_request_and_repository_are_named() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("SYSTEM_PULLREQUEST_PULLREQUESTID", "99");
+    let run = env.run();
+    assert!(
+        run.issues("error")[0]
+            .starts_with(&format!("Azure DevOps: pull request 99 was not found in repository {}", sandbox::azdo::REPOSITORY_ID)),
+        "{:?}",
+        run.issues("error")
+    );
+    env.set("SYSTEM_PULLREQUEST_PULLREQUESTID", "7").set("BUILD_REPOSITORY_ID", "nope");
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].starts_with("Azure DevOps: repository nope was not found in project Fabrikam Web"),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn azure_devops_server_2020_gets_older_api_versions_decided_once() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    sb.azdo_state().max_api_version = (6, 0);
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let versions: Vec<(String, String)> =
+        sb.azdo_server.requests().iter().map(|r| (r.endpoint(), r.query("api-version").unwrap_or_default())).collect();
+    // 7.1 and 7.0 are refused once each, then every call uses 6.0 (statuses in its -preview form).
+    assert_eq!(versions.iter().filter(|(_, v)| v == "7.1").count(), 1, "{versions:?}");
+    assert_eq!(versions.iter().filter(|(_, v)| v == "7.0").count(), 1, "{versions:?}");
+    assert!(versions.iter().any(|(e, v)| e.ends_with("/statuses") && v == "6.0-preview.1"), "{versions:?}");
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
+
+#[test]
+fn transient_faults_are_retried_and_writes_are_not_duplicated() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/issues/search".into(), fault: Fault::Status(503), times: 1 });
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/qualitygates".into(), fault: Fault::DropConnection, times: 1 });
+    sb.azdo_server.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/threads".into(),
+        fault: Fault::RateLimited { retry_after_secs: 1 },
+        times: 1,
+    });
+    sb.azdo_server.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/iterations".into(),
+        fault: Fault::Status(500),
+        times: 1,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "the gate fails, nothing else: {}", run.all());
+    assert_eq!(run.issues("error").len(), 1);
+    assert!(run.stdout.contains("failed (HTTP 503); retrying in"), "{}", run.stdout);
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).threads.len(), 2, "one inline and one summary thread, no duplicate");
+    assert_eq!(st.pull_request(PR).statuses.len(), 1);
+}
+
+#[test]
+fn a_server_that_is_not_up_is_explained() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    sb.sonar_state().system_status = "DB_MIGRATION_NEEDED".into();
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].contains("reports status DB_MIGRATION_NEEDED: the server was upgraded and waits for its database migration"),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn a_url_that_is_not_sonarqube_is_explained() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("INPUT_SONARURL", &sb.collection_url());
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].contains("not a SonarQube version: the URL does not point at a SonarQube server"),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn an_unreachable_server_is_explained() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    // A port nothing listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    env.set("INPUT_SONARURL", &format!("http://{dead}"));
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].starts_with(&format!("SonarQube: could not connect to http://{dead}/api/server/version; check the URL")),
+        "{:?}",
+        run.issues("error")
+    );
+}
+
+#[test]
+fn base_url_unset_or_mismatched_is_warned_with_the_fix() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    let run = env.run();
+    assert!(
+        run.issues("warning")
+            .iter()
+            .any(|w| w.starts_with("sonar.core.serverBaseURL set: the server's base URL is not set, so links that SonarQube builds")
+                && w.contains("Administration > Configuration > General Settings")),
+        "{:?}",
+        run.issues("warning")
+    );
+    sb.sonar_state().server_base_url = Some("https://sonar.fabrikam.example".into());
+    let run = env.run();
+    assert!(run.issues("warning").iter().any(|w| w.starts_with(&format!("sonar.core.serverBaseURL matches: the server's base URL is https://sonar.fabrikam.example, but this pipeline reaches it at {}", sb.sonar_url()))), "{:?}", run.issues("warning"));
+    // Links in the PR use the public URL.
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses.last().unwrap()["targetUrl"], "https://sonar.fabrikam.example/dashboard?id=shop&pullRequest=7");
+}
+
+#[test]
+fn output_from_the_server_cannot_inject_logging_commands() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    a.final_status = Some("FAILED".into());
+    a.error_message = Some("boom ##vso[task.complete result=Succeeded]all good\n##[error]x".into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "exactly one task.complete, ours");
+    assert!(!run.stdout.lines().any(|l| l.starts_with("##[error]x")));
+}

@@ -1,0 +1,104 @@
+//! The same publish against each server the task supports: 8.9 and 9.9 LTS (older response
+//! shapes), 10.x, 2025.x, Community Build and SonarQube Cloud.
+
+use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
+
+use crate::util::*;
+
+fn publish_on(flavour: Flavour, pull_request: bool) -> (sandbox::Sandbox, Run) {
+    let (sb, mut env) = pr_scenario(flavour);
+    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
+    if pull_request {
+        a.pull_request = Some("7".into());
+    }
+    a.issues = vec![IssueSpec::new("k1", "src/App.java", 12, "CRITICAL", "Fix me")];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", pull_request.then_some("7"));
+    if flavour == Flavour::Cloud {
+        env.set("INPUT_SONARORGANIZATION", "fabrikam");
+    }
+    let run = env.run();
+    (sb, run)
+}
+
+#[test]
+fn lts_8_9_legacy_periods_and_missing_metrics() {
+    let (sb, run) = publish_on(Flavour::Server89, true);
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    assert!(run.issues("error")[0].contains("Coverage on New Code is 45.5%, needs at least 80.0%"));
+    // 8.9 lacks two metrics: the measures call is repeated once without them.
+    let measures: Vec<_> = sb.sonar_server.requests().into_iter().filter(|r| r.path() == "/api/measures/component").collect();
+    assert_eq!(measures.len(), 2);
+    assert!(!measures[1].query("metricKeys").unwrap().contains("new_accepted_issues"));
+    let st = sb.azdo_state();
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    assert!(
+        summary["comments"][0]["content"].as_str().unwrap().contains("Coverage on New Code: 91\\.3%"),
+        "new-code value read from periods[]"
+    );
+}
+
+#[test]
+fn lts_9_9() {
+    let (sb, run) = publish_on(Flavour::Server99, true);
+    assert_eq!(run.result(), "Failed");
+    assert_eq!(sb.azdo_state().pull_request(PR).threads.len(), 2);
+}
+
+#[test]
+fn server_2025_impacts_model() {
+    let (sb, run) = publish_on(Flavour::Server2025, true);
+    assert_eq!(run.result(), "Failed");
+    let st = sb.azdo_state();
+    let inline = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").unwrap().clone();
+    assert!(
+        inline["comments"][0]["content"].as_str().unwrap().starts_with("**Critical Code Smell** · Maintainability High: Fix me"),
+        "{}",
+        inline["comments"][0]["content"]
+    );
+}
+
+#[test]
+fn community_build_reports_the_branch_gate_without_inline_comments() {
+    let (sb, run) = publish_on(Flavour::Community, false);
+    assert_eq!(run.result(), "Failed");
+    assert!(run.stdout.contains("Community Build: no branch or pull request analysis"), "{}", run.stdout);
+    let st = sb.azdo_state();
+    let pr = st.pull_request(PR);
+    assert_eq!(pr.statuses[0]["state"], "failed");
+    assert_eq!(pr.threads.len(), 1, "summary only: a main-branch analysis's issues are not on the PR's lines");
+    assert!(sb.sonar_server.requests().iter().all(|r| r.query("pullRequest").is_none()));
+}
+
+#[test]
+fn cloud_uses_bearer_and_the_organization() {
+    let (sb, run) = publish_on(Flavour::Cloud, true);
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    let reqs = sb.sonar_server.requests();
+    let search = reqs.iter().find(|r| r.path() == "/api/issues/search").unwrap();
+    assert_eq!(search.query("organization").as_deref(), Some("fabrikam"));
+    assert_eq!(search.header("authorization"), Some(format!("Bearer {}", sandbox::SONAR_TOKEN).as_str()));
+    assert!(reqs.iter().all(|r| r.path() != "/api/settings/values"), "Cloud has no server base URL to check");
+}
+
+#[test]
+fn paging_reads_every_issue_up_to_the_cap() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    a.issues = (0..10_250)
+        .map(|n| IssueSpec::new(&format!("k{n}"), &format!("src/F{}.java", n % 50), 1 + (n / 50) as u32, "MINOR", "m"))
+        .collect();
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.issues("error").join("\n"));
+    let pages: Vec<String> =
+        sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/issues/search").map(|r| r.query("p").unwrap()).collect();
+    assert_eq!(pages.len(), 20, "500 a page up to 10 000: {pages:?}");
+    let st = sb.azdo_state();
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    let text = summary["comments"][0]["content"].as_str().unwrap();
+    assert!(text.contains("SonarQube returns at most 10,000 issues per query; 10000 were read of 10250 reported."), "{text}");
+    assert!(text.contains("**Inline comments:** 25 on changed lines; 9975 more not commented"), "{text}");
+}

@@ -1,0 +1,13 @@
+//! The integration tests: the built binary run as a subprocess, with an agent-like environment,
+//! against the sandbox's fakes of SonarQube and Azure DevOps.
+
+/// Commands from a shell: flags, exit codes, help.
+mod cli;
+/// Every failure a user can meet, and what they are told.
+mod failures;
+/// Each supported server version and edition.
+mod flavours;
+/// Publishing to a pull request: statuses, threads, re-runs.
+mod publish;
+/// Shared helpers: environments, runs, the secret check.
+mod util;

@@ -1,0 +1,272 @@
+//! Shared helpers: an agent-like environment, a runner for the built binary, and the secret check
+//! that every run goes through.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine;
+use sandbox::{JOB_TOKEN, PAT, SONAR_TOKEN, Sandbox};
+use sonar_pr_gate::pipeline::commands::{ParsedCommand, parse_line};
+
+pub const SOURCE_COMMIT: &str = "b60280bc6e62e2f880f1b63c1e24987664d3bda3";
+pub const OLD_COMMIT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
+pub const PR: u32 = 7;
+
+/// What one run printed and returned.
+pub struct Run {
+    pub status: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn commands(&self) -> Vec<ParsedCommand> {
+        self.stdout.lines().filter_map(parse_line).collect()
+    }
+
+    /// The `task.complete` result.
+    pub fn result(&self) -> String {
+        let done: Vec<_> = self.commands().into_iter().filter(|c| c.event == "complete").collect();
+        assert_eq!(done.len(), 1, "exactly one task.complete expected:\n{}", self.stdout);
+        done[0].property("result").unwrap_or_default().to_string()
+    }
+
+    /// Messages of `task.logissue` commands of a type.
+    pub fn issues(&self, kind: &str) -> Vec<String> {
+        self.commands().into_iter().filter(|c| c.event == "logissue" && c.property("type") == Some(kind)).map(|c| c.message).collect()
+    }
+
+    pub fn output_variable(&self, name: &str) -> Option<String> {
+        self.commands()
+            .into_iter()
+            .find(|c| c.event == "setvariable" && c.property("variable") == Some(name) && c.property("isOutput") == Some("true"))
+            .map(|c| c.message)
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// An agent-like environment for one task run, with its own temp and sources folders.
+pub struct TaskEnv {
+    pub vars: BTreeMap<String, String>,
+    pub dir: tempfile::TempDir,
+    /// Extra secrets this test uses, checked like the built-in ones.
+    pub secrets: Vec<String>,
+}
+
+/// Every input task.json declares; the agent sets them all, empty ones included.
+pub const DECLARED_INPUTS: [&str; 16] = [
+    "mode",
+    "sonarQubeService",
+    "sonarUrl",
+    "sonarToken",
+    "sonarOrganization",
+    "reportTaskFile",
+    "pollingTimeoutSec",
+    "azureDevOpsPat",
+    "failOnQualityGateError",
+    "postStatus",
+    "postSummaryComment",
+    "postInlineComments",
+    "maxInlineComments",
+    "statusGenre",
+    "statusName",
+    "caCertFile",
+];
+
+impl TaskEnv {
+    pub fn new(sb: &Sandbox) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = dir.path().join("s");
+        let temp = dir.path().join("_temp");
+        std::fs::create_dir_all(&sources).unwrap();
+        std::fs::create_dir_all(&temp).unwrap();
+        let mut vars = BTreeMap::new();
+        for input in DECLARED_INPUTS {
+            vars.insert(format!("INPUT_{}", input.to_uppercase()), String::new());
+        }
+        let defaults = [
+            ("INPUT_MODE", "publish"),
+            ("INPUT_POLLINGTIMEOUTSEC", "30"),
+            ("INPUT_FAILONQUALITYGATEERROR", "true"),
+            ("INPUT_POSTSTATUS", "true"),
+            ("INPUT_POSTSUMMARYCOMMENT", "true"),
+            ("INPUT_POSTINLINECOMMENTS", "true"),
+            ("INPUT_MAXINLINECOMMENTS", "25"),
+            ("INPUT_STATUSGENRE", "SonarQube"),
+            ("INPUT_STATUSNAME", "quality gate"),
+            ("TF_BUILD", "True"),
+            ("SYSTEM_TEAMPROJECT", "Fabrikam Web"),
+            ("SYSTEM_TEAMPROJECTID", sandbox::azdo::PROJECT_ID),
+            ("BUILD_REPOSITORY_ID", sandbox::azdo::REPOSITORY_ID),
+            ("BUILD_REPOSITORY_NAME", "web"),
+            ("BUILD_REPOSITORY_PROVIDER", "TfsGit"),
+            ("BUILD_REASON", "PullRequest"),
+            ("BUILD_BUILDID", "4711"),
+            ("SYSTEM_PULLREQUEST_SOURCECOMMITID", SOURCE_COMMIT),
+            ("ENDPOINT_URL_SYSTEMVSSCONNECTION", ""),
+            ("ENDPOINT_AUTH_SCHEME_SYSTEMVSSCONNECTION", "OAuth"),
+            ("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN", JOB_TOKEN),
+        ];
+        for (k, v) in defaults {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        vars.insert("INPUT_SONARURL".into(), sb.sonar_url());
+        vars.insert("INPUT_SONARTOKEN".into(), SONAR_TOKEN.into());
+        vars.insert("SYSTEM_COLLECTIONURI".into(), sb.collection_url());
+        vars.insert("ENDPOINT_URL_SYSTEMVSSCONNECTION".into(), sb.collection_url());
+        vars.insert("SYSTEM_PULLREQUEST_PULLREQUESTID".into(), PR.to_string());
+        vars.insert("BUILD_SOURCESDIRECTORY".into(), sources.display().to_string());
+        vars.insert("AGENT_TEMPDIRECTORY".into(), temp.display().to_string());
+        vars.insert("AGENT_BUILDDIRECTORY".into(), dir.path().display().to_string());
+        vars.insert("SYSTEM_DEFAULTWORKINGDIRECTORY".into(), sources.display().to_string());
+        Self { vars, dir, secrets: vec![] }
+    }
+
+    pub fn set(&mut self, key: &str, value: &str) -> &mut Self {
+        self.vars.insert(key.to_string(), value.to_string());
+        self
+    }
+
+    pub fn remove(&mut self, key: &str) -> &mut Self {
+        self.vars.remove(key);
+        self
+    }
+
+    pub fn sources(&self) -> PathBuf {
+        self.dir.path().join("s")
+    }
+
+    /// Writes a report-task.txt as a scanner would, under the sources folder.
+    pub fn write_report(&self, relative: &str, sb: &Sandbox, project_key: &str, task_id: &str, pull_request: Option<&str>) -> PathBuf {
+        let path = self.sources().join(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let dashboard = match pull_request {
+            Some(pr) => format!("{}/dashboard?id={project_key}&pullRequest={pr}", sb.sonar_url()),
+            None => format!("{}/dashboard?id={project_key}", sb.sonar_url()),
+        };
+        let text = format!(
+            "projectKey={project_key}\nserverUrl={}\nserverVersion=10.8.1.101195\ndashboardUrl={dashboard}\nceTaskId={task_id}\nceTaskUrl={}/api/ce/task?id={task_id}\n",
+            sb.sonar_url(),
+            sb.sonar_url()
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// Runs `sonar-pr-gate task` with exactly this environment.
+    pub fn run(&self) -> Run {
+        self.run_args(&["task"])
+    }
+
+    pub fn run_args(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate"))
+            .args(args)
+            .env_clear()
+            .envs(&self.vars)
+            .env("SONAR_PR_GATE_TEST_BACKOFF_MS", "20")
+            .output()
+            .expect("the binary runs");
+        let run = Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        };
+        let mut secrets: Vec<String> = vec![SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()];
+        secrets.extend(self.secrets.iter().cloned());
+        assert_no_secrets(&run, &secrets, self.dir.path());
+        run
+    }
+}
+
+/// The forms a secret takes on the wire and in logs.
+pub fn secret_forms(secret: &str) -> Vec<String> {
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    vec![secret.to_string(), b64(secret), b64(&format!(":{secret}")), b64(&format!("{secret}:"))]
+}
+
+/// No secret, in any form, in stdout, stderr or any file under `dir` — except the
+/// `task.setsecret` lines that hand them to the agent's masker, which must come before every
+/// other line.
+pub fn assert_no_secrets(run: &Run, secrets: &[String], dir: &Path) {
+    let mut seen_other = false;
+    for line in run.stdout.lines() {
+        let is_setsecret = parse_line(line).is_some_and(|c| c.event == "setsecret");
+        if is_setsecret {
+            assert!(!seen_other, "task.setsecret after other output: {line}\n{}", run.stdout);
+            continue;
+        }
+        seen_other = true;
+        for s in secrets.iter().flat_map(|s| secret_forms(s)) {
+            assert!(!line.contains(&s), "secret leaked on stdout: {line}");
+        }
+    }
+    for s in secrets.iter().flat_map(|s| secret_forms(s)) {
+        assert!(!run.stderr.contains(&s), "secret leaked on stderr:\n{}", run.stderr);
+    }
+    for entry in walk(dir) {
+        if let Ok(text) = std::fs::read_to_string(&entry) {
+            for s in secrets.iter().flat_map(|s| secret_forms(s)) {
+                assert!(
+                    !text.contains(&s) || entry.file_name().is_some_and(|n| n == "report-task.txt"),
+                    "secret leaked into {}",
+                    entry.display()
+                );
+            }
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![];
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the CLI with flags and an environment (no agent variables unless given).
+pub fn run_cli(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .env("SONAR_PR_GATE_TEST_BACKOFF_MS", "20")
+        .current_dir(cwd)
+        .output()
+        .expect("the binary runs");
+    let run = Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_no_secrets(&run, &[SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()], cwd);
+    run
+}
+
+/// A sandbox with one PR analysis on project `shop` and PR 7 (two iterations, the second is the
+/// analysed source commit).
+pub fn pr_scenario(flavour: sandbox::sonar::Flavour) -> (Sandbox, TaskEnv) {
+    let sb = Sandbox::start(flavour);
+    {
+        let mut st = sb.azdo_state();
+        st.add_pull_request(PR, &[(1, OLD_COMMIT), (2, SOURCE_COMMIT)]);
+    }
+    let env = TaskEnv::new(&sb);
+    (sb, env)
+}
+
+/// Requests a fake received, as "METHOD path" lines, for readable assertions.
+pub fn endpoints(requests: &[sandbox::RecordedRequest]) -> Vec<String> {
+    requests.iter().map(|r| r.endpoint()).collect()
+}
