@@ -11,18 +11,29 @@ use crate::sonar::present::{Severity, describe_condition, format_value, issue_ki
 use crate::sonar::{Analysis, AnalysisOutcome, issue_url};
 
 /// Escapes text for Markdown and the HTML Azure DevOps renders: entities for `&<>`, a backslash
-/// before every character Markdown treats as syntax, and line breaks folded to spaces so a message
-/// cannot start a heading or a table row.
+/// before every character that formats inline (emphasis, code, links, tables, headings), and line
+/// breaks folded to spaces so a message cannot start a heading, list or table row. A leading `-`,
+/// `+` or `1.` would start a list, so those are escaped at the start only.
 pub fn escape_md(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
+    let chars: Vec<char> = text.chars().collect();
+    let leading_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
+    for (i, &c) in chars.iter().enumerate() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '\r' | '\n' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '~' | '!' | '{' | '}' | '+' | '-' | '.' | '"' | '\'' | ':'
-            | '@' | '=' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '~' | '!' | '{' | '}' | '@' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' | '+' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            // "12. item" starts an ordered list; "45.5%" does not.
+            '.' if i == leading_digits && i > 0 && chars.get(i + 1).is_none_or(|n| *n == ' ') => {
                 out.push('\\');
                 out.push(c);
             }
@@ -80,18 +91,14 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
                         .or(c.warning_threshold.as_deref())
                         .map(|v| format_value(&c.metric_key, v))
                         .unwrap_or_default();
-                    let cmp = match c.comparator.as_deref() {
-                        Some("GT") => "≤ ",
-                        Some("LT") => "≥ ",
-                        _ => "",
+                    let required = match c.comparator.as_deref() {
+                        Some("GT") if c.metric_key.ends_with("_rating") => format!("{threshold} or better"),
+                        Some("GT") => format!("≤ {threshold}"),
+                        Some("LT") => format!("≥ {threshold}"),
+                        _ => threshold,
                     };
-                    let _ = writeln!(
-                        md,
-                        "| {} | {} | {cmp}{} |",
-                        escape_md(&metric_name(&c.metric_key)),
-                        escape_md(&actual),
-                        escape_md(&threshold)
-                    );
+                    let _ =
+                        writeln!(md, "| {} | {} | {} |", escape_md(&metric_name(&c.metric_key)), escape_md(&actual), escape_md(&required));
                 }
                 md.push('\n');
             }
@@ -235,6 +242,11 @@ mod tests {
         assert!(!safe.contains('\n'));
         assert!(safe.contains("\\|"));
         assert_eq!(escape_md("a_b"), "a\\_b");
+        assert_eq!(escape_md("re-interrupt it. Don't"), "re-interrupt it. Don't");
+        assert_eq!(escape_md("- item"), "\\- item");
+        assert_eq!(escape_md("12. item"), "12\\. item");
+        assert_eq!(escape_md("45.5%"), "45.5%");
+        assert_eq!(escape_md("@alice"), "\\@alice");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 /// Commands from a shell: flags, exit codes, help.
 mod cli;
+/// The sandbox and our models against the official examples in ../shared/reference.
+mod conformance;
 /// Every failure a user can meet, and what they are told.
 mod failures;
 /// Each supported server version and edition.

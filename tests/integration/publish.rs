@@ -72,7 +72,7 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     assert_eq!(first["threadContext"]["rightFileEnd"], json!({"line": 10, "offset": 21}));
     assert_eq!(first["status"], "active");
     let content = first["comments"][0]["content"].as_str().unwrap();
-    assert!(content.starts_with("**Blocker Bug** · Reliability Blocker: Remove this unused \\\"x0\\\" variable\\."), "{content}");
+    assert!(content.starts_with("**Blocker Bug** · Reliability Blocker: Remove this unused \"x0\" variable."), "{content}");
     assert!(content.contains(&format!("({}/project/issues?id=shop&open=issue-0&pullRequest=7)", sb.sonar_url())), "{content}");
 
     let summary = pr.threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
@@ -80,7 +80,7 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     assert_eq!(summary["properties"]["SonarPrGate.ProjectKey"]["$value"], "shop");
     let text = summary["comments"][0]["content"].as_str().unwrap();
     assert!(text.starts_with("### ❌ Quality gate failed for `shop`"), "{text}");
-    assert!(text.contains("| Coverage on New Code | 45\\.5% | ≥ 80\\.0% |"), "{text}");
+    assert!(text.contains("| Coverage on New Code | 45.5% | ≥ 80.0% |"), "{text}");
     assert!(text.contains("**Open issues:** 3 (1 Blocker, 1 Critical, 1 Minor;"), "{text}");
     assert!(text.contains("**Security hotspots to review:** 2"), "{text}");
     assert!(text.contains("**Inline comments:** 3 on changed lines"), "{text}");
@@ -90,7 +90,7 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     let path = std::path::Path::new(&upload.message);
     assert!(path.is_absolute() && path.is_file());
     let md = std::fs::read_to_string(path).unwrap();
-    assert!(md.contains("| Coverage on New Code is 45\\.5%, needs at least 80\\.0% | ❌ failed |"), "{md}");
+    assert!(md.contains("| Coverage on New Code is 45.5%, needs at least 80.0% | ❌ failed |"), "{md}");
 
     // Every Azure DevOps call asked for 7.1 and suppressed the sign-in redirect.
     drop(st);
