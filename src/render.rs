@@ -104,7 +104,11 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
             }
             match &done.issues {
                 Some(set) => {
-                    let _ = writeln!(md, "**Open issues:** {}", issue_breakdown(&set.issues, set.total));
+                    let _ = write!(md, "**Open issues:** {}", issue_breakdown(&set.issues, set.total));
+                    if set.total > 0 {
+                        let _ = write!(md, " · {}", link("list them", &issues_list_url(analysis)));
+                    }
+                    md.push('\n');
                     if set.capped {
                         let _ = writeln!(
                             md,
@@ -147,6 +151,12 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
     let _ = writeln!(md, "\n{}", link("See the analysis in SonarQube", &analysis.dashboard_url));
     let _ = link_base;
     md
+}
+
+/// The server's list of the analysis's open issues.
+fn issues_list_url(analysis: &Analysis) -> String {
+    // The dashboard URL already carries the link base, project and scope.
+    analysis.dashboard_url.replacen("/dashboard?", "/project/issues?", 1) + "&resolved=false"
 }
 
 /// "3 (1 Critical, 2 Major; 1 Bug, 2 Code Smell)".

@@ -241,6 +241,18 @@ impl Handler for FakeAzdo {
                 "GitRepositoryNotFoundException",
             );
         }
+        if segs.len() == 5 && req.method == "GET" {
+            return Response::json(
+                200,
+                &json!({
+                    "id": st.repository_id, "name": st.repository_name,
+                    "url": format!("https://dev.azure.com{}/_apis/git/repositories/{}", st.collection, st.repository_id),
+                    "project": {"id": st.project_id, "name": st.project_name, "state": "wellFormed", "visibility": "private"},
+                    "defaultBranch": "refs/heads/main", "size": 1024,
+                    "remoteUrl": format!("https://dev.azure.com{}/{}/_git/{}", st.collection, st.project_name, st.repository_name),
+                }),
+            );
+        }
         if segs.get(5).map(String::as_str) != Some("pullRequests") {
             return vss_error(404, "The resource cannot be found.", "NotFoundException");
         }

@@ -19,6 +19,8 @@ pub struct RecordedRequest {
     pub target: String,
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
+    /// When the request was read, for timing assertions.
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {
@@ -262,7 +264,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<RecordedRequest> {
     let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
-    Some(RecordedRequest { method, target, headers, body })
+    Some(RecordedRequest { method, target, headers, body, received_at: std::time::Instant::now() })
 }
 
 fn reason(status: u16) -> &'static str {

@@ -107,6 +107,9 @@ pub struct AnalysisSpec {
     pub polls_before_done: u32,
     /// SUCCESS, FAILED or CANCELED; `None` never finishes.
     pub final_status: Option<String>,
+    /// When set, the task finishes this long after it is first polled (instead of after
+    /// `polls_before_done` polls), to measure how soon the end is noticed.
+    pub finishes_after: Option<std::time::Duration>,
     pub error_message: Option<String>,
     /// OK, ERROR or NONE.
     pub gate_status: String,
@@ -127,6 +130,7 @@ impl AnalysisSpec {
             branch: None,
             polls_before_done: 0,
             final_status: Some("SUCCESS".into()),
+            finishes_after: None,
             error_message: None,
             gate_status: "OK".into(),
             conditions: vec![("new_coverage".into(), "LT".into(), "80".into(), "91.3".into(), "OK".into())],
@@ -168,6 +172,9 @@ pub struct SonarState {
     pub system_status: String,
     pub analyses: Vec<AnalysisSpec>,
     polls: BTreeMap<String, u32>,
+    first_polled: BTreeMap<String, std::time::Instant>,
+    /// When each timed task finished, for measuring detection delay.
+    pub finished_at: BTreeMap<String, std::time::Instant>,
 }
 
 pub struct FakeSonar {
@@ -186,6 +193,8 @@ impl FakeSonar {
                 system_status: "UP".into(),
                 analyses: vec![],
                 polls: BTreeMap::new(),
+                first_polled: BTreeMap::new(),
+                finished_at: BTreeMap::new(),
             }),
         }
     }
@@ -271,7 +280,15 @@ impl Handler for FakeSonar {
                 let n = st.polls.entry(id.clone()).or_insert(0);
                 *n += 1;
                 let polls = *n;
-                let status = if polls <= a.polls_before_done / 2 {
+                let first = *st.first_polled.entry(id.clone()).or_insert_with(std::time::Instant::now);
+                let status = if let Some(after) = a.finishes_after {
+                    if first.elapsed() >= after {
+                        st.finished_at.entry(id.clone()).or_insert(first + after);
+                        a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
+                    } else {
+                        "IN_PROGRESS".to_string()
+                    }
+                } else if polls <= a.polls_before_done / 2 {
                     "PENDING".to_string()
                 } else if polls <= a.polls_before_done {
                     "IN_PROGRESS".to_string()

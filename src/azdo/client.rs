@@ -118,6 +118,11 @@ impl AzdoClient {
         Err(failure::explain(resp.status, resp.content_type.as_deref(), &resp.body, resp.header("x-tfs-serviceerror"), self.kind, &ctx))
     }
 
+    /// The repository (and so the project): the first read that needs Code (Read).
+    pub fn repository(&self) -> Result<Repository, Error> {
+        self.get_json(&self.repo_base(), self.context(format!("read repository {}", self.repository), None))
+    }
+
     pub fn pull_request(&self, pr: u32) -> Result<PullRequest, Error> {
         self.get_json(&self.pr_base(pr), self.context(format!("read pull request {pr}"), Some(pr)))
     }

@@ -32,6 +32,20 @@ pub struct Identity {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub struct Repository {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub project: Option<ProjectRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProjectRef {
+    pub name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PullRequest {
     pub pull_request_id: u32,
     #[serde(default)]

@@ -136,9 +136,29 @@ impl Log {
 
     /// Sets an output variable (`isOutput=true`) for later steps and jobs.
     pub fn set_output_variable(&self, name: &str, value: &str) {
-        if self.style == Style::Agent {
-            self.command(Command::new("task.setvariable").property("variable", name).property("isOutput", "true").message(value));
+        self.set_variable(name, value, true, false);
+    }
+
+    /// Sets a pipeline variable. A secret one is registered with the masker first.
+    pub fn set_variable(&self, name: &str, value: &str, is_output: bool, is_secret: bool) {
+        if self.style != Style::Agent {
+            return;
         }
+        if is_secret {
+            self.register_secrets([&Secret::new(value)]);
+        }
+        let mut command = Command::new("task.setvariable").property("variable", name);
+        if is_output {
+            command = command.property("isOutput", "true");
+        }
+        if is_secret {
+            command = command.property("isSecret", "true");
+        }
+        // The value is the command's message; a secret's value is allowed here, the agent masks it.
+        let line = command.message(value).render();
+        let mut sinks = self.lock();
+        let _ = writeln!(sinks.out, "{line}");
+        let _ = sinks.out.flush();
     }
 
     /// Attaches a Markdown file to the run summary. The path must exist and be absolute, or the
@@ -252,6 +272,17 @@ mod tests {
         let (log, out) = agent_log(true);
         log.debug("shown");
         assert_eq!(out.text(), "##vso[task.debug]shown\n");
+    }
+
+    #[test]
+    fn variables_carry_output_and_secret_flags() {
+        let (log, out) = agent_log(false);
+        log.set_output_variable("qualityGateStatus", "OK");
+        log.set_variable("token", "v;1]", false, true);
+        assert_eq!(
+            out.text(),
+            "##vso[task.setvariable variable=qualityGateStatus;isOutput=true;]OK\n##vso[task.setsecret]v%3B1%5D\n##vso[task.setvariable variable=token;isSecret=true;]v%3B1%5D\n"
+        );
     }
 
     #[test]

@@ -185,9 +185,9 @@ impl SonarClient {
         }
     }
 
-    /// Polls the compute engine until the task ends or `timeout` passes: at once, then every
-    /// quarter to whole second for the first ten seconds (most analyses finish there), then backing
-    /// off to every five seconds.
+    /// Polls the compute engine until the task ends or `timeout` passes: at once, then every 250
+    /// to 750 ms for the first ten seconds (most analyses finish there), then every two seconds,
+    /// then every five.
     pub fn wait_for_task(
         &self,
         id: &str,
@@ -381,8 +381,9 @@ pub fn error_messages(resp: &Response) -> Option<String> {
 /// The wait before the next CE poll.
 pub fn poll_interval(elapsed: Duration, polls: u32) -> Duration {
     if elapsed < Duration::from_secs(10) {
-        // 250 ms, 500 ms, 750 ms, then each second: a finished task is seen within a second.
-        Duration::from_millis(250 * u64::from(polls.min(4)))
+        // 250 ms, 500 ms, then every 750 ms: a finished task is seen within a second even with
+        // a slow round trip on top.
+        Duration::from_millis(250 * u64::from(polls.min(3)))
     } else if elapsed < Duration::from_secs(30) {
         Duration::from_secs(2)
     } else {
@@ -417,7 +418,7 @@ mod tests {
     #[test]
     fn polling_sees_a_finished_task_within_a_second_early_on() {
         assert_eq!(poll_interval(Duration::ZERO, 1), Duration::from_millis(250));
-        assert_eq!(poll_interval(Duration::from_secs(9), 30), Duration::from_secs(1));
+        assert_eq!(poll_interval(Duration::from_secs(9), 30), Duration::from_millis(750));
         assert_eq!(poll_interval(Duration::from_secs(20), 30), Duration::from_secs(2));
         assert_eq!(poll_interval(Duration::from_secs(60), 40), Duration::from_secs(5));
     }

@@ -9,6 +9,8 @@ mod conformance;
 mod failures;
 /// Each supported server version and edition.
 mod flavours;
+/// Figures the closing notes quote: detection delay, requests per endpoint.
+mod measure;
 /// Publishing to a pull request: statuses, threads, re-runs.
 mod publish;
 /// Shared helpers: environments, runs, the secret check.
