@@ -5,6 +5,8 @@
 mod cli;
 /// The sandbox and our models against the official examples in ../shared/reference.
 mod conformance;
+/// The extension: manifests, launcher, the unpacked .vsix run through node.
+mod extension;
 /// Every failure a user can meet, and what they are told.
 mod failures;
 /// Each supported server version and edition.

@@ -1,0 +1,220 @@
+//! The extension: task.json and vss-extension.json against the official schemas, the inputs the
+//! binary reads against those task.json declares, and the path the agent takes: our .vsix unpacked,
+//! `node task/launcher.js` run with an agent-like environment, a full publish against the sandbox.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sandbox::sonar::{AnalysisSpec, Flavour};
+use serde_json::Value;
+
+use crate::util::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn manifest(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(repo().join(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn manifests_validate_against_the_official_schemas() {
+    let reference = repo().join("../shared/reference/azure-pipelines");
+    if !reference.is_dir() {
+        eprintln!("../shared/reference is not here (a user's clone): schema validation skipped; CI always runs it");
+        return;
+    }
+    for (doc, schema) in [("task.json", "tasks.schema.json"), ("vss-extension.json", "vss-extension.schemastore.schema.json")] {
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(reference.join(schema)).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+        let errors: Vec<String> = validator.iter_errors(&manifest(doc)).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{doc} does not match {}:\n{}", reference.display(), errors.join("\n"));
+    }
+}
+
+#[test]
+fn task_json_follows_the_agents_and_tfx_rules() {
+    let task = manifest("task.json");
+    assert!(task["friendlyName"].as_str().unwrap().len() <= 40, "tfx refuses friendlyName over 40 characters");
+    assert_eq!(task["name"], "SonarPrGate");
+    assert_eq!(task["execution"]["Node20_1"]["target"], "launcher.js");
+    assert_eq!(task["execution"]["Node24"]["target"], "launcher.js");
+    // 3.232.1 allows Node20_1 and keeps Azure DevOps Server 2022 agents (v3) working.
+    assert_eq!(task["minimumAgentVersion"], "3.232.1");
+    assert!(task.get("restrictions").is_none(), "restricted command mode would ignore task.uploadsummary");
+    let groups: BTreeSet<&str> = task["groups"].as_array().unwrap().iter().map(|g| g["displayName"].as_str().unwrap()).collect();
+    assert_eq!(groups, BTreeSet::from(["SonarQube", "Azure DevOps", "Pull request decoration", "Advanced"]));
+    for input in task["inputs"].as_array().unwrap() {
+        assert!(input["helpMarkDown"].as_str().is_some_and(|h| h.len() > 20), "{} needs help", input["name"]);
+    }
+    let version = &task["version"];
+    assert_eq!(format!("{}.{}.{}", version["Major"], version["Minor"], version["Patch"]), env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest("vss-extension.json")["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(task["outputVariables"][0]["name"], "qualityGateStatus");
+}
+
+#[test]
+fn every_input_read_is_declared_and_every_declared_input_is_read() {
+    let declared: BTreeSet<String> =
+        manifest("task.json")["inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
+    let env = sonar_pr_gate::pipeline::AgentEnv::from_pairs(Vec::<(String, String)>::new());
+    let _ = sonar_pr_gate::settings::RawSettings::from_task_env(&env);
+    assert_eq!(env.inputs_read(), declared);
+    assert_eq!(
+        declared,
+        DECLARED_INPUTS.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>(),
+        "the test helper declares the same inputs"
+    );
+}
+
+/// Builds a .vsix with the binary under test and unpacks it the way the agent does (no mode bits).
+fn unpacked_extension(dir: &Path) -> PathBuf {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_sonar-pr-gate"));
+    let inputs = packager::Inputs { root: repo(), binaries: [("linux-x64".to_string(), binary)].into_iter().collect(), publisher: None };
+    let vsix = packager::package(&inputs, &dir.join("dist")).unwrap();
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&vsix).unwrap()).unwrap();
+    let out = dir.join("unpacked");
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).unwrap();
+        let path = out.join(file.name().unwrap().as_ref());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    out.join("task")
+}
+
+fn node() -> Command {
+    let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
+    assert!(
+        Command::new(&node).arg("--version").output().is_ok_and(|o| o.status.success()),
+        "these tests need Node.js on PATH (the agent's handler runs the launcher with it)"
+    );
+    Command::new(node)
+}
+
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn the_unpacked_vsix_runs_a_full_publish_through_the_node_launcher() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let task_dir = unpacked_extension(env.dir.path());
+    let binary = task_dir.join("bin/linux-x64/sonar-pr-gate");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o111, 0, "unpacked without the exec bit, as the agent may");
+
+    // The agent runs `node <taskDir>/launcher.js` with no arguments, from the working directory.
+    let out = node()
+        .arg(task_dir.join("launcher.js"))
+        .env_clear()
+        .envs(&env.vars)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(env.sources())
+        .output()
+        .unwrap();
+    let run = Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_no_secrets(&run, &[sandbox::SONAR_TOKEN.into(), sandbox::JOB_TOKEN.into(), sandbox::PAT.into()], env.dir.path());
+    assert_eq!(run.status, 0, "{}", run.all());
+    assert_eq!(run.result(), "Failed", "the gate fails");
+    assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("ERROR"));
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses[0]["state"], "failed");
+    assert_eq!(st.pull_request(PR).threads.len(), 2);
+    assert_ne!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o111, 0, "the launcher made it executable");
+}
+
+#[test]
+fn the_launcher_fails_clearly_when_its_binary_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("extension/launcher.js"), dir.path().join("launcher.js")).unwrap();
+    std::fs::copy(repo().join("task.json"), dir.path().join("task.json")).unwrap();
+    let out = node().arg(dir.path().join("launcher.js")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    let version = env!("CARGO_PKG_VERSION");
+    let issue = stdout.lines().find(|l| l.starts_with("##vso[task.logissue type=error]")).expect("a logging-command error");
+    assert!(issue.contains("is missing from this extension") && issue.contains(&format!("(sonar-pr-gate {version})")), "{issue}");
+    let platform = format!(
+        "{}-{}",
+        if cfg!(target_os = "windows") { "win32" } else { std::env::consts::OS },
+        if cfg!(target_arch = "x86_64") { "x64" } else { "arm64" }
+    );
+    assert!(issue.contains(&platform), "{issue} should name {platform}");
+    assert!(stdout.contains("##vso[task.complete result=Failed]"));
+}
+
+#[test]
+fn the_launcher_passes_on_the_exit_status_and_signals() {
+    // A stand-in binary that exits 7 proves the status is passed on unchanged.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("extension/launcher.js"), dir.path().join("launcher.js")).unwrap();
+    std::fs::copy(repo().join("task.json"), dir.path().join("task.json")).unwrap();
+    let platform = format!("{}-{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "x64" } else { "arm64" });
+    let bin = dir.path().join("bin").join(&platform);
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::write(bin.join("sonar-pr-gate"), "#!/bin/sh\necho \"args: $*; input: $INPUT_SONARURL\"\nexit 7\n").unwrap();
+    let out = node().arg(dir.path().join("launcher.js")).env("INPUT_SONARURL", "https://sq").output().unwrap();
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "args: task; input: https://sq", "argument `task`, environment passed through");
+
+    // SIGTERM to the launcher reaches the child.
+    std::fs::write(
+        bin.join("sonar-pr-gate"),
+        "#!/bin/sh\ntrap 'echo got TERM; exit 143' TERM\necho ready\nwhile true; do sleep 0.1; done\n",
+    )
+    .unwrap();
+    let mut child = node().arg(dir.path().join("launcher.js")).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = [0u8; 6];
+    stdout.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"ready\n");
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest.trim(), "got TERM");
+    assert_eq!(status.code(), Some(143));
+}
+
+#[test]
+fn packaging_refuses_when_versions_disagree() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["Cargo.toml", "vss-extension.json"] {
+        std::fs::copy(repo().join(f), dir.path().join(f)).unwrap();
+    }
+    let mut task = manifest("task.json");
+    task["version"]["Patch"] = Value::from(99);
+    std::fs::write(dir.path().join("task.json"), task.to_string()).unwrap();
+    let err = packager::check_versions(dir.path()).unwrap_err().to_string();
+    let v = env!("CARGO_PKG_VERSION");
+    let (major_minor, _) = v.rsplit_once('.').unwrap();
+    assert_eq!(
+        err,
+        format!(
+            "refusing to package: the versions disagree (Cargo.toml {v}, task.json {major_minor}.99, vss-extension.json {v}); set all three to the release version"
+        )
+    );
+}
+
+#[test]
+fn launcher_packager_and_release_pipeline_agree_on_the_platforms() {
+    let launcher = std::fs::read_to_string(repo().join("extension/launcher.js")).unwrap();
+    let release = std::fs::read_to_string(repo().join(".azure-pipelines/release.yml")).unwrap();
+    for (platform, name) in packager::PLATFORMS {
+        assert!(launcher.contains(&format!("'{platform}': '{name}'")), "launcher.js lacks {platform}");
+        assert!(release.contains(&format!("platform: {platform}")), "release.yml does not build {platform}");
+    }
+    assert_eq!(launcher.matches("': 'sonar-pr-gate").count(), packager::PLATFORMS.len());
+}
