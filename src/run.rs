@@ -167,48 +167,92 @@ fn check_azdo(settings: &Settings, http: &Arc<HttpClient>, checks: &mut Vec<Chec
     Ok(())
 }
 
+/// What the pull request looks like before this run writes anything.
+struct PullRequestState {
+    pull_request: crate::azdo::model::PullRequest,
+    iterations: Vec<Iteration>,
+    threads: Vec<Thread>,
+}
+
+/// Reads the PR, then its iterations and threads together. The PR read goes first and alone so the
+/// api-version is settled once, not by three requests racing to step down.
+fn read_pull_request(client: &AzdoClient, pr: u32) -> Result<PullRequestState, Error> {
+    let pull_request = client.pull_request(pr)?;
+    let (iterations, threads) = std::thread::scope(|s| {
+        let threads = s.spawn(|| client.threads(pr));
+        (client.iterations(pr), sonar::join(threads))
+    });
+    Ok(PullRequestState { pull_request, iterations: iterations?, threads: threads? })
+}
+
 /// Reads the analyses and posts the results.
 fn publish(settings: &Settings, http: &Arc<HttpClient>, log: &Arc<Log>) -> Result<Outcome, Error> {
     let sonar = sonar_client(settings, http);
-    let mut checks = Vec::new();
-    log.group("SonarQube server");
-    let preflight = sonar::preflight(&sonar, &mut checks);
-    log_checks(log, &checks);
-    log.end_group();
-    let facts = preflight?;
-    let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
-
-    let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.paths)?;
-    let reports = report_task::load_all(&paths)?;
-    let mut analyses = Vec::new();
-    for report in reports {
-        log.group(&format!("Analysis of {}", report.project_key));
-        log.info(&format!("report-task.txt: {}", report.path.display()));
-        let mut url_checks = Vec::new();
-        sonar::check_report_server_url(&report, sonar.base_url(), &mut url_checks);
-        log_checks(log, &url_checks);
-        let analysis = sonar::collect(&sonar, report, &link_base, settings.sonar.polling_timeout, log);
-        log.end_group();
-        let analysis = analysis?;
-        report_analysis(log, &analysis);
-        analyses.push(analysis);
-    }
-
-    match (&settings.azdo.pull_request, settings.azdo.credential.as_ref()) {
-        (Some(pr), credential) if settings.dry_run || credential.is_some() => {
-            log.group(&format!("Pull request {}", pr.id));
-            let result = decorate(settings, http, log, &analyses, &link_base, credential);
-            log.end_group();
-            result?;
+    let decorating = settings.azdo.pull_request.as_ref().filter(|_| settings.dry_run || settings.azdo.credential.is_some());
+    let azdo = match (
+        decorating,
+        &settings.azdo.credential,
+        &settings.azdo.collection_url,
+        &settings.azdo.project,
+        &settings.azdo.repository_id,
+    ) {
+        (Some(pr), Some(credential), Some(collection), Some(project), Some(repo)) => {
+            Some((AzdoClient::new(http.clone(), collection, project, repo, credential), pr.id))
         }
-        _ => log.info(&format!(
-            "Not posting to a pull request: {}. The quality gate is still reported here and in the build summary.",
-            settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")
-        )),
-    }
+        _ => None,
+    };
+    std::thread::scope(|s| {
+        // The pull request's reads depend on nothing SonarQube says: they run while we wait for it.
+        let pr_reads = azdo.as_ref().map(|(client, pr)| s.spawn(move || read_pull_request(client, *pr)));
 
-    write_build_summary(settings, log, &analyses);
-    Ok(outcome(settings, log, &analyses))
+        let mut checks = Vec::new();
+        log.group("SonarQube server");
+        let preflight = sonar::preflight(&sonar, &mut checks);
+        log_checks(log, &checks);
+        log.end_group();
+        let facts = preflight?;
+        let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
+
+        let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.paths)?;
+        let reports = report_task::load_all(&paths)?;
+        let mut analyses = Vec::new();
+        for report in reports {
+            log.group(&format!("Analysis of {}", report.project_key));
+            log.info(&format!("report-task.txt: {}", report.path.display()));
+            let mut url_checks = Vec::new();
+            sonar::check_report_server_url(&report, sonar.base_url(), &mut url_checks);
+            log_checks(log, &url_checks);
+            let analysis = sonar::collect(&sonar, report, &link_base, settings.sonar.polling_timeout, log);
+            log.end_group();
+            let analysis = analysis?;
+            report_analysis(log, &analysis);
+            analyses.push(analysis);
+        }
+
+        match (decorating, azdo.as_ref(), pr_reads) {
+            (Some(pr), Some((client, _)), Some(reads)) => {
+                log.group(&format!("Pull request {}", pr.id));
+                let result = sonar::join(reads).and_then(|state| decorate(settings, client, state, log, &analyses, &link_base));
+                log.end_group();
+                result?;
+            }
+            (Some(pr), _, _) => {
+                log.group(&format!("Pull request {}", pr.id));
+                log.info("Dry run without an Azure DevOps credential: showing what would be posted without reading the pull request.");
+                for a in &analyses {
+                    log.info(&render::summary_comment(a, &link_base, InlineStats::default()));
+                }
+                log.end_group();
+            }
+            _ => log.info(&format!(
+                "Not posting to a pull request: {}. The quality gate is still reported here and in the build summary.",
+                settings.azdo.not_a_pr_reason.as_deref().unwrap_or("no pull request")
+            )),
+        }
+
+        write_build_summary(settings, log, &analyses);
+        Ok(outcome(settings, log, &analyses))
+    })
 }
 
 fn report_analysis(log: &Log, analysis: &Analysis) {
@@ -231,39 +275,24 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
     log.debug(&format!("verdict {verdict:?}"));
 }
 
-/// Posts the status, summary and inline comments. In dry-run mode it reads everything and prints
-/// what it would post.
+/// Decides every write (status, threads, replies) from the PR's state and the analyses, then
+/// performs them with bounded concurrency, or in dry-run mode prints them.
 fn decorate(
     settings: &Settings,
-    http: &Arc<HttpClient>,
+    client: &AzdoClient,
+    state: PullRequestState,
     log: &Log,
     analyses: &[Analysis],
     link_base: &str,
-    credential: Option<&AzdoCredential>,
 ) -> Result<(), Error> {
     let pr = settings.azdo.pull_request.as_ref().expect("decorate runs for pull request builds");
-    let (Some(collection), Some(project), Some(repo)) =
-        (&settings.azdo.collection_url, &settings.azdo.project, &settings.azdo.repository_id)
-    else {
-        return Ok(());
-    };
-    let Some(credential) = credential else {
-        log.info("Dry run without an Azure DevOps credential: showing what would be posted without reading the pull request.");
-        for a in analyses {
-            log.info(&render::summary_comment(a, link_base, InlineStats::default()));
-        }
-        return Ok(());
-    };
-    let client = AzdoClient::new(http.clone(), collection, project, repo, credential);
-    let pull_request = client.pull_request(pr.id)?;
-    if let Some(status) = pull_request.status.as_deref().filter(|s| *s != "active") {
+    if let Some(status) = state.pull_request.status.as_deref().filter(|s| *s != "active") {
         log.warning(&format!("pull request {} is {status}, not active; nothing is posted to it", pr.id));
         return Ok(());
     }
-    let iterations = client.iterations(pr.id)?;
-    let iteration = choose_iteration(&iterations, pr.source_commit.as_deref(), log);
-    let threads = client.threads(pr.id)?;
-    let writer = Writer { client: &client, pr: pr.id, dry_run: settings.dry_run, log };
+    let iteration = choose_iteration(&state.iterations, pr.source_commit.as_deref(), log);
+    let threads = &state.threads;
+    let mut ops: Vec<WriteOp> = Vec::new();
 
     if settings.decoration.post_status {
         let verdicts: Vec<(String, Verdict)> = analyses.iter().map(|a| (a.project_key().to_string(), Verdict::of(a))).collect();
@@ -271,20 +300,20 @@ fn decorate(
         let name = &settings.decoration.status_name;
         if analyses.len() == 1 {
             let a = &analyses[0];
-            writer.status(genre, name, &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration)?;
+            ops.push(WriteOp::status(genre, name, &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration));
         } else {
             for a in analyses {
-                writer.status(
+                let context = format!("{name}/{}", a.project_key());
+                ops.push(WriteOp::status(
                     genre,
-                    &format!("{name}/{}", a.project_key()),
+                    &context,
                     &decide::status_for(Verdict::of(a), failed_conditions(a)),
                     &a.dashboard_url,
                     iteration,
-                )?;
+                ));
             }
-            let combined = decide::combined_status(&verdicts);
             let url = analyses.first().map(|a| a.dashboard_url.as_str()).unwrap_or(link_base);
-            writer.status(genre, name, &combined, url, iteration)?;
+            ops.push(WriteOp::status(genre, name, &decide::combined_status(&verdicts), url, iteration));
         }
     }
 
@@ -293,21 +322,19 @@ fn decorate(
         let readable = matches!(&a.outcome, AnalysisOutcome::Completed(d) if d.issues.is_some());
         let mut stats = InlineStats { cap: settings.decoration.max_inline_comments, ..InlineStats::default() };
         if settings.decoration.post_inline_comments {
-            let plan = decide::plan_inline(a.project_key(), &candidates, &threads, settings.decoration.max_inline_comments, readable);
+            let plan = decide::plan_inline(a.project_key(), &candidates, threads, settings.decoration.max_inline_comments, readable);
             for c in &plan.create {
-                writer.create_thread(
-                    &inline_thread_body(c, a, link_base),
-                    &format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key),
-                )?;
+                let what = format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key);
+                ops.push(WriteOp::CreateThread { body: inline_thread_body(c, a, link_base), what });
             }
             for id in &plan.reactivate {
-                writer.thread_status(*id, "active", "reopen the thread of an issue that is back")?;
+                ops.push(WriteOp::ThreadStatus { thread: *id, status: "active", why: "reopen the thread of an issue that is back" });
             }
             for id in &plan.resolve {
-                writer.thread_status(*id, "fixed", "resolve the thread of a fixed issue")?;
+                ops.push(WriteOp::ThreadStatus { thread: *id, status: "fixed", why: "resolve the thread of a fixed issue" });
             }
             for id in &plan.ask_to_resolve {
-                writer.reply(*id, decide::ASK_TO_RESOLVE)?;
+                ops.push(WriteOp::Reply { thread: *id, content: decide::ASK_TO_RESOLVE.to_string() });
             }
             let open_threads = threads
                 .iter()
@@ -331,26 +358,29 @@ fn decorate(
         if settings.decoration.post_summary_comment {
             let content = render::summary_comment(a, link_base, stats);
             let passing = matches!(Verdict::of(a), Verdict::Gate(crate::sonar::model::GateStatus::Ok));
-            match decide::plan_summary(a.project_key(), &content, passing, &threads) {
+            match decide::plan_summary(a.project_key(), &content, passing, threads) {
                 SummaryAction::Create { content, status } => {
-                    writer.create_thread(
-                        &summary_thread_body(a.project_key(), &content, status),
-                        &format!("summary comment for '{}'", a.project_key()),
-                    )?;
+                    let what = format!("summary comment for '{}'", a.project_key());
+                    ops.push(WriteOp::CreateThread { body: summary_thread_body(a.project_key(), &content, status), what });
                 }
                 SummaryAction::Update { thread_id, comment_id, content, status } => {
                     if let Some(content) = content {
-                        writer.update_comment(thread_id, comment_id, &content)?;
+                        ops.push(WriteOp::UpdateComment { thread: thread_id, comment: comment_id, content });
                     }
                     if let Some(status) = status {
-                        writer.thread_status(thread_id, status, "set the summary thread's state")?;
+                        ops.push(WriteOp::ThreadStatus { thread: thread_id, status, why: "set the summary thread's state" });
                     }
                 }
                 SummaryAction::Unchanged => log.info(&format!("Summary comment for '{}' is up to date", a.project_key())),
             }
         }
     }
-    Ok(())
+    let writer = Writer { client, pr: pr.id, log };
+    if settings.dry_run {
+        ops.iter().for_each(|op| writer.describe(op));
+        return Ok(());
+    }
+    writer.perform_all(ops)
 }
 
 fn failed_conditions(a: &Analysis) -> usize {
@@ -418,23 +448,17 @@ fn inline_thread_body(c: &InlineCandidate, a: &Analysis, link_base: &str) -> Val
     })
 }
 
-/// Performs writes, or in dry-run mode only describes them.
-struct Writer<'a> {
-    client: &'a AzdoClient,
-    pr: u32,
-    dry_run: bool,
-    log: &'a Log,
+/// One write to the pull request.
+enum WriteOp {
+    Status { body: Value, what: String },
+    CreateThread { body: Value, what: String },
+    ThreadStatus { thread: u64, status: &'static str, why: &'static str },
+    UpdateComment { thread: u64, comment: u64, content: String },
+    Reply { thread: u64, content: String },
 }
 
-impl Writer<'_> {
-    fn status(
-        &self,
-        genre: &str,
-        name: &str,
-        decision: &decide::StatusDecision,
-        target_url: &str,
-        iteration: Option<u32>,
-    ) -> Result<(), Error> {
+impl WriteOp {
+    fn status(genre: &str, name: &str, decision: &decide::StatusDecision, target_url: &str, iteration: Option<u32>) -> Self {
         let mut body = json!({
             "state": decision.state,
             "description": decision.description,
@@ -450,57 +474,90 @@ impl Writer<'_> {
             decision.description,
             iteration.map_or("-".to_string(), |i| i.to_string())
         );
-        if self.dry_run {
-            self.log.info(&format!("[dry run] would post {what}"));
-            return Ok(());
-        }
-        self.client.post_status(self.pr, &body)?;
-        self.log.info(&format!("Posted {what}"));
-        Ok(())
+        WriteOp::Status { body, what }
     }
+}
 
-    fn create_thread(&self, body: &Value, what: &str) -> Result<Option<Thread>, Error> {
-        if self.dry_run {
-            self.log.info(&format!("[dry run] would create the {what}:"));
-            if let Some(content) = body["comments"][0]["content"].as_str() {
-                self.log.info(content);
+/// Writes to the pull request: independent of each other, so several at once. Azure DevOps' own
+/// clients issue a handful of requests in parallel; 16 keeps a 25-comment run to two round trips.
+const WRITE_CONCURRENCY: usize = 16;
+
+struct Writer<'a> {
+    client: &'a AzdoClient,
+    pr: u32,
+    log: &'a Log,
+}
+
+impl Writer<'_> {
+    /// Dry run: what would be sent.
+    fn describe(&self, op: &WriteOp) {
+        let log = self.log;
+        match op {
+            WriteOp::Status { what, .. } => log.info(&format!("[dry run] would post {what}")),
+            WriteOp::CreateThread { body, what } => {
+                log.info(&format!("[dry run] would create the {what}:"));
+                log.info(body["comments"][0]["content"].as_str().unwrap_or(""));
             }
-            return Ok(None);
+            WriteOp::ThreadStatus { thread, status, why } => log.info(&format!("[dry run] would {why}: thread {thread} -> {status}")),
+            WriteOp::UpdateComment { thread, content, .. } => {
+                log.info(&format!("[dry run] would update the summary comment in thread {thread}:"));
+                log.info(content);
+            }
+            WriteOp::Reply { thread, content } => log.info(&format!("[dry run] would reply in thread {thread}: {content}")),
         }
-        let thread = self.client.create_thread(self.pr, body)?;
-        self.log.info(&format!("Created the {what} (thread {})", thread.id));
-        Ok(Some(thread))
     }
 
-    fn thread_status(&self, thread: u64, status: &str, why: &str) -> Result<(), Error> {
-        if self.dry_run {
-            self.log.info(&format!("[dry run] would {why}: thread {thread} -> {status}"));
-            return Ok(());
+    fn perform(&self, op: &WriteOp) -> Result<(), Error> {
+        let (client, pr, log) = (self.client, self.pr, self.log);
+        match op {
+            WriteOp::Status { body, what } => {
+                client.post_status(pr, body)?;
+                log.info(&format!("Posted {what}"));
+            }
+            WriteOp::CreateThread { body, what } => {
+                let thread = client.create_thread(pr, body)?;
+                log.info(&format!("Created the {what} (thread {})", thread.id));
+            }
+            WriteOp::ThreadStatus { thread, status, why } => {
+                client.set_thread_status(pr, *thread, status)?;
+                log.info(&format!("Thread {thread} set to {status} ({why})"));
+            }
+            WriteOp::UpdateComment { thread, comment, content } => {
+                client.update_comment(pr, *thread, *comment, content)?;
+                log.info(&format!("Updated the summary comment in thread {thread}"));
+            }
+            WriteOp::Reply { thread, content } => {
+                client.add_comment(pr, *thread, content)?;
+                log.info(&format!("Asked in thread {thread} to resolve it by hand (a person replied there)"));
+            }
         }
-        self.client.set_thread_status(self.pr, thread, status)?;
-        self.log.info(&format!("Thread {thread} set to {status} ({why})"));
         Ok(())
     }
 
-    fn update_comment(&self, thread: u64, comment: u64, content: &str) -> Result<(), Error> {
-        if self.dry_run {
-            self.log.info(&format!("[dry run] would update the summary comment in thread {thread}:"));
-            self.log.info(content);
-            return Ok(());
+    /// Every write, at most `WRITE_CONCURRENCY` at once; the first failure (in list order) is
+    /// reported. A failed write is not repeated here: the HTTP layer already retried what was safe.
+    fn perform_all(&self, ops: Vec<WriteOp>) -> Result<(), Error> {
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let failures: std::sync::Mutex<Vec<(usize, Error)>> = std::sync::Mutex::new(Vec::new());
+        std::thread::scope(|s| {
+            for _ in 0..WRITE_CONCURRENCY.min(ops.len()) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(op) = ops.get(i) else { break };
+                        if let Err(e) = self.perform(op) {
+                            failures.lock().unwrap_or_else(|p| p.into_inner()).push((i, e));
+                        }
+                    }
+                });
+            }
+        });
+        let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+        failures.sort_by_key(|(i, _)| *i);
+        match failures.into_iter().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(()),
         }
-        self.client.update_comment(self.pr, thread, comment, content)?;
-        self.log.info(&format!("Updated the summary comment in thread {thread}"));
-        Ok(())
-    }
-
-    fn reply(&self, thread: u64, content: &str) -> Result<(), Error> {
-        if self.dry_run {
-            self.log.info(&format!("[dry run] would reply in thread {thread}: {content}"));
-            return Ok(());
-        }
-        self.client.add_comment(self.pr, thread, content)?;
-        self.log.info(&format!("Asked in thread {thread} to resolve it by hand (a person replied there)"));
-        Ok(())
     }
 }
 

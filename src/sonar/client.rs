@@ -22,6 +22,9 @@ pub fn is_cloud_url(url: &str) -> bool {
 /// The most issues the search API returns for one query (`p * ps` may not pass 10 000).
 pub const ISSUE_RESULT_CAP: u64 = 10_000;
 pub const ISSUE_PAGE_SIZE: u64 = 500;
+/// Issue pages read at once after the first: enough to hide latency, few enough not to hammer the
+/// server (20 pages at most exist).
+const PAGE_CONCURRENCY: usize = 8;
 
 pub struct SonarClient {
     http: Arc<HttpClient>,
@@ -266,41 +269,49 @@ impl SonarClient {
         Ok(Some(Vec::new()))
     }
 
-    /// Every open issue of the scope, 500 a page, up to the API's 10 000-result cap.
+    /// Every open issue of the scope, 500 a page, up to the API's 10 000-result cap. The first
+    /// page gives the total; the others are then read in parallel, a few at a time.
     /// `Ok(None)` when the token may not browse the project.
     pub fn open_issues(&self, project_key: &str, scope: &Scope) -> Result<Option<IssueSet>, Error> {
-        let mut set = IssueSet::default();
-        let mut page = 1u64;
-        loop {
-            let mut params = vec![
-                ("componentKeys", project_key.to_string()),
-                ("resolved", "false".to_string()),
-                ("ps", ISSUE_PAGE_SIZE.to_string()),
-                ("p", page.to_string()),
-            ];
-            params.extend(scope.params());
-            if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
-                params.push(("organization", org.clone()));
+        let Some(first) = self.issue_page(project_key, scope, 1)? else { return Ok(None) };
+        let total = first.total();
+        let pages = total.min(ISSUE_RESULT_CAP).div_ceil(ISSUE_PAGE_SIZE).max(1);
+        let mut set = IssueSet { total, capped: total > ISSUE_RESULT_CAP, ..IssueSet::default() };
+        set.issues.extend(first.issues);
+        set.components.extend(first.components);
+        let rest: Vec<u64> = (2..=pages).collect();
+        for chunk in rest.chunks(PAGE_CONCURRENCY) {
+            let results: Vec<Result<Option<IssuesResponse>, Error>> = std::thread::scope(|s| {
+                let handles: Vec<_> = chunk.iter().map(|&p| s.spawn(move || self.issue_page(project_key, scope, p))).collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            });
+            for page in results {
+                // A later page refused while the first was allowed would be odd; treat it as an end.
+                let Some(page) = page? else { break };
+                set.issues.extend(page.issues);
+                set.components.extend(page.components);
             }
-            let resp = self.get("api/issues/search", &params, true)?;
-            match resp.status {
-                200 => {}
-                403 => return Ok(None),
-                _ => return Err(self.api_error(&resp, &format!("search the issues of '{project_key}'"))),
-            }
-            let body = resp.json::<IssuesResponse>().map_err(|e| self.bad_json("api/issues/search", e))?;
-            set.total = body.total();
-            let got = body.issues.len() as u64;
-            set.issues.extend(body.issues);
-            set.components.extend(body.components);
-            let readable = set.total.min(ISSUE_RESULT_CAP);
-            if got == 0 || page * ISSUE_PAGE_SIZE >= readable {
-                break;
-            }
-            page += 1;
         }
-        set.capped = set.total > ISSUE_RESULT_CAP;
         Ok(Some(set))
+    }
+
+    fn issue_page(&self, project_key: &str, scope: &Scope, page: u64) -> Result<Option<IssuesResponse>, Error> {
+        let mut params = vec![
+            ("componentKeys", project_key.to_string()),
+            ("resolved", "false".to_string()),
+            ("ps", ISSUE_PAGE_SIZE.to_string()),
+            ("p", page.to_string()),
+        ];
+        params.extend(scope.params());
+        if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
+            params.push(("organization", org.clone()));
+        }
+        let resp = self.get("api/issues/search", &params, true)?;
+        match resp.status {
+            200 => Ok(Some(resp.json::<IssuesResponse>().map_err(|e| self.bad_json("api/issues/search", e))?)),
+            403 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("search the issues of '{project_key}'"))),
+        }
     }
 
     /// Security hotspots still to review: the count and the first page. `Ok(None)` when the server

@@ -46,15 +46,24 @@ pub struct ServerFacts {
 
 /// Runs the server and token checks. A failed check that makes every later call pointless
 /// (unreachable server, rejected token) ends the run with its error; the others become warnings.
+/// The five calls do not depend on each other, so they go out together: one round trip.
 pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<ServerFacts, Error> {
-    let version = match client.server_version() {
+    let (version, status, valid, edition, base_url) = std::thread::scope(|s| {
+        let status = s.spawn(|| client.system_status());
+        let valid = s.spawn(|| client.validate_token());
+        let edition = s.spawn(|| if client.is_cloud() { Flavour::Cloud } else { edition(client) });
+        let base_url = s.spawn(|| if client.is_cloud() { Ok(None) } else { client.server_base_url() });
+        let version = client.server_version();
+        (version, join(status), join(valid), join(edition), join(base_url))
+    });
+    let version = match version {
         Ok(v) => v,
         Err(e) => {
             checks.push(Check::fail("SonarQube server reachable", e.to_string()));
             return Err(e);
         }
     };
-    let status = client.system_status()?;
+    let status = status?;
     if status.status != "UP" {
         let meaning = match status.status.as_str() {
             "STARTING" => "the server is starting; wait for it to finish and run again",
@@ -74,14 +83,14 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
     }
     checks.push(Check::pass("SonarQube server reachable", format!("{} answers, version {version}, status UP", client.base_url())));
 
-    if !client.validate_token()? {
+    if !valid? {
         let msg = "the token is not valid for this server: api/authentication/validate answered valid=false. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update sonarToken or the service connection".to_string();
         checks.push(Check::fail("SonarQube token valid", msg.clone()));
         return Err(Error::Credentials { service: Service::SonarQube, message: msg });
     }
     checks.push(Check::pass("SonarQube token valid", "api/authentication/validate says valid=true".to_string()));
 
-    let flavour = if client.is_cloud() { Flavour::Cloud } else { edition(client) };
+    let flavour = edition;
     checks.push(Check::pass(
         "SonarQube edition",
         match flavour {
@@ -97,7 +106,7 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
     let public_base_url = if client.is_cloud() {
         None
     } else {
-        match client.server_base_url() {
+        match base_url {
             Ok(None) => {
                 checks.push(Check::warn(
                     "sonar.core.serverBaseURL set",
@@ -124,6 +133,11 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
         }
     };
     Ok(ServerFacts { version, flavour, public_base_url })
+}
+
+/// The result of a scoped thread; a panic there is a bug, so it is passed on.
+pub(crate) fn join<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn edition(client: &SonarClient) -> Flavour {
@@ -233,16 +247,21 @@ pub fn collect(
         let message = format!("analysis task {} of '{key}' succeeded but names no analysis id; the server's answer is incomplete", task.id);
         return Ok(Analysis { report, scope, dashboard_url, outcome: AnalysisOutcome::Failed { message } });
     };
-    let gate = client.project_status(&analysis_id, &key)?;
-    let measures = client.measures(&key, &scope, &SUMMARY_METRICS)?;
+    // Four reads that depend only on the analysis: one round trip (plus the rest of the issue pages).
+    let (gate, measures, issues, hotspots) = std::thread::scope(|s| {
+        let measures = s.spawn(|| client.measures(&key, &scope, &SUMMARY_METRICS));
+        let issues = s.spawn(|| client.open_issues(&key, &scope));
+        let hotspots = s.spawn(|| client.hotspots_to_review(&key, &scope));
+        let gate = client.project_status(&analysis_id, &key);
+        (gate, join(measures), join(issues), join(hotspots))
+    });
+    let (gate, measures, issues, hotspots) = (gate?, measures?, issues?, hotspots?);
     if measures.is_none() {
         log.warning(&format!("the token may not read the measures of '{key}' (HTTP 403); the report shows the quality gate without coverage and duplication. Use a user token with 'Browse' on the project"));
     }
-    let issues = client.open_issues(&key, &scope)?;
     if issues.is_none() {
         log.warning(&format!("the token may not read the issues of '{key}' (HTTP 403); no issues are listed or commented. Use a user token with 'Browse' on the project (analysis tokens cannot read issues)"));
     }
-    let hotspots = client.hotspots_to_review(&key, &scope)?;
     Ok(Analysis {
         report,
         scope,

@@ -64,9 +64,10 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     // Three inline threads, most severe first, and one summary thread.
     assert_eq!(pr.threads.len(), 4);
     let inline: Vec<_> = pr.threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").collect();
-    let keys: Vec<_> = inline.iter().map(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["issue-0", "issue-2", "issue-1"]);
-    let first = inline[0];
+    let mut keys: Vec<_> = inline.iter().map(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"].as_str().unwrap()).collect();
+    keys.sort();
+    assert_eq!(keys, ["issue-0", "issue-1", "issue-2"]);
+    let first = *inline.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "issue-0").unwrap();
     assert_eq!(first["threadContext"]["filePath"], "/src/main/java/shop/File0.java");
     assert_eq!(first["threadContext"]["rightFileStart"], json!({"line": 10, "offset": 5}));
     assert_eq!(first["threadContext"]["rightFileEnd"], json!({"line": 10, "offset": 21}));
@@ -131,7 +132,9 @@ fn rerun_updates_in_place_resolves_fixed_issues_and_reopens_returning_ones() {
     assert_eq!(run.result(), "Succeeded", "{}", run.all());
     assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("OK"));
 
-    let writes: Vec<String> = endpoints(&sb.azdo_server.requests()).into_iter().filter(|e| !e.starts_with("GET")).collect();
+    // Writes go out in parallel: compare them as a set.
+    let mut writes: Vec<String> = endpoints(&sb.azdo_server.requests()).into_iter().filter(|e| !e.starts_with("GET")).collect();
+    writes.sort();
     let base = format!("{}/Fabrikam%20Web/_apis/git/repositories/{}/pullRequests/7", sandbox::COLLECTION, sandbox::azdo::REPOSITORY_ID);
     let st = sb.azdo_state();
     let pr = st.pull_request(PR);
@@ -139,15 +142,14 @@ fn rerun_updates_in_place_resolves_fixed_issues_and_reopens_returning_ones() {
         |key: &str| pr.threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == key).unwrap()["id"].as_u64().unwrap();
     let summary_id =
         pr.threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap()["id"].as_u64().unwrap();
-    assert_eq!(
-        writes,
-        [
-            format!("POST {base}/statuses"),
-            format!("PATCH {base}/threads/{}", thread_of("issue-1")),
-            format!("PATCH {base}/threads/{summary_id}/comments/1"),
-            format!("PATCH {base}/threads/{summary_id}"),
-        ]
-    );
+    let mut expected = vec![
+        format!("POST {base}/statuses"),
+        format!("PATCH {base}/threads/{}", thread_of("issue-1")),
+        format!("PATCH {base}/threads/{summary_id}/comments/1"),
+        format!("PATCH {base}/threads/{summary_id}"),
+    ];
+    expected.sort();
+    assert_eq!(writes, expected);
     assert_eq!(pr.threads.len(), 4, "no new thread on a re-run");
     assert_eq!(pr.statuses.last().unwrap()["state"], "succeeded");
     let fixed = pr.threads.iter().find(|t| t["id"] == thread_of("issue-1")).unwrap();
@@ -235,12 +237,13 @@ fn inline_comments_stop_at_the_cap_and_the_summary_counts_the_rest() {
     env.run();
     let st = sb.azdo_state();
     let pr = st.pull_request(PR);
-    let inline: Vec<_> = pr
+    let mut inline: Vec<_> = pr
         .threads
         .iter()
         .filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue")
         .map(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"].as_str().unwrap().to_string())
         .collect();
+    inline.sort();
     assert_eq!(inline, ["issue-0", "issue-2"], "the blocker and the critical issue");
     let summary = pr.threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
     assert!(
@@ -318,21 +321,23 @@ fn several_analyses_get_a_context_each_and_a_combined_one() {
     let run = env.run();
     assert_eq!(run.result(), "Failed");
     let st = sb.azdo_state();
-    let statuses: Vec<(String, String)> = st
+    let mut statuses: Vec<(String, String)> = st
         .pull_request(PR)
         .statuses
         .iter()
         .map(|s| (s["context"]["name"].as_str().unwrap().to_string(), s["state"].as_str().unwrap().to_string()))
         .collect();
+    statuses.sort();
     assert_eq!(
         statuses,
         [
+            ("quality gate".to_string(), "failed".to_string()),
             ("quality gate/api".to_string(), "succeeded".to_string()),
             ("quality gate/web".to_string(), "failed".to_string()),
-            ("quality gate".to_string(), "failed".to_string()),
         ]
     );
-    assert_eq!(st.pull_request(PR).statuses[2]["description"], "1 of 2 projects not passing: web");
+    let combined = st.pull_request(PR).statuses.iter().find(|s| s["context"]["name"] == "quality gate").unwrap();
+    assert_eq!(combined["description"], "1 of 2 projects not passing: web");
     let summaries = st.pull_request(PR).threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").count();
     assert_eq!(summaries, 2, "one summary thread per project");
 }
