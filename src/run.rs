@@ -444,7 +444,7 @@ fn inline_thread_body(c: &InlineCandidate, a: &Analysis, link_base: &str) -> Val
             "rightFileStart": {"line": c.start_line, "offset": start_offset},
             "rightFileEnd": {"line": c.end_line, "offset": end_offset},
         },
-        "properties": own_properties(decide::KIND_ISSUE, &c.project_key, Some(&c.issue.key)),
+        "properties": own_properties(decide::KIND_ISSUE, c.project_key, Some(&c.issue.key)),
     })
 }
 

@@ -238,12 +238,6 @@ pub struct Issue {
     /// 10.2+: software qualities and their severities.
     #[serde(default)]
     pub impacts: Vec<Impact>,
-    #[serde(default)]
-    pub clean_code_attribute: Option<String>,
-    #[serde(default)]
-    pub issue_status: Option<String>,
-    #[serde(default)]
-    pub status: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

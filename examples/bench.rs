@@ -1,0 +1,260 @@
+//! The benchmark: the release binary run as the agent runs it, against the sandbox with added
+//! per-request latency, over {0, 1 000, 10 000 open issues} x {0 ms, 50 ms} x {20, 200 files},
+//! first run and re-run. For each it prints wall time, CPU time and peak memory of the task
+//! process, requests per endpoint, and the critical-path lower bound (dependent round trips x
+//! latency) with the ratio of wall time to it. Also: `--version` start-up time and binary size.
+//!
+//! Run it with `scripts/bench` (which builds the release binary first), or
+//! `cargo run --release --example bench -- target/release/sonar-pr-gate [--quick]`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
+use sandbox::{JOB_TOKEN, SONAR_TOKEN, Sandbox};
+
+const SOURCE_COMMIT: &str = "b60280bc6e62e2f880f1b63c1e24987664d3bda3";
+const MAX_INLINE: usize = 25;
+
+/// What one process used.
+struct Usage {
+    wall: Duration,
+    cpu: Duration,
+    peak_kib: i64,
+    status: i32,
+}
+
+/// Runs a command and reads its resource use with wait4 (std's wait does not report it). wait4
+/// reaps the child, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn wait4_usage(cmd: &mut Command) -> Usage {
+    let started = Instant::now();
+    let child = cmd.spawn().expect("the command starts");
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for the child we just started and reaps it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = child.id() as libc::pid_t;
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4 failed");
+    let wall = started.elapsed();
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    Usage { wall, cpu: tv(usage.ru_utime) + tv(usage.ru_stime), peak_kib: usage.ru_maxrss, status: libc::WEXITSTATUS(status) }
+}
+
+/// Measures a command through a fresh, small copy of this program. Linux keeps `ru_maxrss` across
+/// exec, and a spawned child starts from its parent's high-water mark; measured from here, the
+/// figure would include the sandbox's memory. The copy holds nothing, so the figure is the task's.
+fn measure(cmd: &mut Command) -> Usage {
+    let me = std::env::current_exe().expect("the bench knows its path");
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut wrapper = Command::new(me);
+    wrapper.arg("--measure-child").arg(report.path()).arg(cmd.get_program()).args(cmd.get_args());
+    wrapper.env_clear().envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    if cmd.get_envs().next().is_none() {
+        wrapper.envs(std::env::vars_os());
+    }
+    let status = wrapper.stdout(Stdio::null()).status().expect("the measuring copy runs");
+    assert!(status.success(), "the measuring copy failed");
+    parse_report(report.path())
+}
+
+/// `measure`, with the command's stdout going to a file.
+fn measure_to(cmd: &mut Command, stdout: std::fs::File) -> Usage {
+    let me = std::env::current_exe().expect("the bench knows its path");
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut wrapper = Command::new(me);
+    wrapper.arg("--measure-child").arg(report.path()).arg(cmd.get_program()).args(cmd.get_args());
+    wrapper.env_clear().envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let status = wrapper.stdout(Stdio::from(stdout)).stderr(Stdio::null()).status().expect("the measuring copy runs");
+    assert!(status.success(), "the measuring copy failed");
+    parse_report(report.path())
+}
+
+fn parse_report(path: &Path) -> Usage {
+    let text = std::fs::read_to_string(path).unwrap();
+    let v: Vec<u128> = text.split_whitespace().map(|n| n.parse().unwrap()).collect();
+    Usage { wall: Duration::from_micros(v[0] as u64), cpu: Duration::from_micros(v[1] as u64), peak_kib: v[2] as i64, status: v[3] as i32 }
+}
+
+/// The measuring copy: runs the command with this process's stdio and writes "wall_us cpu_us
+/// peak_kib status" to the report file.
+fn measure_child(mut args: impl Iterator<Item = String>) -> ! {
+    let report = args.next().expect("report path");
+    let program = args.next().expect("program");
+    let u = wait4_usage(Command::new(program).args(args));
+    std::fs::write(report, format!("{} {} {} {}", u.wall.as_micros(), u.cpu.as_micros(), u.peak_kib, u.status)).unwrap();
+    std::process::exit(0)
+}
+
+struct Scenario {
+    issues: usize,
+    latency_ms: u64,
+    files: usize,
+}
+
+/// Dependent round trips of one run: the SonarQube chain (preflight, CE poll, the reads that need
+/// the analysis id, the other issue pages) and, overlapped with it, the PR reads (the PR, then
+/// iterations and threads); then the writes, which depend on both and not on each other.
+fn critical_round_trips(issues: usize, writes: usize) -> u32 {
+    let pages = issues.min(10_000).div_ceil(500).max(1);
+    let sonar = 1 + 1 + 1 + u32::from(pages > 1);
+    let azdo = 2;
+    sonar.max(azdo) + u32::from(writes > 0)
+}
+
+fn agent_env(sb: &Sandbox, dir: &Path) -> Vec<(String, String)> {
+    let s = |v: &str| v.to_string();
+    vec![
+        (s("TF_BUILD"), s("True")),
+        (s("INPUT_MODE"), s("publish")),
+        (s("INPUT_SONARURL"), sb.sonar_url()),
+        (s("INPUT_SONARTOKEN"), s(SONAR_TOKEN)),
+        (s("INPUT_POLLINGTIMEOUTSEC"), s("300")),
+        (s("INPUT_FAILONQUALITYGATEERROR"), s("true")),
+        (s("INPUT_MAXINLINECOMMENTS"), MAX_INLINE.to_string()),
+        (s("SYSTEM_COLLECTIONURI"), sb.collection_url()),
+        (s("SYSTEM_TEAMPROJECT"), s("Fabrikam Web")),
+        (s("BUILD_REPOSITORY_ID"), s(sandbox::azdo::REPOSITORY_ID)),
+        (s("BUILD_REPOSITORY_PROVIDER"), s("TfsGit")),
+        (s("BUILD_REASON"), s("PullRequest")),
+        (s("BUILD_BUILDID"), s("1")),
+        (s("SYSTEM_PULLREQUEST_PULLREQUESTID"), s("7")),
+        (s("SYSTEM_PULLREQUEST_SOURCECOMMITID"), s(SOURCE_COMMIT)),
+        (s("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN"), s(JOB_TOKEN)),
+        (s("BUILD_SOURCESDIRECTORY"), dir.join("s").display().to_string()),
+        (s("AGENT_TEMPDIRECTORY"), dir.join("t").display().to_string()),
+    ]
+}
+
+fn run_scenario(binary: &Path, sc: &Scenario) -> Vec<String> {
+    let sb = Sandbox::start(Flavour::Server2025);
+    sb.azdo_state().add_pull_request(7, &[(1, SOURCE_COMMIT)]);
+    let mut a = AnalysisSpec::new("BENCH", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    let severities = ["BLOCKER", "CRITICAL", "MAJOR", "MINOR", "INFO"];
+    a.issues = (0..sc.issues)
+        .map(|n| {
+            IssueSpec::new(
+                &format!("AX{n:06}"),
+                &format!("src/main/java/shop/File{}.java", n % sc.files),
+                1 + (n / sc.files) as u32,
+                severities[n % 5],
+                "Remove this unused \"x\" variable.",
+            )
+        })
+        .collect();
+    sb.sonar_state().analyses.push(a);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("s/.scannerwork")).unwrap();
+    std::fs::create_dir_all(dir.path().join("t")).unwrap();
+    let url = sb.sonar_url();
+    std::fs::write(
+        dir.path().join("s/.scannerwork/report-task.txt"),
+        format!("projectKey=shop\nserverUrl={url}\ndashboardUrl={url}/dashboard?id=shop&pullRequest=7\nceTaskId=BENCH\n"),
+    )
+    .unwrap();
+    let latency = Duration::from_millis(sc.latency_ms);
+    sb.sonar_server.set_latency(latency);
+    sb.azdo_server.set_latency(latency);
+    let env = agent_env(&sb, dir.path());
+    let mut rows = Vec::new();
+    for run in ["first", "re-run"] {
+        sb.sonar_server.clear_requests();
+        sb.azdo_server.clear_requests();
+        let out = std::fs::File::create(dir.path().join(format!("{run}.log"))).unwrap();
+        let usage = measure_to(Command::new(binary).arg("task").env_clear().envs(env.iter().cloned()), out);
+        let log = std::fs::read_to_string(dir.path().join(format!("{run}.log"))).unwrap();
+        assert_eq!(usage.status, 0);
+        assert!(log.contains("##vso[task.complete result=Failed;]"), "the run did not complete as expected:\n{log}");
+        if std::env::var_os("BENCH_TIMELINE").is_some() {
+            // When each request arrived, relative to the first: shows the round trips taken.
+            let mut all: Vec<_> = sb.sonar_server.requests().into_iter().chain(sb.azdo_server.requests()).collect();
+            all.sort_by_key(|r| r.received_at);
+            let t0 = all[0].received_at;
+            for r in &all {
+                eprintln!("{:>6} ms  {}", (r.received_at - t0).as_millis(), r.endpoint());
+            }
+        }
+        let sonar = sandbox::count_by_endpoint(&sb.sonar_server.requests());
+        let azdo: BTreeMap<String, usize> = sandbox::count_by_endpoint(&sb.azdo_server.requests())
+            .into_iter()
+            .map(|(k, v)| {
+                (k.rsplit_once("/pullRequests").map(|(m, rest)| format!("{} PR{rest}", m.split(' ').next().unwrap_or(""))).unwrap_or(k), v)
+            })
+            .collect();
+        let writes: usize = azdo.iter().filter(|(k, _)| !k.starts_with("GET")).map(|(_, v)| v).sum();
+        let bound_rtt = critical_round_trips(sc.issues, writes);
+        let bound = latency * bound_rtt;
+        let ratio = if bound.is_zero() { "-".to_string() } else { format!("{:.2}", usage.wall.as_secs_f64() / bound.as_secs_f64()) };
+        let requests = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, v)| format!("{}={v}", k.trim_start_matches("GET /api/").trim_start_matches("GET ").replace(" PR", "")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        rows.push(format!(
+            "| {:>6} | {:>3} ms | {:>3} | {:<6} | {:>5} ms | {:>4} ms | {:>5.1} MB | {:>2} x {:>2} = {:>3} ms | {:>5} | {} / {} |",
+            sc.issues,
+            sc.latency_ms,
+            sc.files,
+            run,
+            usage.wall.as_millis(),
+            usage.cpu.as_millis(),
+            usage.peak_kib as f64 / 1024.0,
+            bound_rtt,
+            sc.latency_ms,
+            bound.as_millis(),
+            ratio,
+            requests(&sonar),
+            requests(&azdo)
+        ));
+    }
+    rows
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("--measure-child") {
+        args.next();
+        measure_child(args);
+    }
+    let binary = PathBuf::from(args.next().unwrap_or_else(|| "target/release/sonar-pr-gate".into()));
+    let rest: Vec<String> = args.collect();
+    let quick = rest.iter().any(|a| a == "--quick");
+    // `--issues N`: only scenarios with N issues (for a quick look at one size).
+    let only_issues: Option<usize> = rest.iter().position(|a| a == "--issues").and_then(|i| rest.get(i + 1)).and_then(|n| n.parse().ok());
+    assert!(binary.is_file(), "build the release binary first: cargo build --release (scripts/bench does)");
+
+    println!("binary: {} ({} bytes)", binary.display(), std::fs::metadata(&binary).unwrap().len());
+    let mut times: Vec<Duration> = (0..200).map(|_| measure(Command::new(&binary).arg("--version").stdout(Stdio::null())).wall).collect();
+    times.sort();
+    println!("--version: median {:.2} ms, p95 {:.2} ms over 200 runs\n", times[100].as_secs_f64() * 1e3, times[190].as_secs_f64() * 1e3);
+
+    println!(
+        "| issues | latency | files | run | wall | CPU | peak RSS | critical path | wall/bound | requests (SonarQube / Azure DevOps) |"
+    );
+    println!("|---:|---:|---:|---|---:|---:|---:|---|---:|---|");
+    let only = only_issues.map(|n| vec![n]);
+    let issue_counts: &[usize] = match &only {
+        Some(v) => v,
+        None if quick => &[1000],
+        None => &[0, 1000, 10_000],
+    };
+    let latencies: &[u64] = if quick { &[50] } else { &[0, 50] };
+    let files: &[usize] = if quick { &[20] } else { &[20, 200] };
+    for &issues in issue_counts {
+        for &latency_ms in latencies {
+            for &f in files {
+                for row in run_scenario(&binary, &Scenario { issues, latency_ms, files: f }) {
+                    println!("{row}");
+                }
+            }
+        }
+    }
+    println!(
+        "\nfiles: how many files the issues are spread over (and so how many files the {MAX_INLINE} inline comments land in); \
+         the decoration of a server PR analysis reads no per-file data, so it changes no request count."
+    );
+}
