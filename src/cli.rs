@@ -118,6 +118,11 @@ pub struct CommonArgs {
     /// Name of the PR status context, e.g. --status-name "quality gate" (the default).
     #[arg(long, value_name = "NAME")]
     pub status_name: Option<String>,
+    /// Proxy for every request, e.g. --proxy http://proxy.corp.example:8080 (user:password@ allowed).
+    /// Without it HTTPS_PROXY (https targets) and HTTP_PROXY (http targets) are used, with NO_PROXY
+    /// read as curl does: comma-separated, domains match their subdomains, IPv4 CIDR blocks.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
     /// Extra CA certificates (PEM) to trust, e.g. --ca-cert-file /etc/ssl/corp-ca.pem.
     #[arg(long, value_name = "PATH")]
     pub ca_cert_file: Option<String>,
@@ -163,6 +168,18 @@ impl Cli {
             status_genre: nonempty(common.status_genre),
             status_name: nonempty(common.status_name),
             ca_cert_file: nonempty(common.ca_cert_file),
+            proxy_flag: nonempty(common.proxy),
+            https_proxy: env
+                .raw("HTTPS_PROXY")
+                .or_else(|| env.raw("https_proxy"))
+                .or_else(|| env.raw("ALL_PROXY"))
+                .or_else(|| env.raw("all_proxy")),
+            http_proxy: env
+                .raw("HTTP_PROXY")
+                .or_else(|| env.raw("http_proxy"))
+                .or_else(|| env.raw("ALL_PROXY"))
+                .or_else(|| env.raw("all_proxy")),
+            no_proxy: env.raw("NO_PROXY").or_else(|| env.raw("no_proxy")),
             collection_url: nonempty(common.collection_url),
             project: nonempty(common.project),
             repository_id: nonempty(common.repository),

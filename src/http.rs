@@ -26,7 +26,26 @@ pub struct HttpConfig {
     /// The longest single wait, whatever `Retry-After` asks for.
     pub max_backoff: Duration,
     pub max_body_bytes: u64,
-    pub ca_cert_file: Option<std::path::PathBuf>,
+    /// PEM files trusted besides the system's roots and the bundled Mozilla roots.
+    pub ca_cert_files: Vec<std::path::PathBuf>,
+    /// Certificate checks off: only ever from the agent operator's own setting.
+    pub skip_cert_validation: bool,
+    pub proxy: Option<crate::proxy::ProxyConfig>,
+    /// Whether any URL is https: only then are the system's roots read (it costs a few ms).
+    pub needs_tls: bool,
+}
+
+impl HttpConfig {
+    pub fn from_settings(settings: &crate::settings::Settings) -> Self {
+        let https = |u: &str| u.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"));
+        Self {
+            ca_cert_files: settings.ca_cert_files.clone(),
+            skip_cert_validation: settings.skip_cert_validation,
+            proxy: settings.proxy.clone(),
+            needs_tls: https(&settings.sonar.url) || settings.azdo.collection_url.as_deref().is_some_and(https),
+            ..Self::default()
+        }
+    }
 }
 
 impl Default for HttpConfig {
@@ -38,7 +57,10 @@ impl Default for HttpConfig {
             first_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
             max_body_bytes: 64 * 1024 * 1024,
-            ca_cert_file: None,
+            ca_cert_files: Vec::new(),
+            skip_cert_validation: false,
+            proxy: None,
+            needs_tls: false,
         }
     }
 }
@@ -167,13 +189,17 @@ pub enum TransportError {
     TooLarge { url: String, limit: u64 },
     #[error("the CA file {path} could not be used: {detail}")]
     CaFile { path: String, detail: String },
+    #[error("{detail}")]
+    Proxy { detail: String },
     #[error("request to {url} failed: {detail}")]
     Other { url: String, detail: String },
 }
 
 /// The shared client.
 pub struct HttpClient {
-    agent: ureq::Agent,
+    direct: ureq::Agent,
+    /// One agent per proxy server, chosen per request by the proxy rules.
+    proxied: Vec<(crate::proxy::ProxyServer, ureq::Agent)>,
     config: HttpConfig,
     log: Arc<Log>,
 }
@@ -181,21 +207,56 @@ pub struct HttpClient {
 impl HttpClient {
     pub fn new(config: HttpConfig, log: Arc<Log>) -> Result<Self, TransportError> {
         let mut tls = ureq::tls::TlsConfig::builder();
-        if let Some(path) = &config.ca_cert_file {
-            tls = tls.root_certs(root_certs_with(path)?);
+        if config.skip_cert_validation {
+            log.warning("certificate validation is OFF because the agent is configured with --sslskipcertvalidation (Agent.SkipCertValidation): connections can be intercepted and tokens stolen. Give the agent the CA instead (--sslcacert) and turn this off");
+            tls = tls.disable_verification(true);
+        } else if config.needs_tls || !config.ca_cert_files.is_empty() {
+            tls = tls.root_certs(root_certs(&config.ca_cert_files, &log)?);
         }
-        let agent_config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .timeout_connect(Some(config.connect_timeout))
-            .timeout_global(Some(config.request_timeout))
-            .user_agent(concat!("sonar-pr-gate/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls.build())
-            // The proxy is chosen deliberately (the agent's settings or the env, in one place),
-            // never by ureq's own env detection with its different NO_PROXY rules.
-            .proxy(None)
-            .build();
-        Ok(Self { agent: agent_config.new_agent(), config, log })
+        let tls = tls.build();
+        let build = |proxy: Option<ureq::Proxy>| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_connect(Some(config.connect_timeout))
+                .timeout_global(Some(config.request_timeout))
+                .user_agent(concat!("sonar-pr-gate/", env!("CARGO_PKG_VERSION")))
+                .tls_config(tls.clone())
+                // The proxy is chosen here, deliberately, never by ureq's own env detection with
+                // its different NO_PROXY rules.
+                .proxy(proxy)
+                .build()
+                .new_agent()
+        };
+        let mut proxied = Vec::new();
+        if let Some(p) = &config.proxy {
+            for server in [&p.https, &p.http].into_iter().flatten() {
+                if proxied.iter().any(|(s, _)| s == server) {
+                    continue;
+                }
+                let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http).host(&server.host).port(server.port);
+                if let Some(u) = &server.username {
+                    b = b.username(u);
+                }
+                if let Some(pw) = &server.password {
+                    // The single place the proxy password leaves our types.
+                    b = b.password(pw.expose());
+                }
+                let proxy = b
+                    .build()
+                    .map_err(|e| TransportError::Proxy { detail: format!("the proxy {} cannot be used: {e}", server.display()) })?;
+                proxied.push((server.clone(), build(Some(proxy))));
+            }
+        }
+        Ok(Self { direct: build(None), proxied, config, log })
+    }
+
+    fn agent_for(&self, url: &str) -> (&ureq::Agent, Option<&crate::proxy::ProxyServer>) {
+        let route = self.config.proxy.as_ref().and_then(|p| p.route(url));
+        match route.and_then(|server| self.proxied.iter().find(|(s, _)| s == server)) {
+            Some((server, agent)) => (agent, Some(server)),
+            None => (&self.direct, None),
+        }
     }
 
     /// Sends a request. Reads are retried on 429, 5xx and dropped connections; writes only when
@@ -240,6 +301,7 @@ impl HttpClient {
 
     fn send_once(&self, request: &Request<'_>) -> Result<Response, TransportError> {
         let url = request.url.as_str();
+        let (agent, proxy) = self.agent_for(url);
         let mut builder = http::Request::builder().method(request.method.as_str()).uri(url);
         builder = builder.header("Accept", "application/json");
         if let Some(auth) = request.auth {
@@ -261,14 +323,14 @@ impl HttpClient {
                     "application/json"
                 };
                 let req = builder.header("Content-Type", content_type).body(body.clone()).map_err(|e| other(url, e))?;
-                self.agent.run(req)
+                agent.run(req)
             }
             None => {
                 let req = builder.body(()).map_err(|e| other(url, e))?;
-                self.agent.run(req)
+                agent.run(req)
             }
         };
-        let mut response = result.map_err(|e| classify(url, e, &self.config))?;
+        let mut response = result.map_err(|e| classify(url, e, &self.config, proxy))?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> =
             response.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect();
@@ -278,28 +340,41 @@ impl HttpClient {
             .with_config()
             .limit(self.config.max_body_bytes)
             .read_to_vec()
-            .map_err(|e| classify(url, e, &self.config))?;
+            .map_err(|e| classify(url, e, &self.config, proxy))?;
         Ok(Response { status, content_type, headers, body })
     }
 }
 
-/// Builds the root set: the bundled Mozilla roots plus every certificate in the file. A file that
-/// yields no certificate is an error, because ureq would otherwise skip it silently.
-fn root_certs_with(path: &Path) -> Result<ureq::tls::RootCerts, TransportError> {
-    let ca_err = |detail: String| TransportError::CaFile { path: path.display().to_string(), detail };
-    let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+/// Builds the trust roots: the system's store (where corporate CAs are usually installed), the
+/// bundled Mozilla roots, and every certificate of each PEM file. ureq replaces its defaults with a
+/// custom set and skips unparsable certificates silently, so the whole set is built here and a
+/// file that yields no certificate is an error.
+fn root_certs(files: &[std::path::PathBuf], log: &Log) -> Result<ureq::tls::RootCerts, TransportError> {
     let mut certs: Vec<ureq::tls::Certificate<'static>> =
         webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
-    let before = certs.len();
-    for item in ureq::tls::parse_pem(&pem) {
-        if let Ok(ureq::tls::PemItem::Certificate(cert)) = item {
-            certs.push(cert);
-        }
-    }
-    if certs.len() == before {
-        return Err(ca_err(
-            "it holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA certificate in PEM (Base-64) format".to_string(),
+    let system = rustls_native_certs::load_native_certs();
+    if !system.errors.is_empty() {
+        log.debug(&format!(
+            "some system certificates could not be read: {:?}",
+            system.errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
         ));
+    }
+    certs.extend(system.certs.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()));
+    for path in files {
+        let ca_err = |detail: String| TransportError::CaFile { path: path.display().to_string(), detail };
+        let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+        let before = certs.len();
+        for item in ureq::tls::parse_pem(&pem) {
+            if let Ok(ureq::tls::PemItem::Certificate(cert)) = item {
+                certs.push(cert);
+            }
+        }
+        if certs.len() == before {
+            return Err(ca_err(
+                "it holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA certificate in PEM (Base-64) format".to_string(),
+            ));
+        }
+        log.debug(&format!("trusting {} certificate(s) from {}", certs.len() - before, path.display()));
     }
     Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
@@ -312,10 +387,35 @@ fn strip_query(url: &str) -> String {
     url.split('?').next().unwrap_or(url).to_string()
 }
 
-fn classify(url: &str, err: ureq::Error, config: &HttpConfig) -> TransportError {
+fn classify(url: &str, err: ureq::Error, config: &HttpConfig, proxy: Option<&crate::proxy::ProxyServer>) -> TransportError {
     let url = strip_query(url);
     match err {
+        ureq::Error::ConnectProxyFailed(reason) => {
+            let proxy = proxy.map_or_else(|| "the proxy".to_string(), |p| format!("the proxy {}", p.display()));
+            let target = crate::http::origin_of(&url);
+            let detail = if reason.contains("407") {
+                format!(
+                    "{proxy} asks for credentials (HTTP 407) to reach {target}. Give the agent's proxy a user name and password (or user:password@ in HTTPS_PROXY). A proxy that accepts only NTLM or Negotiate (Windows integrated) authentication is not supported: use a proxy account with Basic authentication, or a local relay such as cntlm or px"
+                )
+            } else if reason.contains("did not respond") {
+                format!("{proxy} did not answer the request to open a tunnel to {target}; check the proxy address")
+            } else {
+                let port_hint = if url.starts_with("http://") {
+                    " This task opens a CONNECT tunnel for every target, and many proxies only allow tunnels to port 443: use the server's https:// URL, or add the host to the proxy bypass list (Agent.ProxyBypassList, NO_PROXY)"
+                } else {
+                    " Ask the proxy's administrator to allow it, or add the host to the proxy bypass list (Agent.ProxyBypassList, NO_PROXY)"
+                };
+                format!("{proxy} refused to open a tunnel to {target} ({reason}).{port_hint}")
+            };
+            TransportError::Proxy { detail }
+        }
         ureq::Error::HostNotFound => TransportError::HostNotFound { url },
+        ureq::Error::ConnectionFailed if proxy.is_some() => TransportError::Proxy {
+            detail: format!(
+                "could not connect to the proxy {} (for {url}); check Agent.ProxyUrl / HTTPS_PROXY",
+                proxy.map(|p| p.display()).unwrap_or_default()
+            ),
+        },
         ureq::Error::ConnectionFailed => TransportError::Connect { url },
         ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds: config.request_timeout.as_secs() },
         ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge { url, limit },

@@ -13,6 +13,7 @@ pub mod decide;
 pub mod error;
 pub mod http;
 pub mod pipeline;
+pub mod proxy;
 pub mod render;
 pub mod run;
 pub mod secret;

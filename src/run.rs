@@ -29,7 +29,7 @@ pub struct Outcome {
 
 /// Runs `check` or `publish`.
 pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
-    let mut http_config = HttpConfig { ca_cert_file: settings.ca_cert_file.clone(), ..HttpConfig::default() };
+    let mut http_config = HttpConfig::from_settings(settings);
     if let Ok(ms) = std::env::var("SONAR_PR_GATE_TEST_BACKOFF_MS")
         && let Ok(ms) = ms.parse()
     {

@@ -58,6 +58,9 @@ pub enum Field {
     RepositoryId,
     PullRequestId,
     SourceCommit,
+    Proxy,
+    ProxyBypass,
+    AgentCaInfo,
 }
 
 impl Field {
@@ -94,6 +97,9 @@ impl Field {
             Field::RepositoryId => "Build.Repository.ID",
             Field::PullRequestId => "System.PullRequest.PullRequestId",
             Field::SourceCommit => "System.PullRequest.SourceCommitId",
+            Field::Proxy => "Agent.ProxyUrl",
+            Field::ProxyBypass => "Agent.ProxyBypassList",
+            Field::AgentCaInfo => "Agent.CAInfo",
         }
     }
 
@@ -120,6 +126,9 @@ impl Field {
             Field::RepositoryId => "--repository",
             Field::PullRequestId => "--pull-request",
             Field::SourceCommit => "--source-commit",
+            Field::Proxy => "--proxy (or HTTPS_PROXY / HTTP_PROXY)",
+            Field::ProxyBypass => "NO_PROXY",
+            Field::AgentCaInfo => "AGENT_CAINFO",
         }
     }
 }
@@ -178,6 +187,20 @@ pub struct RawSettings {
     pub source_commit: Option<String>,
     pub build_reason: Option<String>,
     pub repository_provider: Option<String>,
+    /// Task mode: the agent's proxy.
+    pub agent_proxy_url: Option<String>,
+    pub agent_proxy_username: Option<String>,
+    pub agent_proxy_password: Option<String>,
+    pub agent_proxy_bypass: Option<String>,
+    /// CLI mode: `--proxy`, then curl's variables.
+    pub proxy_flag: Option<String>,
+    pub https_proxy: Option<String>,
+    pub http_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+    /// The agent's CA bundle (`Agent.CAInfo`).
+    pub agent_ca_info: Option<String>,
+    /// The agent's `Agent.SkipCertValidation`.
+    pub skip_cert_validation: Option<String>,
     pub dry_run: bool,
     pub format: OutputFormat,
     pub debug: bool,
@@ -264,7 +287,12 @@ pub struct Settings {
     pub azdo: AzdoSettings,
     pub decoration: Decoration,
     pub fail_on_quality_gate_error: bool,
-    pub ca_cert_file: Option<PathBuf>,
+    /// PEM files whose certificates are trusted besides the system's and the bundled roots:
+    /// caCertFile and the agent's CA bundle.
+    pub ca_cert_files: Vec<PathBuf>,
+    /// The agent's operator turned certificate checks off (`Agent.SkipCertValidation`).
+    pub skip_cert_validation: bool,
+    pub proxy: Option<crate::proxy::ProxyConfig>,
     pub paths: SearchPaths,
 }
 
@@ -292,6 +320,9 @@ impl Settings {
             out.push(cred.secret().clone());
             out.push(crate::http::basic_value("", cred.secret()));
         }
+        if let Some(proxy) = &self.proxy {
+            out.extend(proxy.secrets());
+        }
         out
     }
 }
@@ -306,6 +337,20 @@ impl RawSettings {
             raw.push(token.trim());
         }
         let mut out = Vec::new();
+        // Proxy passwords, given alone or inside a proxy URL, with their Basic form.
+        if let Some(pw) = &self.agent_proxy_password {
+            let pw = Secret::new(pw.trim());
+            out.push(crate::http::basic_value(self.agent_proxy_username.as_deref().unwrap_or(""), &pw));
+            out.push(pw);
+        }
+        for url in [&self.proxy_flag, &self.https_proxy, &self.http_proxy, &self.agent_proxy_url].into_iter().flatten() {
+            if let Ok(p) = crate::proxy::parse_proxy_url(url)
+                && let Some(pw) = p.password
+            {
+                out.push(crate::http::basic_value(p.username.as_deref().unwrap_or(""), &pw));
+                out.push(pw);
+            }
+        }
         for value in raw.into_iter().filter(|v| !v.is_empty()) {
             let secret = Secret::new(value);
             out.push(crate::http::basic_value("", &secret));
@@ -338,6 +383,12 @@ impl RawSettings {
             status_genre: env.input("statusGenre"),
             status_name: env.input("statusName"),
             ca_cert_file: env.input("caCertFile"),
+            agent_proxy_url: env.variable("Agent.ProxyUrl"),
+            agent_proxy_username: env.variable("Agent.ProxyUsername"),
+            agent_proxy_password: env.variable("Agent.ProxyPassword"),
+            agent_proxy_bypass: env.variable("Agent.ProxyBypassList"),
+            agent_ca_info: env.variable("Agent.CAInfo"),
+            skip_cert_validation: env.variable("Agent.SkipCertValidation"),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -478,6 +529,44 @@ impl RawSettings {
             }
         });
 
+        let mut ca_cert_files: Vec<PathBuf> = ca_cert_file.into_iter().collect();
+        if let Some(path) = self.agent_ca_info.as_deref() {
+            let p = PathBuf::from(path);
+            if p.is_file() {
+                ca_cert_files.push(p);
+            } else {
+                v.problem(Field::AgentCaInfo, format!("the agent's CA bundle '{path}' is not a readable file; fix the agent's --sslcacert setting or the file's permissions"));
+            }
+        }
+        let skip_cert_validation = self.skip_cert_validation.as_deref().and_then(parse_bool).unwrap_or(false);
+
+        let proxy = match origin {
+            Origin::Task => self.agent_proxy_url.as_deref().and_then(|url| {
+                crate::proxy::ProxyConfig::from_agent(
+                    url,
+                    self.agent_proxy_username.as_deref(),
+                    self.agent_proxy_password.as_deref(),
+                    self.agent_proxy_bypass.as_deref(),
+                )
+                .map_err(|e| {
+                    let field = if e.starts_with("is not a JSON") || e.starts_with("entry") { Field::ProxyBypass } else { Field::Proxy };
+                    v.problem(field, e);
+                })
+                .ok()
+            }),
+            Origin::Cli => {
+                let https = self.proxy_flag.as_deref().or(self.https_proxy.as_deref());
+                let http = self.proxy_flag.as_deref().or(self.http_proxy.as_deref());
+                if https.is_none() && http.is_none() {
+                    None
+                } else {
+                    crate::proxy::ProxyConfig::from_env_vars(https, http, self.no_proxy.as_deref())
+                        .map_err(|e| v.problem(Field::Proxy, e))
+                        .ok()
+                }
+            }
+        };
+
         // Azure DevOps: the PAT when given, else the job token.
         let credential = match (&self.azure_devops_pat, &self.job_access_token) {
             (Some(pat), _) => v.token(Field::AzureDevOpsPat, pat).map(AzdoCredential::Pat),
@@ -580,7 +669,9 @@ impl RawSettings {
                 status_name,
             },
             fail_on_quality_gate_error: fail_on_gate,
-            ca_cert_file,
+            ca_cert_files,
+            skip_cert_validation,
+            proxy,
             paths: self.paths,
         })
     }

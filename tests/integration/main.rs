@@ -13,6 +13,8 @@ mod failures;
 mod flavours;
 /// Figures the closing notes quote: detection delay, requests per endpoint.
 mod measure;
+/// Proxies, certificates and the network in between.
+mod network;
 /// Publishing to a pull request: statuses, threads, re-runs.
 mod publish;
 /// Shared helpers: environments, runs, the secret check.
