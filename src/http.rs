@@ -6,7 +6,6 @@
 //! error bodies reach the code that explains them. Redirects are not followed: ureq would drop the
 //! credential anyway, and a redirect here almost always means a wrong base URL or a sign-in page.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
