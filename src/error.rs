@@ -40,6 +40,10 @@ pub enum Error {
     /// The service answered with an error that is not about credentials (unknown project, PR…).
     #[error("{service}: {message}")]
     Api { service: Service, message: String },
+    /// The service failed or was overloaded (5xx, 429) even after the retries; a write that got
+    /// this may or may not have been applied.
+    #[error("{service}: {message}")]
+    Unavailable { service: Service, message: String },
     /// The analysis failed, was canceled or did not finish in time.
     #[error("{0}")]
     Analysis(String),
@@ -58,10 +62,18 @@ pub mod exit_code {
 }
 
 impl Error {
+    /// Whether a write that failed this way may have been applied by the server anyway (the
+    /// connection dropped or timed out after sending, or the server erred): check before repeating.
+    pub fn write_may_have_applied(&self) -> bool {
+        matches!(self, Error::Unavailable { .. } | Error::Transport { .. })
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Settings(_) | Error::ReportTask(_) => exit_code::CONFIGURATION,
-            Error::Transport { .. } | Error::Credentials { .. } | Error::Api { .. } => exit_code::UNREACHABLE_OR_CREDENTIALS,
+            Error::Transport { .. } | Error::Credentials { .. } | Error::Api { .. } | Error::Unavailable { .. } => {
+                exit_code::UNREACHABLE_OR_CREDENTIALS
+            }
             Error::Analysis(_) => exit_code::GATE_FAILED,
         }
     }

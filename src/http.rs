@@ -24,6 +24,8 @@ pub struct HttpConfig {
     pub first_backoff: Duration,
     /// The longest single wait, whatever `Retry-After` asks for.
     pub max_backoff: Duration,
+    /// The most time all retries and rate-limit pauses of one run may spend waiting.
+    pub retry_budget: Duration,
     pub max_body_bytes: u64,
     /// PEM files trusted besides the system's roots and the bundled Mozilla roots.
     pub ca_cert_files: Vec<std::path::PathBuf>,
@@ -55,6 +57,7 @@ impl Default for HttpConfig {
             max_retries: 3,
             first_backoff: Duration::from_millis(500),
             max_backoff: Duration::from_secs(30),
+            retry_budget: Duration::from_secs(120),
             max_body_bytes: 64 * 1024 * 1024,
             ca_cert_files: Vec::new(),
             skip_cert_validation: false,
@@ -201,6 +204,11 @@ pub struct HttpClient {
     proxied: Vec<(crate::proxy::ProxyServer, ureq::Agent)>,
     config: HttpConfig,
     log: Arc<Log>,
+    /// Waiting already spent on retries and rate limits, against `retry_budget`.
+    waited: std::sync::Mutex<Duration>,
+    /// Azure DevOps' rate limiter asked to hold back until then (Retry-After on a delayed success,
+    /// or X-RateLimit-Remaining 0 with X-RateLimit-Reset): every request waits for it.
+    hold_until: std::sync::Mutex<Option<Instant>>,
 }
 
 impl HttpClient {
@@ -247,7 +255,14 @@ impl HttpClient {
                 proxied.push((server.clone(), build(Some(proxy))));
             }
         }
-        Ok(Self { direct: build(None), proxied, config, log })
+        Ok(Self {
+            direct: build(None),
+            proxied,
+            config,
+            log,
+            waited: std::sync::Mutex::new(Duration::ZERO),
+            hold_until: std::sync::Mutex::new(None),
+        })
     }
 
     fn agent_for(&self, url: &str) -> (&ureq::Agent, Option<&crate::proxy::ProxyServer>) {
@@ -258,13 +273,18 @@ impl HttpClient {
         }
     }
 
-    /// Sends a request. Reads are retried on 429, 5xx and dropped connections; writes only when
-    /// the server said it did not process them (429) or the connection never opened.
+    /// Sends a request. Reads and PATCHes are retried on 429, 5xx and dropped connections; POSTs
+    /// only when the server said it did not process them (429) or the connection never opened.
+    /// All waiting of a run is bounded by `retry_budget`.
     pub fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
         let mut attempt = 0;
         loop {
+            self.wait_for_rate_limit();
             let started = Instant::now();
             let outcome = self.send_once(request);
+            if let Ok(resp) = &outcome {
+                self.note_rate_limit(resp);
+            }
             let elapsed = started.elapsed().as_millis();
             let retry_wait = match &outcome {
                 Ok(resp) => {
@@ -277,7 +297,7 @@ impl HttpClient {
                 }
             };
             match retry_wait {
-                Some(wait) if attempt < self.config.max_retries => {
+                Some(wait) if attempt < self.config.max_retries && self.spend(wait) => {
                     let reason = match &outcome {
                         Ok(resp) => format!("HTTP {}", resp.status),
                         Err(e) => e.to_string(),
@@ -295,6 +315,54 @@ impl HttpClient {
                 }
                 _ => return outcome,
             }
+        }
+    }
+
+    /// Takes `wait` from the retry budget; false when the budget is spent.
+    fn spend(&self, wait: Duration) -> bool {
+        let mut waited = self.waited.lock().unwrap_or_else(|p| p.into_inner());
+        if *waited + wait > self.config.retry_budget {
+            return false;
+        }
+        *waited += wait;
+        true
+    }
+
+    fn wait_for_rate_limit(&self) {
+        let until = *self.hold_until.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now && self.spend(until - now) {
+                std::thread::sleep(until - now);
+            }
+        }
+    }
+
+    /// Azure DevOps announces throttling before it blocks: Retry-After on an answer that still
+    /// succeeded, or X-RateLimit-Remaining 0 with X-RateLimit-Reset (Unix seconds).
+    fn note_rate_limit(&self, resp: &Response) {
+        if resp.status >= 400 {
+            return; // Retries handle these, with their own wait.
+        }
+        let retry_after = resp
+            .header("retry-after")
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map(Duration::from_secs_f64);
+        let until_reset = || {
+            let reset: u64 = resp.header("x-ratelimit-reset")?.trim().parse().ok()?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+            Some(Duration::from_secs(reset.saturating_sub(now)))
+        };
+        let exhausted = resp.header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0");
+        let pause = retry_after.or_else(|| if exhausted { until_reset() } else { None });
+        if let Some(pause) = pause.map(|p| p.min(self.config.max_backoff)).filter(|p| !p.is_zero()) {
+            self.log.info(&format!(
+                "Azure DevOps asks this pipeline to slow down (rate limit: {}); waiting {:.1} s before the next request",
+                resp.header("x-ratelimit-resource").unwrap_or("usage"),
+                pause.as_secs_f64()
+            ));
+            *self.hold_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + pause);
         }
     }
 
@@ -432,8 +500,9 @@ fn classify(url: &str, err: ureq::Error, config: &HttpConfig, proxy: Option<&cra
 fn retry_after_status(method: Method, resp: &Response, attempt: u32, config: &HttpConfig) -> Option<Duration> {
     let retryable = match resp.status {
         429 => true,
-        // A 5xx on a write may have been applied; only reads are repeated blindly.
-        500 | 502 | 503 | 504 => method == Method::Get,
+        // A 5xx on a POST may have been applied and a second one would duplicate it; reads and
+        // this task's PATCHes (set a status, replace a comment's text) are safe to repeat.
+        500 | 502 | 503 | 504 => method != Method::Post,
         _ => false,
     };
     if !retryable {
@@ -451,7 +520,7 @@ fn retry_after_error(method: Method, err: &TransportError, attempt: u32, config:
     match err {
         // A refused connection never reached the server: safe to repeat even for a write.
         TransportError::Connect { .. } => Some(backoff(attempt, config)),
-        TransportError::Timeout { .. } | TransportError::Other { .. } if method == Method::Get => Some(backoff(attempt, config)),
+        TransportError::Timeout { .. } | TransportError::Other { .. } if method != Method::Post => Some(backoff(attempt, config)),
         _ => None,
     }
 }
@@ -496,6 +565,7 @@ mod tests {
         let c = HttpConfig::default();
         assert_eq!(retry_after_status(Method::Get, &resp(503), 0, &c), Some(Duration::from_secs(2)));
         assert_eq!(retry_after_status(Method::Post, &resp(503), 0, &c), None);
+        assert_eq!(retry_after_status(Method::Patch, &resp(503), 0, &c), Some(Duration::from_secs(2)));
         assert_eq!(retry_after_status(Method::Post, &resp(429), 0, &c), Some(Duration::from_secs(2)));
         assert_eq!(retry_after_status(Method::Get, &resp(404), 0, &c), None);
     }

@@ -507,7 +507,46 @@ impl Writer<'_> {
         }
     }
 
+    /// Performs a write. A POST that failed in a way that may still have been applied (dropped
+    /// connection, time-out, server error) is never blindly repeated: the PR is read again, and
+    /// only if the status, thread or reply is not there is it sent once more.
     fn perform(&self, op: &WriteOp) -> Result<(), Error> {
+        match self.perform_once(op) {
+            Err(e) if e.write_may_have_applied() && !matches!(op, WriteOp::ThreadStatus { .. } | WriteOp::UpdateComment { .. }) => {
+                self.log.info(&format!("A write failed ({e}); reading the pull request again to see whether it was applied"));
+                if self.was_applied(op)? {
+                    self.log.info("It was applied; not sending it again");
+                    return Ok(());
+                }
+                self.perform_once(op)
+            }
+            other => other,
+        }
+    }
+
+    fn was_applied(&self, op: &WriteOp) -> Result<bool, Error> {
+        let prop = |body: &Value, key: &str| body["properties"][key]["$value"].as_str().map(str::to_string);
+        Ok(match op {
+            WriteOp::CreateThread { body, .. } => self
+                .client
+                .threads(self.pr)?
+                .iter()
+                .any(|t| [PROP_KIND, PROP_PROJECT, PROP_ISSUE].iter().all(|k| t.property(k) == prop(body, k)) && !t.is_deleted),
+            WriteOp::Status { body, .. } => self.client.statuses(self.pr)?.iter().any(|s| {
+                ["state", "description", "iterationId"].iter().all(|k| s[*k] == body[*k])
+                    && s["context"]["genre"] == body["context"]["genre"]
+                    && s["context"]["name"] == body["context"]["name"]
+            }),
+            WriteOp::Reply { thread, content } => self
+                .client
+                .threads(self.pr)?
+                .iter()
+                .any(|t| t.id == *thread && t.comments.iter().any(|c| c.content.as_deref() == Some(content.as_str()))),
+            WriteOp::ThreadStatus { .. } | WriteOp::UpdateComment { .. } => false,
+        })
+    }
+
+    fn perform_once(&self, op: &WriteOp) -> Result<(), Error> {
         let (client, pr, log) = (self.client, self.pr, self.log);
         match op {
             WriteOp::Status { body, what } => {

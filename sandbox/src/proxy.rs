@@ -97,8 +97,7 @@ fn handle(mut client: TcpStream, options: &ProxyOptions, tunnels: &Mutex<Vec<Tun
     }
     let mut parts = line.split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("").to_string());
-    let record =
-        |status: u16| tunnels.lock().unwrap().push(Tunnel { target: target.clone(), proxy_authorization: auth.clone(), status });
+    let record = |status: u16| tunnels.lock().unwrap().push(Tunnel { target: target.clone(), proxy_authorization: auth.clone(), status });
     let reply = |client: &mut TcpStream, status: &str, extra: &str| {
         let _ = client.write_all(format!("HTTP/1.1 {status}\r\n{extra}Content-Length: 0\r\n\r\n").as_bytes());
     };

@@ -112,6 +112,8 @@ pub enum Fault {
     DropConnection,
     /// Wait this long, then answer normally.
     Delay(Duration),
+    /// Answer with exactly this (hostile or broken responses).
+    Body { status: u16, content_type: String, body: Vec<u8> },
 }
 
 /// Injects `fault` into the next `times` requests whose method matches (any when `None`) and whose
@@ -230,6 +232,7 @@ fn serve(stream: TcpStream, handler: Arc<dyn Handler>, shared: Arc<Mutex<Shared>
                 .with_header("Retry-After", &retry_after_secs.to_string())
                 .with_header("X-RateLimit-Resource", "Core")
                 .with_header("X-RateLimit-Remaining", "0"),
+            Some(Fault::Body { status, content_type, body }) => Response { status, headers: vec![("Content-Type".into(), content_type)], body },
             Some(Fault::Delay(d)) => {
                 thread::sleep(d);
                 handler.handle(&request)

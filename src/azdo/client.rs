@@ -89,6 +89,7 @@ impl AzdoClient {
                 resp.content_type.as_deref(),
                 &resp.body,
                 resp.header("x-tfs-serviceerror"),
+                resp.header("location"),
                 self.kind,
                 &ctx,
             ));
@@ -115,7 +116,15 @@ impl AzdoClient {
                 .json()
                 .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read connectionData: {e}") });
         }
-        Err(failure::explain(resp.status, resp.content_type.as_deref(), &resp.body, resp.header("x-tfs-serviceerror"), self.kind, &ctx))
+        Err(failure::explain(
+            resp.status,
+            resp.content_type.as_deref(),
+            &resp.body,
+            resp.header("x-tfs-serviceerror"),
+            resp.header("location"),
+            self.kind,
+            &ctx,
+        ))
     }
 
     /// The repository (and so the project): the first read that needs Code (Read).
@@ -139,6 +148,15 @@ impl AzdoClient {
         let list: ValueList<Thread> = self.get_json(
             &format!("{}/threads", self.pr_base(pr)),
             self.context(format!("list the comment threads of pull request {pr}"), Some(pr)),
+        )?;
+        Ok(list.value)
+    }
+
+    /// The PR's statuses, to check whether a status POST that failed was applied after all.
+    pub fn statuses(&self, pr: u32) -> Result<Vec<Value>, Error> {
+        let list: ValueList<Value> = self.get_json(
+            &format!("{}/statuses", self.pr_base(pr)),
+            self.context(format!("list the statuses of pull request {pr}"), Some(pr)),
         )?;
         Ok(list.value)
     }

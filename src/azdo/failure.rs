@@ -47,6 +47,7 @@ pub fn explain(
     content_type: Option<&str>,
     body: &[u8],
     service_error_header: Option<&str>,
+    location: Option<&str>,
     kind: CredentialKind,
     ctx: &Context,
 ) -> Error {
@@ -69,7 +70,12 @@ pub fn explain(
             ),
         });
     }
+    let unavailable = |message: String| Error::Unavailable { service: Service::AzureDevOps, message };
     match status {
+        300..=399 => api(format!(
+            "Azure DevOps redirected the request to {} (HTTP {status}) while trying to {action}: the collection URL is not the one the server answers on, or a sign-in page is in the way. Use the collection URL exactly as the agent gives it (System.CollectionUri), e.g. https://dev.azure.com/<organization>/",
+            location.unwrap_or("another address")
+        )),
         401 if message.to_ascii_lowercase().contains("expired") => credentials(format!(
             "the PAT has expired (HTTP 401 while trying to {action}: {message}). Create a new PAT with the scopes {PAT_SCOPES}, or extend this one (User settings > Personal access tokens > Edit), and update azureDevOpsPat"
         )),
@@ -123,8 +129,12 @@ pub fn explain(
                 "{what} (HTTP 404 while trying to {action}). Check System.CollectionUri, the project and repository, and that the credential has access to them"
             ))
         }
-        429 => api(format!(
+        429 => unavailable(format!(
             "Azure DevOps is rate-limiting this pipeline (HTTP 429 while trying to {action}{}); it kept refusing after the retries. Run again later",
+            suffix(&message)
+        )),
+        500..=599 => unavailable(format!(
+            "Azure DevOps failed to {action} (HTTP {status}{}) and kept failing after the retries; see https://status.dev.azure.com, or run again later",
             suffix(&message)
         )),
         _ => api(format!("could not {action}: HTTP {status}{}", suffix(&message))),
@@ -175,7 +185,7 @@ mod tests {
 
     #[test]
     fn sign_in_page_means_a_bad_pat() {
-        let m = msg(explain(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, CredentialKind::Pat, &ctx()));
+        let m = msg(explain(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, None, CredentialKind::Pat, &ctx()));
         assert!(m.starts_with("Azure DevOps: Azure DevOps answered with a sign-in page instead of data (HTTP 203)"), "{m}");
         assert!(m.contains("invalid, expired or revoked") && m.contains("30 days"));
     }
@@ -183,7 +193,7 @@ mod tests {
     #[test]
     fn expired_pat_is_named() {
         let body = br#"{"message":"Access Denied: The Personal Access Token used has expired.","typeKey":"AccessCheckException"}"#;
-        let m = msg(explain(401, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
+        let m = msg(explain(401, Some("application/json"), body, None, None, CredentialKind::Pat, &ctx()));
         assert!(m.contains("the PAT has expired"), "{m}");
         // Some answers carry the reason only in X-TFS-ServiceError.
         let m = msg(explain(
@@ -191,6 +201,7 @@ mod tests {
             Some("text/plain"),
             b"",
             Some("Access%20Denied%3A%20The%20Personal%20Access%20Token%20used%20has%20expired."),
+            None,
             CredentialKind::Pat,
             &ctx(),
         ));
@@ -201,16 +212,16 @@ mod tests {
     fn plain_401_names_scopes() {
         let body =
             br#"{"message":"TF400813: The user '' is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#;
-        let m = msg(explain(401, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
+        let m = msg(explain(401, Some("application/json"), body, None, None, CredentialKind::Pat, &ctx()));
         assert!(m.contains("Code (Read), Code (Status) and Pull Request Threads (Read & write)"), "{m}");
     }
 
     #[test]
     fn tf401027_tells_each_credential_what_to_grant() {
         let body = br#"{"message":"TF401027: You need the Git 'PullRequestContribute' permission to perform this action.","typeKey":"GitNeedsPermissionException"}"#;
-        let job = msg(explain(403, Some("application/json"), body, None, CredentialKind::JobToken, &ctx()));
+        let job = msg(explain(403, Some("application/json"), body, None, None, CredentialKind::JobToken, &ctx()));
         assert!(job.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Build Service (fabrikam)' identity"), "{job}");
-        let pat = msg(explain(403, Some("application/json"), body, None, CredentialKind::Pat, &ctx()));
+        let pat = msg(explain(403, Some("application/json"), body, None, None, CredentialKind::Pat, &ctx()));
         assert!(pat.contains("Stakeholder access"), "{pat}");
     }
 
@@ -218,17 +229,17 @@ mod tests {
     fn not_found_names_the_missing_thing() {
         let pr = br#"{"message":"TF401180: The requested pull request was not found.","typeKey":"GitPullRequestNotFoundException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), pr, None, CredentialKind::Pat, &ctx()))
+            msg(explain(404, Some("application/json"), pr, None, None, CredentialKind::Pat, &ctx()))
                 .contains("pull request 7 was not found in repository web")
         );
         let repo = br#"{"message":"TF401019: The Git repository with name or identifier web does not exist","typeKey":"GitRepositoryNotFoundException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), repo, None, CredentialKind::Pat, &ctx()))
+            msg(explain(404, Some("application/json"), repo, None, None, CredentialKind::Pat, &ctx()))
                 .contains("repository web was not found in project Fabrikam")
         );
         let project = br#"{"message":"VS800075: The project with id 'x' does not exist","typeKey":"ProjectDoesNotExistWithNameException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), project, None, CredentialKind::Pat, &ctx()))
+            msg(explain(404, Some("application/json"), project, None, None, CredentialKind::Pat, &ctx()))
                 .contains("project Fabrikam was not found")
         );
     }

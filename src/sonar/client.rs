@@ -347,6 +347,15 @@ impl SonarClient {
     fn api_error(&self, resp: &Response, what: &str) -> Error {
         let server_says = error_messages(resp);
         match resp.status {
+            300..=399 => Error::Api {
+                service: Service::SonarQube,
+                message: format!(
+                    "{} redirected the request to {} (HTTP {}) while trying to {what}: the URL is not the server's own address (often http:// where the server wants https://, or a missing or extra context path). Set the SonarQube URL to the address it redirects to",
+                    self.base,
+                    resp.header("location").unwrap_or("another address"),
+                    resp.status
+                ),
+            },
             401 => Error::Credentials {
                 service: Service::SonarQube,
                 message: format!(
@@ -365,10 +374,17 @@ impl SonarClient {
                     server_says.map(|m| format!(": {m}")).unwrap_or_default()
                 ),
             },
-            503 => Error::Api {
+            503 => Error::Unavailable {
                 service: Service::SonarQube,
                 message: format!(
                     "the server is not ready to {what} (HTTP 503; it answers so while it starts or re-indexes). Run the pipeline again in a few minutes"
+                ),
+            },
+            status @ 500..=599 => Error::Unavailable {
+                service: Service::SonarQube,
+                message: format!(
+                    "the server failed to {what} (HTTP {status}{}) and kept failing after the retries; its administrator can see why in the server logs",
+                    server_says.map(|m| format!(": {m}")).unwrap_or_default()
                 ),
             },
             status => Error::Api {

@@ -9,6 +9,8 @@ mod conformance;
 mod extension;
 /// Every failure a user can meet, and what they are told.
 mod failures;
+/// Fault injection and hostile answers.
+mod faults;
 /// Each supported server version and edition.
 mod flavours;
 /// Figures the closing notes quote: detection delay, requests per endpoint.

@@ -1,0 +1,195 @@
+//! Fault injection: every external call under a one-shot 500, 503, 429 with Retry-After, a
+//! dropped connection and a slow answer; and hostile or broken answers. Every cell must end
+//! recovered or with a clear error, with no duplicate thread or status and no secret in the output
+//! (the runner checks that on every run).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
+use sandbox::{Fault, FaultRule};
+
+use crate::util::*;
+
+/// One external call: its name in the table, the server, the method and a unique part of its URL.
+struct Call {
+    name: &'static str,
+    azdo: bool,
+    method: &'static str,
+    path: &'static str,
+}
+
+const CALLS: [Call; 17] = [
+    Call { name: "server/version", azdo: false, method: "GET", path: "/api/server/version" },
+    Call { name: "system/status", azdo: false, method: "GET", path: "/api/system/status" },
+    Call { name: "authentication/validate", azdo: false, method: "GET", path: "/api/authentication/validate" },
+    Call { name: "navigation/global", azdo: false, method: "GET", path: "/api/navigation/global" },
+    Call { name: "settings/values", azdo: false, method: "GET", path: "/api/settings/values" },
+    Call { name: "ce/task", azdo: false, method: "GET", path: "/api/ce/task" },
+    Call { name: "qualitygates/project_status", azdo: false, method: "GET", path: "/api/qualitygates/project_status" },
+    Call { name: "measures/component", azdo: false, method: "GET", path: "/api/measures/component" },
+    Call { name: "issues/search", azdo: false, method: "GET", path: "/api/issues/search" },
+    Call { name: "hotspots/search", azdo: false, method: "GET", path: "/api/hotspots/search" },
+    Call { name: "GET pull request", azdo: true, method: "GET", path: "/pullRequests/7?" },
+    Call { name: "GET iterations", azdo: true, method: "GET", path: "/iterations?" },
+    Call { name: "GET threads", azdo: true, method: "GET", path: "/threads?" },
+    Call { name: "POST status", azdo: true, method: "POST", path: "/statuses?" },
+    Call { name: "POST thread", azdo: true, method: "POST", path: "/threads?" },
+    Call { name: "PATCH thread", azdo: true, method: "PATCH", path: "/threads/" },
+    Call { name: "PATCH comment", azdo: true, method: "PATCH", path: "/comments/" },
+];
+
+fn faults() -> Vec<(&'static str, Fault)> {
+    vec![
+        ("500", Fault::Status(500)),
+        ("503", Fault::Status(503)),
+        ("429 + Retry-After", Fault::RateLimited { retry_after_secs: 1 }),
+        ("dropped", Fault::DropConnection),
+        ("slow (400 ms)", Fault::Delay(Duration::from_millis(400))),
+    ]
+}
+
+fn analysis(task: &str, issues: &[&str], passing: bool) -> AnalysisSpec {
+    let mut a = AnalysisSpec::new(task, "shop");
+    if !passing {
+        a = a.failing_gate();
+    }
+    a.analysis_id = format!("AN-{task}");
+    a.pull_request = Some("7".into());
+    a.issues = issues.iter().enumerate().map(|(n, k)| IssueSpec::new(k, &format!("src/F{n}.java"), 3 + n as u32, "MAJOR", "m")).collect();
+    a
+}
+
+/// Runs one cell: a clean first run, then a re-run under the fault that resolves a fixed issue,
+/// comments a new one, edits the summary and resolves it. Returns what happened, or panics with
+/// why the cell is wrong.
+fn cell(call: &Call, fault: &Fault) -> &'static str {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1", "k2"], false));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+
+    sb.sonar_state().analyses.push(analysis("T2", &["k2", "k3"], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T2", Some("7"));
+    let server = if call.azdo { &sb.azdo_server } else { &sb.sonar_server };
+    server.inject(FaultRule { method: Some(call.method.into()), path_contains: call.path.into(), fault: fault.clone(), times: 1 });
+    let run = env.run();
+
+    let st = sb.azdo_state();
+    let pr = st.pull_request(PR);
+    // Never a duplicate: one status per run, one thread per issue and one summary.
+    assert!(pr.statuses.len() <= 2, "{} statuses: {}", pr.statuses.len(), run.all());
+    let mut seen = BTreeSet::new();
+    for t in &pr.threads {
+        let key =
+            (t["properties"]["SonarPrGate.Kind"]["$value"].to_string(), t["properties"]["SonarPrGate.IssueKey"]["$value"].to_string());
+        assert!(seen.insert(key.clone()), "duplicate thread {key:?} under {} / {fault:?}", call.name);
+    }
+    if run.result() == "Succeeded" {
+        assert_eq!(pr.statuses.len(), 2);
+        assert_eq!(pr.statuses[1]["state"], "succeeded");
+        let thread = |k: &str| pr.threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == k).cloned();
+        assert_eq!(thread("k1").unwrap()["status"], "fixed");
+        assert_eq!(thread("k3").unwrap()["status"], "active");
+        let summary = pr.threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
+        assert_eq!(summary["status"], "fixed");
+        assert!(summary["comments"][0]["content"].as_str().unwrap().contains("Quality gate passed"));
+        "recovered"
+    } else {
+        let errors = run.issues("error");
+        assert_eq!(errors.len(), 1, "{}", run.all());
+        assert!(errors[0].len() > 40 && !errors[0].contains("panicked"), "unclear: {}", errors[0]);
+        "clear error"
+    }
+}
+
+#[test]
+fn every_call_under_every_fault_recovers_or_fails_clearly() {
+    let mut table = vec![format!("| call | {} |", faults().iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" | "))];
+    table.push(format!("|---|{}", "---|".repeat(faults().len())));
+    let rows: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = CALLS
+            .iter()
+            .map(|call| {
+                s.spawn(move || {
+                    let cells: Vec<&str> = faults().iter().map(|(_, f)| cell(call, f)).collect();
+                    format!("| {} | {} |", call.name, cells.join(" | "))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    table.extend(rows);
+    eprintln!("{}", table.join("\n"));
+    // Every cell recovers: reads and PATCHes are retried, POSTs are checked and sent once more.
+    assert!(table.iter().skip(2).all(|r| !r.contains("clear error")), "{}", table.join("\n"));
+}
+
+fn hostile(path: &str, status: u16, content_type: &str, body: Vec<u8>) -> (String, Run) {
+    hostile_expect(path, status, content_type, body, "Failed")
+}
+
+fn hostile_expect(path: &str, status: u16, content_type: &str, body: Vec<u8>, result: &str) -> (String, Run) {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1"], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    sb.sonar_server.inject(FaultRule {
+        method: None,
+        path_contains: path.into(),
+        fault: Fault::Body { status, content_type: content_type.into(), body },
+        times: 10,
+    });
+    let run = env.run();
+    assert_eq!(run.status, 0, "no crash: {}", run.all());
+    assert_eq!(run.result(), result, "{path}: {}", run.all());
+    let err = run.issues("error").into_iter().next().unwrap_or_default();
+    (err, run)
+}
+
+#[test]
+fn broken_and_hostile_answers_give_clear_errors() {
+    let (err, _) = hostile("/api/ce/task", 200, "text/html", b"<html><body>Please sign in</body></html>".to_vec());
+    assert!(err.contains("api/ce/task answered with JSON this task cannot read"), "{err}");
+    let (err, _) = hostile("/api/issues/search", 200, "application/json", br#"{"paging":{"total":3},"issues":[{"key":"a","mess"#.to_vec());
+    assert!(err.contains("api/issues/search answered with JSON this task cannot read (EOF while parsing"), "{err}");
+    let (err, _) =
+        hostile("/api/qualitygates/project_status", 200, "application/json", b"{\"projectStatus\":{\"status\":\"O\xff\xfeK\"}}".to_vec());
+    assert!(err.contains("api/qualitygates/project_status answered with JSON this task cannot read"), "{err}");
+    // 10 000 levels of nesting: skipped without recursion in a field nothing reads, and stopped by
+    // the parser's depth limit where a generic value is read (the edition check then says it
+    // could not tell). Neither overflows the stack.
+    let deep = |prefix: &str| format!("{prefix}{}{}}}}}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes();
+    let (_, run) =
+        hostile_expect("/api/measures/component", 200, "application/json", deep("{\"component\":{\"measures\":[],\"extra\":"), "Succeeded");
+    assert!(run.issues("error").is_empty());
+    let (_, run) = hostile_expect("/api/navigation/global", 200, "application/json", deep("{\"x\":{\"y\":"), "Succeeded");
+    assert!(run.stdout.contains("could not tell the edition"), "{}", run.stdout);
+    let huge = vec![b' '; 65 * 1024 * 1024];
+    let (err, _) = hostile("/api/hotspots/search", 200, "application/json", huge);
+    assert!(err.contains("answered more than 67108864 bytes"), "{err}");
+    let (err, _) = hostile("/api/server/version", 302, "text/html", Vec::new());
+    assert!(err.contains("not a SonarQube version"), "{err}");
+}
+
+#[test]
+fn messages_and_paths_with_markdown_html_and_commands_are_defused() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = analysis("T1", &[], false);
+    a.issues = vec![IssueSpec::new(
+        "k1",
+        "src/<script>alert(1)</script>/##vso[task.complete result=Succeeded]x.java",
+        3,
+        "MAJOR",
+        "Use [this](http://evil.example) <img src=x onerror=alert(1)> ##vso[task.setvariable variable=x]y | **bold**",
+    )];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "only our own task.complete counts");
+    assert!(run.commands().iter().all(|c| c.event != "setvariable" || c.property("variable") == Some("qualityGateStatus")));
+    let st = sb.azdo_state();
+    let inline = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").unwrap().clone();
+    let text = inline["comments"][0]["content"].as_str().unwrap();
+    assert!(!text.contains("<img") && !text.contains("](http://evil") && !text.contains("**bold**"), "{text}");
+    assert!(text.contains("&lt;img src=x onerror=alert\\(1\\)&gt;"), "{text}");
+}
