@@ -184,7 +184,7 @@ pub enum TransportError {
     #[error("{url} did not answer within {seconds} s; the server may be overloaded, or a proxy or firewall may be dropping the traffic")]
     Timeout { url: String, seconds: u64 },
     #[error(
-        "TLS to {url} failed: {detail}. If the server uses a certificate from a private CA, give the CA's PEM file in caCertFile (--ca-cert-file)"
+        "TLS to {url} failed: {detail}. If the server uses a certificate from a private CA, give that CA's certificate (PEM) in caCertFile (--ca-cert-file), or install it in the agent machine's trust store (or the agent's --sslcacert)"
     )]
     Tls { url: String, detail: String },
     #[error("{url} answered more than {limit} bytes; that is not a response this task expects")]
@@ -486,14 +486,36 @@ fn classify(url: &str, err: ureq::Error, config: &HttpConfig, proxy: Option<&cra
         ureq::Error::ConnectionFailed => TransportError::Connect { url },
         ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds: config.request_timeout.as_secs() },
         ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge { url, limit },
-        ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string() },
-        ureq::Error::Rustls(e) => TransportError::Tls { url, detail: e.to_string() },
+        ureq::Error::Tls(detail) => tls_error(url, detail.to_string(), proxy.is_some()),
+        ureq::Error::Rustls(e) => tls_error(url, e.to_string(), proxy.is_some()),
+        ureq::Error::Io(e) if e.to_string().contains("certificate") => tls_error(url, e.to_string(), proxy.is_some()),
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => TransportError::Connect { url },
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
             TransportError::Timeout { url, seconds: config.request_timeout.as_secs() }
         }
         other => TransportError::Other { url, detail: other.to_string() },
     }
+}
+
+/// A TLS failure in words: for a certificate from an authority the agent does not trust, which
+/// host presented it and who issued it (read from a second, data-free handshake).
+fn tls_error(url: String, detail: String, proxied: bool) -> TransportError {
+    let unknown_issuer = detail.contains("UnknownIssuer") || detail.to_ascii_lowercase().contains("unknown issuer");
+    if !unknown_issuer {
+        return TransportError::Tls { url, detail };
+    }
+    let origin = origin_of(&url);
+    let authority = origin.split("://").nth(1).unwrap_or("").to_string();
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h.trim_matches(['[', ']']).to_string(), p.parse().unwrap_or(443)),
+        _ => (authority.clone(), 443),
+    };
+    let issuer = if proxied { None } else { crate::tls_diagnosis::presented_issuer(&host, port, Duration::from_secs(10)) };
+    let detail = match issuer {
+        Some(i) => format!("the certificate {host} presented is issued by '{i}', an authority this agent does not trust (UnknownIssuer)"),
+        None => format!("the certificate {host} presented is issued by an authority this agent does not trust (UnknownIssuer)"),
+    };
+    TransportError::Tls { url, detail }
 }
 
 /// How long to wait before retrying after a response, if it should be retried at all.

@@ -19,6 +19,7 @@ pub mod run;
 pub mod secret;
 pub mod settings;
 pub mod sonar;
+pub mod tls_diagnosis;
 
 use std::ffi::OsString;
 use std::sync::Arc;

@@ -5,6 +5,7 @@ pub mod azdo;
 pub mod proxy;
 pub mod server;
 pub mod sonar;
+pub mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

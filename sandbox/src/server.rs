@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -147,6 +147,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(handler: Arc<dyn Handler>) -> Self {
+        Self::start_with(handler, None)
+    }
+
+    /// The same server behind TLS, with this certificate chain and key.
+    pub fn start_tls(handler: Arc<dyn Handler>, tls: Arc<rustls::ServerConfig>) -> Self {
+        Self::start_with(handler, Some(tls))
+    }
+
+    fn start_with(handler: Arc<dyn Handler>, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().unwrap();
         let shared = Arc::new(Mutex::new(Shared::default()));
@@ -158,8 +167,20 @@ impl Server {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (handler, shared) = (handler.clone(), s.clone());
-                thread::spawn(move || serve(stream, handler, shared));
+                let (handler, shared, tls) = (handler.clone(), s.clone(), tls.clone());
+                thread::spawn(move || {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
+                    // Without this, Nagle's algorithm and the client's delayed ACK add ~40 ms to
+                    // small answers, which no real server shows and which would distort timings.
+                    let _ = stream.set_nodelay(true);
+                    match tls {
+                        Some(config) => match rustls::ServerConnection::new(config) {
+                            Ok(conn) => serve(rustls::StreamOwned::new(conn, stream), handler, shared),
+                            Err(_) => {}
+                        },
+                        None => serve(stream, handler, shared),
+                    }
+                });
             }
         });
         Self { addr, shared, stop }
@@ -167,6 +188,10 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -194,14 +219,8 @@ impl Drop for Server {
     }
 }
 
-fn serve(stream: TcpStream, handler: Arc<dyn Handler>, shared: Arc<Mutex<Shared>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    // Without this, Nagle's algorithm and the client's delayed ACK add ~40 ms to small answers,
-    // which no real server shows and which would distort every timing.
-    let _ = stream.set_nodelay(true);
-    let Ok(write_half) = stream.try_clone() else { return };
+fn serve<S: Read + Write>(stream: S, handler: Arc<dyn Handler>, shared: Arc<Mutex<Shared>>) {
     let mut reader = BufReader::new(stream);
-    let mut writer = write_half;
     loop {
         let Some(request) = read_request(&mut reader) else { return };
         let (fault, latency) = {
@@ -223,10 +242,8 @@ fn serve(stream: TcpStream, handler: Arc<dyn Handler>, shared: Arc<Mutex<Shared>
             thread::sleep(latency);
         }
         let response = match fault {
-            Some(Fault::DropConnection) => {
-                let _ = writer.shutdown(Shutdown::Both);
-                return;
-            }
+            // Returning drops the stream: the connection closes without an answer.
+            Some(Fault::DropConnection) => return,
             Some(Fault::Status(status)) => Response::text(status, "text/plain", "injected fault"),
             Some(Fault::RateLimited { retry_after_secs }) => Response::json(429, &serde_json::json!({"message": "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Global' in namespace 'User'."}))
                 .with_header("Retry-After", &retry_after_secs.to_string())
@@ -239,13 +256,13 @@ fn serve(stream: TcpStream, handler: Arc<dyn Handler>, shared: Arc<Mutex<Shared>
             }
             None => handler.handle(&request),
         };
-        if write_response(&mut writer, &response).is_err() {
+        if write_response(reader.get_mut(), &response).is_err() {
             return;
         }
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<RecordedRequest> {
+fn read_request<S: Read>(reader: &mut BufReader<S>) -> Option<RecordedRequest> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
@@ -291,7 +308,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn write_response(w: &mut TcpStream, r: &Response) -> std::io::Result<()> {
+fn write_response<W: Write>(w: &mut W, r: &Response) -> std::io::Result<()> {
     let mut head = format!("HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: keep-alive\r\n", r.status, reason(r.status), r.body.len());
     for (k, v) in &r.headers {
         head.push_str(&format!("{k}: {v}\r\n"));

@@ -149,3 +149,75 @@ fn cli_mode_reads_curls_variables_with_curls_no_proxy_rules() {
     assert_eq!(run.status, 0, "{}", run.all());
     assert!(!proxy.tunnels().is_empty(), "without NO_PROXY everything goes through the proxy");
 }
+
+/// SonarQube behind TLS with a certificate from a CA made for this test.
+fn tls_scenario() -> (sandbox::Sandbox, TaskEnv, sandbox::Server, sandbox::tls::TestCa) {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    let ca = sandbox::tls::TestCa::new();
+    let tls_server = sandbox::Server::start_tls(sb.sonar.clone(), ca.server_config.clone());
+    env.set("INPUT_SONARURL", &format!("https://localhost:{}", tls_server.port()));
+    (sb, env, tls_server, ca)
+}
+
+#[test]
+fn an_untrusted_certificate_names_the_host_the_issuer_and_the_fix() {
+    let (_sb, env, server, _ca) = tls_scenario();
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let err = &run.issues("error")[0];
+    assert!(
+        err.starts_with(&format!(
+            "SonarQube: TLS to https://localhost:{}/api/server/version failed: the certificate localhost presented is issued by 'CN={}, O=Fabrikam', an authority this agent does not trust (UnknownIssuer).",
+            server.port(),
+            sandbox::tls::CA_NAME
+        )),
+        "{err}"
+    );
+    assert!(err.contains("give that CA's certificate (PEM) in caCertFile"), "{err}");
+}
+
+#[test]
+fn the_ca_from_ca_cert_file_or_the_agent_is_trusted() {
+    let (sb, mut env, _server, ca) = tls_scenario();
+    let pem = env.dir.path().join("corp-ca.pem");
+    std::fs::write(&pem, &ca.ca_pem).unwrap();
+    env.set("INPUT_CACERTFILE", &pem.display().to_string());
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+
+    env.set("INPUT_CACERTFILE", "").set("AGENT_CAINFO", &pem.display().to_string());
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "the agent's --sslcacert bundle: {}", run.all());
+}
+
+#[test]
+fn a_ca_file_without_certificates_is_an_error_not_silently_ignored() {
+    let (_sb, mut env, _server, _ca) = tls_scenario();
+    let pem = env.dir.path().join("not-a-ca.pem");
+    std::fs::write(&pem, "this is a DER file renamed to .pem, or a key\n").unwrap();
+    env.set("INPUT_CACERTFILE", &pem.display().to_string());
+    let run = env.run();
+    let err = &run.issues("error")[0];
+    assert!(
+        err.contains(&format!(
+            "the CA file {} could not be used: it holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            pem.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_agents_skip_cert_validation_is_honoured_loudly() {
+    let (_sb, mut env, _server, _ca) = tls_scenario();
+    env.set("AGENT_SKIPCERTVALIDATION", "True");
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(
+        run.issues("warning")
+            .iter()
+            .any(|w| w.starts_with("certificate validation is OFF because the agent is configured with --sslskipcertvalidation"))
+    );
+}

@@ -1,0 +1,167 @@
+//! When a server's certificate is not trusted, which authority issued it. The request has already
+//! failed; a second TLS handshake that checks nothing and sends nothing reads the certificate the
+//! server presents, so the message can name the CA to supply.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+
+/// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read.
+pub fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let captured = Arc::new(Mutex::new(None));
+    let verifier = Arc::new(Capture { captured: captured.clone(), provider: provider.clone() });
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    let name = ServerName::try_from(host.to_string()).ok()?;
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), name).ok()?;
+    let addr = (host, port).to_socket_addrs().ok()?.next()?;
+    let mut tcp = TcpStream::connect_timeout(&addr, timeout).ok()?;
+    tcp.set_read_timeout(Some(timeout)).ok()?;
+    tcp.set_write_timeout(Some(timeout)).ok()?;
+    while conn.is_handshaking() && captured.lock().ok()?.is_none() {
+        // The verifier refuses on purpose once it has the certificate, which ends the handshake
+        // with an error.
+        if conn.complete_io(&mut ReadWrite(&mut tcp)).is_err() {
+            break;
+        }
+    }
+    let der = captured.lock().ok()?.take()?;
+    issuer_name(&der)
+}
+
+struct ReadWrite<'a>(&'a mut TcpStream);
+
+impl Read for ReadWrite<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for ReadWrite<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Records the server's certificate and accepts nothing beyond the handshake: the connection is
+/// dropped right after, without a byte of application data.
+#[derive(Debug)]
+struct Capture {
+    captured: Arc<Mutex<Option<Vec<u8>>>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Capture {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut slot) = self.captured.lock() {
+            *slot = Some(end_entity.to_vec());
+        }
+        // Refuse, so the handshake ends here: the certificate is all this needs.
+        Err(rustls::Error::General("certificate captured for diagnosis".into()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("diagnosis only".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _: &[u8],
+        _: &CertificateDer<'_>,
+        _: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("diagnosis only".into()))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// One DER element: (tag, content, rest).
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&tag, rest) = input.split_first()?;
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        rest = &rest[n..];
+        len
+    };
+    (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+}
+
+/// The issuer of an X.509 certificate as `CN=…, O=…` (common name and organization).
+pub fn issuer_name(der: &[u8]) -> Option<String> {
+    let (_, cert, _) = tlv(der)?;
+    let (_, tbs, _) = tlv(cert)?;
+    let mut rest = tbs;
+    let (tag, _, r) = tlv(rest)?;
+    if tag == 0xA0 {
+        rest = r; // version
+    }
+    let (_, _, r) = tlv(rest)?; // serial number
+    let (_, _, r) = tlv(r)?; // signature algorithm
+    let (_, mut name, _) = tlv(r)?; // issuer
+    let mut parts = Vec::new();
+    while let Some((_, set, next)) = tlv(name) {
+        let (_, attr, _) = tlv(set)?;
+        let (_, oid, value) = tlv(attr)?;
+        let (_, value, _) = tlv(value)?;
+        let label = match oid {
+            [0x55, 0x04, 0x03] => Some("CN"),
+            [0x55, 0x04, 0x0A] => Some("O"),
+            _ => None,
+        };
+        if let Some(label) = label {
+            parts.push(format!("{label}={}", String::from_utf8_lossy(value)));
+        }
+        name = next;
+    }
+    parts.sort_by_key(|p| !p.starts_with("CN="));
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_issuer_of_a_real_certificate() {
+        // The first bundled Mozilla root is self-issued: its issuer is its own name.
+        let root = &webpki_root_certs::TLS_SERVER_ROOT_CERTS[0];
+        let issuer = issuer_name(root.as_ref()).expect("an issuer");
+        assert!(issuer.contains("CN=") || issuer.contains("O="), "{issuer}");
+        assert_eq!(issuer_name(&[0x30, 0x03, 0x01]), None, "truncated input is no panic");
+    }
+}
