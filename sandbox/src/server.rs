@@ -174,10 +174,11 @@ impl Server {
                     // small answers, which no real server shows and which would distort timings.
                     let _ = stream.set_nodelay(true);
                     match tls {
-                        Some(config) => match rustls::ServerConnection::new(config) {
-                            Ok(conn) => serve(rustls::StreamOwned::new(conn, stream), handler, shared),
-                            Err(_) => {}
-                        },
+                        Some(config) => {
+                            if let Ok(conn) = rustls::ServerConnection::new(config) {
+                                serve(rustls::StreamOwned::new(conn, stream), handler, shared);
+                            }
+                        }
                         None => serve(stream, handler, shared),
                     }
                 });
