@@ -114,6 +114,10 @@ pub enum Fault {
     Delay(Duration),
     /// Answer with exactly this (hostile or broken responses).
     Body { status: u16, content_type: String, body: Vec<u8> },
+    /// Answer normally, with these headers added (rate-limit announcements).
+    AddHeaders(Vec<(String, String)>),
+    /// 302 to this URL.
+    Redirect(String),
 }
 
 /// Injects `fault` into the next `times` requests whose method matches (any when `None`) and whose
@@ -251,6 +255,12 @@ fn serve<S: Read + Write>(stream: S, handler: Arc<dyn Handler>, shared: Arc<Mute
                 .with_header("X-RateLimit-Resource", "Core")
                 .with_header("X-RateLimit-Remaining", "0"),
             Some(Fault::Body { status, content_type, body }) => Response { status, headers: vec![("Content-Type".into(), content_type)], body },
+            Some(Fault::AddHeaders(extra)) => {
+                let mut r = handler.handle(&request);
+                r.headers.extend(extra);
+                r
+            }
+            Some(Fault::Redirect(location)) => Response::empty(302).with_header("Location", &location),
             Some(Fault::Delay(d)) => {
                 thread::sleep(d);
                 handler.handle(&request)

@@ -227,6 +227,17 @@ mod tests {
         assert!(err.contains("SonarQubeAnalyze"));
     }
 
+    proptest::proptest! {
+        /// Whatever a file holds, parsing ends in a report or an error naming the file, never a panic.
+        #[test]
+        fn any_text_parses_or_is_refused_cleanly(text in "(\\PC|\r|\n|=|#)*") {
+            match parse(Path::new("r.txt"), &text) {
+                Ok(t) => proptest::prop_assert!(!t.project_key.is_empty() && !t.ce_task_id.is_empty()),
+                Err(e) => proptest::prop_assert!(e.to_string().starts_with("r.txt has no '")),
+            }
+        }
+    }
+
     #[test]
     fn decodes_query_parameters() {
         assert_eq!(query_param("https://x/dashboard?id=a%3Ab&branch=feature%2Fx", "branch").as_deref(), Some("feature/x"));

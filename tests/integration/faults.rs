@@ -193,3 +193,66 @@ fn messages_and_paths_with_markdown_html_and_commands_are_defused() {
     assert!(!text.contains("<img") && !text.contains("](http://evil") && !text.contains("**bold**"), "{text}");
     assert!(text.contains("&lt;img src=x onerror=alert\\(1\\)&gt;"), "{text}");
 }
+
+#[test]
+fn rate_limit_announcements_on_successful_answers_slow_the_next_requests() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1"], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let headers = vec![
+        ("Retry-After".to_string(), "1".to_string()),
+        ("X-RateLimit-Resource".to_string(), "Core.PullRequests".to_string()),
+        ("X-RateLimit-Remaining".to_string(), "0".to_string()),
+    ];
+    sb.azdo_server.inject(FaultRule {
+        method: Some("GET".into()),
+        path_contains: "/threads?".into(),
+        fault: Fault::AddHeaders(headers),
+        times: 1,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(
+        run.stdout.contains(
+            "Azure DevOps asks this pipeline to slow down (rate limit: Core.PullRequests); waiting 1.0 s before the next request"
+        ),
+        "{}",
+        run.stdout
+    );
+    let reqs = sb.azdo_server.requests();
+    let threads_read = reqs.iter().find(|r| r.method == "GET" && r.path().ends_with("/threads")).unwrap().received_at;
+    let first_write = reqs.iter().filter(|r| r.method != "GET").map(|r| r.received_at).min().unwrap();
+    assert!(first_write - threads_read >= Duration::from_millis(900), "writes waited {:?}", first_write - threads_read);
+}
+
+#[test]
+fn a_redirect_is_reported_and_never_followed_with_the_token() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &[], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let elsewhere = sandbox::Server::start(sb.sonar.clone());
+    sb.sonar_server.inject(FaultRule {
+        method: None,
+        path_contains: "/api/ce/task".into(),
+        fault: Fault::Redirect(format!("{}/api/ce/task?id=T1", elsewhere.url())),
+        times: 10,
+    });
+    let run = env.run();
+    let err = &run.issues("error")[0];
+    assert!(err.contains(&format!("redirected the request to {}/api/ce/task?id=T1 (HTTP 302)", elsewhere.url())), "{err}");
+    assert!(elsewhere.requests().is_empty(), "nothing, and so no token, went to the other host");
+}
+
+#[test]
+fn debug_output_shows_requests_but_no_credentials() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1"], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    env.set("SYSTEM_DEBUG", "true");
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded");
+    let debug: Vec<String> = run.commands().into_iter().filter(|c| c.event == "debug").map(|c| c.message).collect();
+    assert!(debug.iter().any(|d| d.starts_with("GET http://127.0.0.1:") && d.contains("/api/ce/task?id=T1 -> 200")), "{debug:?}");
+    assert!(debug.iter().all(|d| !d.to_ascii_lowercase().contains("authorization")));
+    // The runner has already checked that no secret, nor its base64 forms, is anywhere in the output.
+}
