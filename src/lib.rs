@@ -12,6 +12,7 @@ pub mod cli;
 pub mod decide;
 pub mod error;
 pub mod http;
+pub mod percent;
 pub mod pipeline;
 pub mod proxy;
 pub mod render;

@@ -141,8 +141,8 @@ pub fn parse_proxy_url(raw: &str) -> Result<ProxyServer, String> {
     }
     let (username, password) = match userinfo {
         Some(u) => match u.split_once(':') {
-            Some((user, pass)) => (Some(percent_decode(user)), Some(Secret::new(percent_decode(pass)))),
-            None => (Some(percent_decode(u)), None),
+            Some((user, pass)) => (Some(crate::percent::decode(user, false)), Some(Secret::new(crate::percent::decode(pass, false)))),
+            None => (Some(crate::percent::decode(u, false)), None),
         },
         None => (None, None),
     };
@@ -198,25 +198,6 @@ fn host_port(url: &str) -> (String, u16) {
         }
     };
     (host.to_ascii_lowercase(), port)
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let (Some(h), Some(l)) = ((b[i + 1] as char).to_digit(16), (b[i + 2] as char).to_digit(16))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

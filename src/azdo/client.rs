@@ -47,7 +47,12 @@ impl AzdoClient {
     }
 
     fn repo_base(&self) -> String {
-        format!("{}/{}/_apis/git/repositories/{}", self.collection, encode_segment(&self.project), encode_segment(&self.repository))
+        format!(
+            "{}/{}/_apis/git/repositories/{}",
+            self.collection,
+            crate::percent::encode(&self.project),
+            crate::percent::encode(&self.repository)
+        )
     }
 
     fn pr_base(&self, pr: u32) -> String {
@@ -242,18 +247,6 @@ pub fn organization_of(collection_url: &str) -> String {
 fn is_version_out_of_range(resp: &Response) -> bool {
     let text = resp.text();
     text.contains("VssVersionOutOfRangeException") || text.contains("is out of range for this server")
-}
-
-/// Percent-encodes one path segment (project names may have spaces).
-pub fn encode_segment(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

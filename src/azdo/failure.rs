@@ -52,7 +52,7 @@ pub fn explain(
     ctx: &Context,
 ) -> Error {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    let header_msg = service_error_header.map(percent_decode);
+    let header_msg = service_error_header.map(|h| crate::percent::decode(h, true));
     let message = parsed.message.clone().or(header_msg).unwrap_or_default();
     let type_key = parsed.type_key.clone().unwrap_or_default();
     let is_json = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("json"));
@@ -143,26 +143,6 @@ pub fn explain(
 
 fn suffix(message: &str) -> String {
     if message.is_empty() { String::new() } else { format!(": {message}") }
-}
-
-/// `X-TFS-ServiceError` is URL-encoded.
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = ((bytes[i + 1] as char).to_digit(16), (bytes[i + 2] as char).to_digit(16))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

@@ -95,7 +95,7 @@ impl SonarClient {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(k);
             url.push('=');
-            url.push_str(&encode_query(v));
+            url.push_str(&crate::percent::encode(v));
         }
         url
     }
@@ -333,7 +333,7 @@ impl SonarClient {
 
     /// The page that lists this project's background tasks, for messages about the CE.
     pub fn background_tasks_url(&self, project_key: &str) -> String {
-        format!("{}/project/background_tasks?id={}", self.base, encode_query(project_key))
+        format!("{}/project/background_tasks?id={}", self.base, crate::percent::encode(project_key))
     }
 
     fn bad_json(&self, path: &str, e: serde_json::Error) -> Error {
@@ -418,18 +418,6 @@ pub fn poll_interval(elapsed: Duration, polls: u32) -> Duration {
     }
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
-pub fn encode_query(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,10 +436,5 @@ mod tests {
         assert_eq!(poll_interval(Duration::from_secs(9), 30), Duration::from_millis(750));
         assert_eq!(poll_interval(Duration::from_secs(20), 30), Duration::from_secs(2));
         assert_eq!(poll_interval(Duration::from_secs(60), 40), Duration::from_secs(5));
-    }
-
-    #[test]
-    fn query_values_are_encoded() {
-        assert_eq!(encode_query("my:proj feature/x&y"), "my%3Aproj%20feature%2Fx%26y");
     }
 }

@@ -287,10 +287,10 @@ fn scope_from_report(report: &ReportTask) -> Scope {
 
 /// The dashboard link people open: on the server's public base URL when it is set.
 pub fn dashboard_url(link_base: &str, project_key: &str, scope: &Scope) -> String {
-    let mut url = format!("{}/dashboard?id={}", link_base.trim_end_matches('/'), client::encode_query(project_key));
+    let mut url = format!("{}/dashboard?id={}", link_base.trim_end_matches('/'), crate::percent::encode(project_key));
     match scope {
-        Scope::PullRequest(id) => url.push_str(&format!("&pullRequest={}", client::encode_query(id))),
-        Scope::Branch(b) => url.push_str(&format!("&branch={}", client::encode_query(b))),
+        Scope::PullRequest(id) => url.push_str(&format!("&pullRequest={}", crate::percent::encode(id))),
+        Scope::Branch(b) => url.push_str(&format!("&branch={}", crate::percent::encode(b))),
         Scope::Main => {}
     }
     url
@@ -301,12 +301,12 @@ pub fn issue_url(link_base: &str, project_key: &str, scope: &Scope, issue_key: &
     let mut url = format!(
         "{}/project/issues?id={}&open={}",
         link_base.trim_end_matches('/'),
-        client::encode_query(project_key),
-        client::encode_query(issue_key)
+        crate::percent::encode(project_key),
+        crate::percent::encode(issue_key)
     );
     match scope {
-        Scope::PullRequest(id) => url.push_str(&format!("&pullRequest={}", client::encode_query(id))),
-        Scope::Branch(b) => url.push_str(&format!("&branch={}", client::encode_query(b))),
+        Scope::PullRequest(id) => url.push_str(&format!("&pullRequest={}", crate::percent::encode(id))),
+        Scope::Branch(b) => url.push_str(&format!("&branch={}", crate::percent::encode(b))),
         Scope::Main => {}
     }
     url
