@@ -21,6 +21,16 @@ pub struct Run {
 }
 
 impl Run {
+    /// Runs a command to the end; retries wait 20 ms instead of seconds.
+    pub fn of(command: &mut Command) -> Run {
+        let out = command.env("SONAR_PR_GATE_TEST_BACKOFF_MS", "20").output().expect("the binary runs");
+        Run {
+            status: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     pub fn commands(&self) -> Vec<ParsedCommand> {
         self.stdout.lines().filter_map(parse_line).collect()
     }
@@ -163,18 +173,7 @@ impl TaskEnv {
     }
 
     pub fn run_args(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate"))
-            .args(args)
-            .env_clear()
-            .envs(&self.vars)
-            .env("SONAR_PR_GATE_TEST_BACKOFF_MS", "20")
-            .output()
-            .expect("the binary runs");
-        let run = Run {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
+        let run = Run::of(Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate")).args(args).env_clear().envs(&self.vars));
         let mut secrets: Vec<String> = vec![SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()];
         secrets.extend(self.secrets.iter().cloned());
         assert_no_secrets(&run, &secrets, self.dir.path());
@@ -237,19 +236,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs the CLI with flags and an environment (no agent variables unless given).
 pub fn run_cli(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate"))
-        .args(args)
-        .env_clear()
-        .envs(env.iter().copied())
-        .env("SONAR_PR_GATE_TEST_BACKOFF_MS", "20")
-        .current_dir(cwd)
-        .output()
-        .expect("the binary runs");
-    let run = Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = Run::of(Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate")).args(args).env_clear().envs(env.iter().copied()).current_dir(cwd));
     assert_no_secrets(&run, &[SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()], cwd);
     run
 }
