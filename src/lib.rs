@@ -7,6 +7,7 @@
 //! text people read; `run` ties them together on validated `settings`.
 
 pub mod azdo;
+pub mod changes;
 pub mod checklist;
 pub mod cli;
 pub mod decide;
