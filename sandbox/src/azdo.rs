@@ -41,6 +41,8 @@ pub struct PullRequestState {
     pub title: String,
     /// (iteration id, source commit)
     pub iterations: Vec<(u32, String)>,
+    /// The merge base the iterations report (commonRefCommit).
+    pub common_commit: String,
     pub threads: Vec<Value>,
     pub statuses: Vec<Value>,
 }
@@ -57,6 +59,8 @@ pub struct AzdoState {
     /// The newest api-version the server accepts: 7.1 for Services, 7.0 for Server 2022, 6.0 for 2020.
     pub max_api_version: (u32, u32),
     pub hosted: bool,
+    /// A git repository the server "hosts": iteration changes and file diffs are computed from it.
+    pub repo_dir: Option<std::path::PathBuf>,
     next_id: u64,
 }
 
@@ -80,6 +84,7 @@ impl FakeAzdo {
                 pull_requests: vec![],
                 max_api_version: (7, 1),
                 hosted: true,
+                repo_dir: None,
                 next_id: 100,
             }),
         }
@@ -93,6 +98,7 @@ impl AzdoState {
             status: "active".into(),
             title: "Add the checkout page".into(),
             iterations: iterations.iter().map(|(i, c)| (*i, c.to_string())).collect(),
+            common_commit: "f47bbc106853afe3c1b07a81754bce5f4b8dbf62".into(),
             threads: vec![],
             statuses: vec![],
         });
@@ -253,12 +259,29 @@ impl Handler for FakeAzdo {
                 }),
             );
         }
+        if segs.get(5).map(String::as_str) == Some("FileDiffs") && req.method == "POST" {
+            let Some(repo_dir) = st.repo_dir.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
+            let body = req.json();
+            let (base, target) = (body["baseVersionCommit"].as_str().unwrap_or(""), body["targetVersionCommit"].as_str().unwrap_or(""));
+            let diffs: Vec<Value> = body["fileDiffParams"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    let path = p["path"].as_str().unwrap_or("");
+                    let original = p["originalPath"].as_str().unwrap_or(path);
+                    json!({"path": path, "originalPath": original, "lineDiffBlocks": git_line_blocks(&repo_dir, base, target, original, path)})
+                })
+                .collect();
+            return Response::json(200, &Value::Array(diffs));
+        }
         if segs.get(5).map(String::as_str) != Some("pullRequests") {
             return vss_error(404, "The resource cannot be found.", "NotFoundException");
         }
         let pr_id: u32 = segs.get(6).and_then(|s| s.parse().ok()).unwrap_or(0);
         let (collection, project_id, repo_id, repo_name, project_name) =
             (st.collection.clone(), st.project_id.clone(), st.repository_id.clone(), st.repository_name.clone(), st.project_name.clone());
+        let st_repo = st.repo_dir.clone();
         st.next_id += 1;
         let next_id = st.next_id;
         let Some(pr) = st.pull_requests.iter_mut().find(|p| p.id == pr_id) else {
@@ -296,9 +319,26 @@ impl Handler for FakeAzdo {
                 let value: Vec<Value> = pr
                     .iterations
                     .iter()
-                    .map(|(id, c)| json!({"id": id, "description": "", "author": author, "createdDate": "2026-11-20T16:30:31Z", "updatedDate": "2026-11-20T16:30:31Z", "reason": if *id == 1 { "create" } else { "push" }, "sourceRefCommit": {"commitId": c}, "targetRefCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}, "commonRefCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}}))
+                    .map(|(id, c)| json!({"id": id, "description": "", "author": author, "createdDate": "2026-11-20T16:30:31Z", "updatedDate": "2026-11-20T16:30:31Z", "reason": if *id == 1 { "create" } else { "push" }, "sourceRefCommit": {"commitId": c}, "targetRefCommit": {"commitId": pr.common_commit}, "commonRefCommit": {"commitId": pr.common_commit}}))
                     .collect();
                 Response::json(200, &json!({"count": value.len(), "value": value}))
+            }
+            ("GET", ["iterations", id, "changes"]) => {
+                let Some(repo_dir) = st_repo.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
+                let id: u32 = id.parse().unwrap_or(0);
+                let Some((_, source)) = pr.iterations.iter().find(|(i, _)| *i == id).cloned() else {
+                    return vss_error(
+                        404,
+                        &format!("TF401178: Iteration {id} of pull request {pr_id} does not exist."),
+                        "GitPullRequestIterationNotFoundException",
+                    );
+                };
+                let top: usize = req.query("$top").and_then(|v| v.parse().ok()).unwrap_or(100).min(2000);
+                let skip: usize = req.query("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
+                let all = git_changes(&repo_dir, &pr.common_commit, &source);
+                let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
+                let next = if skip + top < all.len() { (skip + top) as u64 } else { 0 };
+                Response::json(200, &json!({"changeEntries": page, "nextSkip": next, "nextTop": if next > 0 { top } else { 0 }}))
             }
             ("GET", ["threads"]) => Response::json(200, &json!({"count": pr.threads.len(), "value": pr.threads})),
             ("GET", ["statuses"]) => Response::json(200, &json!({"count": pr.statuses.len(), "value": pr.statuses})),
@@ -432,4 +472,59 @@ fn status_name(v: &Value) -> String {
         .to_string(),
         _ => "active".to_string(),
     }
+}
+
+fn git(repo: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git").arg("-C").arg(repo).args(args).output().expect("git runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Iteration changes as the service lists them, from `git diff --name-status` of the repository.
+fn git_changes(repo: &std::path::Path, base: &str, source: &str) -> Vec<Value> {
+    git(repo, &["diff", "--name-status", "-M", base, source])
+        .lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let mut parts = line.split('\t');
+            let status = parts.next()?;
+            let (change, path, original) = match status.chars().next()? {
+                'A' => ("add", parts.next()?, None),
+                'D' => ("delete", parts.next()?, None),
+                'R' => {
+                    let from = parts.next()?;
+                    let to = parts.next()?;
+                    (if status == "R100" { "rename" } else { "edit, rename" }, to, Some(from))
+                }
+                _ => ("edit", parts.next()?, None),
+            };
+            let mut entry = json!({"changeTrackingId": n + 1, "changeId": n + 1, "item": {"objectId": "0000", "path": format!("/{path}")}, "changeType": change});
+            if let Some(o) = original {
+                entry["originalPath"] = json!(format!("/{o}"));
+            }
+            Some(entry)
+        })
+        .collect()
+}
+
+/// `lineDiffBlocks` for one file, from `git diff -U0`, in git's numbering (a count of 0 means the
+/// block is empty on that side and its start is the line before it).
+fn git_line_blocks(repo: &std::path::Path, base: &str, target: &str, original: &str, path: &str) -> Vec<Value> {
+    let (original, path) = (original.trim_start_matches('/'), path.trim_start_matches('/'));
+    let out = git(repo, &["diff", "-U0", "--no-color", "-M", base, target, "--", original, path]);
+    out.lines()
+        .filter_map(|l| l.strip_prefix("@@ "))
+        .filter_map(|h| {
+            let mut parts = h.split_whitespace();
+            let range = |s: &str| -> Option<(u64, u64)> {
+                match s.split_once(',') {
+                    Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
+                    None => Some((s.parse().ok()?, 1)),
+                }
+            };
+            let (os, oc) = range(parts.next()?.strip_prefix('-')?)?;
+            let (ms, mc) = range(parts.next()?.strip_prefix('+')?)?;
+            let change = if oc == 0 { "add" } else if mc == 0 { "delete" } else { "edit" };
+            Some(json!({"changeType": change, "originalLineNumberStart": os, "originalLinesCount": oc, "modifiedLineNumberStart": ms, "modifiedLinesCount": mc}))
+        })
+        .collect()
 }

@@ -149,6 +149,71 @@ impl AzdoClient {
         Ok(list.value)
     }
 
+    /// Every file the PR changes at an iteration, against the merge base, paging through them.
+    pub fn iteration_changes(&self, pr: u32, iteration: u32) -> Result<Vec<ChangeEntry>, Error> {
+        let mut all = Vec::new();
+        let mut skip = 0u32;
+        loop {
+            let url = format!("{}/iterations/{iteration}/changes?$top=2000&$skip={skip}&$compareTo=0", self.pr_base(pr));
+            let page: IterationChanges =
+                self.get_json(&url, self.context(format!("list the files pull request {pr} changes"), Some(pr)))?;
+            let got = page.change_entries.len() as u32;
+            all.extend(page.change_entries);
+            // The service says where the next page starts; 0 (or an empty page) means the end.
+            if page.next_skip == 0 || got == 0 {
+                break;
+            }
+            skip = page.next_skip;
+        }
+        Ok(all)
+    }
+
+    /// Line diffs of files between two commits, 100 files a request.
+    pub fn file_diffs(
+        &self,
+        base: &str,
+        target: &str,
+        paths: &[(String, Option<String>)],
+    ) -> Result<std::collections::BTreeMap<String, crate::changes::FileDiff>, Error> {
+        let mut out = std::collections::BTreeMap::new();
+        for chunk in paths.chunks(100) {
+            let params: Vec<Value> =
+                chunk.iter().map(|(p, o)| serde_json::json!({"path": p, "originalPath": o.as_deref().unwrap_or(p)})).collect();
+            let body = serde_json::json!({"baseVersionCommit": base, "targetVersionCommit": target, "fileDiffParams": params});
+            let resp = self.send(
+                Method::Post,
+                &format!("{}/FileDiffs", self.repo_base()),
+                false,
+                Some(&body),
+                self.context("read the pull request's line diffs".to_string(), None),
+            )?;
+            // The service answers a bare array; accept a {count, value} wrapper too.
+            let value: Value = resp
+                .json()
+                .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the file diffs: {e}") })?;
+            let list = value.get("value").cloned().unwrap_or(value);
+            let diffs: Vec<FileDiffResponse> = serde_json::from_value(list)
+                .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the file diffs: {e}") })?;
+            for d in diffs {
+                let Some(path) = d.path else { continue };
+                let blocks = d
+                    .line_diff_blocks
+                    .iter()
+                    .filter(|b| b.change_type != "none" && b.change_type != 0)
+                    .map(|b| crate::changes::Block {
+                        original_start: b.original_line_number_start,
+                        original_count: b.original_lines_count,
+                        modified_start: b.modified_line_number_start,
+                        modified_count: b.modified_lines_count,
+                    })
+                    .collect();
+                let path = if path.starts_with('/') { path } else { format!("/{path}") };
+                out.insert(path, crate::changes::FileDiff { blocks });
+            }
+        }
+        Ok(out)
+    }
+
     pub fn threads(&self, pr: u32) -> Result<Vec<Thread>, Error> {
         let list: ValueList<Thread> = self.get_json(
             &format!("{}/threads", self.pr_base(pr)),

@@ -72,6 +72,79 @@ pub struct Iteration {
     pub id: u32,
     #[serde(default)]
     pub source_ref_commit: Option<CommitRef>,
+    /// The merge base of source and target: the PR's diff is taken against it.
+    #[serde(default)]
+    pub common_ref_commit: Option<CommitRef>,
+}
+
+/// `GET …/iterations/{id}/changes`: one page of the files the PR changes.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IterationChanges {
+    #[serde(default)]
+    pub change_entries: Vec<ChangeEntry>,
+    #[serde(default)]
+    pub next_skip: u32,
+    #[serde(default)]
+    pub next_top: u32,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEntry {
+    /// Flags as names ("edit", "rename, edit", "delete") or as the numeric flag value.
+    #[serde(default)]
+    pub change_type: Value,
+    #[serde(default)]
+    pub item: ChangeItem,
+    #[serde(default)]
+    pub original_path: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeItem {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub is_folder: bool,
+}
+
+impl ChangeEntry {
+    /// A deleted file has no lines to comment on.
+    pub fn is_delete(&self) -> bool {
+        match &self.change_type {
+            Value::String(s) => s.split(',').any(|f| f.trim().eq_ignore_ascii_case("delete")),
+            // VersionControlChangeType.Delete = 16.
+            Value::Number(n) => n.as_u64().is_some_and(|v| v & 16 != 0),
+            _ => false,
+        }
+    }
+}
+
+/// One file of `POST …/FileDiffs`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileDiffResponse {
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub line_diff_blocks: Vec<LineDiffBlock>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineDiffBlock {
+    #[serde(default)]
+    pub change_type: Value,
+    #[serde(default)]
+    pub modified_line_number_start: u32,
+    #[serde(default)]
+    pub modified_lines_count: u32,
+    #[serde(default)]
+    pub original_line_number_start: u32,
+    #[serde(default)]
+    pub original_lines_count: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
