@@ -118,6 +118,23 @@ pub struct CommonArgs {
     /// Name of the PR status context, e.g. --status-name "quality gate" (the default).
     #[arg(long, value_name = "NAME")]
     pub status_name: Option<String>,
+    /// How issues are matched to the PR: auto (the default), pullRequest (SonarQube's own PR
+    /// analysis) or changedLines (any analysis, scoped to the lines the PR changed), e.g.
+    /// --decoration-mode changedLines.
+    #[arg(long, value_name = "MODE")]
+    pub decoration_mode: Option<String>,
+    /// Fail when issues at or above this severity sit on lines the PR changed:
+    /// none (the default), info, minor, major, critical or blocker, e.g. --fail-on-new-issues major.
+    #[arg(long, value_name = "SEVERITY")]
+    pub fail_on_new_issues: Option<String>,
+    /// The analysed project's folder in the repository, for monorepos, e.g. --project-base-dir services/api.
+    /// Without it, it is derived from where report-task.txt was written.
+    #[arg(long, value_name = "DIR")]
+    pub project_base_dir: Option<String>,
+    /// The commit the pipeline analysed (a PR build's merge commit), e.g. --analysed-commit 39f52d2...
+    /// Falls back to BUILD_SOURCEVERSION.
+    #[arg(long, value_name = "SHA")]
+    pub analysed_commit: Option<String>,
     /// Proxy for every request, e.g. --proxy http://proxy.corp.example:8080 (user:password@ allowed).
     /// Without it HTTPS_PROXY (https targets) and HTTP_PROXY (http targets) are used, with NO_PROXY
     /// read as curl does: comma-separated, domains match their subdomains, IPv4 CIDR blocks.
@@ -169,6 +186,10 @@ impl Cli {
             status_name: nonempty(common.status_name),
             ca_cert_file: nonempty(common.ca_cert_file),
             proxy_flag: nonempty(common.proxy),
+            decoration_mode: nonempty(common.decoration_mode),
+            fail_on_new_issues: nonempty(common.fail_on_new_issues),
+            project_base_dir: nonempty(common.project_base_dir),
+            analysed_commit: nonempty(common.analysed_commit),
             https_proxy: env
                 .raw("HTTPS_PROXY")
                 .or_else(|| env.raw("https_proxy"))

@@ -61,6 +61,9 @@ pub enum Field {
     Proxy,
     ProxyBypass,
     AgentCaInfo,
+    DecorationMode,
+    FailOnNewIssues,
+    ProjectBaseDir,
 }
 
 impl Field {
@@ -100,6 +103,9 @@ impl Field {
             Field::Proxy => "Agent.ProxyUrl",
             Field::ProxyBypass => "Agent.ProxyBypassList",
             Field::AgentCaInfo => "Agent.CAInfo",
+            Field::DecorationMode => "decorationMode",
+            Field::FailOnNewIssues => "failOnNewIssues",
+            Field::ProjectBaseDir => "projectBaseDir",
         }
     }
 
@@ -129,6 +135,9 @@ impl Field {
             Field::Proxy => "--proxy (or HTTPS_PROXY / HTTP_PROXY)",
             Field::ProxyBypass => "NO_PROXY",
             Field::AgentCaInfo => "AGENT_CAINFO",
+            Field::DecorationMode => "--decoration-mode",
+            Field::FailOnNewIssues => "--fail-on-new-issues",
+            Field::ProjectBaseDir => "--project-base-dir",
         }
     }
 }
@@ -201,6 +210,11 @@ pub struct RawSettings {
     pub agent_ca_info: Option<String>,
     /// The agent's `Agent.SkipCertValidation`.
     pub skip_cert_validation: Option<String>,
+    pub decoration_mode: Option<String>,
+    pub fail_on_new_issues: Option<String>,
+    pub project_base_dir: Option<String>,
+    /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
+    pub analysed_commit: Option<String>,
     pub dry_run: bool,
     pub format: OutputFormat,
     pub debug: bool,
@@ -261,12 +275,30 @@ pub struct AzdoSettings {
     pub repository_id: Option<String>,
     pub pull_request: Option<PullRequestTarget>,
     pub credential: Option<AzdoCredential>,
+    pub analysed_commit: Option<String>,
     /// Why there is no pull request, for the one line that says so.
     pub not_a_pr_reason: Option<String>,
 }
 
+/// How issues are matched to the pull request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecorationMode {
+    /// From the server's capabilities: its own PR analysis on commercial editions and Cloud, the
+    /// PR's changed lines on Community Build.
+    Auto,
+    /// SonarQube's pull request analysis: its issues are the PR's.
+    PullRequest,
+    /// Any analysis, scoped by this task to the lines the PR changed.
+    ChangedLines,
+}
+
 #[derive(Clone, Debug)]
 pub struct Decoration {
+    pub mode: DecorationMode,
+    /// Fail the status and the task when issues at or above this severity sit on changed lines.
+    pub fail_on_new_issues: Option<crate::sonar::present::Severity>,
+    /// Where the analysed project sits in the repository (a monorepo's subfolder), when given.
+    pub project_base_dir: Option<String>,
     pub post_status: bool,
     pub post_summary_comment: bool,
     pub post_inline_comments: bool,
@@ -389,6 +421,9 @@ impl RawSettings {
             agent_proxy_bypass: env.variable("Agent.ProxyBypassList"),
             agent_ca_info: env.variable("Agent.CAInfo"),
             skip_cert_validation: env.variable("Agent.SkipCertValidation"),
+            decoration_mode: env.input("decorationMode"),
+            fail_on_new_issues: env.input("failOnNewIssues"),
+            project_base_dir: env.input("projectBaseDir"),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -419,6 +454,7 @@ impl RawSettings {
         fill(&mut self.pull_request_id, env.variable("System.PullRequest.PullRequestId"));
         fill(&mut self.source_commit, env.variable("System.PullRequest.SourceCommitId"));
         fill(&mut self.build_reason, env.variable("Build.Reason"));
+        fill(&mut self.analysed_commit, env.variable("Build.SourceVersion"));
         fill(&mut self.repository_provider, env.variable("Build.Repository.Provider"));
         let path = |name: &str| env.variable(name).map(PathBuf::from);
         let p = &mut self.paths;
@@ -518,6 +554,41 @@ impl RawSettings {
         let post_inline = v.boolean(Field::PostInlineComments, self.post_inline_comments.as_deref(), true);
         let status_genre = v.label(Field::StatusGenre, self.status_genre.as_deref(), DEFAULT_STATUS_GENRE, true);
         let status_name = v.label(Field::StatusName, self.status_name.as_deref(), DEFAULT_STATUS_NAME, false);
+
+        let decoration_mode = match self.decoration_mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("auto") => DecorationMode::Auto,
+            Some("pullrequest") | Some("pull-request") => DecorationMode::PullRequest,
+            Some("changedlines") | Some("changed-lines") => DecorationMode::ChangedLines,
+            Some(other) => {
+                v.problem(Field::DecorationMode, format!("'{other}' is not a decoration mode; use auto, pullRequest (SonarQube's own pull request analysis) or changedLines (scope any analysis to the lines the PR changed)"));
+                DecorationMode::Auto
+            }
+        };
+        let fail_on_new_issues = match self.fail_on_new_issues.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("none") => None,
+            Some(s) => {
+                match crate::sonar::present::Severity::parse(s).filter(|_| ["info", "minor", "major", "critical", "blocker"].contains(&s)) {
+                    Some(sev) => Some(sev),
+                    None => {
+                        v.problem(
+                            Field::FailOnNewIssues,
+                            format!("'{s}' is not a severity; use none, info, minor, major, critical or blocker"),
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        let project_base_dir =
+            self.project_base_dir.as_deref().map(|d| d.replace('\\', "/").trim_matches('/').to_string()).filter(|d| !d.is_empty());
+        if let Some(d) = &project_base_dir
+            && (d.split('/').any(|part| part == "..") || std::path::Path::new(d).is_absolute())
+        {
+            v.problem(
+                Field::ProjectBaseDir,
+                format!("'{d}' must be a folder inside the repository, relative to its root, like services/api"),
+            );
+        }
 
         let ca_cert_file = self.ca_cert_file.as_deref().and_then(|path| {
             let p = PathBuf::from(path);
@@ -659,8 +730,19 @@ impl RawSettings {
                 report_task_file: self.report_task_file,
                 polling_timeout: Duration::from_secs(polling_secs as u64),
             },
-            azdo: AzdoSettings { collection_url, project, repository_id, pull_request, credential, not_a_pr_reason },
+            azdo: AzdoSettings {
+                collection_url,
+                project,
+                repository_id,
+                pull_request,
+                credential,
+                not_a_pr_reason,
+                analysed_commit: self.analysed_commit.clone(),
+            },
             decoration: Decoration {
+                mode: decoration_mode,
+                fail_on_new_issues,
+                project_base_dir,
                 post_status,
                 post_summary_comment: post_summary,
                 post_inline_comments: post_inline,

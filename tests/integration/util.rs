@@ -68,7 +68,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 16] = [
+pub const DECLARED_INPUTS: [&str; 19] = [
     "mode",
     "sonarQubeService",
     "sonarUrl",
@@ -85,6 +85,9 @@ pub const DECLARED_INPUTS: [&str; 16] = [
     "statusGenre",
     "statusName",
     "caCertFile",
+    "decorationMode",
+    "failOnNewIssues",
+    "projectBaseDir",
 ];
 
 impl TaskEnv {
@@ -108,6 +111,8 @@ impl TaskEnv {
             ("INPUT_MAXINLINECOMMENTS", "25"),
             ("INPUT_STATUSGENRE", "SonarQube"),
             ("INPUT_STATUSNAME", "quality gate"),
+            ("INPUT_DECORATIONMODE", "auto"),
+            ("INPUT_FAILONNEWISSUES", "none"),
             ("TF_BUILD", "True"),
             ("SYSTEM_TEAMPROJECT", "Fabrikam Web"),
             ("SYSTEM_TEAMPROJECTID", sandbox::azdo::PROJECT_ID),
