@@ -120,19 +120,13 @@ pub struct InlineCandidate<'a> {
     pub severity: Severity,
 }
 
-/// Issues of a PR analysis that sit on a line, most severe first (then by file and line, so the
-/// order is stable from run to run).
-pub fn inline_candidates(analysis: &Analysis) -> Vec<InlineCandidate<'_>> {
+/// Every issue of a completed analysis that sits on a line, with its repository path: the
+/// project's folder in the repository (`prefix`, for monorepos) joined to SonarQube's path.
+fn located_issues<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
     let AnalysisOutcome::Completed(done) = &analysis.outcome else { return Vec::new() };
-    // Only PR analyses: their issues are SonarQube's issues on the PR's changed code. Branch and
-    // main-branch analyses would comment on code the PR did not touch.
-    if !matches!(analysis.scope, Scope::PullRequest(_)) {
-        return Vec::new();
-    }
     let Some(set) = &done.issues else { return Vec::new() };
     let paths: BTreeMap<&str, &str> = set.components.iter().filter_map(|c| Some((c.key.as_str(), c.path.as_deref()?))).collect();
-    let mut out: Vec<InlineCandidate> = set
-        .issues
+    set.issues
         .iter()
         .filter_map(|issue| {
             let (start_line, end_line, start_offset, end_offset) = match (issue.text_range, issue.line) {
@@ -148,21 +142,90 @@ pub fn inline_candidates(analysis: &Analysis) -> Vec<InlineCandidate<'_>> {
                 .map(|p| p.to_string())
                 .or_else(|| issue.component.split_once(':').map(|(_, p)| p.to_string()))?;
             let path = path.replace('\\', "/");
-            let file_path = if path.starts_with('/') { path } else { format!("/{path}") };
+            let joined = if prefix.is_empty() {
+                path.trim_start_matches('/').to_string()
+            } else {
+                format!("{prefix}/{}", path.trim_start_matches('/'))
+            };
             Some(InlineCandidate {
                 project_key: analysis.project_key(),
                 severity: issue_severity(issue),
                 issue,
-                file_path,
+                file_path: format!("/{joined}"),
                 start_line,
                 end_line,
                 start_offset,
                 end_offset,
             })
         })
-        .collect();
-    out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file_path.cmp(&b.file_path)).then(a.start_line.cmp(&b.start_line)));
+        .collect()
+}
+
+/// Most severe first, then by file and line, so the order is stable from run to run.
+fn sort_candidates(candidates: &mut [InlineCandidate<'_>]) {
+    candidates
+        .sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file_path.cmp(&b.file_path)).then(a.start_line.cmp(&b.start_line)));
+}
+
+/// Issues of a PR analysis that sit on a line, most severe first: SonarQube's own PR analysis
+/// reports the PR's issues. Branch and main-branch analyses give none here (they would comment on
+/// code the PR did not touch); `scope_to_changes` handles them.
+pub fn inline_candidates<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
+    if !matches!(analysis.scope, Scope::PullRequest(_)) {
+        return Vec::new();
+    }
+    let mut out = located_issues(analysis, prefix);
+    sort_candidates(&mut out);
     out
+}
+
+/// An analysis's issues scoped to the lines the PR changed, moved onto the source commit's lines.
+pub struct Scoped<'a> {
+    pub candidates: Vec<InlineCandidate<'a>>,
+    /// Issues in files the PR changed whose line exists only in the merge commit: reported in the
+    /// summary, never placed on a wrong line.
+    pub unplaced: usize,
+}
+
+pub fn scope_to_changes<'a>(analysis: &'a Analysis, changes: &crate::changes::PrChanges, prefix: &str) -> Scoped<'a> {
+    use crate::changes::Placement;
+    let mut unplaced = 0;
+    let mut candidates: Vec<InlineCandidate<'a>> = located_issues(analysis, prefix)
+        .into_iter()
+        .filter_map(|mut c| match changes.place(&c.file_path, c.start_line) {
+            Placement::Changed(source_line) => {
+                let span = c.end_line - c.start_line;
+                c.start_line = source_line;
+                c.end_line = source_line + span;
+                Some(c)
+            }
+            Placement::Unmappable => {
+                unplaced += 1;
+                None
+            }
+            Placement::Unchanged | Placement::OutsidePr => None,
+        })
+        .collect();
+    sort_candidates(&mut candidates);
+    Scoped { candidates, unplaced }
+}
+
+/// Issues on changed lines, counted by severity (most severe first).
+pub fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(Severity, usize)> {
+    let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
+    for c in candidates {
+        *counts.entry(std::cmp::Reverse(c.severity)).or_default() += 1;
+    }
+    counts.into_iter().map(|(s, n)| (s.0, n)).collect()
+}
+
+/// The PR's own gate: `failOnNewIssues` against the issues on changed lines. `Some(reason)` when
+/// it fails.
+pub fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Severity>) -> Option<String> {
+    let threshold = threshold?;
+    let n = candidates.iter().filter(|c| c.severity >= threshold).count();
+    (n > 0)
+        .then(|| format!("{n} issue{} at or above {} on lines this pull request changed", if n == 1 { "" } else { "s" }, threshold.label()))
 }
 
 /// What to do with the summary thread of one project.
@@ -381,6 +444,23 @@ mod tests {
     fn unreadable_issues_resolve_nothing() {
         let plan = plan_inline("proj", &[], &[thread(11, "active", KIND_ISSUE, Some("k"), ours("me"))], 25, false);
         assert!(plan.resolve.is_empty());
+    }
+
+    #[test]
+    fn the_prs_own_gate_counts_issues_at_or_above_the_threshold() {
+        let (a, b) = (issue("a"), issue("b"));
+        let c = vec![candidate(&a, Severity::Major), candidate(&b, Severity::Minor)];
+        assert_eq!(new_issues_gate(&c, None), None);
+        assert_eq!(new_issues_gate(&c, Some(Severity::Critical)), None);
+        assert_eq!(
+            new_issues_gate(&c, Some(Severity::Major)).as_deref(),
+            Some("1 issue at or above Major on lines this pull request changed")
+        );
+        assert_eq!(
+            new_issues_gate(&c, Some(Severity::Info)).as_deref(),
+            Some("2 issues at or above Info on lines this pull request changed")
+        );
+        assert_eq!(count_by_severity(&c), [(Severity::Major, 1), (Severity::Minor, 1)]);
     }
 
     #[test]

@@ -62,11 +62,17 @@ fn verdict_heading(verdict: Verdict) -> &'static str {
 }
 
 /// Counts for the summary.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct InlineStats {
     pub posted: usize,
     pub over_cap: usize,
     pub cap: usize,
+    /// In changed-lines mode: issues on lines the PR changed, by severity.
+    pub changed_lines: Option<Vec<(crate::sonar::present::Severity, usize)>>,
+    /// Issues in changed files on lines that exist only in the merge commit.
+    pub unplaced: usize,
+    /// The PR's own gate (failOnNewIssues) failed, and why.
+    pub new_issues_failure: Option<String>,
 }
 
 /// The summary comment for one project's analysis.
@@ -135,6 +141,26 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
                 if !shown.is_empty() {
                     let _ = writeln!(md, "\n{}", shown.join(" · "));
                 }
+            }
+            if let Some(counts) = &inline.changed_lines {
+                let total: usize = counts.iter().map(|(_, n)| n).sum();
+                let by: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.label())).collect();
+                let _ = writeln!(
+                    md,
+                    "\n**Issues on lines this pull request changed:** {}{}",
+                    total,
+                    if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) }
+                );
+                if inline.unplaced > 0 {
+                    let _ = writeln!(
+                        md,
+                        "\n{} more in changed files could not be placed: their lines exist only in the merge commit (from the target branch or a conflict resolution).",
+                        inline.unplaced
+                    );
+                }
+            }
+            if let Some(reason) = &inline.new_issues_failure {
+                let _ = writeln!(md, "\n❌ **The pull request's own gate fails:** {}.", escape_md(reason));
             }
             if inline.posted + inline.over_cap > 0 {
                 let _ = write!(md, "\n**Inline comments:** {} on changed lines", inline.posted);

@@ -229,12 +229,14 @@ fn publish(settings: &Settings, http: &Arc<HttpClient>, log: &Arc<Log>) -> Resul
             analyses.push(analysis);
         }
 
+        let mut new_issue_failures = Vec::new();
         match (decorating, azdo.as_ref(), pr_reads) {
             (Some(pr), Some((client, _)), Some(reads)) => {
                 log.group(&format!("Pull request {}", pr.id));
-                let result = sonar::join(reads).and_then(|state| decorate(settings, client, state, log, &analyses, &link_base));
+                let result =
+                    sonar::join(reads).and_then(|state| decorate(settings, client, state, log, &analyses, &link_base, facts.flavour));
                 log.end_group();
-                result?;
+                new_issue_failures = result?;
             }
             (Some(pr), _, _) => {
                 log.group(&format!("Pull request {}", pr.id));
@@ -251,7 +253,7 @@ fn publish(settings: &Settings, http: &Arc<HttpClient>, log: &Arc<Log>) -> Resul
         }
 
         write_build_summary(settings, log, &analyses);
-        Ok(outcome(settings, log, &analyses))
+        Ok(outcome(settings, log, &analyses, &new_issue_failures))
     })
 }
 
@@ -284,45 +286,95 @@ fn decorate(
     log: &Log,
     analyses: &[Analysis],
     link_base: &str,
-) -> Result<(), Error> {
+    flavour: sonar::Flavour,
+) -> Result<Vec<String>, Error> {
     let pr = settings.azdo.pull_request.as_ref().expect("decorate runs for pull request builds");
     if let Some(status) = state.pull_request.status.as_deref().filter(|s| *s != "active") {
         log.warning(&format!("pull request {} is {status}, not active; nothing is posted to it", pr.id));
-        return Ok(());
+        return Ok(Vec::new());
     }
     let iteration = choose_iteration(&state.iterations, pr.source_commit.as_deref(), log);
     let threads = &state.threads;
     let mut ops: Vec<WriteOp> = Vec::new();
 
+    // How each analysis's issues meet the PR: the server's PR analysis, or this task's scoping to
+    // the lines the PR changed. The PR's changes are read once, and only if some analysis needs them.
+    let mut changes: Option<Result<crate::changes::PrChanges, String>> = None;
+    let mut plans: Vec<AnalysisPlan> = Vec::new();
+    for a in analyses {
+        let prefix = settings
+            .decoration
+            .project_base_dir
+            .clone()
+            .unwrap_or_else(|| report_task::project_prefix(&a.report.path, settings.paths.sources_directory.as_deref()));
+        let (scoped, why) = use_changed_lines(settings.decoration.mode, flavour, &a.scope);
+        log.info(&format!("Matching the issues of '{}' to the pull request: {why}", a.project_key()));
+        let (candidates, unplaced, scoping_failed) = if scoped {
+            let got = changes.get_or_insert_with(|| pr_changes(settings, client, &state, iteration, log));
+            match got {
+                Ok(c) => {
+                    let s = decide::scope_to_changes(a, c, &prefix);
+                    (s.candidates, s.unplaced, None)
+                }
+                Err(e) => {
+                    log.warning(&format!("the lines this pull request changed could not be read ({e}); '{}' gets a status and a summary but no inline comments", a.project_key()));
+                    (Vec::new(), 0, Some(e.clone()))
+                }
+            }
+        } else {
+            (decide::inline_candidates(a, &prefix), 0, None)
+        };
+        let new_issues_failure = decide::new_issues_gate(&candidates, settings.decoration.fail_on_new_issues);
+        plans.push(AnalysisPlan { candidates, unplaced, scoped, scoping_failed, new_issues_failure });
+    }
+
     if settings.decoration.post_status {
-        let verdicts: Vec<(String, Verdict)> = analyses.iter().map(|a| (a.project_key().to_string(), Verdict::of(a))).collect();
+        let status_of = |a: &Analysis, plan: &AnalysisPlan| {
+            let mut decision = decide::status_for(Verdict::of(a), failed_conditions(a));
+            if let Some(reason) = &plan.new_issues_failure
+                && decision.state == "succeeded"
+            {
+                decision = decide::StatusDecision { state: "failed", description: format!("Quality gate passed, but {reason}") };
+            }
+            decision
+        };
         let genre = &settings.decoration.status_genre;
         let name = &settings.decoration.status_name;
         if analyses.len() == 1 {
             let a = &analyses[0];
-            ops.push(WriteOp::status(genre, name, &decide::status_for(Verdict::of(a), failed_conditions(a)), &a.dashboard_url, iteration));
+            ops.push(WriteOp::status(genre, name, &status_of(a, &plans[0]), &a.dashboard_url, iteration));
         } else {
-            for a in analyses {
+            let mut verdicts = Vec::new();
+            for (a, plan) in analyses.iter().zip(&plans) {
                 let context = format!("{name}/{}", a.project_key());
-                ops.push(WriteOp::status(
-                    genre,
-                    &context,
-                    &decide::status_for(Verdict::of(a), failed_conditions(a)),
-                    &a.dashboard_url,
-                    iteration,
-                ));
+                ops.push(WriteOp::status(genre, &context, &status_of(a, plan), &a.dashboard_url, iteration));
+                let verdict =
+                    if plan.new_issues_failure.is_some() { Verdict::Gate(crate::sonar::model::GateStatus::Error) } else { Verdict::of(a) };
+                verdicts.push((a.project_key().to_string(), verdict));
             }
             let url = analyses.first().map(|a| a.dashboard_url.as_str()).unwrap_or(link_base);
             ops.push(WriteOp::status(genre, name, &decide::combined_status(&verdicts), url, iteration));
         }
     }
 
-    for a in analyses {
-        let candidates: Vec<InlineCandidate> = decide::inline_candidates(a);
+    for (a, plan) in analyses.iter().zip(&plans) {
+        let candidates = &plan.candidates;
         let readable = matches!(&a.outcome, AnalysisOutcome::Completed(d) if d.issues.is_some());
-        let mut stats = InlineStats { cap: settings.decoration.max_inline_comments, ..InlineStats::default() };
+        let mut stats = InlineStats {
+            cap: settings.decoration.max_inline_comments,
+            changed_lines: plan.scoped.then(|| decide::count_by_severity(candidates)),
+            unplaced: plan.unplaced,
+            new_issues_failure: plan.new_issues_failure.clone(),
+            ..InlineStats::default()
+        };
         if settings.decoration.post_inline_comments {
-            let plan = decide::plan_inline(a.project_key(), &candidates, threads, settings.decoration.max_inline_comments, readable);
+            let plan = decide::plan_inline(
+                a.project_key(),
+                candidates,
+                threads,
+                settings.decoration.max_inline_comments,
+                readable && plan.scoping_failed.is_none(),
+            );
             for c in &plan.create {
                 let what = format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key);
                 ops.push(WriteOp::CreateThread { body: inline_thread_body(c, a, link_base), what });
@@ -376,11 +428,101 @@ fn decorate(
         }
     }
     let writer = Writer { client, pr: pr.id, log };
+    let failures: Vec<String> = analyses
+        .iter()
+        .zip(&plans)
+        .filter_map(|(a, p)| p.new_issues_failure.as_ref().map(|r| format!("'{}': {r} (failOnNewIssues)", a.project_key())))
+        .collect();
     if settings.dry_run {
         ops.iter().for_each(|op| writer.describe(op));
-        return Ok(());
+        return Ok(failures);
     }
-    writer.perform_all(ops)
+    writer.perform_all(ops)?;
+    Ok(failures)
+}
+
+/// What the run decided for one analysis before writing anything.
+struct AnalysisPlan<'a> {
+    candidates: Vec<InlineCandidate<'a>>,
+    unplaced: usize,
+    /// Whether the issues were scoped to the PR's changed lines by this task.
+    scoped: bool,
+    /// Why the changed lines could not be read, if they could not.
+    scoping_failed: Option<String>,
+    /// The PR's own gate (failOnNewIssues) failed, and why.
+    new_issues_failure: Option<String>,
+}
+
+/// Whether to scope by changed lines, and the log line that says why.
+fn use_changed_lines(
+    mode: crate::settings::DecorationMode,
+    flavour: sonar::Flavour,
+    scope: &crate::sonar::client::Scope,
+) -> (bool, String) {
+    use crate::settings::DecorationMode;
+    let pr_analysis = matches!(scope, crate::sonar::client::Scope::PullRequest(_));
+    match mode {
+        DecorationMode::ChangedLines => (true, "scoped to the lines the pull request changed (decorationMode: changedLines)".to_string()),
+        DecorationMode::PullRequest => (false, "SonarQube's pull request analysis (decorationMode: pullRequest)".to_string()),
+        DecorationMode::Auto if flavour == sonar::Flavour::Community => {
+            (true, "scoped to the lines the pull request changed, because Community Build cannot analyse pull requests".to_string())
+        }
+        DecorationMode::Auto if !pr_analysis => {
+            (true, "scoped to the lines the pull request changed, because this analysis is not a pull request analysis".to_string())
+        }
+        DecorationMode::Auto => (false, "SonarQube's pull request analysis (the server analyses pull requests)".to_string()),
+    }
+}
+
+/// The lines the PR changed, from Azure DevOps (which works with shallow clones), else from the
+/// local clone when it has the history.
+fn pr_changes(
+    settings: &Settings,
+    client: &AzdoClient,
+    state: &PullRequestState,
+    iteration: Option<u32>,
+    log: &Log,
+) -> Result<crate::changes::PrChanges, String> {
+    let it = state.iterations.iter().find(|i| Some(i.id) == iteration).ok_or("the pull request has no iteration")?;
+    let (Some(source), Some(base)) = (it.source_ref_commit.as_ref(), it.common_ref_commit.as_ref()) else {
+        return Err(format!("iteration {} names no source or merge-base commit", it.id));
+    };
+    let (source, base) = (source.commit_id.as_str(), base.commit_id.as_str());
+    let analysed = settings.azdo.analysed_commit.as_deref().filter(|c| !c.eq_ignore_ascii_case(source));
+    let pr = settings.azdo.pull_request.as_ref().map_or(0, |p| p.id);
+    let from_api = || -> Result<crate::changes::PrChanges, Error> {
+        let entries = client.iteration_changes(pr, it.id)?;
+        let files: Vec<(String, Option<String>)> = entries
+            .iter()
+            .filter(|e| !e.is_delete() && !e.item.is_folder)
+            .filter_map(|e| Some((e.item.path.clone()?, e.original_path.clone())))
+            .collect();
+        let pr_diffs = client.file_diffs(base, source, &files)?;
+        let merge = match analysed {
+            Some(m) => client.file_diffs(source, m, &files.iter().map(|(p, _)| (p.clone(), None)).collect::<Vec<_>>())?,
+            None => Default::default(),
+        };
+        Ok(crate::changes::PrChanges { pr: pr_diffs, merge })
+    };
+    match from_api() {
+        Ok(c) => {
+            log.info(&format!("The pull request changes {} file(s) (line diffs from Azure DevOps)", c.pr.len()));
+            Ok(c)
+        }
+        Err(api_error) => {
+            let dir =
+                settings.paths.sources_directory.clone().or_else(|| settings.paths.working_directory.clone()).unwrap_or_else(|| ".".into());
+            log.info(&format!(
+                "Azure DevOps could not give the pull request's line diffs ({api_error}); reading them from the local clone"
+            ));
+            crate::changes::from_git(&dir, base, source, analysed)
+                .map(|c| {
+                    log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len()));
+                    c
+                })
+                .map_err(|git_error| format!("Azure DevOps: {api_error}; local clone: {git_error}"))
+        }
+    }
 }
 
 fn failed_conditions(a: &Analysis) -> usize {
@@ -620,7 +762,7 @@ fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
 
 /// The task result: a failing gate fails the task when failOnQualityGateError is set; a failed or
 /// unfinished analysis is never a success.
-fn outcome(settings: &Settings, log: &Log, analyses: &[Analysis]) -> Outcome {
+fn outcome(settings: &Settings, log: &Log, analyses: &[Analysis], new_issue_failures: &[String]) -> Outcome {
     let verdicts: Vec<Verdict> = analyses.iter().map(Verdict::of).collect();
     let worst = Verdict::worst(verdicts.iter().copied()).unwrap_or(Verdict::Gate(crate::sonar::model::GateStatus::None));
     log.set_output_variable("qualityGateStatus", worst.output_value());
@@ -647,6 +789,14 @@ fn outcome(settings: &Settings, log: &Log, analyses: &[Analysis]) -> Outcome {
             _ => None,
         })
         .collect();
+    if !new_issue_failures.is_empty() {
+        // The PR's own gate fails the task whatever failOnQualityGateError says: it is its own switch.
+        let mut all = problems.clone();
+        all.extend(new_issue_failures.iter().cloned());
+        let message = all.join(" | ");
+        log.error(&message);
+        return Outcome { result: TaskResult::Failed, message, exit_code: exit_code::GATE_FAILED };
+    }
     if problems.is_empty() {
         let message = match worst {
             Verdict::Gate(crate::sonar::model::GateStatus::None) => "no quality gate is associated with the project(s)".to_string(),
