@@ -516,10 +516,7 @@ fn pr_changes(
                 "Azure DevOps could not give the pull request's line diffs ({api_error}); reading them from the local clone"
             ));
             crate::changes::from_git(&dir, base, source, analysed)
-                .map(|c| {
-                    log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len()));
-                    c
-                })
+                .inspect(|c| log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len())))
                 .map_err(|git_error| format!("Azure DevOps: {api_error}; local clone: {git_error}"))
         }
     }
