@@ -61,6 +61,8 @@ pub struct AzdoState {
     pub hosted: bool,
     /// A git repository the server "hosts": iteration changes and file diffs are computed from it.
     pub repo_dir: Option<std::path::PathBuf>,
+    /// The most change entries one page holds (2 000 on the service); lower it to test paging.
+    pub changes_page_limit: usize,
     next_id: u64,
 }
 
@@ -85,6 +87,7 @@ impl FakeAzdo {
                 max_api_version: (7, 1),
                 hosted: true,
                 repo_dir: None,
+                changes_page_limit: 2000,
                 next_id: 100,
             }),
         }
@@ -282,6 +285,7 @@ impl Handler for FakeAzdo {
         let (collection, project_id, repo_id, repo_name, project_name) =
             (st.collection.clone(), st.project_id.clone(), st.repository_id.clone(), st.repository_name.clone(), st.project_name.clone());
         let st_repo = st.repo_dir.clone();
+        let page_limit = st.changes_page_limit;
         st.next_id += 1;
         let next_id = st.next_id;
         let Some(pr) = st.pull_requests.iter_mut().find(|p| p.id == pr_id) else {
@@ -333,7 +337,7 @@ impl Handler for FakeAzdo {
                         "GitPullRequestIterationNotFoundException",
                     );
                 };
-                let top: usize = req.query("$top").and_then(|v| v.parse().ok()).unwrap_or(100).min(2000);
+                let top: usize = req.query("$top").and_then(|v| v.parse().ok()).unwrap_or(100).min(page_limit);
                 let skip: usize = req.query("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
                 let all = git_changes(&repo_dir, &pr.common_commit, &source);
                 let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();

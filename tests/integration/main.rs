@@ -3,6 +3,8 @@
 
 /// Commands from a shell: flags, exit codes, help.
 mod cli;
+/// Community Build: issues scoped to the lines the PR changed, with a real git repository.
+mod community;
 /// The sandbox and our models against the official examples in ../shared/reference.
 mod conformance;
 /// The extension: manifests, launcher, the unpacked .vsix run through node.

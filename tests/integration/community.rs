@@ -1,0 +1,294 @@
+//! Pull request decoration for SonarQube Community Build: the analysis of the merge commit is
+//! scoped by the task to the lines the PR changed, with a real git repository built here (main, a
+//! PR branch, the target branch changing a file the PR touches, and the merge commit checked out as
+//! pipelines do) and the fake Azure DevOps computing iteration changes and line diffs from it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
+
+use crate::util::*;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_AUTHOR_DATE", "2026-11-01T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn lines(prefix: &str, n: usize) -> String {
+    (1..=n).map(|i| format!("{prefix} {i}\n")).collect()
+}
+
+struct Repo {
+    dir: PathBuf,
+    base: String,
+    source: String,
+    merge: String,
+}
+
+/// A monorepo with the analysed project in `app/`: the PR changes lines 20–22 of A.java and adds
+/// C.java; meanwhile main inserts 5 lines at the top of A.java; the build checks out the merge.
+fn build_repo(root: &Path) -> Repo {
+    let dir = root.join("repo");
+    std::fs::create_dir_all(dir.join("app/src")).unwrap();
+    git(&dir, &["init", "-q", "-b", "main"]);
+    git(&dir, &["config", "user.email", "dev@fabrikam.example"]);
+    git(&dir, &["config", "user.name", "Dev"]);
+    std::fs::write(dir.join("app/src/A.java"), lines("line", 40)).unwrap();
+    std::fs::write(dir.join("app/src/B.java"), lines("b", 20)).unwrap();
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "base"]);
+    let base = git(&dir, &["rev-parse", "HEAD"]);
+
+    git(&dir, &["checkout", "-q", "-b", "feature"]);
+    let a: Vec<String> = lines("line", 40).lines().map(|l| l.to_string()).collect();
+    let mut changed = a.clone();
+    for (i, line) in changed.iter_mut().enumerate().take(22).skip(19) {
+        *line = format!("changed {}", i + 1);
+    }
+    std::fs::write(dir.join("app/src/A.java"), changed.join("\n") + "\n").unwrap();
+    std::fs::write(dir.join("app/src/C.java"), lines("new", 10)).unwrap();
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "feature"]);
+    let source = git(&dir, &["rev-parse", "HEAD"]);
+
+    git(&dir, &["checkout", "-q", "main"]);
+    std::fs::write(dir.join("app/src/A.java"), lines("target", 5) + &lines("line", 40)).unwrap();
+    git(&dir, &["commit", "-q", "-am", "main moves on"]);
+
+    // What a PR build checks out: the merge of the source branch into the target.
+    git(&dir, &["checkout", "-q", "--detach", "main"]);
+    git(&dir, &["merge", "-q", "--no-ff", "feature", "-m", "Merge pull request 7 from feature into main"]);
+    let merge = git(&dir, &["rev-parse", "HEAD"]);
+    Repo { dir, base, source, merge }
+}
+
+/// Community Build analysed the merge commit; the issues sit on merge-commit lines.
+fn community_analysis() -> AnalysisSpec {
+    let mut a = AnalysisSpec::new("T1", "shop");
+    a.issues = vec![
+        // Merge line 26 is source line 21, which the PR changed.
+        IssueSpec::new("on-changed", "src/A.java", 26, "MAJOR", "Changed line has an issue"),
+        // Merge line 10 is source line 5: untouched by the PR.
+        IssueSpec::new("untouched", "src/A.java", 10, "CRITICAL", "Old code"),
+        // Merge line 3 came from main: it has no source line.
+        IssueSpec::new("from-target", "src/A.java", 3, "MINOR", "Target branch line"),
+        // A new file; SonarQube on Windows agents writes backslashes.
+        IssueSpec::new("new-file", "src\\C.java", 4, "MINOR", "New file issue"),
+        // A file the PR did not touch.
+        IssueSpec::new("other-file", "src/B.java", 5, "BLOCKER", "Elsewhere"),
+    ];
+    a
+}
+
+fn scenario(sources: &Path, repo: &Repo, api_repo: Option<&Path>) -> (sandbox::Sandbox, TaskEnv) {
+    let sb = sandbox::Sandbox::start(Flavour::Community);
+    {
+        let mut st = sb.azdo_state();
+        st.add_pull_request(PR, &[(1, &repo.source)]);
+        st.pull_requests[0].common_commit = repo.base.clone();
+        st.repo_dir = api_repo.map(Path::to_path_buf);
+    }
+    sb.sonar_state().analyses.push(community_analysis());
+    let mut env = TaskEnv::new(&sb);
+    env.set("BUILD_SOURCESDIRECTORY", &sources.display().to_string())
+        .set("BUILD_SOURCEVERSION", &repo.merge)
+        .set("SYSTEM_PULLREQUEST_SOURCECOMMITID", &repo.source);
+    let report = sources.join("app/.scannerwork/report-task.txt");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    std::fs::write(
+        &report,
+        format!("projectKey=shop\nserverUrl={u}\ndashboardUrl={u}/dashboard?id=shop\nceTaskId=T1\n", u = sb.sonar_url()),
+    )
+    .unwrap();
+    (sb, env)
+}
+
+fn inline_threads(sb: &sandbox::Sandbox) -> Vec<(String, String, u64)> {
+    let st = sb.azdo_state();
+    let mut out: Vec<(String, String, u64)> = st
+        .pull_request(PR)
+        .threads
+        .iter()
+        .filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue")
+        .map(|t| {
+            (
+                t["properties"]["SonarPrGate.IssueKey"]["$value"].as_str().unwrap().to_string(),
+                t["threadContext"]["filePath"].as_str().unwrap().to_string(),
+                t["threadContext"]["rightFileStart"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+const EXPECTED: [(&str, &str, u64); 2] = [("new-file", "/app/src/C.java", 4), ("on-changed", "/app/src/A.java", 21)];
+
+#[test]
+fn comments_land_on_the_lines_the_pr_changed_mapped_from_the_merge_commit() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("Matching the issues of 'shop' to the pull request: scoped to the lines the pull request changed, because Community Build cannot analyse pull requests"), "{}", run.stdout);
+    assert!(run.stdout.contains("The pull request changes 2 file(s) (line diffs from Azure DevOps)"), "{}", run.stdout);
+    let expected: Vec<(String, String, u64)> = EXPECTED.iter().map(|(k, p, l)| (k.to_string(), p.to_string(), *l)).collect();
+    assert_eq!(inline_threads(&sb), expected);
+
+    let st = sb.azdo_state();
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    let text = summary["comments"][0]["content"].as_str().unwrap();
+    assert!(text.contains("**Issues on lines this pull request changed:** 2 (1 Major, 1 Minor)"), "{text}");
+    assert!(text.contains("1 more in changed files could not be placed"), "{text}");
+    drop(st);
+    // Community Build was never asked about pull requests; Azure DevOps was asked for the diffs.
+    assert!(sb.sonar_server.requests().iter().all(|r| r.query("pullRequest").is_none()));
+    let endpoints: Vec<String> = sb.azdo_server.requests().iter().map(|r| r.endpoint()).collect();
+    assert!(endpoints.iter().any(|e| e.ends_with("/iterations/1/changes")), "{endpoints:?}");
+    assert_eq!(endpoints.iter().filter(|e| e.ends_with("/FileDiffs")).count(), 2, "merge base..source, and source..merge");
+}
+
+#[test]
+fn a_shallow_checkout_works_through_the_api() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let shallow = root.path().join("shallow");
+    let out = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", "--no-local"])
+        .arg(format!("file://{}", repo.dir.display()))
+        .arg(&shallow)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (sb, env) = scenario(&shallow, &repo, Some(&repo.dir));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let expected: Vec<(String, String, u64)> = EXPECTED.iter().map(|(k, p, l)| (k.to_string(), p.to_string(), *l)).collect();
+    assert_eq!(inline_threads(&sb), expected);
+}
+
+#[test]
+fn local_git_is_used_when_the_api_cannot_give_line_diffs() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    // The fake has no repository: its iteration changes and FileDiffs answer 404.
+    let (sb, env) = scenario(&repo.dir, &repo, None);
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("reading them from the local clone"), "{}", run.stdout);
+    assert!(run.stdout.contains("The pull request changes 2 file(s) (line diffs from the local clone)"), "{}", run.stdout);
+    let expected: Vec<(String, String, u64)> = EXPECTED.iter().map(|(k, p, l)| (k.to_string(), p.to_string(), *l)).collect();
+    assert_eq!(inline_threads(&sb), expected);
+}
+
+#[test]
+fn with_neither_the_api_nor_history_there_are_no_inline_comments_and_a_clear_warning() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let empty = root.path().join("no-git");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (sb, env) = scenario(&empty, &repo, None);
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded");
+    assert!(
+        run.issues("warning").iter().any(|w| w.starts_with("the lines this pull request changed could not be read (Azure DevOps:")),
+        "{:?}",
+        run.issues("warning")
+    );
+    assert!(inline_threads(&sb).is_empty());
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1, "the status is still posted");
+}
+
+#[test]
+fn fail_on_new_issues_fails_the_status_and_the_task() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (sb, mut env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    env.set("INPUT_FAILONNEWISSUES", "major");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert_eq!(run.issues("error"), ["'shop': 1 issue at or above Major on lines this pull request changed (failOnNewIssues)"]);
+    let st = sb.azdo_state();
+    let status = &st.pull_request(PR).statuses[0];
+    assert_eq!(status["state"], "failed");
+    assert_eq!(status["description"], "Quality gate passed, but 1 issue at or above Major on lines this pull request changed");
+    drop(st);
+    // The critical issue is on an untouched line: "critical" lets the PR pass.
+    let (sb2, mut env2) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    env2.set("INPUT_FAILONNEWISSUES", "critical");
+    assert_eq!(env2.run().result(), "Succeeded");
+    assert_eq!(sb2.azdo_state().pull_request(PR).statuses[0]["state"], "succeeded");
+}
+
+#[test]
+fn rerunning_after_a_fix_resolves_the_thread_as_for_commercial_editions() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    env.run();
+    {
+        let mut st = sb.sonar_state();
+        let mut a = community_analysis();
+        a.task_id = "T2".into();
+        a.analysis_id = "AN-T2".into();
+        a.issues.retain(|i| i.key != "on-changed");
+        st.analyses.push(a);
+    }
+    std::fs::write(
+        repo.dir.join("app/.scannerwork/report-task.txt"),
+        format!("projectKey=shop\nserverUrl={u}\ndashboardUrl={u}/dashboard?id=shop\nceTaskId=T2\n", u = sb.sonar_url()),
+    )
+    .unwrap();
+    env.run();
+    let st = sb.azdo_state();
+    let fixed =
+        st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "on-changed").unwrap().clone();
+    assert_eq!(fixed["status"], "fixed");
+    assert_eq!(st.pull_request(PR).threads.len(), 3, "no duplicates: two inline threads and the summary");
+}
+
+#[test]
+fn requests_for_a_pr_of_200_changed_files() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    // 198 more files on the PR branch (with A.java and C.java: 200), merged again.
+    git(&repo.dir, &["checkout", "-q", "feature"]);
+    for n in 0..198 {
+        std::fs::write(repo.dir.join(format!("app/src/Gen{n}.java")), lines("gen", 5)).unwrap();
+    }
+    git(&repo.dir, &["add", "."]);
+    git(&repo.dir, &["commit", "-q", "-m", "many files"]);
+    let source = git(&repo.dir, &["rev-parse", "HEAD"]);
+    git(&repo.dir, &["checkout", "-q", "--detach", "main"]);
+    git(&repo.dir, &["merge", "-q", "--no-ff", "feature", "-m", "Merge pull request 7"]);
+    let merge = git(&repo.dir, &["rev-parse", "HEAD"]);
+    let repo = Repo { source, merge, ..repo };
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    let run = env.run();
+    assert!(run.stdout.contains("The pull request changes 200 file(s) (line diffs from Azure DevOps)"), "{}", run.stdout);
+    let counts = sandbox::count_by_endpoint(&sb.azdo_server.requests());
+    let get = |suffix: &str| counts.iter().filter(|(k, _)| k.ends_with(suffix)).map(|(_, v)| *v).sum::<usize>();
+    eprintln!("requests for a PR of 200 changed files: {counts:#?}");
+    assert_eq!(get("/changes"), 1, "one page of up to 2 000 changes");
+    assert_eq!(get("/FileDiffs"), 4, "100 files a request, merge base..source and source..merge");
+    assert_eq!(inline_threads(&sb).len(), 2);
+
+    // A service that pages at 64 entries: the task follows nextSkip through every page.
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    sb.azdo_state().changes_page_limit = 64;
+    let run = env.run();
+    assert!(run.stdout.contains("The pull request changes 200 file(s)"), "{}", run.stdout);
+    let pages: Vec<String> =
+        sb.azdo_server.requests().iter().filter(|r| r.path().ends_with("/changes")).map(|r| r.query("$skip").unwrap()).collect();
+    assert_eq!(pages, ["0", "64", "128", "192"]);
+}
