@@ -59,14 +59,21 @@ fn server_2025_impacts_model() {
 }
 
 #[test]
-fn community_build_reports_the_branch_gate_without_inline_comments() {
+fn community_build_reports_the_gate_even_when_the_changed_lines_cannot_be_read() {
+    // This fake hosts no repository and the checkout has no history: the changed lines cannot be
+    // read (tests/integration/community.rs covers the case where they can).
     let (sb, run) = publish_on(Flavour::Community, false);
     assert_eq!(run.result(), "Failed");
     assert!(run.stdout.contains("Community Build: no branch or pull request analysis"), "{}", run.stdout);
+    assert!(
+        run.issues("warning").iter().any(|w| w.starts_with("the lines this pull request changed could not be read")),
+        "{:?}",
+        run.issues("warning")
+    );
     let st = sb.azdo_state();
     let pr = st.pull_request(PR);
     assert_eq!(pr.statuses[0]["state"], "failed");
-    assert_eq!(pr.threads.len(), 1, "summary only: a main-branch analysis's issues are not on the PR's lines");
+    assert_eq!(pr.threads.len(), 1, "the summary only: no issue is placed without the PR's changed lines");
     assert!(sb.sonar_server.requests().iter().all(|r| r.query("pullRequest").is_none()));
 }
 
