@@ -132,7 +132,12 @@ pub fn parse_proxy_url(raw: &str) -> Result<ProxyServer, String> {
     };
     let (host, port) = match hostport.rsplit_once(':') {
         Some((h, p)) => {
-            (h, p.parse::<u16>().map_err(|_| format!("'{p}' is not a port number; write the proxy like http://proxy.corp.example:8080"))?)
+            // Never echo the value: in "http://user:password" (host forgotten) it would be the password.
+            (
+                h,
+                p.parse::<u16>()
+                    .map_err(|_| "has a port that is not a number; write the proxy like http://proxy.corp.example:8080".to_string())?,
+            )
         }
         None => (hostport, 80),
     };
@@ -259,7 +264,9 @@ mod tests {
                 .starts_with("entry '(unclosed' is not a valid regular expression")
         );
         assert!(parse_proxy_url("socks5://p:1080").unwrap_err().contains("'socks5://' proxies are not supported"));
-        assert!(parse_proxy_url("http://p:port").unwrap_err().contains("'port' is not a port number"));
+        assert!(parse_proxy_url("http://p:port").unwrap_err().contains("has a port that is not a number"));
+        // A forgotten host makes the password look like a port: it is never echoed.
+        assert!(!parse_proxy_url("http://svc:hunter2").unwrap_err().contains("hunter2"));
     }
 
     #[test]
