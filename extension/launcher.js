@@ -78,11 +78,16 @@ function main() {
   }
   binary = ensureExecutable(binary);
 
-  var child = childProcess.spawn(binary, ['task'], { stdio: 'inherit', env: process.env });
+  // The handlers go in before the child starts: a cancellation that arrives while it is being
+  // started is then delivered once `child` is set (Node runs signal handlers between events), and
+  // never kills the launcher alone while the binary goes on running.
+  var child = null;
   var forward = function (signal) {
     return function () {
       try {
-        child.kill(signal);
+        if (child) {
+          child.kill(signal);
+        }
       } catch (e) {
         // The child has already gone.
       }
@@ -90,6 +95,7 @@ function main() {
   };
   process.on('SIGINT', forward('SIGINT'));
   process.on('SIGTERM', forward('SIGTERM'));
+  child = childProcess.spawn(binary, ['task'], { stdio: 'inherit', env: process.env });
   child.on('error', function (err) {
     fail('Could not start ' + binary + ': ' + err.message);
   });

@@ -1,6 +1,6 @@
 //! What a pull request changed, line by line, and where a line of the analysed merge commit sits in
 //! the PR's source commit. Pure functions over diff blocks, which come either from Azure DevOps'
-//! file diffs or from `git diff -U0`.
+//! file diffs or from `git diff -U0` (read by the `git` module).
 //!
 //! PR builds analyse the merge commit, while the PR's diff view shows the source commit. Where the
 //! target branch also changed a file, the two disagree on line numbers: every line of the merge
@@ -162,29 +162,6 @@ impl PrChanges {
             Placement::Unchanged
         }
     }
-}
-
-/// The same changes from the local clone, when it has the history (pipelines fetch shallow by
-/// default, and then only the API can tell).
-pub fn from_git(repo: &std::path::Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
-    for commit in [Some(merge_base), Some(source), analysed].into_iter().flatten() {
-        git(repo, &["cat-file", "-e", &format!("{commit}^{{commit}}")])
-            .map_err(|_| format!("commit {commit} is not in the local clone (a shallow fetch keeps only the built commit)"))?;
-    }
-    let pr = parse_unified(&git(repo, &["diff", "-U0", "--no-color", "--no-ext-diff", "-M", merge_base, source])?);
-    let merge = match analysed.filter(|a| *a != source) {
-        Some(a) => parse_unified(&git(repo, &["diff", "-U0", "--no-color", "--no-ext-diff", "-M", source, a])?),
-        None => BTreeMap::new(),
-    };
-    Ok(PrChanges { pr, merge })
-}
-
-fn git(repo: &std::path::Path, args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new("git").arg("-C").arg(repo).args(args).output().map_err(|e| format!("git could not run: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 #[cfg(test)]

@@ -28,6 +28,10 @@ processes): SONAR_TOKEN, AZURE_DEVOPS_EXT_PAT, SYSTEM_ACCESSTOKEN.";
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The first retry's delay in milliseconds (default 500). A test seam, hidden from help: the
+    /// integration tests exercise retries without waiting seconds for each.
+    #[arg(long, global = true, hide = true, value_name = "MS")]
+    pub first_retry_delay_ms: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -67,10 +71,10 @@ pub enum Format {
 pub struct CommonArgs {
     /// SonarQube base URL, e.g. --sonar-url https://sonar.example.com (SonarQube Cloud:
     /// https://sonarcloud.io). Falls back to SONAR_HOST_URL.
-    #[arg(long, env = "SONAR_HOST_URL", value_name = "URL")]
+    #[arg(long, value_name = "URL")]
     pub sonar_url: Option<String>,
-    /// SonarQube Cloud organization key, e.g. --organization fabrikam.
-    #[arg(long, env = "SONAR_ORGANIZATION", value_name = "KEY")]
+    /// SonarQube Cloud organization key, e.g. --organization fabrikam. Falls back to SONAR_ORGANIZATION.
+    #[arg(long, value_name = "KEY")]
     pub organization: Option<String>,
     /// Path or glob of the scanner's report-task.txt, e.g. --report-task-file 'services/*/.scannerwork/report-task.txt'.
     /// Without it the usual places are searched (see README).
@@ -154,7 +158,7 @@ fn nonempty(v: Option<String>) -> Option<String> {
 
 /// What the command line asks for.
 pub enum Invocation {
-    Task,
+    Task { first_retry_delay_ms: Option<u64> },
     Cli(Box<RawSettings>),
 }
 
@@ -162,17 +166,18 @@ impl Cli {
     /// Builds raw settings: flags first, then the conventional environment variables and, when the
     /// CLI runs in a pipeline script step, the agent's predefined variables.
     pub fn into_invocation(self, env: &AgentEnv) -> Invocation {
+        let first_retry_delay_ms = self.first_retry_delay_ms;
         let (common, mode, format, dry_run) = match self.command {
-            Command::Task => return Invocation::Task,
+            Command::Task => return Invocation::Task { first_retry_delay_ms },
             Command::Check { common, format } => (common, "check", format, false),
             Command::Publish { common, dry_run } => (common, "publish", Format::Text, dry_run),
         };
         let mut raw = RawSettings {
             origin: Some(Origin::Cli),
             mode: Some(mode.to_string()),
-            sonar_url: nonempty(common.sonar_url),
+            sonar_url: nonempty(common.sonar_url).or_else(|| env.raw("SONAR_HOST_URL")),
             sonar_token: env.raw("SONAR_TOKEN"),
-            sonar_organization: nonempty(common.organization),
+            sonar_organization: nonempty(common.organization).or_else(|| env.raw("SONAR_ORGANIZATION")),
             report_task_file: nonempty(common.report_task_file),
             polling_timeout_sec: nonempty(common.polling_timeout_sec),
             azure_devops_pat: env.raw("AZURE_DEVOPS_EXT_PAT"),
@@ -212,6 +217,7 @@ impl Cli {
                 Format::Json => OutputFormat::Json,
             },
             debug: common.debug || env.debug(),
+            first_retry_delay_ms,
             ..RawSettings::default()
         };
         raw.paths.working_directory = std::env::current_dir().ok();

@@ -1,8 +1,6 @@
-//! The library's errors. Each variant carries the full message a user sees (what is wrong and how
-//! to fix it) and decides the CLI exit code; none ever holds a secret.
-
-use crate::http::TransportError;
-use crate::settings::SettingsError;
+//! The library's errors, at the bottom of the layers so every module can return them. Each variant
+//! carries the full message a user sees (what is wrong and how to fix it) and decides the CLI exit
+//! code; none ever holds a secret.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Service {
@@ -19,11 +17,31 @@ impl std::fmt::Display for Service {
     }
 }
 
+/// A failure below HTTP: nothing came back that could be read as a response.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not resolve the host name of {url}; check the URL and the agent's DNS")]
+    HostNotFound { url: String },
+    #[error("could not connect to {url}; check the URL, that the server is up, and any firewall or proxy between the agent and it")]
+    Connect { url: String },
+    #[error("{url} did not answer within {seconds} s; the server may be overloaded, or a proxy or firewall may be dropping the traffic")]
+    Timeout { url: String, seconds: u64 },
+    #[error(
+        "TLS to {url} failed: {detail}. If the server uses a certificate from a private CA, give that CA's certificate (PEM) in caCertFile (--ca-cert-file), or install it in the agent machine's trust store (or the agent's --sslcacert)"
+    )]
+    Tls { url: String, detail: String },
+    #[error("{url} answered more than {limit} bytes; that is not a response this task expects")]
+    TooLarge { url: String, limit: u64 },
+    #[error("the CA file {path} could not be used: {detail}")]
+    CaFile { path: String, detail: String },
+    #[error("{detail}")]
+    Proxy { detail: String },
+    #[error("request to {url} failed: {detail}")]
+    Other { url: String, detail: String },
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Inputs or flags are wrong.
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
     /// The scanner's report-task.txt could not be found or read.
     #[error("{0}")]
     ReportTask(String),
@@ -44,9 +62,6 @@ pub enum Error {
     /// this may or may not have been applied.
     #[error("{service}: {message}")]
     Unavailable { service: Service, message: String },
-    /// The analysis failed, was canceled or did not finish in time.
-    #[error("{0}")]
-    Analysis(String),
 }
 
 /// CLI exit codes, documented in `--help` and README.
@@ -70,11 +85,10 @@ impl Error {
 
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Settings(_) | Error::ReportTask(_) => exit_code::CONFIGURATION,
+            Error::ReportTask(_) => exit_code::CONFIGURATION,
             Error::Transport { .. } | Error::Credentials { .. } | Error::Api { .. } | Error::Unavailable { .. } => {
                 exit_code::UNREACHABLE_OR_CREDENTIALS
             }
-            Error::Analysis(_) => exit_code::GATE_FAILED,
         }
     }
 }

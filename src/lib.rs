@@ -2,26 +2,29 @@
 //! just submitted, reads its quality gate, issues and measures, and decorates the Azure DevOps pull
 //! request with a status, one summary comment and inline comments.
 //!
-//! Layout: `pipeline` is the agent's world (environment, logging commands), `sonar` SonarQube,
-//! `azdo` Azure DevOps, `http` the shared client; `decide` holds the pure decisions and `render` the
-//! text people read; `run` ties them together on validated `settings`.
+//! Layers, each importing only the ones below it (a test holds the code to this):
+//! - entry: this file, `cli` (flags) and `settings` (inputs and flags, validated);
+//! - orchestration: `app` (read, plan, write, report);
+//! - pure decisions and text: `decide`, `render`;
+//! - services: `sonar`, `azdo`, `git` (the local clone);
+//! - transport and the agent's world: `net`, `pipeline`, and the pure `changes`, `checklist`;
+//! - bottom: `secret`, `error`, `parallel`.
 
+pub mod app;
 pub mod azdo;
 pub mod changes;
 pub mod checklist;
 pub mod cli;
 pub mod decide;
 pub mod error;
-pub mod http;
-pub mod percent;
+pub mod git;
+pub mod net;
+pub mod parallel;
 pub mod pipeline;
-pub mod proxy;
 pub mod render;
-pub mod run;
 pub mod secret;
 pub mod settings;
 pub mod sonar;
-pub mod tls_diagnosis;
 
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -43,9 +46,11 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32
         }
     };
     match cli.into_invocation(&env) {
-        Invocation::Task => {
+        Invocation::Task { first_retry_delay_ms } => {
             let log = Arc::new(Log::stdio(Style::Agent, env.debug(), true));
-            run_task(&env, log);
+            let mut raw = RawSettings::from_task_env(&env);
+            raw.first_retry_delay_ms = first_retry_delay_ms;
+            run_task_with(raw, log);
             // Under the agent the outcome travels in task.complete; exit 0 unless we crashed.
             0
         }
@@ -59,7 +64,10 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32
 /// Runs as an Azure Pipelines task against an agent environment, reporting the outcome with
 /// `task.complete`. Returns the result for callers that want it (the demo, tests).
 pub fn run_task(env: &AgentEnv, log: Arc<Log>) -> TaskResult {
-    let raw = RawSettings::from_task_env(env);
+    run_task_with(RawSettings::from_task_env(env), log)
+}
+
+fn run_task_with(raw: RawSettings, log: Arc<Log>) -> TaskResult {
     // Before anything else is printed, even a validation error.
     log.register_secrets(&raw.secret_candidates());
     let settings = match raw.validate() {
@@ -72,7 +80,7 @@ pub fn run_task(env: &AgentEnv, log: Arc<Log>) -> TaskResult {
             return TaskResult::Failed;
         }
     };
-    match run::run(&settings, log.clone()) {
+    match app::run(&settings, log.clone()) {
         Ok(outcome) => {
             log.complete(outcome.result, &outcome.message);
             outcome.result
@@ -94,7 +102,7 @@ fn run_cli(raw: RawSettings, log: Arc<Log>) -> i32 {
             return exit_code::CONFIGURATION;
         }
     };
-    match run::run(&settings, log.clone()) {
+    match app::run(&settings, log.clone()) {
         Ok(outcome) => {
             if outcome.exit_code == exit_code::PASSED {
                 log.info(&format!("sonar-pr-gate: {}", outcome.message));

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::decide::{InlineCandidate, Verdict};
+use crate::decide::{InlineCandidate, InlineStats, Texts, Verdict};
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::{Severity, describe_condition, format_value, issue_kind, issue_severity, metric_name};
 use crate::sonar::{Analysis, AnalysisOutcome, issue_url};
@@ -61,22 +61,23 @@ fn verdict_heading(verdict: Verdict) -> &'static str {
     }
 }
 
-/// Counts for the summary.
-#[derive(Clone, Debug, Default)]
-pub struct InlineStats {
-    pub posted: usize,
-    pub over_cap: usize,
-    pub cap: usize,
-    /// In changed-lines mode: issues on lines the PR changed, by severity.
-    pub changed_lines: Option<Vec<(crate::sonar::present::Severity, usize)>>,
-    /// Issues in changed files on lines that exist only in the merge commit.
-    pub unplaced: usize,
-    /// The PR's own gate (failOnNewIssues) failed, and why.
-    pub new_issues_failure: Option<String>,
+/// The comments of one run: links go to the server's public base URL.
+pub struct Comments<'a> {
+    pub link_base: &'a str,
+}
+
+impl Texts for Comments<'_> {
+    fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String {
+        summary_comment(analysis, stats)
+    }
+
+    fn inline(&self, candidate: &InlineCandidate<'_>, analysis: &Analysis) -> String {
+        inline_comment(candidate, analysis, self.link_base)
+    }
 }
 
 /// The summary comment for one project's analysis.
-pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats) -> String {
+pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     let verdict = Verdict::of(analysis);
     let mut md = String::new();
     let _ = writeln!(md, "### {} for {}", verdict_heading(verdict), code(analysis.project_key()));
@@ -175,7 +176,6 @@ pub fn summary_comment(analysis: &Analysis, link_base: &str, inline: InlineStats
         }
     }
     let _ = writeln!(md, "\n{}", link("See the analysis in SonarQube", &analysis.dashboard_url));
-    let _ = link_base;
     md
 }
 

@@ -147,317 +147,359 @@ impl Handler for FakeAzdo {
         let Some(rest) = req.path().strip_prefix(st.collection.as_str()).map(str::to_string) else {
             return Response::text(404, "text/html", "<html>Page not found</html>");
         };
-
         // Authentication first, as the service does.
-        let cred = req.header("authorization").and_then(|h| {
-            let (scheme, value) = h.split_once(' ')?;
-            let token = if scheme == "Basic" {
-                let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(value).ok()?).ok()?;
-                decoded.split_once(':')?.1.to_string()
-            } else {
-                value.to_string()
-            };
-            st.credentials.iter().find(|c| c.scheme == scheme && c.token == token).cloned()
-        });
-        let Some(cred) = cred else {
-            return if req.method == "PATCH" {
-                vss_error(401, "TF400813: The user '' is not authorized to access this resource.", "UnauthorizedRequestException")
-            } else {
-                Response::text(203, "text/html; charset=utf-8", SIGN_IN_PAGE)
-            };
+        let cred = match authenticate(&st, req) {
+            Ok(cred) => cred,
+            Err(refused) => return refused,
         };
-        match cred.behaviour {
-            CredentialBehaviour::Expired => {
-                let msg = "Access Denied: The Personal Access Token used has expired.";
-                return vss_error(401, msg, "AccessCheckException")
-                    .with_header("X-TFS-ServiceError", &msg.replace(' ', "%20").replace(':', "%3A"));
-            }
-            CredentialBehaviour::MissingScope => {
-                return vss_error(
-                    401,
-                    "TF400813: The user 'fabrikam' is not authorized to access this resource.",
-                    "UnauthorizedRequestException",
-                );
-            }
-            _ => {}
+        if let Err(refused) = check_api_version(&st, req, &rest) {
+            return refused;
         }
-
-        // api-version: mandatory, within range, and -preview where the resource was still in preview.
-        let Some(version) = req.query("api-version") else {
-            return vss_error(
-                400,
-                "No api-version was supplied for the \"GET\" request. The version must be supplied either as part of the Accept header (e.g. \"application/json; api-version=1.0\") or as a query parameter (e.g. '?api-version=1.0').",
-                "VssVersionNotSpecifiedException",
-            );
-        };
-        let Some((major, minor, preview)) = parse_version(&version) else {
-            return vss_error(400, &format!("The requested REST API version of {version} is not valid."), "VssInvalidApiVersionException");
-        };
-        if (major, minor) > st.max_api_version {
-            let (m, n) = st.max_api_version;
-            return vss_error(
-                400,
-                &format!(
-                    "The requested REST API version of {major}.{minor} is out of range for this server. The latest REST API version this server supports is {m}.{n}."
-                ),
-                "VssVersionOutOfRangeException",
-            );
-        }
-        let is_status = rest.ends_with("/statuses");
-        if is_status && major < 7 && !preview {
-            return vss_error(
-                400,
-                &format!(
-                    "The requested version \"{version}\" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: \"{version}-preview\""
-                ),
-                "VssInvalidPreviewVersionException",
-            );
-        }
-
         if rest == "/_apis/connectionData" {
-            return Response::json(
-                200,
-                &json!({
-                    "authenticatedUser": {"id": cred.identity_id, "descriptor": "Microsoft.TeamFoundation.ServiceIdentity;build", "providerDisplayName": cred.display_name, "isActive": true, "properties": {}},
-                    "authorizedUser": {"id": cred.identity_id, "providerDisplayName": cred.display_name},
-                    "instanceId": "2b9ce0ad-ec3c-4e27-8e4d-5d1c3e9b1a77", "deploymentId": "2b9ce0ad-ec3c-4e27-8e4d-5d1c3e9b1a77",
-                    "deploymentType": if st.hosted { "hosted" } else { "onPremises" },
-                    "locationServiceData": {"serviceOwner": "00025394-6065-48ca-87d9-7f5672854ef7", "defaultAccessMappingMoniker": "PublicAccessMapping", "lastChangeId": 1, "lastChangeId64": 1}
-                }),
-            );
+            return connection_data(&st, &cred);
         }
-
         // /{project}/_apis/git/repositories/{repo}/pullRequests/{id}/...
         let segs: Vec<String> = rest.trim_start_matches('/').split('/').map(crate::server::percent_decode).collect();
-        if segs.len() < 4 || segs[1] != "_apis" || segs[2] != "git" || segs[3] != "repositories" {
-            return vss_error(404, "The resource cannot be found.", "NotFoundException");
+        if let Err(missing) = check_repository(&st, &segs) {
+            return missing;
         }
-        let project = &segs[0];
-        if project != &st.project_name && !project.eq_ignore_ascii_case(&st.project_id) {
-            return vss_error(
-                404,
-                &format!("VS800075: The project with id '{project}' does not exist, or you do not have permission to access it."),
-                "ProjectDoesNotExistWithNameException",
-            );
-        }
-        let Some(repo) = segs.get(4) else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
-        if repo != &st.repository_name && !repo.eq_ignore_ascii_case(&st.repository_id) {
-            return vss_error(
-                404,
-                &format!(
-                    "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
-                ),
-                "GitRepositoryNotFoundException",
-            );
-        }
-        if segs.len() == 5 && req.method == "GET" {
-            return Response::json(
-                200,
-                &json!({
-                    "id": st.repository_id, "name": st.repository_name,
-                    "url": format!("https://dev.azure.com{}/_apis/git/repositories/{}", st.collection, st.repository_id),
-                    "project": {"id": st.project_id, "name": st.project_name, "state": "wellFormed", "visibility": "private"},
-                    "defaultBranch": "refs/heads/main", "size": 1024,
-                    "remoteUrl": format!("https://dev.azure.com{}/{}/_git/{}", st.collection, st.project_name, st.repository_name),
-                }),
-            );
-        }
-        if segs.get(5).map(String::as_str) == Some("FileDiffs") && req.method == "POST" {
-            let Some(repo_dir) = st.repo_dir.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
-            let body = req.json();
-            let (base, target) = (body["baseVersionCommit"].as_str().unwrap_or(""), body["targetVersionCommit"].as_str().unwrap_or(""));
-            let diffs: Vec<Value> = body["fileDiffParams"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|p| {
-                    let path = p["path"].as_str().unwrap_or("");
-                    let original = p["originalPath"].as_str().unwrap_or(path);
-                    json!({"path": path, "originalPath": original, "lineDiffBlocks": git_line_blocks(&repo_dir, base, target, original, path)})
-                })
-                .collect();
-            return Response::json(200, &Value::Array(diffs));
-        }
-        if segs.get(5).map(String::as_str) != Some("pullRequests") {
-            return vss_error(404, "The resource cannot be found.", "NotFoundException");
-        }
-        let pr_id: u32 = segs.get(6).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let (collection, project_id, repo_id, repo_name, project_name) =
-            (st.collection.clone(), st.project_id.clone(), st.repository_id.clone(), st.repository_name.clone(), st.project_name.clone());
-        let st_repo = st.repo_dir.clone();
-        let page_limit = st.changes_page_limit;
-        st.next_id += 1;
-        let next_id = st.next_id;
-        let Some(pr) = st.pull_requests.iter_mut().find(|p| p.id == pr_id) else {
-            return vss_error(404, "TF401180: The requested pull request was not found.", "GitPullRequestNotFoundException");
-        };
-        let writing = req.method != "GET";
-        if writing && cred.behaviour == CredentialBehaviour::NoContribute {
-            return vss_error(
-                403,
-                &format!(
-                    "TF401027: You need the Git 'PullRequestContribute' permission to perform this action. Details: identity '{}', scope 'repository'.",
-                    cred.display_name
-                ),
-                "GitNeedsPermissionException",
-            );
-        }
-        let tail: Vec<&str> = segs[7..].iter().map(String::as_str).collect();
-        let author = identity(&cred.identity_id, &cred.display_name);
-        let base_link = format!("https://dev.azure.com{collection}/_apis/git/repositories/{repo_id}/pullRequests/{pr_id}");
-        match (req.method.as_str(), tail.as_slice()) {
-            ("GET", []) => {
-                let last = pr.iterations.last().map(|(_, c)| c.clone()).unwrap_or_default();
-                Response::json(
-                    200,
-                    &json!({
-                        "repository": {"id": repo_id, "name": repo_name, "project": {"id": project_id, "name": project_name, "state": "wellFormed"}},
-                        "pullRequestId": pr.id, "codeReviewId": pr.id, "status": pr.status, "createdBy": author, "creationDate": "2026-11-20T16:30:31.6655471Z",
-                        "title": pr.title, "description": "", "sourceRefName": "refs/heads/feature/checkout", "targetRefName": "refs/heads/main",
-                        "mergeStatus": "succeeded", "isDraft": false, "lastMergeSourceCommit": {"commitId": last},
-                        "lastMergeTargetCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}, "supportsIterations": true,
-                    }),
-                )
-            }
-            ("GET", ["iterations"]) => {
-                let value: Vec<Value> = pr
-                    .iterations
-                    .iter()
-                    .map(|(id, c)| json!({"id": id, "description": "", "author": author, "createdDate": "2026-11-20T16:30:31Z", "updatedDate": "2026-11-20T16:30:31Z", "reason": if *id == 1 { "create" } else { "push" }, "sourceRefCommit": {"commitId": c}, "targetRefCommit": {"commitId": pr.common_commit}, "commonRefCommit": {"commitId": pr.common_commit}}))
-                    .collect();
-                Response::json(200, &json!({"count": value.len(), "value": value}))
-            }
-            ("GET", ["iterations", id, "changes"]) => {
-                let Some(repo_dir) = st_repo.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
-                let id: u32 = id.parse().unwrap_or(0);
-                let Some((_, source)) = pr.iterations.iter().find(|(i, _)| *i == id).cloned() else {
-                    return vss_error(
-                        404,
-                        &format!("TF401178: Iteration {id} of pull request {pr_id} does not exist."),
-                        "GitPullRequestIterationNotFoundException",
-                    );
-                };
-                let top: usize = req.query("$top").and_then(|v| v.parse().ok()).unwrap_or(100).min(page_limit);
-                let skip: usize = req.query("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
-                let all = git_changes(&repo_dir, &pr.common_commit, &source);
-                let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
-                let next = if skip + top < all.len() { (skip + top) as u64 } else { 0 };
-                Response::json(200, &json!({"changeEntries": page, "nextSkip": next, "nextTop": if next > 0 { top } else { 0 }}))
-            }
-            ("GET", ["threads"]) => Response::json(200, &json!({"count": pr.threads.len(), "value": pr.threads})),
-            ("GET", ["statuses"]) => Response::json(200, &json!({"count": pr.statuses.len(), "value": pr.statuses})),
-            ("POST", ["statuses"]) => {
-                let body = req.json();
-                if body["context"]["name"].as_str().is_none_or(str::is_empty) {
-                    return vss_error(400, "The status context name must be specified.", "InvalidArgumentValueException");
-                }
-                if let Some(it) = body["iterationId"].as_u64()
-                    && !pr.iterations.iter().any(|(i, _)| u64::from(*i) == it)
-                {
-                    return vss_error(
-                        400,
-                        &format!("TF401177: The iteration {it} of pull request {pr_id} does not exist."),
-                        "GitPullRequestIterationNotFoundException",
-                    );
-                }
-                let mut status = body.clone();
-                status["id"] = json!(pr.statuses.len() + 1);
-                status["creationDate"] = json!("2026-11-23T10:35:00Z");
-                status["updatedDate"] = json!("2026-11-23T10:35:00Z");
-                status["createdBy"] = author;
-                status["_links"] = json!({"self": {"href": format!("{base_link}/statuses/{}", pr.statuses.len() + 1)}});
-                pr.statuses.push(status.clone());
-                Response::json(200, &status)
-            }
-            ("POST", ["threads"]) => {
-                let body = req.json();
-                let Some(comments) = body["comments"].as_array().filter(|c| !c.is_empty()) else {
-                    return vss_error(400, "A thread must contain at least one comment.", "InvalidArgumentValueException");
-                };
-                let comments: Vec<Value> = comments
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| json!({"id": i + 1, "parentCommentId": c["parentCommentId"].as_u64().unwrap_or(0), "author": author, "content": c["content"], "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z", "lastContentUpdatedDate": "2026-11-23T10:35:00Z", "commentType": "text", "usersLiked": [], "isDeleted": false}))
-                    .collect();
-                let mut props = serde_json::Map::new();
-                if let Some(p) = body["properties"].as_object() {
-                    for (k, v) in p {
-                        // The service answers every property typed.
-                        let typed = if v.get("$type").is_some() { v.clone() } else { json!({"$type": "System.String", "$value": v}) };
-                        props.insert(k.clone(), typed);
-                    }
-                }
-                let mut thread = json!({
-                    "id": next_id, "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z",
-                    "comments": comments, "status": status_name(&body["status"]), "properties": props, "isDeleted": false,
-                    "_links": {"self": {"href": format!("{base_link}/threads/{next_id}")}},
-                });
-                if !body["threadContext"].is_null() {
-                    thread["threadContext"] = body["threadContext"].clone();
-                }
-                if !body["pullRequestThreadContext"].is_null() {
-                    thread["pullRequestThreadContext"] = body["pullRequestThreadContext"].clone();
-                }
-                pr.threads.push(thread.clone());
-                Response::json(200, &thread)
-            }
-            ("PATCH", ["threads", tid]) => {
-                let tid: u64 = tid.parse().unwrap_or(0);
-                let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else {
-                    return vss_error(
-                        404,
-                        &format!("TF401181: The requested thread {tid} was not found."),
-                        "GitPullRequestCommentThreadNotFoundException",
-                    );
-                };
-                let body = req.json();
-                if !body["status"].is_null() {
-                    t["status"] = json!(status_name(&body["status"]));
-                }
-                t["lastUpdatedDate"] = json!("2026-11-23T10:36:00Z");
-                Response::json(200, t)
-            }
-            ("POST", ["threads", tid, "comments"]) => {
-                let tid: u64 = tid.parse().unwrap_or(0);
-                let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else {
-                    return vss_error(
-                        404,
-                        &format!("TF401181: The requested thread {tid} was not found."),
-                        "GitPullRequestCommentThreadNotFoundException",
-                    );
-                };
-                let body = req.json();
-                let n = t["comments"].as_array().map_or(0, Vec::len) as u64 + 1;
-                let comment = json!({"id": n, "parentCommentId": body["parentCommentId"].as_u64().unwrap_or(0), "author": author, "content": body["content"], "publishedDate": "2026-11-23T10:36:00Z", "commentType": "text", "isDeleted": false});
-                t["comments"].as_array_mut().unwrap().push(comment.clone());
-                Response::json(200, &comment)
-            }
-            ("PATCH", ["threads", tid, "comments", cid]) => {
-                let (tid, cid): (u64, u64) = (tid.parse().unwrap_or(0), cid.parse().unwrap_or(0));
-                let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else {
-                    return vss_error(
-                        404,
-                        &format!("TF401181: The requested thread {tid} was not found."),
-                        "GitPullRequestCommentThreadNotFoundException",
-                    );
-                };
-                let body = req.json();
-                if !body["author"].is_null() {
-                    return vss_error(400, "An author of a comment cannot be updated.", "InvalidArgumentValueException");
-                }
-                let Some(c) = t["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["id"] == cid) else {
-                    return vss_error(404, "The comment was not found.", "CommentNotFoundException");
-                };
-                if c["author"]["id"] != json!(cred.identity_id) {
-                    return vss_error(403, "Only the author of a comment can edit it.", "CommentUpdateForbiddenException");
-                }
-                c["content"] = body["content"].clone();
-                c["lastContentUpdatedDate"] = json!("2026-11-23T10:36:00Z");
-                Response::json(200, c)
-            }
+        match (req.method.as_str(), segs.get(5).map(String::as_str)) {
+            ("GET", None) => repository(&st),
+            ("POST", Some("FileDiffs")) => file_diffs(&st, req),
+            (_, Some("pullRequests")) => pull_request_route(&mut st, req, &cred, &segs),
             _ => vss_error(404, "The resource cannot be found.", "NotFoundException"),
         }
     }
+}
+
+/// The credential a request carries, or the service's answer to a bad one: 203 with a sign-in
+/// page (GET and POST), 401 on PATCH, 401 for an expired PAT or one without the scopes.
+fn authenticate(st: &AzdoState, req: &RecordedRequest) -> Result<Credential, Response> {
+    let cred = req.header("authorization").and_then(|h| {
+        let (scheme, value) = h.split_once(' ')?;
+        let token = if scheme == "Basic" {
+            let decoded = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(value).ok()?).ok()?;
+            decoded.split_once(':')?.1.to_string()
+        } else {
+            value.to_string()
+        };
+        st.credentials.iter().find(|c| c.scheme == scheme && c.token == token).cloned()
+    });
+    let Some(cred) = cred else {
+        return Err(if req.method == "PATCH" {
+            vss_error(401, "TF400813: The user '' is not authorized to access this resource.", "UnauthorizedRequestException")
+        } else {
+            Response::text(203, "text/html; charset=utf-8", SIGN_IN_PAGE)
+        });
+    };
+    match cred.behaviour {
+        CredentialBehaviour::Expired => {
+            let msg = "Access Denied: The Personal Access Token used has expired.";
+            Err(vss_error(401, msg, "AccessCheckException").with_header("X-TFS-ServiceError", &msg.replace(' ', "%20").replace(':', "%3A")))
+        }
+        CredentialBehaviour::MissingScope => {
+            Err(vss_error(401, "TF400813: The user 'fabrikam' is not authorized to access this resource.", "UnauthorizedRequestException"))
+        }
+        _ => Ok(cred),
+    }
+}
+
+/// api-version: mandatory, within range, and -preview where the resource was still in preview.
+fn check_api_version(st: &AzdoState, req: &RecordedRequest, rest: &str) -> Result<(), Response> {
+    let Some(version) = req.query("api-version") else {
+        return Err(vss_error(
+            400,
+            "No api-version was supplied for the \"GET\" request. The version must be supplied either as part of the Accept header (e.g. \"application/json; api-version=1.0\") or as a query parameter (e.g. '?api-version=1.0').",
+            "VssVersionNotSpecifiedException",
+        ));
+    };
+    let Some((major, minor, preview)) = parse_version(&version) else {
+        return Err(vss_error(400, &format!("The requested REST API version of {version} is not valid."), "VssInvalidApiVersionException"));
+    };
+    if (major, minor) > st.max_api_version {
+        let (m, n) = st.max_api_version;
+        return Err(vss_error(
+            400,
+            &format!(
+                "The requested REST API version of {major}.{minor} is out of range for this server. The latest REST API version this server supports is {m}.{n}."
+            ),
+            "VssVersionOutOfRangeException",
+        ));
+    }
+    if rest.ends_with("/statuses") && major < 7 && !preview {
+        return Err(vss_error(
+            400,
+            &format!(
+                "The requested version \"{version}\" of the resource is under preview. The -preview flag must be supplied in the api-version for such requests. For example: \"{version}-preview\""
+            ),
+            "VssInvalidPreviewVersionException",
+        ));
+    }
+    Ok(())
+}
+
+fn connection_data(st: &AzdoState, cred: &Credential) -> Response {
+    Response::json(
+        200,
+        &json!({
+            "authenticatedUser": {"id": cred.identity_id, "descriptor": "Microsoft.TeamFoundation.ServiceIdentity;build", "providerDisplayName": cred.display_name, "isActive": true, "properties": {}},
+            "authorizedUser": {"id": cred.identity_id, "providerDisplayName": cred.display_name},
+            "instanceId": "2b9ce0ad-ec3c-4e27-8e4d-5d1c3e9b1a77", "deploymentId": "2b9ce0ad-ec3c-4e27-8e4d-5d1c3e9b1a77",
+            "deploymentType": if st.hosted { "hosted" } else { "onPremises" },
+            "locationServiceData": {"serviceOwner": "00025394-6065-48ca-87d9-7f5672854ef7", "defaultAccessMappingMoniker": "PublicAccessMapping", "lastChangeId": 1, "lastChangeId64": 1}
+        }),
+    )
+}
+
+/// `{project}/_apis/git/repositories/{repo}`: the project and the repository must exist.
+fn check_repository(st: &AzdoState, segs: &[String]) -> Result<(), Response> {
+    if segs.len() < 5 || segs[1] != "_apis" || segs[2] != "git" || segs[3] != "repositories" {
+        return Err(vss_error(404, "The resource cannot be found.", "NotFoundException"));
+    }
+    let project = &segs[0];
+    if project != &st.project_name && !project.eq_ignore_ascii_case(&st.project_id) {
+        return Err(vss_error(
+            404,
+            &format!("VS800075: The project with id '{project}' does not exist, or you do not have permission to access it."),
+            "ProjectDoesNotExistWithNameException",
+        ));
+    }
+    let repo = &segs[4];
+    if repo != &st.repository_name && !repo.eq_ignore_ascii_case(&st.repository_id) {
+        return Err(vss_error(
+            404,
+            &format!(
+                "TF401019: The Git repository with name or identifier {repo} does not exist or you do not have permissions for the operation you are attempting."
+            ),
+            "GitRepositoryNotFoundException",
+        ));
+    }
+    Ok(())
+}
+
+fn repository(st: &AzdoState) -> Response {
+    Response::json(
+        200,
+        &json!({
+            "id": st.repository_id, "name": st.repository_name,
+            "url": format!("https://dev.azure.com{}/_apis/git/repositories/{}", st.collection, st.repository_id),
+            "project": {"id": st.project_id, "name": st.project_name, "state": "wellFormed", "visibility": "private"},
+            "defaultBranch": "refs/heads/main", "size": 1024,
+            "remoteUrl": format!("https://dev.azure.com{}/{}/_git/{}", st.collection, st.project_name, st.repository_name),
+        }),
+    )
+}
+
+fn file_diffs(st: &AzdoState, req: &RecordedRequest) -> Response {
+    let Some(repo_dir) = st.repo_dir.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
+    let body = req.json();
+    let (base, target) = (body["baseVersionCommit"].as_str().unwrap_or(""), body["targetVersionCommit"].as_str().unwrap_or(""));
+    let diffs: Vec<Value> = body["fileDiffParams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let path = p["path"].as_str().unwrap_or("");
+            let original = p["originalPath"].as_str().unwrap_or(path);
+            json!({"path": path, "originalPath": original, "lineDiffBlocks": git_line_blocks(&repo_dir, base, target, original, path)})
+        })
+        .collect();
+    Response::json(200, &Value::Array(diffs))
+}
+
+/// What a pull request route needs besides the PR itself.
+struct PrRequest<'a> {
+    req: &'a RecordedRequest,
+    cred: &'a Credential,
+    author: Value,
+    base_link: String,
+    repo_dir: Option<std::path::PathBuf>,
+    page_limit: usize,
+    next_id: u64,
+}
+
+fn pull_request_route(st: &mut AzdoState, req: &RecordedRequest, cred: &Credential, segs: &[String]) -> Response {
+    let pr_id: u32 = segs.get(6).and_then(|s| s.parse().ok()).unwrap_or(0);
+    st.next_id += 1;
+    let ctx = PrRequest {
+        req,
+        cred,
+        author: identity(&cred.identity_id, &cred.display_name),
+        base_link: format!("https://dev.azure.com{}/_apis/git/repositories/{}/pullRequests/{pr_id}", st.collection, st.repository_id),
+        repo_dir: st.repo_dir.clone(),
+        page_limit: st.changes_page_limit,
+        next_id: st.next_id,
+    };
+    let repository = json!({"id": st.repository_id, "name": st.repository_name, "project": {"id": st.project_id, "name": st.project_name, "state": "wellFormed"}});
+    let Some(pr) = st.pull_requests.iter_mut().find(|p| p.id == pr_id) else {
+        return vss_error(404, "TF401180: The requested pull request was not found.", "GitPullRequestNotFoundException");
+    };
+    if req.method != "GET" && cred.behaviour == CredentialBehaviour::NoContribute {
+        return vss_error(
+            403,
+            &format!(
+                "TF401027: You need the Git 'PullRequestContribute' permission to perform this action. Details: identity '{}', scope 'repository'.",
+                cred.display_name
+            ),
+            "GitNeedsPermissionException",
+        );
+    }
+    let tail: Vec<&str> = segs[7..].iter().map(String::as_str).collect();
+    match (req.method.as_str(), tail.as_slice()) {
+        ("GET", []) => get_pull_request(pr, &ctx, repository),
+        ("GET", ["iterations"]) => iterations(pr, &ctx),
+        ("GET", ["iterations", id, "changes"]) => iteration_changes(pr, &ctx, id),
+        ("GET", ["threads"]) => Response::json(200, &json!({"count": pr.threads.len(), "value": pr.threads})),
+        ("GET", ["statuses"]) => Response::json(200, &json!({"count": pr.statuses.len(), "value": pr.statuses})),
+        ("POST", ["statuses"]) => post_status(pr, &ctx),
+        ("POST", ["threads"]) => post_thread(pr, &ctx),
+        ("PATCH", ["threads", tid]) => patch_thread(pr, &ctx, tid),
+        ("POST", ["threads", tid, "comments"]) => post_comment(pr, &ctx, tid),
+        ("PATCH", ["threads", tid, "comments", cid]) => patch_comment(pr, &ctx, tid, cid),
+        _ => vss_error(404, "The resource cannot be found.", "NotFoundException"),
+    }
+}
+
+fn get_pull_request(pr: &PullRequestState, ctx: &PrRequest<'_>, repository: Value) -> Response {
+    let last = pr.iterations.last().map(|(_, c)| c.clone()).unwrap_or_default();
+    Response::json(
+        200,
+        &json!({
+            "repository": repository,
+            "pullRequestId": pr.id, "codeReviewId": pr.id, "status": pr.status, "createdBy": ctx.author, "creationDate": "2026-11-20T16:30:31.6655471Z",
+            "title": pr.title, "description": "", "sourceRefName": "refs/heads/feature/checkout", "targetRefName": "refs/heads/main",
+            "mergeStatus": "succeeded", "isDraft": false, "lastMergeSourceCommit": {"commitId": last},
+            "lastMergeTargetCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}, "supportsIterations": true,
+        }),
+    )
+}
+
+fn iterations(pr: &PullRequestState, ctx: &PrRequest<'_>) -> Response {
+    let value: Vec<Value> = pr
+        .iterations
+        .iter()
+        .map(|(id, c)| json!({"id": id, "description": "", "author": ctx.author, "createdDate": "2026-11-20T16:30:31Z", "updatedDate": "2026-11-20T16:30:31Z", "reason": if *id == 1 { "create" } else { "push" }, "sourceRefCommit": {"commitId": c}, "targetRefCommit": {"commitId": pr.common_commit}, "commonRefCommit": {"commitId": pr.common_commit}}))
+        .collect();
+    Response::json(200, &json!({"count": value.len(), "value": value}))
+}
+
+fn iteration_changes(pr: &PullRequestState, ctx: &PrRequest<'_>, id: &str) -> Response {
+    let Some(repo_dir) = ctx.repo_dir.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
+    let id: u32 = id.parse().unwrap_or(0);
+    let Some((_, source)) = pr.iterations.iter().find(|(i, _)| *i == id).cloned() else {
+        return vss_error(
+            404,
+            &format!("TF401178: Iteration {id} of pull request {} does not exist.", pr.id),
+            "GitPullRequestIterationNotFoundException",
+        );
+    };
+    let top: usize = ctx.req.query("$top").and_then(|v| v.parse().ok()).unwrap_or(100).min(ctx.page_limit);
+    let skip: usize = ctx.req.query("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let all = git_changes(&repo_dir, &pr.common_commit, &source);
+    let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
+    let next = if skip + top < all.len() { (skip + top) as u64 } else { 0 };
+    Response::json(200, &json!({"changeEntries": page, "nextSkip": next, "nextTop": if next > 0 { top } else { 0 }}))
+}
+
+fn post_status(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
+    let body = ctx.req.json();
+    if body["context"]["name"].as_str().is_none_or(str::is_empty) {
+        return vss_error(400, "The status context name must be specified.", "InvalidArgumentValueException");
+    }
+    if let Some(it) = body["iterationId"].as_u64()
+        && !pr.iterations.iter().any(|(i, _)| u64::from(*i) == it)
+    {
+        return vss_error(
+            400,
+            &format!("TF401177: The iteration {it} of pull request {} does not exist.", pr.id),
+            "GitPullRequestIterationNotFoundException",
+        );
+    }
+    let mut status = body.clone();
+    status["id"] = json!(pr.statuses.len() + 1);
+    status["creationDate"] = json!("2026-11-23T10:35:00Z");
+    status["updatedDate"] = json!("2026-11-23T10:35:00Z");
+    status["createdBy"] = ctx.author.clone();
+    status["_links"] = json!({"self": {"href": format!("{}/statuses/{}", ctx.base_link, pr.statuses.len() + 1)}});
+    pr.statuses.push(status.clone());
+    Response::json(200, &status)
+}
+
+fn post_thread(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
+    let body = ctx.req.json();
+    let Some(comments) = body["comments"].as_array().filter(|c| !c.is_empty()) else {
+        return vss_error(400, "A thread must contain at least one comment.", "InvalidArgumentValueException");
+    };
+    let comments: Vec<Value> = comments
+        .iter()
+        .enumerate()
+        .map(|(i, c)| json!({"id": i + 1, "parentCommentId": c["parentCommentId"].as_u64().unwrap_or(0), "author": ctx.author, "content": c["content"], "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z", "lastContentUpdatedDate": "2026-11-23T10:35:00Z", "commentType": "text", "usersLiked": [], "isDeleted": false}))
+        .collect();
+    let mut props = serde_json::Map::new();
+    if let Some(p) = body["properties"].as_object() {
+        for (k, v) in p {
+            // The service answers every property typed.
+            let typed = if v.get("$type").is_some() { v.clone() } else { json!({"$type": "System.String", "$value": v}) };
+            props.insert(k.clone(), typed);
+        }
+    }
+    let next_id = ctx.next_id;
+    let mut thread = json!({
+        "id": next_id, "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z",
+        "comments": comments, "status": status_name(&body["status"]), "properties": props, "isDeleted": false,
+        "_links": {"self": {"href": format!("{}/threads/{next_id}", ctx.base_link)}},
+    });
+    if !body["threadContext"].is_null() {
+        thread["threadContext"] = body["threadContext"].clone();
+    }
+    if !body["pullRequestThreadContext"].is_null() {
+        thread["pullRequestThreadContext"] = body["pullRequestThreadContext"].clone();
+    }
+    pr.threads.push(thread.clone());
+    Response::json(200, &thread)
+}
+
+fn thread_not_found(tid: u64) -> Response {
+    vss_error(404, &format!("TF401181: The requested thread {tid} was not found."), "GitPullRequestCommentThreadNotFoundException")
+}
+
+fn patch_thread(pr: &mut PullRequestState, ctx: &PrRequest<'_>, tid: &str) -> Response {
+    let tid: u64 = tid.parse().unwrap_or(0);
+    let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else { return thread_not_found(tid) };
+    let body = ctx.req.json();
+    if !body["status"].is_null() {
+        t["status"] = json!(status_name(&body["status"]));
+    }
+    t["lastUpdatedDate"] = json!("2026-11-23T10:36:00Z");
+    Response::json(200, t)
+}
+
+fn post_comment(pr: &mut PullRequestState, ctx: &PrRequest<'_>, tid: &str) -> Response {
+    let tid: u64 = tid.parse().unwrap_or(0);
+    let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else { return thread_not_found(tid) };
+    let body = ctx.req.json();
+    let n = t["comments"].as_array().map_or(0, Vec::len) as u64 + 1;
+    let comment = json!({"id": n, "parentCommentId": body["parentCommentId"].as_u64().unwrap_or(0), "author": ctx.author, "content": body["content"], "publishedDate": "2026-11-23T10:36:00Z", "commentType": "text", "isDeleted": false});
+    t["comments"].as_array_mut().unwrap().push(comment.clone());
+    Response::json(200, &comment)
+}
+
+fn patch_comment(pr: &mut PullRequestState, ctx: &PrRequest<'_>, tid: &str, cid: &str) -> Response {
+    let (tid, cid): (u64, u64) = (tid.parse().unwrap_or(0), cid.parse().unwrap_or(0));
+    let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else { return thread_not_found(tid) };
+    let body = ctx.req.json();
+    if !body["author"].is_null() {
+        return vss_error(400, "An author of a comment cannot be updated.", "InvalidArgumentValueException");
+    }
+    let Some(c) = t["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["id"] == cid) else {
+        return vss_error(404, "The comment was not found.", "CommentNotFoundException");
+    };
+    if c["author"]["id"] != json!(ctx.cred.identity_id) {
+        return vss_error(403, "Only the author of a comment can edit it.", "CommentUpdateForbiddenException");
+    }
+    c["content"] = body["content"].clone();
+    c["lastContentUpdatedDate"] = json!("2026-11-23T10:36:00Z");
+    Response::json(200, c)
 }
 
 /// Thread status as the service answers it; requests may send the name or the number.

@@ -249,221 +249,244 @@ impl Handler for FakeSonar {
             }
             _ => {}
         }
-        let (analysis_only, browse_only) = match caller(&st, req) {
+        let access = match caller(&st, req) {
             // Every other call with an invalid token: 401 with an empty body.
             Caller::Invalid => return Response::empty(401),
             Caller::Anonymous => return errors(401, "Authentication is required"),
-            Caller::Valid { analysis_only, browse_only } => (analysis_only, browse_only),
+            Caller::Valid { analysis_only, browse_only } => Access { analysis_only, browse_only },
         };
-        let flavour = st.flavour;
-        match path.as_str() {
-            "/api/navigation/global" => {
-                let mut v = json!({"canAdmin": false, "qualifiers": ["TRK"], "version": flavour.version(), "productionDatabase": true});
-                if let Some(e) = flavour.edition() {
-                    v["edition"] = json!(e);
-                }
-                Response::json(200, &v)
+        let route = match path.as_str() {
+            "/api/navigation/global" => navigation_global,
+            "/api/settings/values" => settings_values,
+            "/api/ce/task" => ce_task,
+            "/api/qualitygates/project_status" => project_status,
+            "/api/measures/component" => measures,
+            "/api/issues/search" => issues_search,
+            "/api/hotspots/search" => hotspots_search,
+            "/api/project_pull_requests/list" if !st.flavour.supports_pull_requests() => {
+                return errors(404, "Unknown url : /api/project_pull_requests/list");
             }
-            "/api/settings/values" => {
-                let settings: Vec<Value> =
-                    st.server_base_url.iter().map(|u| json!({"key": "sonar.core.serverBaseURL", "value": u, "inherited": false})).collect();
-                Response::json(200, &json!({ "settings": settings }))
-            }
-            "/api/ce/task" => {
-                let id = req.query("id").unwrap_or_default();
-                if browse_only {
-                    return errors(403, "Insufficient privileges");
-                }
-                let Some(a) = st.analyses.iter().find(|a| a.task_id == id).cloned() else {
-                    return errors(404, &format!("No activity found for task '{id}'"));
-                };
-                let n = st.polls.entry(id.clone()).or_insert(0);
-                *n += 1;
-                let polls = *n;
-                let first = *st.first_polled.entry(id.clone()).or_insert_with(std::time::Instant::now);
-                let status = if let Some(after) = a.finishes_after {
-                    if first.elapsed() >= after {
-                        st.finished_at.entry(id.clone()).or_insert(first + after);
-                        a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
-                    } else {
-                        "IN_PROGRESS".to_string()
-                    }
-                } else if polls <= a.polls_before_done / 2 {
-                    "PENDING".to_string()
-                } else if polls <= a.polls_before_done {
-                    "IN_PROGRESS".to_string()
-                } else {
-                    a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
-                };
-                let mut task = json!({
-                    "id": a.task_id, "type": "REPORT", "componentId": "AYhNmk00XxCL_lBVBziT", "componentKey": a.project_key,
-                    "componentName": a.project_key, "componentQualifier": "TRK", "status": status,
-                    "submittedAt": "2026-11-23T10:34:21+0000", "submitterLogin": "ci", "hasScannerContext": true,
-                    "warningCount": 0, "warnings": [],
-                });
-                if status != "PENDING" {
-                    task["startedAt"] = json!("2026-11-23T10:34:22+0000");
-                }
-                if status == "SUCCESS" {
-                    task["analysisId"] = json!(a.analysis_id);
-                    task["executedAt"] = json!("2026-11-23T10:34:25+0000");
-                    task["executionTimeMs"] = json!(2840);
-                }
-                if status == "FAILED"
-                    && let Some(m) = &a.error_message
-                {
-                    task["errorMessage"] = json!(m);
-                }
-                if let Some(pr) = &a.pull_request {
-                    task["pullRequest"] = json!(pr);
-                } else if let Some(b) = &a.branch {
-                    task["branch"] = json!(b);
-                    task["branchType"] = json!("BRANCH");
-                } else if flavour != Flavour::Community {
-                    task["branch"] = json!("main");
-                    task["branchType"] = json!("BRANCH");
-                }
-                Response::json(200, &json!({ "task": task }))
-            }
-            "/api/qualitygates/project_status" => {
-                let Some(id) = req.query("analysisId") else {
-                    return errors(400, "Either 'analysisId', 'projectId' or 'projectKey' must be provided");
-                };
-                let Some(a) = st.analyses.iter().find(|a| a.analysis_id == id) else {
-                    return errors(404, &format!("Analysis with id '{id}' is not found"));
-                };
-                if analysis_only && flavour == Flavour::Server89 {
-                    return errors(403, "Insufficient privileges");
-                }
-                let legacy = flavour.legacy_periods();
-                let conditions: Vec<Value> = a
-                    .conditions
-                    .iter()
-                    .map(|(m, c, t, v, s)| {
-                        let mut cond = json!({"status": s, "metricKey": m, "comparator": c, "errorThreshold": t, "actualValue": v});
-                        if legacy && m.starts_with("new_") {
-                            cond["periodIndex"] = json!(1);
-                        }
-                        cond
-                    })
-                    .collect();
-                let mut ps = json!({"status": a.gate_status, "ignoredConditions": false, "conditions": conditions});
-                let period = json!({"mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"});
-                if legacy {
-                    ps["periods"] =
-                        json!([{"index": 1, "mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"}]);
-                }
-                if flavour != Flavour::Server89 {
-                    ps["period"] = period;
-                }
-                if matches!(flavour, Flavour::Server99 | Flavour::Server108 | Flavour::Server2025 | Flavour::Community) {
-                    ps["caycStatus"] = json!("compliant");
-                }
-                Response::json(200, &json!({ "projectStatus": ps }))
-            }
-            "/api/measures/component" => {
-                if analysis_only {
-                    return errors(403, "Insufficient privileges");
-                }
-                let key = req.query("component").unwrap_or_default();
-                let pr = req.query("pullRequest");
-                let Some(a) = find_analysis(&st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
-                    return match &pr {
-                        Some(pr) => errors(404, &format!("Component '{key}' of pull request '{pr}' not found")),
-                        None => errors(404, &format!("Component key '{key}' not found")),
-                    };
-                };
-                let wanted: Vec<String> = req.query("metricKeys").unwrap_or_default().split(',').map(str::to_string).collect();
-                let unknown: Vec<&String> = wanted.iter().filter(|k| !flavour.knows_metric(k)).collect();
-                if !unknown.is_empty() {
-                    let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-                    return errors(404, &format!("The following metric keys are not found: {}", list.join(", ")));
-                }
-                let measures: Vec<Value> = a
-                    .measures
-                    .iter()
-                    .filter(|(k, _)| wanted.contains(k))
-                    .map(|(k, v)| {
-                        if k.starts_with("new_") || k.starts_with("pull_request_") {
-                            if flavour.legacy_periods() {
-                                json!({"metric": k, "periods": [{"index": 1, "value": v, "bestValue": false}]})
-                            } else {
-                                json!({"metric": k, "period": {"value": v, "bestValue": false}})
-                            }
-                        } else {
-                            json!({"metric": k, "value": v})
-                        }
-                    })
-                    .collect();
-                Response::json(200, &json!({"component": {"key": key, "name": key, "qualifier": "TRK", "measures": measures}}))
-            }
-            "/api/issues/search" => {
-                if analysis_only {
-                    return errors(403, "Insufficient privileges");
-                }
-                let key = req.query("componentKeys").or_else(|| req.query("components")).unwrap_or_default();
-                let ps: u64 = req.query("ps").and_then(|v| v.parse().ok()).unwrap_or(100);
-                let p: u64 = req.query("p").and_then(|v| v.parse().ok()).unwrap_or(1);
-                if ps > 500 {
-                    return errors(400, "'ps' value (600) must be less than 500");
-                }
-                if p * ps > 10_000 {
-                    return errors(400, &format!("Can return only the first 10000 results. {}th result asked.", p * ps));
-                }
-                if flavour == Flavour::Cloud && req.query("organization").is_none() {
-                    return errors(400, "The 'organization' parameter is missing");
-                }
-                let pr = req.query("pullRequest");
-                // Community: an unknown PR becomes an unknown component, so the answer is empty.
-                let issues: Vec<IssueSpec> =
-                    find_analysis(&st, &key, pr.as_deref(), req.query("branch").as_deref()).map(|a| a.issues.clone()).unwrap_or_default();
-                let total = issues.len() as u64;
-                let start = ((p - 1) * ps) as usize;
-                let page: Vec<&IssueSpec> = issues.iter().skip(start).take(ps as usize).collect();
-                let modern = matches!(flavour, Flavour::Server108 | Flavour::Server2025 | Flavour::Community | Flavour::Cloud);
-                let issue_json: Vec<Value> = page.iter().map(|i| issue_to_json(i, &key, pr.as_deref(), modern)).collect();
-                let mut components: Vec<Value> = page
-                    .iter()
-                    .map(|i| i.path.clone())
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .map(|path| json!({"key": format!("{key}:{path}"), "enabled": true, "qualifier": "FIL", "name": path.rsplit('/').next().unwrap_or(&path), "longName": path, "path": path}))
-                    .collect();
-                components.push(json!({"key": key, "enabled": true, "qualifier": "TRK", "name": key, "longName": key}));
-                let mut body = json!({"paging": {"pageIndex": p, "pageSize": ps, "total": total}, "issues": issue_json, "components": components, "facets": []});
-                if matches!(flavour, Flavour::Server89) {
-                    body["total"] = json!(total);
-                    body["p"] = json!(p);
-                    body["ps"] = json!(ps);
-                }
-                Response::json(200, &body)
-            }
-            "/api/hotspots/search" => {
-                if analysis_only {
-                    return errors(403, "Insufficient privileges");
-                }
-                let key = req.query("projectKey").or_else(|| req.query("project")).unwrap_or_default();
-                let pr = req.query("pullRequest");
-                let Some(a) = find_analysis(&st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
-                    return match &pr {
-                        Some(pr) => errors(404, &format!("Pull request '{pr}' in project '{key}' not found")),
-                        None => errors(404, &format!("Project '{key}' not found")),
-                    };
-                };
-                let hotspots: Vec<Value> = (0..a.hotspots)
-                    .map(|n| json!({"key": format!("hotspot-{n}"), "component": format!("{key}:src/main/App.java"), "project": key, "securityCategory": "others", "vulnerabilityProbability": "LOW", "status": "TO_REVIEW", "line": 10 + n, "message": format!("message-{n}"), "messageFormattings": [], "flows": [], "ruleKey": "java:S2068"}))
-                    .collect();
-                Response::json(
-                    200,
-                    &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": a.hotspots}, "hotspots": hotspots, "components": []}),
-                )
-            }
-            "/api/project_pull_requests/list" if !flavour.supports_pull_requests() => {
-                errors(404, "Unknown url : /api/project_pull_requests/list")
-            }
-            _ => errors(404, &format!("Unknown url : {path}")),
-        }
+            _ => return errors(404, &format!("Unknown url : {path}")),
+        };
+        route(&mut st, req, access)
     }
+}
+
+/// What the caller's token may do.
+#[derive(Clone, Copy)]
+struct Access {
+    analysis_only: bool,
+    browse_only: bool,
+}
+
+fn navigation_global(st: &mut SonarState, _: &RecordedRequest, _: Access) -> Response {
+    let flavour = st.flavour;
+    let mut v = json!({"canAdmin": false, "qualifiers": ["TRK"], "version": flavour.version(), "productionDatabase": true});
+    if let Some(e) = flavour.edition() {
+        v["edition"] = json!(e);
+    }
+    Response::json(200, &v)
+}
+
+fn settings_values(st: &mut SonarState, _: &RecordedRequest, _: Access) -> Response {
+    let settings: Vec<Value> =
+        st.server_base_url.iter().map(|u| json!({"key": "sonar.core.serverBaseURL", "value": u, "inherited": false})).collect();
+    Response::json(200, &json!({ "settings": settings }))
+}
+
+fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    let flavour = st.flavour;
+    let id = req.query("id").unwrap_or_default();
+    if access.browse_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let Some(a) = st.analyses.iter().find(|a| a.task_id == id).cloned() else {
+        return errors(404, &format!("No activity found for task '{id}'"));
+    };
+    let n = st.polls.entry(id.clone()).or_insert(0);
+    *n += 1;
+    let polls = *n;
+    let first = *st.first_polled.entry(id.clone()).or_insert_with(std::time::Instant::now);
+    let status = if let Some(after) = a.finishes_after {
+        if first.elapsed() >= after {
+            st.finished_at.entry(id.clone()).or_insert(first + after);
+            a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
+        } else {
+            "IN_PROGRESS".to_string()
+        }
+    } else if polls <= a.polls_before_done / 2 {
+        "PENDING".to_string()
+    } else if polls <= a.polls_before_done {
+        "IN_PROGRESS".to_string()
+    } else {
+        a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
+    };
+    let mut task = json!({
+        "id": a.task_id, "type": "REPORT", "componentId": "AYhNmk00XxCL_lBVBziT", "componentKey": a.project_key,
+        "componentName": a.project_key, "componentQualifier": "TRK", "status": status,
+        "submittedAt": "2026-11-23T10:34:21+0000", "submitterLogin": "ci", "hasScannerContext": true,
+        "warningCount": 0, "warnings": [],
+    });
+    if status != "PENDING" {
+        task["startedAt"] = json!("2026-11-23T10:34:22+0000");
+    }
+    if status == "SUCCESS" {
+        task["analysisId"] = json!(a.analysis_id);
+        task["executedAt"] = json!("2026-11-23T10:34:25+0000");
+        task["executionTimeMs"] = json!(2840);
+    }
+    if status == "FAILED"
+        && let Some(m) = &a.error_message
+    {
+        task["errorMessage"] = json!(m);
+    }
+    if let Some(pr) = &a.pull_request {
+        task["pullRequest"] = json!(pr);
+    } else if let Some(b) = &a.branch {
+        task["branch"] = json!(b);
+        task["branchType"] = json!("BRANCH");
+    } else if flavour != Flavour::Community {
+        task["branch"] = json!("main");
+        task["branchType"] = json!("BRANCH");
+    }
+    Response::json(200, &json!({ "task": task }))
+}
+
+fn project_status(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    let flavour = st.flavour;
+    let Some(id) = req.query("analysisId") else {
+        return errors(400, "Either 'analysisId', 'projectId' or 'projectKey' must be provided");
+    };
+    let Some(a) = st.analyses.iter().find(|a| a.analysis_id == id) else {
+        return errors(404, &format!("Analysis with id '{id}' is not found"));
+    };
+    if access.analysis_only && flavour == Flavour::Server89 {
+        return errors(403, "Insufficient privileges");
+    }
+    let legacy = flavour.legacy_periods();
+    let conditions: Vec<Value> = a
+        .conditions
+        .iter()
+        .map(|(m, c, t, v, s)| {
+            let mut cond = json!({"status": s, "metricKey": m, "comparator": c, "errorThreshold": t, "actualValue": v});
+            if legacy && m.starts_with("new_") {
+                cond["periodIndex"] = json!(1);
+            }
+            cond
+        })
+        .collect();
+    let mut ps = json!({"status": a.gate_status, "ignoredConditions": false, "conditions": conditions});
+    let period = json!({"mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"});
+    if legacy {
+        ps["periods"] = json!([{"index": 1, "mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"}]);
+    }
+    if flavour != Flavour::Server89 {
+        ps["period"] = period;
+    }
+    if matches!(flavour, Flavour::Server99 | Flavour::Server108 | Flavour::Server2025 | Flavour::Community) {
+        ps["caycStatus"] = json!("compliant");
+    }
+    Response::json(200, &json!({ "projectStatus": ps }))
+}
+
+fn measures(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    let flavour = st.flavour;
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("component").unwrap_or_default();
+    let pr = req.query("pullRequest");
+    let Some(a) = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
+        return match &pr {
+            Some(pr) => errors(404, &format!("Component '{key}' of pull request '{pr}' not found")),
+            None => errors(404, &format!("Component key '{key}' not found")),
+        };
+    };
+    let wanted: Vec<String> = req.query("metricKeys").unwrap_or_default().split(',').map(str::to_string).collect();
+    let unknown: Vec<&String> = wanted.iter().filter(|k| !flavour.knows_metric(k)).collect();
+    if !unknown.is_empty() {
+        let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
+        return errors(404, &format!("The following metric keys are not found: {}", list.join(", ")));
+    }
+    let measures: Vec<Value> = a
+        .measures
+        .iter()
+        .filter(|(k, _)| wanted.contains(k))
+        .map(|(k, v)| {
+            if k.starts_with("new_") || k.starts_with("pull_request_") {
+                if flavour.legacy_periods() {
+                    json!({"metric": k, "periods": [{"index": 1, "value": v, "bestValue": false}]})
+                } else {
+                    json!({"metric": k, "period": {"value": v, "bestValue": false}})
+                }
+            } else {
+                json!({"metric": k, "value": v})
+            }
+        })
+        .collect();
+    Response::json(200, &json!({"component": {"key": key, "name": key, "qualifier": "TRK", "measures": measures}}))
+}
+
+fn issues_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    let flavour = st.flavour;
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("componentKeys").or_else(|| req.query("components")).unwrap_or_default();
+    let ps: u64 = req.query("ps").and_then(|v| v.parse().ok()).unwrap_or(100);
+    let p: u64 = req.query("p").and_then(|v| v.parse().ok()).unwrap_or(1);
+    if ps > 500 {
+        return errors(400, "'ps' value (600) must be less than 500");
+    }
+    if p * ps > 10_000 {
+        return errors(400, &format!("Can return only the first 10000 results. {}th result asked.", p * ps));
+    }
+    if flavour == Flavour::Cloud && req.query("organization").is_none() {
+        return errors(400, "The 'organization' parameter is missing");
+    }
+    let pr = req.query("pullRequest");
+    // Community: an unknown PR becomes an unknown component, so the answer is empty.
+    let issues: Vec<IssueSpec> =
+        find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref()).map(|a| a.issues.clone()).unwrap_or_default();
+    let total = issues.len() as u64;
+    let start = ((p - 1) * ps) as usize;
+    let page: Vec<&IssueSpec> = issues.iter().skip(start).take(ps as usize).collect();
+    let modern = matches!(flavour, Flavour::Server108 | Flavour::Server2025 | Flavour::Community | Flavour::Cloud);
+    let issue_json: Vec<Value> = page.iter().map(|i| issue_to_json(i, &key, pr.as_deref(), modern)).collect();
+    let mut components: Vec<Value> = page
+            .iter()
+            .map(|i| i.path.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .map(|path| json!({"key": format!("{key}:{path}"), "enabled": true, "qualifier": "FIL", "name": path.rsplit('/').next().unwrap_or(&path), "longName": path, "path": path}))
+            .collect();
+    components.push(json!({"key": key, "enabled": true, "qualifier": "TRK", "name": key, "longName": key}));
+    let mut body =
+        json!({"paging": {"pageIndex": p, "pageSize": ps, "total": total}, "issues": issue_json, "components": components, "facets": []});
+    if matches!(flavour, Flavour::Server89) {
+        body["total"] = json!(total);
+        body["p"] = json!(p);
+        body["ps"] = json!(ps);
+    }
+    Response::json(200, &body)
+}
+
+fn hotspots_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("projectKey").or_else(|| req.query("project")).unwrap_or_default();
+    let pr = req.query("pullRequest");
+    let Some(a) = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
+        return match &pr {
+            Some(pr) => errors(404, &format!("Pull request '{pr}' in project '{key}' not found")),
+            None => errors(404, &format!("Project '{key}' not found")),
+        };
+    };
+    let hotspots: Vec<Value> = (0..a.hotspots)
+            .map(|n| json!({"key": format!("hotspot-{n}"), "component": format!("{key}:src/main/App.java"), "project": key, "securityCategory": "others", "vulnerabilityProbability": "LOW", "status": "TO_REVIEW", "line": 10 + n, "message": format!("message-{n}"), "messageFormattings": [], "flows": [], "ruleKey": "java:S2068"}))
+            .collect();
+    Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": a.hotspots}, "hotspots": hotspots, "components": []}))
 }
 
 fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {

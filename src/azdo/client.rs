@@ -1,26 +1,63 @@
-//! Calls to the Azure DevOps REST API for one repository's pull requests, on Services and Server.
+//! Calls to the Azure DevOps REST API for one repository's pull requests, on Services and Server:
+//! URLs, api-versions (stepping down once on an older server), and typed request bodies.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::failure::{self, Context, CredentialKind};
 use super::model::*;
+use crate::changes::{Block, FileDiff};
 use crate::error::{Error, Service};
-use crate::http::{Auth, HttpClient, Method, Request, Response};
-use crate::settings::AzdoCredential;
+use crate::net::url::encode;
+use crate::net::{Auth, Client, Method, Request, Response};
+use crate::secret::Secret;
 
 /// api-versions from newest to oldest: (general, PR statuses). Statuses stayed `-preview` until 7.0.
 const API_VERSIONS: [(&str, &str); 5] =
     [("7.1", "7.1"), ("7.0", "7.0"), ("6.0", "6.0-preview.1"), ("5.1", "5.1-preview.1"), ("5.0", "5.0-preview.1")];
 
+/// How the task authenticates to Azure DevOps.
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// The job's access token, sent as Bearer.
+    JobToken(Secret),
+    /// A personal access token, sent as Basic with an empty user name.
+    Pat(Secret),
+}
+
+impl Credential {
+    pub fn secret(&self) -> &Secret {
+        match self {
+            Credential::JobToken(s) | Credential::Pat(s) => s,
+        }
+    }
+
+    pub fn kind(&self) -> CredentialKind {
+        match self {
+            Credential::JobToken(_) => CredentialKind::JobToken,
+            Credential::Pat(_) => CredentialKind::Pat,
+        }
+    }
+}
+
+/// One repository of one project, where the pull requests are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepositoryRef {
+    /// `https://dev.azure.com/{org}` or a server's collection URL, without a trailing `/`.
+    pub collection_url: String,
+    pub project: String,
+    /// The repository's name or id.
+    pub repository: String,
+}
+
 pub struct AzdoClient {
-    http: Arc<HttpClient>,
-    collection: String,
-    project: String,
-    repository: String,
+    http: Arc<Client>,
+    repo: RepositoryRef,
     auth: Auth,
     kind: CredentialKind,
     /// Index into `API_VERSIONS`; lowered once when the server says a version is out of range.
@@ -28,31 +65,22 @@ pub struct AzdoClient {
 }
 
 impl AzdoClient {
-    pub fn new(http: Arc<HttpClient>, collection_url: &str, project: &str, repository: &str, credential: &AzdoCredential) -> Self {
-        let collection = collection_url.trim_end_matches('/').to_string();
-        let (auth, kind) = match credential {
-            AzdoCredential::JobToken(t) => (Auth::bearer(&collection, t), CredentialKind::JobToken),
-            AzdoCredential::Pat(p) => (Auth::basic(&collection, "", p), CredentialKind::Pat),
+    pub fn new(http: Arc<Client>, repo: &RepositoryRef, credential: &Credential) -> Self {
+        let collection = repo.collection_url.trim_end_matches('/').to_string();
+        let auth = match credential {
+            Credential::JobToken(t) => Auth::bearer(&collection, t),
+            Credential::Pat(p) => Auth::basic(&collection, &Secret::new(""), p),
         };
-        Self { http, collection, project: project.to_string(), repository: repository.to_string(), auth, kind, api: AtomicUsize::new(0) }
+        let repo = RepositoryRef { collection_url: collection, ..repo.clone() };
+        Self { http, repo, auth, kind: credential.kind(), api: AtomicUsize::new(0) }
     }
 
-    pub fn credential_kind(&self) -> CredentialKind {
-        self.kind
-    }
-
-    /// The api-version in use, e.g. "7.1".
-    pub fn api_version(&self) -> &'static str {
-        API_VERSIONS[self.api.load(Ordering::Relaxed)].0
+    pub fn collection_url(&self) -> &str {
+        &self.repo.collection_url
     }
 
     fn repo_base(&self) -> String {
-        format!(
-            "{}/{}/_apis/git/repositories/{}",
-            self.collection,
-            crate::percent::encode(&self.project),
-            crate::percent::encode(&self.repository)
-        )
+        format!("{}/{}/_apis/git/repositories/{}", self.repo.collection_url, encode(&self.repo.project), encode(&self.repo.repository))
     }
 
     fn pr_base(&self, pr: u32) -> String {
@@ -62,21 +90,28 @@ impl AzdoClient {
     fn context(&self, action: String, pr: Option<u32>) -> Context {
         Context {
             action,
-            organization: organization_of(&self.collection),
-            project: self.project.clone(),
-            repository: self.repository.clone(),
+            organization: organization_of(&self.repo.collection_url),
+            project: self.repo.project.clone(),
+            repository: self.repo.repository.clone(),
             pull_request: pr,
         }
     }
 
     /// Sends with the current api-version, stepping down once per out-of-range answer.
-    fn send(&self, method: Method, url: &str, status_api: bool, body: Option<&Value>, ctx: Context) -> Result<Response, Error> {
+    fn send<B: Serialize + ?Sized>(
+        &self,
+        method: Method,
+        url: &str,
+        status_api: bool,
+        body: Option<&B>,
+        ctx: Context,
+    ) -> Result<Response, Error> {
         loop {
             let index = self.api.load(Ordering::Relaxed);
             let version = if status_api { API_VERSIONS[index].1 } else { API_VERSIONS[index].0 };
             let sep = if url.contains('?') { '&' } else { '?' };
-            let full = format!("{url}{sep}api-version={version}");
-            let mut request = Request::get(full, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
+            let mut request =
+                Request::get(format!("{url}{sep}api-version={version}"), Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
             if let Some(body) = body {
                 request = request.with_json(method, body);
             }
@@ -89,52 +124,46 @@ impl AzdoClient {
             if (200..300).contains(&resp.status) && (resp.is_json() || resp.status == 204) {
                 return Ok(resp);
             }
-            return Err(failure::explain(
-                resp.status,
-                resp.content_type.as_deref(),
-                &resp.body,
-                resp.header("x-tfs-serviceerror"),
-                resp.header("location"),
-                self.kind,
-                &ctx,
-            ));
+            return Err(self.explain(&resp, &ctx));
         }
     }
 
-    fn get_json<T: DeserializeOwned>(&self, url: &str, ctx: Context) -> Result<T, Error> {
-        let action = ctx.action.clone();
-        let resp = self.send(Method::Get, url, false, None, ctx)?;
-        resp.json()
-            .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the answer to '{action}': {e}") })
-    }
-
-    /// Who the credential is: the cheapest authenticated call, used by check mode.
-    pub fn connection_data(&self) -> Result<ConnectionData, Error> {
-        let url = format!("{}/_apis/connectionData?connectOptions=none&lastChangeId=-1", self.collection);
-        let index = self.api.load(Ordering::Relaxed);
-        let full = format!("{url}&api-version={}-preview.1", API_VERSIONS[index].0);
-        let request = Request::get(full, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
-        let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
-        let ctx = self.context("check who the credential is".to_string(), None);
-        if resp.status == 200 && resp.is_json() {
-            return resp
-                .json()
-                .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read connectionData: {e}") });
-        }
-        Err(failure::explain(
+    fn explain(&self, resp: &Response, ctx: &Context) -> Error {
+        failure::explain(
             resp.status,
             resp.content_type.as_deref(),
             &resp.body,
             resp.header("x-tfs-serviceerror"),
             resp.header("location"),
             self.kind,
-            &ctx,
-        ))
+            ctx,
+        )
     }
 
-    /// The repository (and so the project): the first read that needs Code (Read).
-    pub fn repository(&self) -> Result<Repository, Error> {
-        self.get_json(&self.repo_base(), self.context(format!("read repository {}", self.repository), None))
+    fn read<T: DeserializeOwned>(&self, resp: Response, action: &str) -> Result<T, Error> {
+        resp.json()
+            .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the answer to '{action}': {e}") })
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, url: &str, ctx: Context) -> Result<T, Error> {
+        let action = ctx.action.clone();
+        let resp = self.send::<()>(Method::Get, url, false, None, ctx)?;
+        self.read(resp, &action)
+    }
+
+    /// Who the credential is: the cheapest authenticated call, used by check mode.
+    pub fn connection_data(&self) -> Result<ConnectionData, Error> {
+        let index = self.api.load(Ordering::Relaxed);
+        let url = format!(
+            "{}/_apis/connectionData?connectOptions=none&lastChangeId=-1&api-version={}-preview.1",
+            self.repo.collection_url, API_VERSIONS[index].0
+        );
+        let request = Request::get(url, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
+        let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
+        if resp.status == 200 && resp.is_json() {
+            return self.read(resp, "check who the credential is");
+        }
+        Err(self.explain(&resp, &self.context("check who the credential is".to_string(), None)))
     }
 
     pub fn pull_request(&self, pr: u32) -> Result<PullRequest, Error> {
@@ -169,28 +198,16 @@ impl AzdoClient {
     }
 
     /// Line diffs of files between two commits, 100 files a request.
-    pub fn file_diffs(
-        &self,
-        base: &str,
-        target: &str,
-        paths: &[(String, Option<String>)],
-    ) -> Result<std::collections::BTreeMap<String, crate::changes::FileDiff>, Error> {
-        let mut out = std::collections::BTreeMap::new();
+    pub fn file_diffs(&self, base: &str, target: &str, paths: &[(String, Option<String>)]) -> Result<BTreeMap<String, FileDiff>, Error> {
+        let mut out = BTreeMap::new();
         for chunk in paths.chunks(100) {
             let params: Vec<Value> =
                 chunk.iter().map(|(p, o)| serde_json::json!({"path": p, "originalPath": o.as_deref().unwrap_or(p)})).collect();
             let body = serde_json::json!({"baseVersionCommit": base, "targetVersionCommit": target, "fileDiffParams": params});
-            let resp = self.send(
-                Method::Post,
-                &format!("{}/FileDiffs", self.repo_base()),
-                false,
-                Some(&body),
-                self.context("read the pull request's line diffs".to_string(), None),
-            )?;
+            let ctx = self.context("read the pull request's line diffs".to_string(), None);
+            let resp = self.send(Method::Post, &format!("{}/FileDiffs", self.repo_base()), false, Some(&body), ctx)?;
             // The service answers a bare array; accept a {count, value} wrapper too.
-            let value: Value = resp
-                .json()
-                .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the file diffs: {e}") })?;
+            let value: Value = self.read(resp, "read the file diffs")?;
             let list = value.get("value").cloned().unwrap_or(value);
             let diffs: Vec<FileDiffResponse> = serde_json::from_value(list)
                 .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the file diffs: {e}") })?;
@@ -200,7 +217,7 @@ impl AzdoClient {
                     .line_diff_blocks
                     .iter()
                     .filter(|b| b.change_type != "none" && b.change_type != 0)
-                    .map(|b| crate::changes::Block {
+                    .map(|b| Block {
                         original_start: b.original_line_number_start,
                         original_count: b.original_lines_count,
                         modified_start: b.modified_line_number_start,
@@ -208,7 +225,7 @@ impl AzdoClient {
                     })
                     .collect();
                 let path = if path.starts_with('/') { path } else { format!("/{path}") };
-                out.insert(path, crate::changes::FileDiff { blocks });
+                out.insert(path, FileDiff { blocks });
             }
         }
         Ok(out)
@@ -223,70 +240,45 @@ impl AzdoClient {
     }
 
     /// The PR's statuses, to check whether a status POST that failed was applied after all.
-    pub fn statuses(&self, pr: u32) -> Result<Vec<Value>, Error> {
-        let list: ValueList<Value> = self.get_json(
+    pub fn statuses(&self, pr: u32) -> Result<Vec<PrStatus>, Error> {
+        let list: ValueList<PrStatus> = self.get_json(
             &format!("{}/statuses", self.pr_base(pr)),
             self.context(format!("list the statuses of pull request {pr}"), Some(pr)),
         )?;
         Ok(list.value)
     }
 
-    pub fn post_status(&self, pr: u32, body: &Value) -> Result<(), Error> {
-        self.send(
-            Method::Post,
-            &format!("{}/statuses", self.pr_base(pr)),
-            true,
-            Some(body),
-            self.context(format!("post a status on pull request {pr}"), Some(pr)),
-        )?;
+    pub fn post_status(&self, pr: u32, status: &PrStatus) -> Result<(), Error> {
+        let ctx = self.context(format!("post a status on pull request {pr}"), Some(pr));
+        self.send(Method::Post, &format!("{}/statuses", self.pr_base(pr)), true, Some(status), ctx)?;
         Ok(())
     }
 
-    pub fn create_thread(&self, pr: u32, body: &Value) -> Result<Thread, Error> {
-        let resp = self.send(
-            Method::Post,
-            &format!("{}/threads", self.pr_base(pr)),
-            false,
-            Some(body),
-            self.context(format!("create a comment thread on pull request {pr}"), Some(pr)),
-        )?;
-        resp.json().map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the created thread: {e}") })
+    pub fn create_thread(&self, pr: u32, thread: &NewThread) -> Result<Thread, Error> {
+        let action = format!("create a comment thread on pull request {pr}");
+        let resp =
+            self.send(Method::Post, &format!("{}/threads", self.pr_base(pr)), false, Some(thread), self.context(action.clone(), Some(pr)))?;
+        self.read(resp, &action)
     }
 
-    pub fn set_thread_status(&self, pr: u32, thread: u64, status: &str) -> Result<(), Error> {
+    pub fn set_thread_status(&self, pr: u32, thread: u64, status: ThreadStatus) -> Result<(), Error> {
         let body = serde_json::json!({ "status": status });
-        self.send(
-            Method::Patch,
-            &format!("{}/threads/{thread}", self.pr_base(pr)),
-            false,
-            Some(&body),
-            self.context(format!("update thread {thread} on pull request {pr}"), Some(pr)),
-        )?;
+        let ctx = self.context(format!("update thread {thread} on pull request {pr}"), Some(pr));
+        self.send(Method::Patch, &format!("{}/threads/{thread}", self.pr_base(pr)), false, Some(&body), ctx)?;
         Ok(())
     }
 
     pub fn update_comment(&self, pr: u32, thread: u64, comment: u64, content: &str) -> Result<(), Error> {
         // Only the content: echoing read-only fields back fails ("An author of a comment cannot be updated").
         let body = serde_json::json!({ "content": content });
-        self.send(
-            Method::Patch,
-            &format!("{}/threads/{thread}/comments/{comment}", self.pr_base(pr)),
-            false,
-            Some(&body),
-            self.context(format!("update the summary comment on pull request {pr}"), Some(pr)),
-        )?;
+        let ctx = self.context(format!("update the summary comment on pull request {pr}"), Some(pr));
+        self.send(Method::Patch, &format!("{}/threads/{thread}/comments/{comment}", self.pr_base(pr)), false, Some(&body), ctx)?;
         Ok(())
     }
 
-    pub fn add_comment(&self, pr: u32, thread: u64, content: &str) -> Result<(), Error> {
-        let body = serde_json::json!({ "content": content, "parentCommentId": 1, "commentType": 1 });
-        self.send(
-            Method::Post,
-            &format!("{}/threads/{thread}/comments", self.pr_base(pr)),
-            false,
-            Some(&body),
-            self.context(format!("reply in thread {thread} on pull request {pr}"), Some(pr)),
-        )?;
+    pub fn add_comment(&self, pr: u32, thread: u64, comment: &NewComment) -> Result<(), Error> {
+        let ctx = self.context(format!("reply in thread {thread} on pull request {pr}"), Some(pr));
+        self.send(Method::Post, &format!("{}/threads/{thread}/comments", self.pr_base(pr)), false, Some(comment), ctx)?;
         Ok(())
     }
 }

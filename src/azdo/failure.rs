@@ -52,7 +52,7 @@ pub fn explain(
     ctx: &Context,
 ) -> Error {
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
-    let header_msg = service_error_header.map(|h| crate::percent::decode(h, true));
+    let header_msg = service_error_header.map(|h| crate::net::url::decode(h, true));
     let message = parsed.message.clone().or(header_msg).unwrap_or_default();
     let type_key = parsed.type_key.clone().unwrap_or_default();
     let is_json = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("json"));

@@ -1,7 +1,8 @@
 //! Azure DevOps REST resources, as far as this task reads and writes them (Git 7.1 shapes; older
-//! api-versions return the same fields).
+//! api-versions return the same fields): what is read, the bodies that are sent, and the thread
+//! properties that mark the threads this task owns.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 #[derive(Debug, Deserialize)]
@@ -197,6 +198,179 @@ impl Thread {
 }
 
 /// A typed string property, in the form the service itself returns.
-pub fn string_property(value: &str) -> Value {
+fn string_property(value: &str) -> Value {
     json!({"$type": "System.String", "$value": value})
+}
+
+/// Thread properties that mark the threads this task owns, so they are found again without
+/// parsing comment text.
+const PROP_KIND: &str = "SonarPrGate.Kind";
+const PROP_PROJECT: &str = "SonarPrGate.ProjectKey";
+const PROP_ISSUE: &str = "SonarPrGate.IssueKey";
+
+/// Which of this task's threads a thread is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadKind {
+    /// The summary comment of one project.
+    Summary,
+    /// The inline comment on one issue.
+    Issue,
+}
+
+impl ThreadKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ThreadKind::Summary => "summary",
+            ThreadKind::Issue => "issue",
+        }
+    }
+}
+
+/// What a thread of this task is about, as its properties say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub kind: ThreadKind,
+    pub project_key: String,
+    /// The SonarQube issue an inline thread is about.
+    pub issue_key: Option<String>,
+}
+
+impl Marker {
+    pub fn summary(project_key: &str) -> Self {
+        Self { kind: ThreadKind::Summary, project_key: project_key.to_string(), issue_key: None }
+    }
+
+    pub fn issue(project_key: &str, issue_key: &str) -> Self {
+        Self { kind: ThreadKind::Issue, project_key: project_key.to_string(), issue_key: Some(issue_key.to_string()) }
+    }
+
+    fn properties(&self) -> Value {
+        let mut props = json!({
+            PROP_KIND: string_property(self.kind.as_str()),
+            PROP_PROJECT: string_property(&self.project_key),
+            "Microsoft.TeamFoundation.Discussion.SupportsMarkdown": {"$type": "System.Int32", "$value": 1},
+        });
+        if let Some(k) = &self.issue_key {
+            props[PROP_ISSUE] = string_property(k);
+        }
+        props
+    }
+}
+
+impl Thread {
+    /// The marker of one of this task's threads; `None` for every other thread.
+    pub fn marker(&self) -> Option<Marker> {
+        let kind = match self.property(PROP_KIND)?.as_str() {
+            "summary" => ThreadKind::Summary,
+            "issue" => ThreadKind::Issue,
+            _ => return None,
+        };
+        Some(Marker { kind, project_key: self.property(PROP_PROJECT)?, issue_key: self.property(PROP_ISSUE) })
+    }
+}
+
+/// The state a thread is set to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThreadStatus {
+    Active,
+    Fixed,
+}
+
+impl ThreadStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadStatus::Active => "active",
+            ThreadStatus::Fixed => "fixed",
+        }
+    }
+}
+
+impl Serialize for ThreadStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A status posted on a pull request (`GitPullRequestStatus`), as sent and as read back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrStatus {
+    /// `succeeded`, `failed`, `error` or `notApplicable`.
+    pub state: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub context: StatusContext,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration_id: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusContext {
+    pub genre: String,
+    pub name: String,
+}
+
+/// Where an inline thread sits: a range of lines of the PR's right (source) side, 1-based.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRange {
+    /// Repository path with a leading `/`.
+    pub file_path: String,
+    pub start_line: u32,
+    pub start_offset: u32,
+    pub end_line: u32,
+    pub end_offset: u32,
+}
+
+/// The body of `POST …/threads`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewThread {
+    comments: [NewComment; 1],
+    status: ThreadStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thread_context: Option<Value>,
+    properties: Value,
+    #[serde(skip)]
+    pub marker: Marker,
+}
+
+impl NewThread {
+    pub fn new(marker: Marker, content: String, status: ThreadStatus, lines: Option<&LineRange>) -> Self {
+        let thread_context = lines.map(|l| {
+            json!({
+                "filePath": l.file_path,
+                "rightFileStart": {"line": l.start_line, "offset": l.start_offset},
+                "rightFileEnd": {"line": l.end_line, "offset": l.end_offset},
+            })
+        });
+        Self { comments: [NewComment::first(content)], status, thread_context, properties: marker.properties(), marker }
+    }
+
+    pub fn content(&self) -> &str {
+        &self.comments[0].content
+    }
+}
+
+/// A comment as sent: the first of a new thread, or a reply.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewComment {
+    parent_comment_id: u64,
+    content: String,
+    /// `1` is `text`; Microsoft's own examples send the number, which every version accepts.
+    comment_type: u8,
+}
+
+impl NewComment {
+    pub fn first(content: String) -> Self {
+        Self { parent_comment_id: 0, content, comment_type: 1 }
+    }
+
+    /// A reply to the thread's first comment.
+    pub fn reply(content: String) -> Self {
+        Self { parent_comment_id: 1, content, comment_type: 1 }
+    }
 }

@@ -5,16 +5,13 @@
 //! into `_` and are upper-cased; every declared input is present, empty ones included, so an empty
 //! or blank value means "not set"; values are trimmed.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
 
 /// A snapshot of the process environment. The core reads only this, never `std::env`, so tests
 /// and the demo can hand it any agent-like environment.
 #[derive(Clone, Default)]
 pub struct AgentEnv {
     vars: BTreeMap<String, String>,
-    /// Every task input asked for, so a test can hold the inputs read against task.json.
-    inputs_read: Arc<Mutex<BTreeSet<String>>>,
 }
 
 /// A service connection's URL and authorization, as the agent exported it.
@@ -43,7 +40,7 @@ impl AgentEnv {
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), inputs_read: Arc::default() }
+        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
     /// A raw environment variable, trimmed; blank counts as unset.
@@ -53,13 +50,7 @@ impl AgentEnv {
 
     /// A task input (`INPUT_<NAME>`), trimmed; empty means unset, as in task-lib.
     pub fn input(&self, name: &str) -> Option<String> {
-        self.inputs_read.lock().unwrap_or_else(|p| p.into_inner()).insert(name.to_string());
         self.raw(&format!("INPUT_{}", env_name(name)))
-    }
-
-    /// The names of the task inputs read so far.
-    pub fn inputs_read(&self) -> BTreeSet<String> {
-        self.inputs_read.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// A pipeline variable by its dotted name (`Build.SourcesDirectory`). Secret variables arrive

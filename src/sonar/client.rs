@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use super::model::*;
 use crate::error::{Error, Service};
-use crate::http::{Auth, HttpClient, Request, Response};
+use crate::net::url::{Origin, encode};
+use crate::net::{Auth, Client, Request, Response};
 use crate::secret::Secret;
 
 /// SonarQube Cloud hosts, EU and US.
@@ -14,8 +15,8 @@ const CLOUD_HOSTS: [&str; 2] = ["sonarcloud.io", "sonarqube.us"];
 
 /// Whether a base URL is SonarQube Cloud.
 pub fn is_cloud_url(url: &str) -> bool {
-    let host = crate::http::origin_of(url);
-    let host = host.split("://").nth(1).unwrap_or("").split(':').next().unwrap_or("");
+    let Some(origin) = Origin::parse(url) else { return false };
+    let host = origin.host();
     CLOUD_HOSTS.iter().any(|c| host == *c || host.ends_with(&format!(".{c}")))
 }
 
@@ -27,7 +28,7 @@ pub const ISSUE_PAGE_SIZE: u64 = 500;
 const PAGE_CONCURRENCY: usize = 8;
 
 pub struct SonarClient {
-    http: Arc<HttpClient>,
+    http: Arc<Client>,
     base: String,
     auth: Auth,
     organization: Option<String>,
@@ -44,7 +45,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn params(&self) -> Vec<(&'static str, String)> {
+    /// The query parameters that select this scope in SonarQube's API and UI.
+    pub fn params(&self) -> Vec<(&'static str, String)> {
         match self {
             Scope::PullRequest(id) => vec![("pullRequest", id.clone())],
             Scope::Branch(name) => vec![("branch", name.clone())],
@@ -75,9 +77,9 @@ impl SonarClient {
     /// Server takes the token as Basic (token, empty password), which every version since 8.9
     /// accepts; Cloud documents Bearer. An organization means Cloud too: only Cloud has them, and
     /// it is how a Cloud instance behind another host name (a proxy, a test fake) is recognised.
-    pub fn new(http: Arc<HttpClient>, base: &str, token: &Secret, organization: Option<String>) -> Self {
+    pub fn new(http: Arc<Client>, base: &str, token: &Secret, organization: Option<String>) -> Self {
         let cloud = is_cloud_url(base) || organization.is_some();
-        let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token.expose(), &Secret::new("")) };
+        let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token, &Secret::new("")) };
         Self { http, base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
     }
 
@@ -95,7 +97,7 @@ impl SonarClient {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(k);
             url.push('=');
-            url.push_str(&crate::percent::encode(v));
+            url.push_str(&encode(v));
         }
         url
     }
@@ -280,17 +282,12 @@ impl SonarClient {
         set.issues.extend(first.issues);
         set.components.extend(first.components);
         let rest: Vec<u64> = (2..=pages).collect();
-        for chunk in rest.chunks(PAGE_CONCURRENCY) {
-            let results: Vec<Result<Option<IssuesResponse>, Error>> = std::thread::scope(|s| {
-                let handles: Vec<_> = chunk.iter().map(|&p| s.spawn(move || self.issue_page(project_key, scope, p))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-            });
-            for page in results {
-                // A later page refused while the first was allowed would be odd; treat it as an end.
-                let Some(page) = page? else { break };
-                set.issues.extend(page.issues);
-                set.components.extend(page.components);
-            }
+        let results = crate::parallel::map_bounded(&rest, PAGE_CONCURRENCY, |&p| self.issue_page(project_key, scope, p));
+        for page in results {
+            // A later page refused while the first was allowed would be odd; treat it as an end.
+            let Some(page) = page? else { break };
+            set.issues.extend(page.issues);
+            set.components.extend(page.components);
         }
         Ok(Some(set))
     }
@@ -333,7 +330,7 @@ impl SonarClient {
 
     /// The page that lists this project's background tasks, for messages about the CE.
     pub fn background_tasks_url(&self, project_key: &str) -> String {
-        format!("{}/project/background_tasks?id={}", self.base, crate::percent::encode(project_key))
+        format!("{}/project/background_tasks?id={}", self.base, encode(project_key))
     }
 
     fn bad_json(&self, path: &str, e: serde_json::Error) -> Error {

@@ -7,7 +7,19 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::settings::SearchPaths;
+
+/// Where report-task.txt discovery looks: the folders and variables the agent and SonarSource's
+/// Prepare task provide.
+#[derive(Clone, Debug, Default)]
+pub struct SearchPaths {
+    pub sources_directory: Option<PathBuf>,
+    pub agent_temp_directory: Option<PathBuf>,
+    pub agent_build_directory: Option<PathBuf>,
+    pub build_id: Option<String>,
+    pub report_task_variable: Option<String>,
+    pub legacy_report_task_variable: Option<String>,
+    pub working_directory: Option<PathBuf>,
+}
 
 /// One analysis the scanner submitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +81,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1.split('#').next()?;
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
-        (k == name).then(|| crate::percent::decode(v, true))
+        (k == name).then(|| crate::net::url::decode(v, true))
     })
 }
 

@@ -240,6 +240,25 @@ fn a_build_service_without_contribute_permission_is_told_what_to_grant() {
 }
 
 #[test]
+fn a_refused_pull_request_write_still_leaves_the_build_summary_and_the_output_variable() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    sb.azdo_state().credentials[0].behaviour = CredentialBehaviour::NoContribute;
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(run.issues("error")[0].contains("lacks the 'Contribute to pull requests' permission"), "{}", run.all());
+    // The gate's result is known, so later steps and the run's page still get it.
+    assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("ERROR"));
+    let upload = run.commands().into_iter().find(|c| c.event == "uploadsummary").expect("the build summary is attached");
+    let md = std::fs::read_to_string(&upload.message).unwrap();
+    assert!(md.contains("| Coverage on New Code is 45.5%, needs at least 80.0% | ❌ failed |"), "{md}");
+    assert!(sb.azdo_state().pull_request(PR).statuses.is_empty(), "nothing was written");
+}
+
+#[test]
 fn unknown_pull_request_and_repository_are_named() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
     passing_pr(&sb, &env);

@@ -1,12 +1,12 @@
 //! The integration tests: the built binary run as a subprocess, with an agent-like environment,
 //! against the sandbox's fakes of SonarQube and Azure DevOps.
 
+/// The shape of the code: layers, pure decisions, function length.
+mod architecture;
 /// Commands from a shell: flags, exit codes, help.
 mod cli;
 /// Community Build: issues scoped to the lines the PR changed, with a real git repository.
 mod community;
-/// The sandbox and our models against the official examples in ../shared/reference.
-mod conformance;
 /// The extension: manifests, launcher, the unpacked .vsix run through node.
 mod extension;
 /// Every failure a user can meet, and what they are told.

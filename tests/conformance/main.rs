@@ -1,21 +1,72 @@
-//! The sandbox held against the official examples in `../shared/reference` (present in CI, absent
-//! from a user's clone, where these tests say so and pass): every field the fakes send exists in
-//! the official example with the same JSON type (or is one the notes document but the example
-//! lacks), and our models read every official example.
+//! Conformance: the sandbox and our models held against the official data in `../shared/reference`
+//! (Microsoft's and SonarSource's examples and schemas): every field the fakes send exists in the
+//! official example with the same JSON type (or is one the notes document but the example lacks),
+//! our models read every official example, and the manifests match the official schemas.
+//!
+//! A user's clone has no `../shared`, so this runs with its own small harness that says visibly
+//! when the checks did not run. CI exports SONAR_PR_GATE_REQUIRE_SHARED=1, and then a missing
+//! reference fails the run instead; SONAR_PR_GATE_SHARED points elsewhere than `../shared`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sandbox::Sandbox;
 use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
 use serde_json::Value;
 
-fn reference_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("../shared/reference is not here (a user's clone): conformance checks skipped; CI always runs them");
-        None
+/// `../shared` next to the repository, or where SONAR_PR_GATE_SHARED says.
+fn shared_dir() -> PathBuf {
+    std::env::var_os("SONAR_PR_GATE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+type Check = fn(&Path);
+
+const CHECKS: [(&str, Check); 5] = [
+    ("sonarqube_fake_answers_in_the_shape_of_the_official_examples", sonarqube_fake_answers_in_the_shape_of_the_official_examples),
+    ("our_models_read_every_official_sonarqube_example", our_models_read_every_official_sonarqube_example),
+    ("azure_devops_fake_answers_in_the_shape_of_the_official_examples", azure_devops_fake_answers_in_the_shape_of_the_official_examples),
+    ("our_models_read_the_official_azure_devops_examples", our_models_read_the_official_azure_devops_examples),
+    ("manifests_validate_against_the_official_schemas", manifests_validate_against_the_official_schemas),
+];
+
+fn main() {
+    let dir = shared_dir().join("reference");
+    let required = std::env::var_os("SONAR_PR_GATE_REQUIRE_SHARED").is_some_and(|v| v == "1");
+    println!("\nrunning {} conformance checks against {}", CHECKS.len(), dir.display());
+    if !dir.is_dir() {
+        if required {
+            println!("conformance: {} is missing, and SONAR_PR_GATE_REQUIRE_SHARED=1 (CI) requires it", dir.display());
+            println!("test result: FAILED. 0 passed; {} failed; 0 ignored; 0 measured; 0 filtered out\n", CHECKS.len());
+            std::process::exit(101);
+        }
+        println!(
+            "conformance: SKIPPED, all {} checks did not run: {} is not here (a user's clone has no ../shared). CI runs them.",
+            CHECKS.len(),
+            dir.display()
+        );
+        println!("test result: ok. 0 passed; 0 failed; {} ignored; 0 measured; 0 filtered out\n", CHECKS.len());
+        return;
+    }
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for (name, check) in CHECKS.iter().filter(|(n, _)| filter.is_empty() || filter.iter().any(|f| n.contains(f.as_str()))) {
+        match std::panic::catch_unwind(|| check(&dir)) {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok");
+            }
+            Err(_) => {
+                failed.push(*name);
+                println!("test {name} ... FAILED");
+            }
+        }
+    }
+    let verdict = if failed.is_empty() { "ok" } else { "FAILED" };
+    println!("\ntest result: {verdict}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out\n", failed.len());
+    if !failed.is_empty() {
+        std::process::exit(101);
     }
 }
 
@@ -99,9 +150,7 @@ fn sonar_auth() -> String {
     format!("Basic {}", base64::Engine::encode(&base64::engine::general_purpose::STANDARD, format!("{}:", sandbox::SONAR_TOKEN)))
 }
 
-#[test]
-fn sonarqube_fake_answers_in_the_shape_of_the_official_examples() {
-    let Some(dir) = reference_dir() else { return };
+fn sonarqube_fake_answers_in_the_shape_of_the_official_examples(dir: &Path) {
     let sb = Sandbox::start(Flavour::Server2025);
     let mut a = AnalysisSpec::new("AYhSC2", "shop").failing_gate();
     a.hotspots = 2;
@@ -113,27 +162,27 @@ fn sonarqube_fake_answers_in_the_shape_of_the_official_examples() {
     // Fields the notes document for these endpoints that the examples happen not to show.
     check(
         &s("api/ce/task?id=AYhSC2"),
-        &load(&dir, "sonarqube/ce-task-example.json"),
+        &load(dir, "sonarqube/ce-task-example.json"),
         &["task.branch", "task.branchType", "task.pullRequest", "task.errorMessage"],
     );
     check(
         &s("api/qualitygates/project_status?analysisId=AN-AYhSC2"),
-        &load(&dir, "sonarqube/qualitygates-project_status-example.json"),
+        &load(dir, "sonarqube/qualitygates-project_status-example.json"),
         &[],
     );
     check(
         &s("api/issues/search?componentKeys=shop&resolved=false&ps=500&p=1"),
-        &load(&dir, "sonarqube/issues-search-example.json"),
+        &load(dir, "sonarqube/issues-search-example.json"),
         &["issues[].severity", "issues[].type", "issues[].status", "issues[].pullRequest"],
     );
-    check(&s("api/hotspots/search?projectKey=shop&status=TO_REVIEW"), &load(&dir, "sonarqube/hotspots-search-example.json"), &[]);
+    check(&s("api/hotspots/search?projectKey=shop&status=TO_REVIEW"), &load(dir, "sonarqube/hotspots-search-example.json"), &[]);
     check(
         &s("api/measures/component?component=shop&metricKeys=new_coverage,coverage"),
-        &load(&dir, "sonarqube/measures-component-example.json"),
+        &load(dir, "sonarqube/measures-component-example.json"),
         &[],
     );
-    check(&get(&format!("{base}/api/system/status"), None), &load(&dir, "sonarqube/system-example-status.json"), &[]);
-    check(&s("api/settings/values?keys=sonar.core.serverBaseURL"), &load(&dir, "sonarqube/settings-values-example.json"), &[]);
+    check(&get(&format!("{base}/api/system/status"), None), &load(dir, "sonarqube/system-example-status.json"), &[]);
+    check(&s("api/settings/values?keys=sonar.core.serverBaseURL"), &load(dir, "sonarqube/settings-values-example.json"), &[]);
     let version = std::fs::read_to_string(dir.join("sonarqube/server-example-server-version.txt")).unwrap();
     let ours = ureq::get(&format!("{base}/api/server/version")).call().unwrap().body_mut().read_to_string().unwrap();
     assert!(version.trim().split('.').count() >= 3 && ours.split('.').count() >= 3, "plain-text versions: {version} / {ours}");
@@ -144,20 +193,18 @@ fn sonarqube_fake_answers_in_the_shape_of_the_official_examples() {
     let ob = old.sonar_url();
     check(
         &get(&format!("{ob}/api/qualitygates/project_status?analysisId=AN-T"), Some(&auth)),
-        &load(&dir, "sonarqube/qualitygates-project_status-example.b6d962dd.json"),
+        &load(dir, "sonarqube/qualitygates-project_status-example.b6d962dd.json"),
         &[],
     );
     check(
         &get(&format!("{ob}/api/measures/component?component=shop&metricKeys=new_coverage,coverage"), Some(&auth)),
-        &load(&dir, "sonarqube/measures-component-example.130b0508.json"),
+        &load(dir, "sonarqube/measures-component-example.130b0508.json"),
         &["component.measures[].periods"],
     );
 }
 
-#[test]
-fn our_models_read_every_official_sonarqube_example() {
+fn our_models_read_every_official_sonarqube_example(dir: &Path) {
     use sonar_pr_gate::sonar::model::*;
-    let Some(dir) = reference_dir() else { return };
     let read = |f: &str| std::fs::read_to_string(dir.join("sonarqube").join(f)).unwrap();
     let task: CeTaskResponse = serde_json::from_str(&read("ce-task-example.json")).unwrap();
     assert_eq!((task.task.status, task.task.analysis_id.as_deref()), (CeStatus::Success, Some("AYhSC3WDE6ILQDIMAPIp")));
@@ -192,15 +239,13 @@ fn our_models_read_every_official_sonarqube_example() {
     }
 }
 
-#[test]
-fn azure_devops_fake_answers_in_the_shape_of_the_official_examples() {
-    let Some(dir) = reference_dir() else { return };
+fn azure_devops_fake_answers_in_the_shape_of_the_official_examples(dir: &Path) {
     let sb = Sandbox::start(Flavour::Server108);
     sb.azdo_state().add_pull_request(22, &[(1, "b60280bc6e62e2f880f1b63c1e24987664d3bda3")]);
     let base =
         format!("{}/_apis/git/repositories/web/pullRequests/22", sb.collection_url().trim_end_matches('/').to_string() + "/Fabrikam%20Web");
     let auth = format!("Bearer {}", sandbox::JOB_TOKEN);
-    let body = |f: &str| load(&dir, &format!("azure-devops/{f}"))["responses"]["200"]["body"].clone();
+    let body = |f: &str| load(dir, &format!("azure-devops/{f}"))["responses"]["200"]["body"].clone();
     let send = |method: &str, url: &str, json: &Value| -> Value {
         let req = ureq::http::Request::builder()
             .method(method)
@@ -218,12 +263,12 @@ fn azure_devops_fake_answers_in_the_shape_of_the_official_examples() {
         &["isDraft", "supportsIterations", "lastMergeTargetCommit"],
     );
 
-    let status_req = load(&dir, "azure-devops/POST_git_pullRequestStatuses_statusIterationInBody.json")["parameters"]["body"].clone();
+    let status_req = load(dir, "azure-devops/POST_git_pullRequestStatuses_statusIterationInBody.json")["parameters"]["body"].clone();
     let ours = send("POST", &format!("{base}/statuses?api-version=7.1"), &status_req);
     check(&ours, &body("POST_git_pullRequestStatuses_statusIterationInBody.json"), &[]);
 
     let thread_req =
-        load(&dir, "azure-devops/POST__git_repositories__repositoryId__pullRequests__pullRequestId__threads2.json")["parameters"]["body"]
+        load(dir, "azure-devops/POST__git_repositories__repositoryId__pullRequests__pullRequestId__threads2.json")["parameters"]["body"]
             .clone();
     let ours = send("POST", &format!("{base}/threads?api-version=7.1"), &thread_req);
     check(
@@ -256,11 +301,9 @@ fn azure_devops_fake_answers_in_the_shape_of_the_official_examples() {
     );
 }
 
-#[test]
-fn our_models_read_the_official_azure_devops_examples() {
+fn our_models_read_the_official_azure_devops_examples(dir: &Path) {
     use sonar_pr_gate::azdo::model::*;
-    let Some(dir) = reference_dir() else { return };
-    let body = |f: &str| load(&dir, &format!("azure-devops/{f}"))["responses"]["200"]["body"].clone();
+    let body = |f: &str| load(dir, &format!("azure-devops/{f}"))["responses"]["200"]["body"].clone();
     let threads: ValueList<Thread> =
         serde_json::from_value(body("GET__git_repositories__repositoryId__pullRequests__pullRequestId__threads.json")).unwrap();
     let first = &threads.value[0];
@@ -268,4 +311,16 @@ fn our_models_read_the_official_azure_devops_examples() {
     let pr: PullRequest = serde_json::from_value(body("GET__git_repositories__repositoryId__pullRequests__pullRequestId_.json")).unwrap();
     assert_eq!(pr.pull_request_id, 22);
     assert_eq!(pr.last_merge_source_commit.unwrap().commit_id, "b60280bc6e62e2f880f1b63c1e24987664d3bda3");
+}
+
+fn manifests_validate_against_the_official_schemas(dir: &Path) {
+    let reference = dir.join("azure-pipelines");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for (doc, schema) in [("task.json", "tasks.schema.json"), ("vss-extension.json", "vss-extension.schemastore.schema.json")] {
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(reference.join(schema)).unwrap()).unwrap();
+        let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+        let manifest: Value = serde_json::from_str(&std::fs::read_to_string(repo.join(doc)).unwrap()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&manifest).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{doc} does not match {}:\n{}", reference.display(), errors.join("\n"));
+    }
 }

@@ -8,7 +8,19 @@
 
 use std::net::Ipv4Addr;
 
+use super::url::{Origin, decode};
 use crate::secret::Secret;
+
+/// Why a proxy setting cannot be used; which setting it is decides which input the message names.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProxyError {
+    /// The proxy URL itself.
+    #[error("{0}")]
+    Url(String),
+    /// The agent's bypass list.
+    #[error("{0}")]
+    BypassList(String),
+}
 
 /// One proxy server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,23 +78,9 @@ impl ProxyConfig {
         (!bypassed).then_some(proxy)
     }
 
-    pub fn secrets(&self) -> Vec<Secret> {
-        let mut out = Vec::new();
-        for p in [&self.https, &self.http].into_iter().flatten() {
-            if let Some(pw) = &p.password {
-                for secret in [pw.clone(), crate::http::basic_value(p.username.as_deref().unwrap_or(""), pw)] {
-                    if !out.contains(&secret) {
-                        out.push(secret);
-                    }
-                }
-            }
-        }
-        out
-    }
-
     /// The agent's proxy: one server for every scheme, and the bypass list.
-    pub fn from_agent(url: &str, username: Option<&str>, password: Option<&str>, bypass_json: Option<&str>) -> Result<Self, String> {
-        let mut server = parse_proxy_url(url)?;
+    pub fn from_agent(url: &str, username: Option<&str>, password: Option<&str>, bypass_json: Option<&str>) -> Result<Self, ProxyError> {
+        let mut server = parse_proxy_url(url).map_err(ProxyError::Url)?;
         if let Some(u) = username {
             server.username = Some(u.to_string());
         }
@@ -91,12 +89,17 @@ impl ProxyConfig {
         }
         let mut bypass = Vec::new();
         if let Some(json) = bypass_json {
-            let list: Vec<String> = serde_json::from_str(json).map_err(|e| format!("is not a JSON list of regular expressions ({e}); the agent writes it from its .proxybypass file, one expression per line"))?;
+            let list: Vec<String> = serde_json::from_str(json).map_err(|e| {
+                ProxyError::BypassList(format!(
+                    "is not a JSON list of regular expressions ({e}); the agent writes it from its .proxybypass file, one expression per line"
+                ))
+            })?;
             for pattern in list.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
-                let re = regex_lite::RegexBuilder::new(pattern)
-                    .case_insensitive(true)
-                    .build()
-                    .map_err(|e| format!("entry '{pattern}' is not a valid regular expression ({e}); fix the agent's .proxybypass file"))?;
+                let re = regex_lite::RegexBuilder::new(pattern).case_insensitive(true).build().map_err(|e| {
+                    ProxyError::BypassList(format!(
+                        "entry '{pattern}' is not a valid regular expression ({e}); fix the agent's .proxybypass file"
+                    ))
+                })?;
                 bypass.push(BypassRule::Regex(re));
             }
         }
@@ -146,8 +149,8 @@ pub fn parse_proxy_url(raw: &str) -> Result<ProxyServer, String> {
     }
     let (username, password) = match userinfo {
         Some(u) => match u.split_once(':') {
-            Some((user, pass)) => (Some(crate::percent::decode(user, false)), Some(Secret::new(crate::percent::decode(pass, false)))),
-            None => (Some(crate::percent::decode(u, false)), None),
+            Some((user, pass)) => (Some(decode(user, false)), Some(Secret::new(decode(pass, false)))),
+            None => (Some(decode(u, false)), None),
         },
         None => (None, None),
     };
@@ -189,20 +192,7 @@ fn in_cidr(ip: Ipv4Addr, net: Ipv4Addr, bits: u8) -> bool {
 
 /// Host (lower-case, IPv6 without brackets) and port of a URL.
 fn host_port(url: &str) -> (String, u16) {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let default = if scheme.eq_ignore_ascii_case("https") { 443 } else { 80 };
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (h, tail) = v6.split_once(']').unwrap_or((v6, ""));
-        (h, tail.strip_prefix(':').and_then(|p| p.parse().ok()).unwrap_or(default))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, p.parse().unwrap_or(default)),
-            None => (authority, default),
-        }
-    };
-    (host.to_ascii_lowercase(), port)
+    Origin::parse(url).map_or_else(|| (String::new(), 0), |o| (o.host().to_string(), o.port()))
 }
 
 #[cfg(test)]
@@ -248,7 +238,6 @@ mod tests {
         let p = c.route("https://dev.azure.com/org").unwrap();
         assert_eq!((p.host.as_str(), p.port, p.username.as_deref()), ("proxy.corp", 8080, Some("svc")));
         assert_eq!(c.route("http://sonar.example:9000/").map(|p| p.port), Some(8080), "the agent's proxy serves http too");
-        assert_eq!(c.secrets().len(), 2);
     }
 
     #[test]
@@ -256,11 +245,13 @@ mod tests {
         assert!(
             ProxyConfig::from_agent("http://p:1", None, None, Some("not json"))
                 .unwrap_err()
+                .to_string()
                 .starts_with("is not a JSON list of regular expressions")
         );
         assert!(
             ProxyConfig::from_agent("http://p:1", None, None, Some(r#"["(unclosed"]"#))
                 .unwrap_err()
+                .to_string()
                 .starts_with("entry '(unclosed' is not a valid regular expression")
         );
         assert!(parse_proxy_url("socks5://p:1080").unwrap_err().contains("'socks5://' proxies are not supported"));

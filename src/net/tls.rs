@@ -1,6 +1,7 @@
-//! When a server's certificate is not trusted, which authority issued it. The request has already
-//! failed; a second TLS handshake that checks nothing and sends nothing reads the certificate the
-//! server presents, so the message can name the CA to supply.
+//! TLS: the roots this task trusts (the system's store, the bundled Mozilla roots and the
+//! operator's CA files), and, when a server's certificate is not trusted, which authority issued
+//! it. The diagnosis runs after the request has failed: a second TLS handshake that checks nothing
+//! and sends nothing reads the certificate the server presents, so the message can name the CA.
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -10,6 +11,41 @@ use std::time::Duration;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+
+use super::client::{Event, Observer};
+use crate::error::TransportError;
+
+/// Builds the trust roots: the system's store (where corporate CAs are usually installed), the
+/// bundled Mozilla roots, and every certificate of each PEM file. ureq replaces its defaults with a
+/// custom set and skips unparsable certificates silently, so the whole set is built here and a
+/// file that yields no certificate is an error.
+pub fn root_certs(files: &[std::path::PathBuf], observer: &dyn Observer) -> Result<ureq::tls::RootCerts, TransportError> {
+    let mut certs: Vec<ureq::tls::Certificate<'static>> =
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
+    let system = rustls_native_certs::load_native_certs();
+    if !system.errors.is_empty() {
+        let errors: Vec<String> = system.errors.iter().map(|e| e.to_string()).collect();
+        observer.note(&Event::SystemCertificatesUnreadable { errors: &errors });
+    }
+    certs.extend(system.certs.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()));
+    for path in files {
+        let ca_err = |detail: String| TransportError::CaFile { path: path.display().to_string(), detail };
+        let pem = std::fs::read(path).map_err(|e| ca_err(e.to_string()))?;
+        let before = certs.len();
+        for item in ureq::tls::parse_pem(&pem) {
+            if let Ok(ureq::tls::PemItem::Certificate(cert)) = item {
+                certs.push(cert);
+            }
+        }
+        if certs.len() == before {
+            return Err(ca_err(
+                "it holds no PEM certificate (-----BEGIN CERTIFICATE-----); export the CA certificate in PEM (Base-64) format".to_string(),
+            ));
+        }
+        observer.note(&Event::TrustedCertificates { count: certs.len() - before, path });
+    }
+    Ok(ureq::tls::RootCerts::new_with_certs(&certs))
+}
 
 /// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read.
 pub fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<String> {

@@ -1,0 +1,55 @@
+//! Where the pull request's changed lines come from: Azure DevOps (which works with the shallow
+//! clones pipelines make by default), else the local clone when it has the history.
+
+use crate::azdo::AzdoClient;
+use crate::azdo::model::Iteration;
+use crate::changes::PrChanges;
+use crate::error::Error;
+use crate::pipeline::Log;
+
+/// What is needed to read the changes of one iteration.
+pub struct ChangesQuery<'a> {
+    pub pull_request: u32,
+    pub iteration: Option<&'a Iteration>,
+    /// The commit the pipeline analysed, when it is not the source commit (a PR build's merge).
+    pub analysed_commit: Option<&'a str>,
+    /// The local clone to fall back on.
+    pub checkout: &'a std::path::Path,
+}
+
+pub fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Result<PrChanges, String> {
+    let it = q.iteration.ok_or("the pull request has no iteration")?;
+    let (Some(source), Some(base)) = (it.source_ref_commit.as_ref(), it.common_ref_commit.as_ref()) else {
+        return Err(format!("iteration {} names no source or merge-base commit", it.id));
+    };
+    let (source, base) = (source.commit_id.as_str(), base.commit_id.as_str());
+    let analysed = q.analysed_commit.filter(|c| !c.eq_ignore_ascii_case(source));
+    let from_api = || -> Result<PrChanges, Error> {
+        let entries = client.iteration_changes(q.pull_request, it.id)?;
+        let files: Vec<(String, Option<String>)> = entries
+            .iter()
+            .filter(|e| !e.is_delete() && !e.item.is_folder)
+            .filter_map(|e| Some((e.item.path.clone()?, e.original_path.clone())))
+            .collect();
+        let pr_diffs = client.file_diffs(base, source, &files)?;
+        let merge = match analysed {
+            Some(m) => client.file_diffs(source, m, &files.iter().map(|(p, _)| (p.clone(), None)).collect::<Vec<_>>())?,
+            None => Default::default(),
+        };
+        Ok(PrChanges { pr: pr_diffs, merge })
+    };
+    match from_api() {
+        Ok(c) => {
+            log.info(&format!("The pull request changes {} file(s) (line diffs from Azure DevOps)", c.pr.len()));
+            Ok(c)
+        }
+        Err(api_error) => {
+            log.info(&format!(
+                "Azure DevOps could not give the pull request's line diffs ({api_error}); reading them from the local clone"
+            ));
+            crate::git::from_git(q.checkout, base, source, analysed)
+                .inspect(|c| log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len())))
+                .map_err(|git_error| format!("Azure DevOps: {api_error}; local clone: {git_error}"))
+        }
+    }
+}

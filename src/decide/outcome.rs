@@ -1,0 +1,92 @@
+//! How a run ends: the task result, the message, the CLI exit code and the `qualityGateStatus`
+//! output variable, from the analyses and the PR's own gate. A failing gate fails the task when
+//! failOnQualityGateError is set; a failed or unfinished analysis is never a success.
+
+use super::verdict::{Verdict, failed_conditions};
+use crate::error::exit_code;
+use crate::pipeline::TaskResult;
+use crate::sonar::model::GateStatus;
+use crate::sonar::present::describe_condition;
+use crate::sonar::{Analysis, AnalysisOutcome};
+
+/// How the message is shown besides `task.complete`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Report {
+    Nothing,
+    Error(String),
+    Warning(String),
+}
+
+/// How a run ended, for `task.complete` and the CLI exit code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub result: TaskResult,
+    pub message: String,
+    pub exit_code: i32,
+    pub report: Report,
+}
+
+impl Outcome {
+    pub fn passed(result: TaskResult, message: String) -> Self {
+        Self { result, message, exit_code: exit_code::PASSED, report: Report::Nothing }
+    }
+}
+
+/// The `qualityGateStatus` output variable: the worst verdict's gate, NONE without a gate.
+pub fn quality_gate_status(analyses: &[Analysis]) -> &'static str {
+    Verdict::worst(analyses.iter().map(Verdict::of)).unwrap_or(Verdict::Gate(GateStatus::None)).output_value()
+}
+
+/// Why each analysis does not pass, in the words of the error line.
+fn problems(analyses: &[Analysis]) -> Vec<String> {
+    analyses
+        .iter()
+        .filter_map(|a| match &a.outcome {
+            AnalysisOutcome::Completed(d) if matches!(d.gate.status, GateStatus::Error | GateStatus::Warn) => {
+                let conds: Vec<String> = failed_conditions(a).into_iter().map(describe_condition).collect();
+                Some(format!(
+                    "quality gate of '{}' failed: {}",
+                    a.project_key(),
+                    if conds.is_empty() { "no condition details".to_string() } else { conds.join("; ") }
+                ))
+            }
+            AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The outcome of a publish run. `new_issue_failures` are the PR's own gate's failures, which fail
+/// the task whatever failOnQualityGateError says: it is its own switch.
+pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_quality_gate_error: bool) -> Outcome {
+    let mut problems = problems(analyses);
+    let failed = |message: String| Outcome {
+        result: TaskResult::Failed,
+        message: message.clone(),
+        exit_code: exit_code::GATE_FAILED,
+        report: Report::Error(message),
+    };
+    if !new_issue_failures.is_empty() {
+        problems.extend(new_issue_failures.iter().cloned());
+        return failed(problems.join(" | "));
+    }
+    if problems.is_empty() {
+        let worst = Verdict::worst(analyses.iter().map(Verdict::of));
+        let message = match worst {
+            None | Some(Verdict::Gate(GateStatus::None)) => "no quality gate is associated with the project(s)".to_string(),
+            _ => format!("quality gate passed ({} analys{})", analyses.len(), if analyses.len() == 1 { "is" } else { "es" }),
+        };
+        return Outcome::passed(TaskResult::Succeeded, message);
+    }
+    let message = problems.join(" | ");
+    if fail_on_quality_gate_error {
+        failed(message)
+    } else {
+        Outcome {
+            result: TaskResult::SucceededWithIssues,
+            report: Report::Warning(format!("{message} (failOnQualityGateError is false, so the task succeeds with issues)")),
+            message,
+            exit_code: exit_code::PASSED,
+        }
+    }
+}

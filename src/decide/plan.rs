@@ -1,0 +1,300 @@
+//! The publish plan: from the analyses, the issues matched to the pull request and the threads
+//! already on it, every write to make (statuses, threads to create, reopen, resolve, replies, the
+//! summary created once and then edited in place). Pure: the text comes from a [`Texts`], the
+//! writes are performed by the caller.
+
+use std::collections::HashSet;
+
+use super::scope::{DecorationMode, InlineCandidate, Matched, count_by_severity};
+use super::verdict::{Verdict, analysis_status, combined_status, effective_verdict};
+use crate::azdo::Write;
+use crate::azdo::model::{LineRange, Marker, NewThread, PrStatus, StatusContext, Thread, ThreadKind, ThreadStatus};
+use crate::sonar::model::GateStatus;
+use crate::sonar::present::Severity;
+use crate::sonar::{Analysis, AnalysisOutcome};
+
+/// How the pull request is decorated: the task's decoration inputs, validated.
+#[derive(Clone, Debug)]
+pub struct Decoration {
+    pub mode: DecorationMode,
+    /// Fail the status and the task when issues at or above this severity sit on changed lines.
+    pub fail_on_new_issues: Option<Severity>,
+    /// Where the analysed project sits in the repository (a monorepo's subfolder), when given.
+    pub project_base_dir: Option<String>,
+    pub post_status: bool,
+    pub post_summary_comment: bool,
+    pub post_inline_comments: bool,
+    pub max_inline_comments: usize,
+    pub status_genre: String,
+    pub status_name: String,
+}
+
+/// Counts the summary shows about inline comments and the PR's own gate.
+#[derive(Clone, Debug, Default)]
+pub struct InlineStats {
+    pub posted: usize,
+    pub over_cap: usize,
+    pub cap: usize,
+    /// In changed-lines mode: issues on lines the PR changed, by severity.
+    pub changed_lines: Option<Vec<(Severity, usize)>>,
+    /// Issues in changed files on lines that exist only in the merge commit.
+    pub unplaced: usize,
+    /// The PR's own gate (failOnNewIssues) failed, and why.
+    pub new_issues_failure: Option<String>,
+}
+
+/// The text people read, written by the rendering layer.
+pub trait Texts {
+    fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String;
+    fn inline(&self, candidate: &InlineCandidate<'_>, analysis: &Analysis) -> String;
+}
+
+/// Every write, in the order they are listed in the log, and the lines that say what was decided.
+#[derive(Debug, Default)]
+pub struct PublishPlan {
+    pub writes: Vec<Write>,
+    pub notes: Vec<String>,
+}
+
+/// Plans the decoration of one pull request. `matched` has one entry per analysis.
+pub fn plan_publish(
+    analyses: &[Analysis],
+    matched: &[Matched<'_>],
+    threads: &[Thread],
+    iteration: Option<u32>,
+    options: &Decoration,
+    texts: &dyn Texts,
+) -> PublishPlan {
+    let mut plan = PublishPlan::default();
+    if options.post_status {
+        plan.writes.extend(plan_statuses(analyses, matched, iteration, options));
+    }
+    for (a, m) in analyses.iter().zip(matched) {
+        let mut stats = InlineStats {
+            cap: options.max_inline_comments,
+            changed_lines: m.scoped.then(|| count_by_severity(&m.candidates)),
+            unplaced: m.unplaced,
+            new_issues_failure: m.new_issues_failure.clone(),
+            ..InlineStats::default()
+        };
+        if options.post_inline_comments {
+            plan_inline_writes(a, m, threads, options.max_inline_comments, texts, &mut stats, &mut plan);
+        }
+        if options.post_summary_comment {
+            let content = texts.summary(a, &stats);
+            let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok));
+            match plan_summary(a.project_key(), &content, passing, threads) {
+                SummaryAction::Create { content, status } => plan.writes.push(Write::CreateThread {
+                    thread: NewThread::new(Marker::summary(a.project_key()), content, status, None),
+                    what: format!("summary comment for '{}'", a.project_key()),
+                }),
+                SummaryAction::Update { thread_id, comment_id, content, status } => {
+                    if let Some(content) = content {
+                        plan.writes.push(Write::UpdateComment { thread: thread_id, comment: comment_id, content });
+                    }
+                    if let Some(status) = status {
+                        plan.writes.push(Write::ThreadStatus { thread: thread_id, status, why: "set the summary thread's state" });
+                    }
+                }
+                SummaryAction::Unchanged => plan.notes.push(format!("Summary comment for '{}' is up to date", a.project_key())),
+            }
+        }
+    }
+    plan
+}
+
+/// One status per analysis; with several, each gets `name/projectKey` and the plain context
+/// carries the combined result, so one policy can require all of them.
+fn plan_statuses(analyses: &[Analysis], matched: &[Matched<'_>], iteration: Option<u32>, options: &Decoration) -> Vec<Write> {
+    let status = |name: &str, state: &str, description: String, target: &str| {
+        Write::Status(PrStatus {
+            state: state.to_string(),
+            description,
+            context: StatusContext { genre: options.status_genre.clone(), name: name.to_string() },
+            target_url: Some(target.to_string()),
+            iteration_id: iteration,
+        })
+    };
+    let name = &options.status_name;
+    if let ([a], [m]) = (analyses, matched) {
+        let d = analysis_status(a, m.new_issues_failure.as_deref());
+        return vec![status(name, d.state, d.description, &a.dashboard_url)];
+    }
+    let Some(first) = analyses.first() else { return Vec::new() };
+    let mut writes = Vec::new();
+    let mut verdicts = Vec::new();
+    for (a, m) in analyses.iter().zip(matched) {
+        let d = analysis_status(a, m.new_issues_failure.as_deref());
+        writes.push(status(&format!("{name}/{}", a.project_key()), d.state, d.description, &a.dashboard_url));
+        verdicts.push((a.project_key().to_string(), effective_verdict(a, m.new_issues_failure.as_deref())));
+    }
+    let combined = combined_status(&verdicts);
+    writes.push(status(name, combined.state, combined.description, &first.dashboard_url));
+    writes
+}
+
+fn plan_inline_writes(
+    a: &Analysis,
+    m: &Matched<'_>,
+    threads: &[Thread],
+    cap: usize,
+    texts: &dyn Texts,
+    stats: &mut InlineStats,
+    plan: &mut PublishPlan,
+) {
+    let readable = matches!(&a.outcome, AnalysisOutcome::Completed(d) if d.issues.is_some());
+    let inline = plan_inline(a.project_key(), &m.candidates, threads, cap, readable && m.scoping_failed.is_none());
+    for c in &inline.create {
+        plan.writes.push(Write::CreateThread {
+            thread: NewThread::new(
+                Marker::issue(c.project_key, &c.issue.key),
+                texts.inline(c, a),
+                ThreadStatus::Active,
+                Some(&line_range(c)),
+            ),
+            what: format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key),
+        });
+    }
+    for id in &inline.reactivate {
+        plan.writes.push(Write::ThreadStatus {
+            thread: *id,
+            status: ThreadStatus::Active,
+            why: "reopen the thread of an issue that is back",
+        });
+    }
+    for id in &inline.resolve {
+        plan.writes.push(Write::ThreadStatus { thread: *id, status: ThreadStatus::Fixed, why: "resolve the thread of a fixed issue" });
+    }
+    for id in &inline.ask_to_resolve {
+        plan.writes.push(Write::Reply { thread: *id, content: ASK_TO_RESOLVE.to_string() });
+    }
+    let open_threads = threads
+        .iter()
+        .filter_map(Thread::marker)
+        .filter(|mk| {
+            mk.project_key == a.project_key() && mk.issue_key.as_ref().is_some_and(|k| m.candidates.iter().any(|c| c.issue.key == *k))
+        })
+        .count();
+    stats.posted = open_threads + inline.create.len();
+    stats.over_cap = inline.over_cap;
+    plan.notes.push(format!(
+        "Inline comments for '{}': {} new, {} reopened, {} resolved, {} left for a person to resolve, {} over the cap",
+        a.project_key(),
+        inline.create.len(),
+        inline.reactivate.len(),
+        inline.resolve.len(),
+        inline.ask_to_resolve.len(),
+        inline.over_cap
+    ));
+}
+
+/// Where an inline thread sits. Offsets in SonarQube are 0-based; Azure DevOps' are 1-based. A
+/// range without offsets covers the whole lines.
+fn line_range(c: &InlineCandidate<'_>) -> LineRange {
+    let (start_offset, end_offset) =
+        if c.end_offset > 0 || c.start_offset > 0 { (c.start_offset.saturating_add(1), c.end_offset.saturating_add(1)) } else { (1, 1) };
+    LineRange { file_path: c.file_path.clone(), start_line: c.start_line, start_offset, end_line: c.end_line, end_offset }
+}
+
+/// What to do with the summary thread of one project.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SummaryAction {
+    Create { content: String, status: ThreadStatus },
+    Update { thread_id: u64, comment_id: u64, content: Option<String>, status: Option<ThreadStatus> },
+    Unchanged,
+}
+
+/// What to do with the threads of one project.
+#[derive(Debug, Default)]
+pub struct ThreadPlan<'a> {
+    pub create: Vec<InlineCandidate<'a>>,
+    /// Threads whose issue is back: reopen.
+    pub reactivate: Vec<u64>,
+    /// Threads whose issue is gone and nobody replied: resolve.
+    pub resolve: Vec<u64>,
+    /// Threads whose issue is gone but a person replied: ask them to resolve it.
+    pub ask_to_resolve: Vec<u64>,
+    /// Open issues on lines that were not commented because of the cap.
+    pub over_cap: usize,
+}
+
+/// The reply posted once in a thread whose issue is fixed but which a person took part in; we do
+/// not close a conversation someone else is having.
+pub const ASK_TO_RESOLVE: &str = "SonarQube no longer reports this issue. Someone replied here, so this thread was left open: please resolve it when the conversation is done.";
+
+/// This task's threads of one kind for one project.
+fn ours<'t>(existing: &'t [Thread], kind: ThreadKind, project_key: &str) -> impl Iterator<Item = (&'t Thread, Marker)> {
+    existing.iter().filter(|t| !t.is_deleted).filter_map(move |t| {
+        let m = t.marker()?;
+        (m.kind == kind && m.project_key == project_key).then_some((t, m))
+    })
+}
+
+/// Decides the inline threads of one project. `candidates` are most severe first; threads that
+/// already exist for an issue that is still open stay as they are, whatever the cap.
+pub fn plan_inline<'a>(
+    project_key: &str,
+    candidates: &[InlineCandidate<'a>],
+    existing: &[Thread],
+    cap: usize,
+    issues_readable: bool,
+) -> ThreadPlan<'a> {
+    let mut plan = ThreadPlan::default();
+    let ours: Vec<(&Thread, Marker)> = ours(existing, ThreadKind::Issue, project_key).collect();
+    let open_keys: HashSet<&str> = candidates.iter().map(|c| c.issue.key.as_str()).collect();
+    let mut threaded: HashSet<&str> = HashSet::new();
+    for (thread, marker) in &ours {
+        let Some(key) = marker.issue_key.as_deref() else { continue };
+        threaded.insert(key);
+        let still_open = open_keys.contains(key);
+        if still_open && !thread.is_active() {
+            plan.reactivate.push(thread.id);
+        } else if !still_open && thread.is_active() && issues_readable {
+            if has_human_reply(thread) {
+                if !thread.comments.iter().any(|c| c.content.as_deref() == Some(ASK_TO_RESOLVE)) {
+                    plan.ask_to_resolve.push(thread.id);
+                }
+            } else {
+                plan.resolve.push(thread.id);
+            }
+        }
+    }
+    // The cap counts this run's new threads: re-runs never add past it.
+    let already = ours.iter().filter(|(t, m)| t.is_active() && m.issue_key.as_deref().is_some_and(|k| open_keys.contains(k))).count();
+    let room = cap.saturating_sub(already);
+    let new: Vec<&InlineCandidate<'a>> = candidates.iter().filter(|c| !threaded.contains(c.issue.key.as_str())).collect();
+    plan.over_cap = new.len().saturating_sub(room);
+    plan.create = new.into_iter().take(room).cloned().collect();
+    plan
+}
+
+/// Whether anyone but the thread's author (this task) wrote in it.
+fn has_human_reply(thread: &Thread) -> bool {
+    let Some(first) = thread.comments.first() else { return false };
+    let author = first.author.as_ref().and_then(|a| a.id.clone());
+    thread.comments.iter().skip(1).any(|c| {
+        let system = c.comment_type.as_ref().is_some_and(|t| t == "system" || t == 3);
+        let ours = match (&author, c.author.as_ref().and_then(|a| a.id.as_ref())) {
+            (Some(a), Some(b)) => a == b,
+            _ => c.content.as_deref() == Some(ASK_TO_RESOLVE),
+        };
+        !c.is_deleted && !system && !ours
+    })
+}
+
+/// Decides the summary thread of one project: created once, then updated in place; active while
+/// the gate is not passing, resolved when it passes. Nothing is sent when nothing changed.
+pub fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread]) -> SummaryAction {
+    let status = if passing { ThreadStatus::Fixed } else { ThreadStatus::Active };
+    let found = ours(existing, ThreadKind::Summary, project_key).next().map(|(t, _)| t);
+    let Some((thread, first)) = found.and_then(|t| Some((t, t.comments.first()?))) else {
+        return SummaryAction::Create { content: content.to_string(), status };
+    };
+    let new_content = (first.content.as_deref() != Some(content)).then(|| content.to_string());
+    let new_status = (thread.is_active() == passing).then_some(status);
+    if new_content.is_none() && new_status.is_none() {
+        SummaryAction::Unchanged
+    } else {
+        SummaryAction::Update { thread_id: thread.id, comment_id: first.id, content: new_content, status: new_status }
+    }
+}

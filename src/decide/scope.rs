@@ -1,0 +1,203 @@
+//! Which issues are the pull request's: SonarQube's own PR analysis, or any analysis scoped by this
+//! task to the lines the PR changed (Community Build), with each issue moved from the analysed
+//! merge commit onto the PR's source lines; and the PR's own gate on them (`failOnNewIssues`).
+
+use std::collections::BTreeMap;
+
+use crate::changes::{Placement, PrChanges};
+use crate::sonar::model::Issue;
+use crate::sonar::present::{Severity, issue_severity};
+use crate::sonar::{Analysis, AnalysisOutcome, Flavour, Scope};
+
+/// How issues are matched to the pull request (the `decorationMode` input).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecorationMode {
+    /// From the server's capabilities: its own PR analysis on commercial editions and Cloud, the
+    /// PR's changed lines on Community Build.
+    Auto,
+    /// SonarQube's pull request analysis: its issues are the PR's.
+    PullRequest,
+    /// Any analysis, scoped by this task to the lines the PR changed.
+    ChangedLines,
+}
+
+/// Whether an analysis is scoped to the changed lines, and the words that say why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Matching {
+    pub changed_lines: bool,
+    pub why: &'static str,
+}
+
+pub fn matching(mode: DecorationMode, flavour: Flavour, scope: &Scope) -> Matching {
+    let pr_analysis = matches!(scope, Scope::PullRequest(_));
+    let (changed_lines, why) = match mode {
+        DecorationMode::ChangedLines => (true, "scoped to the lines the pull request changed (decorationMode: changedLines)"),
+        DecorationMode::PullRequest => (false, "SonarQube's pull request analysis (decorationMode: pullRequest)"),
+        DecorationMode::Auto if flavour == Flavour::Community => {
+            (true, "scoped to the lines the pull request changed, because Community Build cannot analyse pull requests")
+        }
+        DecorationMode::Auto if !pr_analysis => {
+            (true, "scoped to the lines the pull request changed, because this analysis is not a pull request analysis")
+        }
+        DecorationMode::Auto => (false, "SonarQube's pull request analysis (the server analyses pull requests)"),
+    };
+    Matching { changed_lines, why }
+}
+
+/// An issue that may get an inline comment: on a line of a file. It borrows the issue: with
+/// 10 000 open issues, copies would double the task's memory.
+#[derive(Clone, Debug)]
+pub struct InlineCandidate<'a> {
+    pub project_key: &'a str,
+    pub issue: &'a Issue,
+    /// Repository path with a leading `/`.
+    pub file_path: String,
+    pub start_line: u32,
+    pub end_line: u32,
+    /// 0-based, as SonarQube gives them; 0 and 0 mean whole lines.
+    pub start_offset: u32,
+    pub end_offset: u32,
+    pub severity: Severity,
+}
+
+/// Every issue of a completed analysis that sits on a line, with its repository path: the
+/// project's folder in the repository (`prefix`, for monorepos) joined to SonarQube's path.
+fn located_issues<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
+    let AnalysisOutcome::Completed(done) = &analysis.outcome else { return Vec::new() };
+    let Some(set) = &done.issues else { return Vec::new() };
+    let paths: BTreeMap<&str, &str> = set.components.iter().filter_map(|c| Some((c.key.as_str(), c.path.as_deref()?))).collect();
+    set.issues
+        .iter()
+        .filter_map(|issue| {
+            let (start_line, end_line, start_offset, end_offset) = match (issue.text_range, issue.line) {
+                (Some(r), _) => (r.start_line, r.end_line.max(r.start_line), r.start_offset, r.end_offset),
+                (None, Some(line)) => (line, line, 0, 0),
+                (None, None) => return None,
+            };
+            if start_line == 0 {
+                return None;
+            }
+            let path = paths
+                .get(issue.component.as_str())
+                .map(|p| p.to_string())
+                .or_else(|| issue.component.split_once(':').map(|(_, p)| p.to_string()))?;
+            let path = path.replace('\\', "/");
+            let joined = if prefix.is_empty() {
+                path.trim_start_matches('/').to_string()
+            } else {
+                format!("{prefix}/{}", path.trim_start_matches('/'))
+            };
+            Some(InlineCandidate {
+                project_key: analysis.project_key(),
+                severity: issue_severity(issue),
+                issue,
+                file_path: format!("/{joined}"),
+                start_line,
+                end_line,
+                start_offset,
+                end_offset,
+            })
+        })
+        .collect()
+}
+
+/// Most severe first, then by file and line, so the order is stable from run to run.
+fn sort_candidates(candidates: &mut [InlineCandidate<'_>]) {
+    candidates
+        .sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.file_path.cmp(&b.file_path)).then(a.start_line.cmp(&b.start_line)));
+}
+
+/// Issues of a PR analysis that sit on a line, most severe first: SonarQube's own PR analysis
+/// reports the PR's issues. Branch and main-branch analyses give none here (they would comment on
+/// code the PR did not touch); `scope_to_changes` handles them.
+pub fn inline_candidates<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
+    if !matches!(analysis.scope, Scope::PullRequest(_)) {
+        return Vec::new();
+    }
+    let mut out = located_issues(analysis, prefix);
+    sort_candidates(&mut out);
+    out
+}
+
+/// An analysis's issues scoped to the lines the PR changed, moved onto the source commit's lines.
+pub struct Scoped<'a> {
+    pub candidates: Vec<InlineCandidate<'a>>,
+    /// Issues in files the PR changed whose line exists only in the merge commit: reported in the
+    /// summary, never placed on a wrong line.
+    pub unplaced: usize,
+}
+
+pub fn scope_to_changes<'a>(analysis: &'a Analysis, changes: &PrChanges, prefix: &str) -> Scoped<'a> {
+    let mut unplaced = 0;
+    let mut candidates: Vec<InlineCandidate<'a>> = located_issues(analysis, prefix)
+        .into_iter()
+        .filter_map(|mut c| match changes.place(&c.file_path, c.start_line) {
+            Placement::Changed(source_line) => {
+                let span = c.end_line - c.start_line;
+                c.start_line = source_line;
+                c.end_line = source_line.saturating_add(span);
+                Some(c)
+            }
+            Placement::Unmappable => {
+                unplaced += 1;
+                None
+            }
+            Placement::Unchanged | Placement::OutsidePr => None,
+        })
+        .collect();
+    sort_candidates(&mut candidates);
+    Scoped { candidates, unplaced }
+}
+
+/// Issues on changed lines, counted by severity (most severe first).
+pub fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(Severity, usize)> {
+    let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
+    for c in candidates {
+        *counts.entry(std::cmp::Reverse(c.severity)).or_default() += 1;
+    }
+    counts.into_iter().map(|(s, n)| (s.0, n)).collect()
+}
+
+/// The PR's own gate: `failOnNewIssues` against the issues on changed lines. `Some(reason)` when
+/// it fails.
+pub fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Severity>) -> Option<String> {
+    let threshold = threshold?;
+    let n = candidates.iter().filter(|c| c.severity >= threshold).count();
+    (n > 0)
+        .then(|| format!("{n} issue{} at or above {} on lines this pull request changed", if n == 1 { "" } else { "s" }, threshold.label()))
+}
+
+/// One analysis matched to the pull request: the issues that are the PR's, and what follows.
+#[derive(Debug)]
+pub struct Matched<'a> {
+    pub candidates: Vec<InlineCandidate<'a>>,
+    pub unplaced: usize,
+    /// Whether the issues were scoped to the PR's changed lines by this task.
+    pub scoped: bool,
+    /// Why the changed lines could not be read, if they could not.
+    pub scoping_failed: Option<String>,
+    /// The PR's own gate (failOnNewIssues) failed, and why.
+    pub new_issues_failure: Option<String>,
+}
+
+/// Matches one analysis: `changes` is what the PR changed (or why that could not be read), and is
+/// only looked at when the analysis is scoped to changed lines.
+pub fn match_issues<'a>(
+    analysis: &'a Analysis,
+    prefix: &str,
+    scoped: bool,
+    changes: Option<&Result<PrChanges, String>>,
+    threshold: Option<Severity>,
+) -> Matched<'a> {
+    let (candidates, unplaced, scoping_failed) = match (scoped, changes) {
+        (false, _) => (inline_candidates(analysis, prefix), 0, None),
+        (true, Some(Ok(c))) => {
+            let s = scope_to_changes(analysis, c, prefix);
+            (s.candidates, s.unplaced, None)
+        }
+        (true, Some(Err(e))) => (Vec::new(), 0, Some(e.clone())),
+        (true, None) => (Vec::new(), 0, Some("the pull request's changes were not read".to_string())),
+    };
+    let new_issues_failure = new_issues_gate(&candidates, threshold);
+    Matched { candidates, unplaced, scoped, scoping_failed, new_issues_failure }
+}

@@ -1,0 +1,318 @@
+//! Unit tests of the decisions, on analyses and threads built in memory.
+
+use serde_json::json;
+
+use super::*;
+use crate::azdo::Write;
+use crate::azdo::model::{Thread, ThreadStatus};
+use crate::changes::{Block, FileDiff, PrChanges};
+use crate::pipeline::TaskResult;
+use crate::sonar::client::IssueSet;
+use crate::sonar::model::Issue;
+use crate::sonar::present::Severity;
+use crate::sonar::report_task::ReportTask;
+use crate::sonar::{Analysis, AnalysisOutcome, Completed, Flavour, Scope};
+
+fn thread(id: u64, status: &str, kind: &str, issue: Option<&str>, comments: serde_json::Value) -> Thread {
+    let mut props = json!({
+        "SonarPrGate.Kind": {"$type": "System.String", "$value": kind},
+        "SonarPrGate.ProjectKey": {"$type": "System.String", "$value": "proj"},
+    });
+    if let Some(k) = issue {
+        props["SonarPrGate.IssueKey"] = json!({"$type": "System.String", "$value": k});
+    }
+    serde_json::from_value(json!({"id": id, "status": status, "properties": props, "comments": comments})).unwrap()
+}
+
+fn issue(key: &str) -> Issue {
+    serde_json::from_value(json!({"key": key})).unwrap()
+}
+
+fn candidate(issue: &Issue, severity: Severity) -> InlineCandidate<'_> {
+    InlineCandidate {
+        project_key: "proj",
+        issue,
+        file_path: "/a.rs".into(),
+        start_line: 1,
+        end_line: 1,
+        start_offset: 0,
+        end_offset: 0,
+        severity,
+    }
+}
+
+fn ours(author: &str) -> serde_json::Value {
+    json!([{"id": 1, "content": "issue", "author": {"id": author}}])
+}
+
+/// A completed analysis of project `proj` with a gate and issues on `path:line` (severity as given).
+fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Analysis {
+    let report = ReportTask {
+        path: "/s/.scannerwork/report-task.txt".into(),
+        project_key: "proj".into(),
+        server_url: "https://sq".into(),
+        server_version: None,
+        organization: None,
+        branch: None,
+        dashboard_url: None,
+        ce_task_id: "T".into(),
+        pull_request: None,
+    };
+    let gate = serde_json::from_value(json!({"status": gate, "conditions": [
+        {"status": gate, "metricKey": "new_coverage", "comparator": "LT", "errorThreshold": "80", "actualValue": if gate == "OK" { "90" } else { "50" }}
+    ]}))
+    .unwrap();
+    let issues: Vec<Issue> = issues
+        .iter()
+        .map(|(key, path, line, sev)| {
+            serde_json::from_value(json!({"key": key, "component": format!("proj:{path}"), "line": line, "severity": sev, "message": "m"}))
+                .unwrap()
+        })
+        .collect();
+    let set = IssueSet { total: issues.len() as u64, issues, ..IssueSet::default() };
+    let done = Completed { gate, analysis_id: "A".into(), measures: None, issues: Some(set), hotspots: None, ce_warnings: vec![] };
+    Analysis {
+        report,
+        scope,
+        dashboard_url: "https://sq/dashboard?id=proj".into(),
+        outcome: AnalysisOutcome::Completed(Box::new(done)),
+        warnings: vec![],
+    }
+}
+
+fn options() -> Decoration {
+    Decoration {
+        mode: DecorationMode::Auto,
+        fail_on_new_issues: None,
+        project_base_dir: None,
+        post_status: true,
+        post_summary_comment: true,
+        post_inline_comments: true,
+        max_inline_comments: 25,
+        status_genre: "SonarQube".into(),
+        status_name: "quality gate".into(),
+    }
+}
+
+struct Plain;
+
+impl Texts for Plain {
+    fn summary(&self, a: &Analysis, stats: &InlineStats) -> String {
+        format!("summary of {} ({} inline)", a.project_key(), stats.posted)
+    }
+    fn inline(&self, c: &InlineCandidate<'_>, _: &Analysis) -> String {
+        format!("issue {}", c.issue.key)
+    }
+}
+
+#[test]
+fn first_run_creates_up_to_the_cap() {
+    let (k1, k2, k3) = (issue("k1"), issue("k2"), issue("k3"));
+    let c = vec![candidate(&k1, Severity::Blocker), candidate(&k2, Severity::Major), candidate(&k3, Severity::Minor)];
+    let plan = plan_inline("proj", &c, &[], 2, true);
+    assert_eq!(plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
+    assert_eq!(plan.over_cap, 1);
+}
+
+#[test]
+fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
+    let k1 = issue("k1");
+    let c = vec![candidate(&k1, Severity::Major)];
+    let existing = vec![
+        thread(10, "active", "issue", Some("k1"), ours("me")),
+        thread(11, "active", "issue", Some("gone"), ours("me")),
+        thread(12, "fixed", "issue", Some("gone2"), ours("me")),
+    ];
+    let plan = plan_inline("proj", &c, &existing, 25, true);
+    assert!(plan.create.is_empty());
+    assert_eq!(plan.resolve, [11]);
+    assert!(plan.reactivate.is_empty());
+}
+
+#[test]
+fn returning_issue_reopens_its_thread() {
+    let k1 = issue("k1");
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &[thread(10, "fixed", "issue", Some("k1"), ours("me"))], 25, true);
+    assert_eq!(plan.reactivate, [10]);
+    assert!(plan.create.is_empty());
+}
+
+#[test]
+fn human_replies_are_never_closed_over() {
+    let comments = json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
+    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], 25, true);
+    assert_eq!(plan.ask_to_resolve, [10]);
+    assert!(plan.resolve.is_empty());
+    // Asked once only.
+    let comments = json!([{"id": 1, "author": {"id": "me"}}, {"id": 2, "author": {"id": "human"}}, {"id": 3, "content": ASK_TO_RESOLVE, "author": {"id": "me"}}]);
+    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], 25, true);
+    assert!(plan.ask_to_resolve.is_empty() && plan.resolve.is_empty());
+}
+
+#[test]
+fn unreadable_issues_resolve_nothing() {
+    let plan = plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], 25, false);
+    assert!(plan.resolve.is_empty());
+}
+
+#[test]
+fn the_prs_own_gate_counts_issues_at_or_above_the_threshold() {
+    let (a, b) = (issue("a"), issue("b"));
+    let c = vec![candidate(&a, Severity::Major), candidate(&b, Severity::Minor)];
+    assert_eq!(scope::new_issues_gate(&c, None), None);
+    assert_eq!(scope::new_issues_gate(&c, Some(Severity::Critical)), None);
+    assert_eq!(
+        scope::new_issues_gate(&c, Some(Severity::Major)).as_deref(),
+        Some("1 issue at or above Major on lines this pull request changed")
+    );
+    assert_eq!(
+        scope::new_issues_gate(&c, Some(Severity::Info)).as_deref(),
+        Some("2 issues at or above Info on lines this pull request changed")
+    );
+    assert_eq!(scope::count_by_severity(&c), [(Severity::Major, 1), (Severity::Minor, 1)]);
+}
+
+#[test]
+fn summary_is_created_once_then_updated_only_when_changed() {
+    assert_eq!(plan_summary("proj", "x", false, &[]), SummaryAction::Create { content: "x".into(), status: ThreadStatus::Active });
+    let existing = vec![thread(5, "active", "summary", None, json!([{"id": 1, "content": "x"}]))];
+    assert_eq!(plan_summary("proj", "x", false, &existing), SummaryAction::Unchanged);
+    assert_eq!(
+        plan_summary("proj", "y", true, &existing),
+        SummaryAction::Update { thread_id: 5, comment_id: 1, content: Some("y".into()), status: Some(ThreadStatus::Fixed) }
+    );
+    // Another project's summary is not ours to touch.
+    assert!(matches!(plan_summary("other", "x", false, &existing), SummaryAction::Create { .. }));
+}
+
+#[test]
+fn matching_follows_the_mode_and_the_server() {
+    let pr = Scope::PullRequest("7".into());
+    assert!(!matching(DecorationMode::Auto, Flavour::Commercial, &pr).changed_lines);
+    assert!(matching(DecorationMode::Auto, Flavour::Community, &Scope::Main).changed_lines);
+    assert!(matching(DecorationMode::Auto, Flavour::Commercial, &Scope::Branch("b".into())).changed_lines);
+    assert!(matching(DecorationMode::ChangedLines, Flavour::Commercial, &pr).changed_lines);
+    assert!(!matching(DecorationMode::PullRequest, Flavour::Community, &Scope::Main).changed_lines);
+    assert_eq!(
+        matching(DecorationMode::Auto, Flavour::Community, &Scope::Main).why,
+        "scoped to the lines the pull request changed, because Community Build cannot analyse pull requests"
+    );
+}
+
+#[test]
+fn scoping_keeps_issues_on_changed_lines_mapped_to_the_source_side() {
+    let a = analysis(
+        "OK",
+        Scope::Main,
+        &[
+            ("on", "src/A.java", 16, "MAJOR"),
+            ("off", "src/A.java", 11, "BLOCKER"),
+            ("target", "src/A.java", 2, "MINOR"),
+            ("else", "src/B.java", 1, "MAJOR"),
+        ],
+    );
+    let mut changes = PrChanges::default();
+    let block = |os, oc, ms, mc| Block { original_start: os, original_count: oc, modified_start: ms, modified_count: mc };
+    changes.pr.insert("/app/src/A.java".into(), FileDiff { blocks: vec![block(10, 3, 10, 3)] });
+    changes.merge.insert("/app/src/A.java".into(), FileDiff { blocks: vec![block(0, 0, 1, 5)] });
+    let m = match_issues(&a, "app", true, Some(&Ok(changes)), Some(Severity::Major));
+    assert_eq!(m.candidates.iter().map(|c| (c.issue.key.as_str(), c.start_line)).collect::<Vec<_>>(), [("on", 11)]);
+    assert_eq!(m.unplaced, 1);
+    assert_eq!(m.new_issues_failure.as_deref(), Some("1 issue at or above Major on lines this pull request changed"));
+    let failed = match_issues(&a, "app", true, Some(&Err("no diffs".into())), None);
+    assert!(failed.candidates.is_empty());
+    assert_eq!(failed.scoping_failed.as_deref(), Some("no diffs"));
+    // Not scoped: a branch analysis has no PR issues to comment.
+    assert!(match_issues(&a, "", false, None, None).candidates.is_empty());
+}
+
+#[test]
+fn the_plan_posts_the_status_comments_and_summary_of_a_first_run() {
+    let a = analysis("ERROR", Scope::PullRequest("7".into()), &[("k1", "F.java", 3, "MAJOR"), ("k2", "G.java", 4, "BLOCKER")]);
+    let m = match_issues(&a, "", false, None, None);
+    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &[], Some(2), &options(), &Plain);
+    let kinds: Vec<String> = plan
+        .writes
+        .iter()
+        .map(|w| match w {
+            Write::Status(s) => format!("status {} {} it{:?}", s.state, s.description, s.iteration_id),
+            Write::CreateThread { thread, .. } => format!("thread {}", thread.content()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "status failed Quality gate failed: 1 condition not met itSome(2)",
+            "thread issue k2",
+            "thread issue k1",
+            "thread summary of proj (2 inline)"
+        ]
+    );
+    assert_eq!(plan.notes, ["Inline comments for 'proj': 2 new, 0 reopened, 0 resolved, 0 left for a person to resolve, 0 over the cap"]);
+}
+
+#[test]
+fn a_passing_server_gate_with_the_prs_own_gate_failing_posts_failed() {
+    let a = analysis("OK", Scope::Main, &[("k1", "F.java", 3, "MAJOR")]);
+    let mut changes = PrChanges::default();
+    changes.pr.insert(
+        "/F.java".into(),
+        FileDiff { blocks: vec![Block { original_start: 2, original_count: 0, modified_start: 3, modified_count: 1 }] },
+    );
+    let m = match_issues(&a, "", true, Some(&Ok(changes)), Some(Severity::Minor));
+    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &[], None, &options(), &Plain);
+    let Write::Status(s) = &plan.writes[0] else { panic!("a status first") };
+    assert_eq!(
+        (s.state.as_str(), s.description.as_str()),
+        ("failed", "Quality gate passed, but 1 issue at or above Minor on lines this pull request changed")
+    );
+}
+
+#[test]
+fn several_analyses_get_one_status_each_and_a_combined_one() {
+    let mut b = analysis("ERROR", Scope::PullRequest("7".into()), &[]);
+    b.report.project_key = "web".into();
+    let a = analysis("OK", Scope::PullRequest("7".into()), &[]);
+    let analyses = [a, b];
+    let matched: Vec<Matched> = analyses.iter().map(|a| match_issues(a, "", false, None, None)).collect();
+    let o = Decoration { post_inline_comments: false, post_summary_comment: false, ..options() };
+    let plan = plan_publish(&analyses, &matched, &[], Some(1), &o, &Plain);
+    let statuses: Vec<(String, String)> = plan
+        .writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::Status(s) => Some((s.context.name.clone(), s.state.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("quality gate/proj".to_string(), "succeeded".to_string()),
+            ("quality gate/web".into(), "failed".into()),
+            ("quality gate".into(), "failed".into())
+        ]
+    );
+}
+
+#[test]
+fn outcomes_follow_the_gate_the_prs_own_gate_and_the_switch() {
+    let ok = analysis("OK", Scope::Main, &[]);
+    let failing = analysis("ERROR", Scope::Main, &[]);
+    let passed = outcome(std::slice::from_ref(&ok), &[], true);
+    assert_eq!((passed.result, passed.message.as_str(), passed.exit_code), (TaskResult::Succeeded, "quality gate passed (1 analysis)", 0));
+    let failed = outcome(std::slice::from_ref(&failing), &[], true);
+    assert_eq!(failed.result, TaskResult::Failed);
+    assert_eq!(failed.exit_code, 1);
+    assert_eq!(failed.report, Report::Error("quality gate of 'proj' failed: Coverage on New Code is 50.0%, needs at least 80.0%".into()));
+    let lenient = outcome(std::slice::from_ref(&failing), &[], false);
+    assert_eq!((lenient.result, lenient.exit_code), (TaskResult::SucceededWithIssues, 0));
+    assert!(
+        matches!(lenient.report, Report::Warning(w) if w.ends_with("(failOnQualityGateError is false, so the task succeeds with issues)"))
+    );
+    let own_gate = outcome(std::slice::from_ref(&ok), &["'proj': 1 issue (failOnNewIssues)".into()], false);
+    assert_eq!((own_gate.result, own_gate.message.as_str()), (TaskResult::Failed, "'proj': 1 issue (failOnNewIssues)"));
+    assert_eq!(quality_gate_status(&[ok, failing]), "ERROR");
+    assert_eq!(quality_gate_status(&[]), "NONE");
+}

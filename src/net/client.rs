@@ -1,0 +1,488 @@
+//! The one HTTP client both services share: how it is built (timeouts, TLS roots, proxies, no
+//! redirects), how credentials are attached (only to the origin they belong to), and how transient
+//! failures are retried. It knows nothing of settings or of the agent's log: it is configured with
+//! a [`Config`] and reports what happens through an [`Observer`].
+//!
+//! Statuses are read as values (`http_status_as_error(false)`), so SonarQube's and Azure DevOps'
+//! error bodies reach the code that explains them. Redirects are not followed: ureq would drop the
+//! credential anyway, and a redirect here almost always means a wrong base URL or a sign-in page.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use ureq::http;
+
+use super::proxy::{ProxyConfig, ProxyServer};
+use super::retry::{self, RetryPolicy};
+use super::url::{Origin, without_query};
+use crate::error::TransportError;
+use crate::secret::Secret;
+
+/// Limits and budgets. Every ureq timeout defaults to unlimited, so each one is set here.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub max_body_bytes: u64,
+    /// PEM files trusted besides the system's roots and the bundled Mozilla roots.
+    pub ca_cert_files: Vec<PathBuf>,
+    /// Certificate checks off: only ever from the agent operator's own setting.
+    pub skip_cert_validation: bool,
+    pub proxy: Option<ProxyConfig>,
+    /// Whether any URL is https: only then are the system's roots read (it costs a few ms).
+    pub needs_tls: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(20),
+            request_timeout: Duration::from_secs(90),
+            retry: RetryPolicy::default(),
+            max_body_bytes: 64 * 1024 * 1024,
+            ca_cert_files: Vec::new(),
+            skip_cert_validation: false,
+            proxy: None,
+            needs_tls: false,
+        }
+    }
+}
+
+/// Something the client did that a person may want to know about; the caller decides the words
+/// and where they go.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A request and how it ended (`200`, or the transport error), for debug output.
+    Sent {
+        method: Method,
+        url: &'a str,
+        outcome: String,
+        elapsed: Duration,
+    },
+    /// A request failed in a way worth repeating, and will be repeated after `wait`.
+    Retrying {
+        method: Method,
+        url: &'a str,
+        reason: String,
+        wait: Duration,
+        attempt: u32,
+        attempts: u32,
+    },
+    /// The service announced throttling (Retry-After on a success, or X-RateLimit-Remaining 0):
+    /// every following request waits.
+    SlowDown {
+        resource: &'a str,
+        wait: Duration,
+    },
+    /// A credential was not attached because the request goes to another origin.
+    CredentialWithheld {
+        target: String,
+        owner: &'a Origin,
+    },
+    /// Certificate validation is off (the agent operator's setting).
+    CertificateValidationOff,
+    SystemCertificatesUnreadable {
+        errors: &'a [String],
+    },
+    TrustedCertificates {
+        count: usize,
+        path: &'a Path,
+    },
+}
+
+/// Receives the client's events.
+pub trait Observer: Send + Sync {
+    fn note(&self, event: &Event<'_>);
+}
+
+/// A credential bound to the one origin (scheme, host, port) it may be sent to.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    origin: Option<Origin>,
+    header: Secret,
+}
+
+impl Auth {
+    /// `Authorization: Basic base64(user:password)`.
+    pub fn basic(base_url: &str, user: &Secret, password: &Secret) -> Self {
+        let value = Secret::basic(user.expose(), password.expose());
+        Self { origin: Origin::parse(base_url), header: Secret::new(format!("Basic {}", value.expose())) }
+    }
+
+    /// `Authorization: Bearer <token>`.
+    pub fn bearer(base_url: &str, token: &Secret) -> Self {
+        Self { origin: Origin::parse(base_url), header: Secret::new(format!("Bearer {}", token.expose())) }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+/// A request to send.
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: String,
+    pub auth: Option<&'a Auth>,
+    pub headers: Vec<(&'static str, String)>,
+    pub json_body: Option<Vec<u8>>,
+}
+
+impl<'a> Request<'a> {
+    pub fn get(url: impl Into<String>, auth: Option<&'a Auth>) -> Self {
+        Self { method: Method::Get, url: url.into(), auth, headers: Vec::new(), json_body: None }
+    }
+
+    pub fn with_json<T: serde::Serialize + ?Sized>(mut self, method: Method, body: &T) -> Self {
+        self.method = method;
+        // Our request types are plain structs with string keys: serializing them cannot fail.
+        self.json_body = Some(serde_json::to_vec(body).expect("request bodies always serialize"));
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().contains("json"))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(&self.body)
+    }
+}
+
+/// The shared client.
+pub struct Client {
+    direct: ureq::Agent,
+    /// One agent per proxy server, chosen per request by the proxy rules.
+    proxied: Vec<(ProxyServer, ureq::Agent)>,
+    config: Config,
+    observer: Arc<dyn Observer>,
+    /// Waiting already spent on retries and rate limits, against `retry.budget`.
+    waited: Mutex<Duration>,
+    /// The service asked to hold back until then: every request waits for it.
+    hold_until: Mutex<Option<Instant>>,
+}
+
+impl Client {
+    pub fn new(config: Config, observer: Arc<dyn Observer>) -> Result<Self, TransportError> {
+        let mut tls = ureq::tls::TlsConfig::builder();
+        if config.skip_cert_validation {
+            observer.note(&Event::CertificateValidationOff);
+            tls = tls.disable_verification(true);
+        } else if config.needs_tls || !config.ca_cert_files.is_empty() {
+            tls = tls.root_certs(super::tls::root_certs(&config.ca_cert_files, observer.as_ref())?);
+        }
+        let tls = tls.build();
+        let build = |proxy: Option<ureq::Proxy>| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_connect(Some(config.connect_timeout))
+                .timeout_global(Some(config.request_timeout))
+                .user_agent(concat!("sonar-pr-gate/", env!("CARGO_PKG_VERSION")))
+                .tls_config(tls.clone())
+                // The proxy is chosen here, deliberately, never by ureq's own env detection with
+                // its different NO_PROXY rules.
+                .proxy(proxy)
+                .build()
+                .new_agent()
+        };
+        let mut proxied = Vec::new();
+        if let Some(p) = &config.proxy {
+            for server in [&p.https, &p.http].into_iter().flatten() {
+                if proxied.iter().any(|(s, _)| s == server) {
+                    continue;
+                }
+                proxied.push((server.clone(), build(Some(ureq_proxy(server)?))));
+            }
+        }
+        Ok(Self { direct: build(None), proxied, config, observer, waited: Mutex::new(Duration::ZERO), hold_until: Mutex::new(None) })
+    }
+
+    fn agent_for(&self, url: &str) -> (&ureq::Agent, Option<&ProxyServer>) {
+        let route = self.config.proxy.as_ref().and_then(|p| p.route(url));
+        match route.and_then(|server| self.proxied.iter().find(|(s, _)| s == server)) {
+            Some((server, agent)) => (agent, Some(server)),
+            None => (&self.direct, None),
+        }
+    }
+
+    /// Sends a request. Reads and PATCHes are retried on 429, 5xx and dropped connections; POSTs
+    /// only when the server said it did not process them (429) or the connection never opened.
+    /// All waiting of a run is bounded by the retry budget.
+    pub fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
+        let policy = &self.config.retry;
+        let mut attempt = 0;
+        loop {
+            self.wait_for_rate_limit();
+            let started = Instant::now();
+            let outcome = self.send_once(request);
+            let (result, wait) = match &outcome {
+                Ok(resp) => {
+                    self.note_rate_limit(resp);
+                    (resp.status.to_string(), retry::after_status(request.method, resp, attempt, policy))
+                }
+                Err(err) => (err.to_string(), retry::after_error(request.method, err, attempt, policy)),
+            };
+            self.observer.note(&Event::Sent { method: request.method, url: &request.url, outcome: result, elapsed: started.elapsed() });
+            match wait {
+                Some(wait) if attempt < policy.max_retries && self.spend(wait) => {
+                    let reason = match &outcome {
+                        Ok(resp) => format!("HTTP {}", resp.status),
+                        Err(e) => e.to_string(),
+                    };
+                    self.observer.note(&Event::Retrying {
+                        method: request.method,
+                        url: without_query(&request.url),
+                        reason,
+                        wait,
+                        attempt: attempt + 2,
+                        attempts: policy.max_retries + 1,
+                    });
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                }
+                _ => return outcome,
+            }
+        }
+    }
+
+    /// Takes `wait` from the retry budget; false when the budget is spent.
+    fn spend(&self, wait: Duration) -> bool {
+        let mut waited = self.waited.lock().unwrap_or_else(|p| p.into_inner());
+        if *waited + wait > self.config.retry.budget {
+            return false;
+        }
+        *waited += wait;
+        true
+    }
+
+    fn wait_for_rate_limit(&self) {
+        let until = *self.hold_until.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(until) = until {
+            let now = Instant::now();
+            if until > now && self.spend(until - now) {
+                std::thread::sleep(until - now);
+            }
+        }
+    }
+
+    /// Azure DevOps announces throttling before it blocks: Retry-After on an answer that still
+    /// succeeded, or X-RateLimit-Remaining 0 with X-RateLimit-Reset (Unix seconds).
+    fn note_rate_limit(&self, resp: &Response) {
+        if resp.status >= 400 {
+            return; // Retries handle these, with their own wait.
+        }
+        let retry_after = resp.header("retry-after").and_then(retry::parse_retry_after).filter(|d| !d.is_zero());
+        let until_reset = || {
+            let reset: u64 = resp.header("x-ratelimit-reset")?.trim().parse().ok()?;
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+            Some(Duration::from_secs(reset.saturating_sub(now)))
+        };
+        let exhausted = resp.header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0");
+        let pause = retry_after.or_else(|| if exhausted { until_reset() } else { None });
+        if let Some(pause) = pause.map(|p| p.min(self.config.retry.max_backoff)).filter(|p| !p.is_zero()) {
+            self.observer.note(&Event::SlowDown { resource: resp.header("x-ratelimit-resource").unwrap_or("usage"), wait: pause });
+            *self.hold_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + pause);
+        }
+    }
+
+    fn send_once(&self, request: &Request<'_>) -> Result<Response, TransportError> {
+        let url = request.url.as_str();
+        let (agent, proxy) = self.agent_for(url);
+        let mut builder = http::Request::builder().method(request.method.as_str()).uri(url);
+        builder = builder.header("Accept", "application/json");
+        if let Some(auth) = request.auth {
+            // The single place a credential leaves the process, and only to its own origin.
+            let target = Origin::parse(url);
+            if target.is_some() && target == auth.origin {
+                builder = builder.header("Authorization", auth.header.expose());
+            } else if let Some(owner) = &auth.origin {
+                let target = target.map_or_else(|| without_query(url).to_string(), |t| t.to_string());
+                self.observer.note(&Event::CredentialWithheld { target, owner });
+            }
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(*name, value.as_str());
+        }
+        let result = match &request.json_body {
+            Some(body) => {
+                let content_type = if request.method == Method::Patch && body.first() == Some(&b'[') {
+                    "application/json-patch+json"
+                } else {
+                    "application/json"
+                };
+                let req = builder.header("Content-Type", content_type).body(body.clone()).map_err(|e| other(url, e))?;
+                agent.run(req)
+            }
+            None => {
+                let req = builder.body(()).map_err(|e| other(url, e))?;
+                agent.run(req)
+            }
+        };
+        let mut response = result.map_err(|e| classify(url, e, &self.config, proxy))?;
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> =
+            response.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect();
+        let content_type = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.clone());
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(self.config.max_body_bytes)
+            .read_to_vec()
+            .map_err(|e| classify(url, e, &self.config, proxy))?;
+        Ok(Response { status, content_type, headers, body })
+    }
+}
+
+fn ureq_proxy(server: &ProxyServer) -> Result<ureq::Proxy, TransportError> {
+    let mut b = ureq::Proxy::builder(ureq::ProxyProtocol::Http).host(&server.host).port(server.port);
+    if let Some(u) = &server.username {
+        b = b.username(u);
+    }
+    if let Some(pw) = &server.password {
+        // The single place the proxy password leaves our types.
+        b = b.password(pw.expose());
+    }
+    b.build().map_err(|e| TransportError::Proxy { detail: format!("the proxy {} cannot be used: {e}", server.display()) })
+}
+
+fn other(url: &str, e: impl std::fmt::Display) -> TransportError {
+    TransportError::Other { url: without_query(url).to_string(), detail: e.to_string() }
+}
+
+/// The HTTP status a proxy answered a CONNECT with. ureq reports it only inside its message
+/// (`proxy server responded 407/Proxy Authentication Required`), so this is the one place that
+/// reads it back.
+fn proxy_status(reason: &str) -> Option<u16> {
+    reason.strip_prefix("proxy server responded ")?.split('/').next()?.parse().ok()
+}
+
+/// A rustls error, whether ureq returned it as itself or wrapped in an I/O error from the stream.
+fn rustls_error(err: &ureq::Error) -> Option<&rustls::Error> {
+    match err {
+        ureq::Error::Rustls(e) => Some(e),
+        ureq::Error::Io(e) => e.get_ref()?.downcast_ref::<rustls::Error>(),
+        _ => None,
+    }
+}
+
+fn classify(url: &str, err: ureq::Error, config: &Config, proxy: Option<&ProxyServer>) -> TransportError {
+    if let Some(tls) = rustls_error(&err) {
+        return tls_error(url, tls, proxy.is_some());
+    }
+    let url = without_query(url).to_string();
+    match err {
+        ureq::Error::ConnectProxyFailed(reason) => proxy_error(&url, &reason, proxy),
+        ureq::Error::HostNotFound => TransportError::HostNotFound { url },
+        ureq::Error::ConnectionFailed if proxy.is_some() => TransportError::Proxy {
+            detail: format!(
+                "could not connect to the proxy {} (for {url}); check Agent.ProxyUrl / HTTPS_PROXY",
+                proxy.map(|p| p.display()).unwrap_or_default()
+            ),
+        },
+        ureq::Error::ConnectionFailed => TransportError::Connect { url },
+        ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds: config.request_timeout.as_secs() },
+        ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge { url, limit },
+        ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string() },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => TransportError::Connect { url },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
+            TransportError::Timeout { url, seconds: config.request_timeout.as_secs() }
+        }
+        other => TransportError::Other { url, detail: other.to_string() },
+    }
+}
+
+fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>) -> TransportError {
+    let proxy = proxy.map_or_else(|| "the proxy".to_string(), |p| format!("the proxy {}", p.display()));
+    let target = Origin::parse(url).map_or_else(|| url.to_string(), |o| o.to_string());
+    let detail = match proxy_status(reason) {
+        Some(407) => format!(
+            "{proxy} asks for credentials (HTTP 407) to reach {target}. Give the agent's proxy a user name and password (or user:password@ in HTTPS_PROXY). A proxy that accepts only NTLM or Negotiate (Windows integrated) authentication is not supported: use a proxy account with Basic authentication, or a local relay such as cntlm or px"
+        ),
+        None => format!("{proxy} did not answer the request to open a tunnel to {target}; check the proxy address"),
+        Some(_) => {
+            let port_hint = if url.starts_with("http://") {
+                " This task opens a CONNECT tunnel for every target, and many proxies only allow tunnels to port 443: use the server's https:// URL, or add the host to the proxy bypass list (Agent.ProxyBypassList, NO_PROXY)"
+            } else {
+                " Ask the proxy's administrator to allow it, or add the host to the proxy bypass list (Agent.ProxyBypassList, NO_PROXY)"
+            };
+            format!("{proxy} refused to open a tunnel to {target} ({reason}).{port_hint}")
+        }
+    };
+    TransportError::Proxy { detail }
+}
+
+/// A TLS failure in words: for a certificate from an authority the agent does not trust, which
+/// host presented it and who issued it (read from a second, data-free handshake).
+fn tls_error(url: &str, err: &rustls::Error, proxied: bool) -> TransportError {
+    let url = without_query(url).to_string();
+    let unknown_issuer = matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer));
+    let Some(origin) = Origin::parse(&url).filter(|_| unknown_issuer) else {
+        return TransportError::Tls { url, detail: err.to_string() };
+    };
+    let host = origin.host();
+    let issuer = if proxied { None } else { super::tls::presented_issuer(host, origin.port(), Duration::from_secs(10)) };
+    let detail = match issuer {
+        Some(i) => format!("the certificate {host} presented is issued by '{i}', an authority this agent does not trust (UnknownIssuer)"),
+        None => format!("the certificate {host} presented is issued by an authority this agent does not trust (UnknownIssuer)"),
+    };
+    TransportError::Tls { url, detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_proxys_answer_to_connect_is_read_as_a_number() {
+        assert_eq!(proxy_status("proxy server responded 407/Proxy Authentication Required"), Some(407));
+        assert_eq!(proxy_status("proxy server responded 403/Forbidden"), Some(403));
+        assert_eq!(proxy_status("proxy server did not respond"), None);
+    }
+
+    #[test]
+    fn a_credential_is_bound_to_its_origin() {
+        let auth = Auth::bearer("https://dev.azure.com/org/", &Secret::new("t"));
+        assert_eq!(auth.origin, Origin::parse("https://dev.azure.com:443/other"));
+        assert_ne!(auth.origin, Origin::parse("https://dev.azure.com.evil.io/"));
+    }
+}

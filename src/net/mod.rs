@@ -1,0 +1,11 @@
+//! Transport: the HTTP client (timeouts, retries, credentials per origin), proxies, TLS roots and
+//! the diagnosis of untrusted certificates, and URLs. It imports nothing above `secret` and
+//! `error`: the layers above configure it with plain values and hear from it through an observer.
+
+pub mod client;
+pub mod proxy;
+pub mod retry;
+pub mod tls;
+pub mod url;
+
+pub use client::{Auth, Client, Config, Event, Method, Observer, Request, Response};

@@ -1,0 +1,163 @@
+//! The names of every setting: the task input (or predefined variable) a pipeline author knows it
+//! by, and the flag (or environment variable) a CLI user knows it by. Messages name settings
+//! through this, so each names what the user can change where they are.
+
+use super::Origin;
+
+/// Every setting, with its task input (or pipeline variable) name and its flag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    Mode,
+    SonarService,
+    SonarUrl,
+    SonarToken,
+    SonarOrganization,
+    ReportTaskFile,
+    PollingTimeoutSec,
+    AzureDevOpsPat,
+    FailOnQualityGateError,
+    PostStatus,
+    PostSummaryComment,
+    PostInlineComments,
+    MaxInlineComments,
+    StatusGenre,
+    StatusName,
+    CaCertFile,
+    CollectionUrl,
+    Project,
+    RepositoryId,
+    PullRequestId,
+    SourceCommit,
+    Proxy,
+    ProxyBypass,
+    AgentCaInfo,
+    DecorationMode,
+    FailOnNewIssues,
+    ProjectBaseDir,
+}
+
+impl Field {
+    /// The task's inputs: exactly what task.json declares (a test holds the two together), and
+    /// the only names `RawSettings::from_task_env` reads inputs by.
+    pub const INPUTS: [Field; 19] = [
+        Field::Mode,
+        Field::SonarService,
+        Field::SonarUrl,
+        Field::SonarToken,
+        Field::SonarOrganization,
+        Field::ReportTaskFile,
+        Field::PollingTimeoutSec,
+        Field::AzureDevOpsPat,
+        Field::FailOnQualityGateError,
+        Field::PostStatus,
+        Field::PostSummaryComment,
+        Field::PostInlineComments,
+        Field::MaxInlineComments,
+        Field::StatusGenre,
+        Field::StatusName,
+        Field::CaCertFile,
+        Field::DecorationMode,
+        Field::FailOnNewIssues,
+        Field::ProjectBaseDir,
+    ];
+
+    /// The name a user of this origin knows the setting by.
+    pub fn name(self, origin: Origin) -> &'static str {
+        match origin {
+            Origin::Task => self.task_name(),
+            Origin::Cli => self.flag(),
+        }
+    }
+
+    /// The task input name (a public contract: task.json declares exactly these), or for pipeline
+    /// context the predefined variable.
+    pub fn task_name(self) -> &'static str {
+        match self {
+            Field::Mode => "mode",
+            Field::SonarService => "sonarQubeService",
+            Field::SonarUrl => "sonarUrl",
+            Field::SonarToken => "sonarToken",
+            Field::SonarOrganization => "sonarOrganization",
+            Field::ReportTaskFile => "reportTaskFile",
+            Field::PollingTimeoutSec => "pollingTimeoutSec",
+            Field::AzureDevOpsPat => "azureDevOpsPat",
+            Field::FailOnQualityGateError => "failOnQualityGateError",
+            Field::PostStatus => "postStatus",
+            Field::PostSummaryComment => "postSummaryComment",
+            Field::PostInlineComments => "postInlineComments",
+            Field::MaxInlineComments => "maxInlineComments",
+            Field::StatusGenre => "statusGenre",
+            Field::StatusName => "statusName",
+            Field::CaCertFile => "caCertFile",
+            Field::CollectionUrl => "System.CollectionUri",
+            Field::Project => "System.TeamProject",
+            Field::RepositoryId => "Build.Repository.ID",
+            Field::PullRequestId => "System.PullRequest.PullRequestId",
+            Field::SourceCommit => "System.PullRequest.SourceCommitId",
+            Field::Proxy => "Agent.ProxyUrl",
+            Field::ProxyBypass => "Agent.ProxyBypassList",
+            Field::AgentCaInfo => "Agent.CAInfo",
+            Field::DecorationMode => "decorationMode",
+            Field::FailOnNewIssues => "failOnNewIssues",
+            Field::ProjectBaseDir => "projectBaseDir",
+        }
+    }
+
+    pub fn flag(self) -> &'static str {
+        match self {
+            Field::Mode => "the command (check or publish)",
+            Field::SonarService => "sonarQubeService",
+            Field::SonarUrl => "--sonar-url (or SONAR_HOST_URL)",
+            Field::SonarToken => "SONAR_TOKEN",
+            Field::SonarOrganization => "--organization",
+            Field::ReportTaskFile => "--report-task-file",
+            Field::PollingTimeoutSec => "--polling-timeout-sec",
+            Field::AzureDevOpsPat => "AZURE_DEVOPS_EXT_PAT",
+            Field::FailOnQualityGateError => "--fail-on-quality-gate-error",
+            Field::PostStatus => "--post-status",
+            Field::PostSummaryComment => "--post-summary-comment",
+            Field::PostInlineComments => "--post-inline-comments",
+            Field::MaxInlineComments => "--max-inline-comments",
+            Field::StatusGenre => "--status-genre",
+            Field::StatusName => "--status-name",
+            Field::CaCertFile => "--ca-cert-file",
+            Field::CollectionUrl => "--collection-url",
+            Field::Project => "--project",
+            Field::RepositoryId => "--repository",
+            Field::PullRequestId => "--pull-request",
+            Field::SourceCommit => "--source-commit",
+            Field::Proxy => "--proxy (or HTTPS_PROXY / HTTP_PROXY)",
+            Field::ProxyBypass => "NO_PROXY",
+            Field::AgentCaInfo => "AGENT_CAINFO",
+            Field::DecorationMode => "--decoration-mode",
+            Field::FailOnNewIssues => "--fail-on-new-issues",
+            Field::ProjectBaseDir => "--project-base-dir",
+        }
+    }
+}
+
+/// One problem with the settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub input: String,
+    pub message: String,
+}
+
+/// Every problem found, reported together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsError {
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.problems.len();
+        write!(f, "{n} setting{} need{} fixing:", if n == 1 { "" } else { "s" }, if n == 1 { "s" } else { "" })?;
+        for p in &self.problems {
+            write!(f, "\n  - {}: {}", p.input, p.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsError {}

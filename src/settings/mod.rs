@@ -1,0 +1,108 @@
+//! The one validated settings type the task runs on, built either from the agent's task inputs or
+//! from command-line flags, and checked before any network call. It is the only module that knows
+//! inputs and flags: it builds the lower layers' own configuration (the HTTP client's, the report
+//! discovery's search paths, the decoration options, the credentials), so they never see a flag.
+//!
+//! Both front ends first gather plain strings into [`RawSettings`]; [`RawSettings::validate`] then
+//! reports every problem at once, each naming the input (task mode) or flag (CLI mode) and the fix.
+
+mod fields;
+mod raw;
+mod validate;
+
+use std::time::Duration;
+
+pub use fields::{Field, Problem, SettingsError};
+pub use raw::RawSettings;
+
+use crate::azdo::{Credential, RepositoryRef};
+use crate::decide::Decoration;
+use crate::secret::Secret;
+use crate::sonar::report_task::SearchPaths;
+
+/// What to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Read the analysis and post the results to the pull request.
+    Publish,
+    /// Run every preflight check and write nothing.
+    Check,
+}
+
+/// Where the settings came from; decides how an input is named in messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Task,
+    Cli,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The SonarQube server and the analyses to wait for.
+#[derive(Clone, Debug)]
+pub struct SonarSettings {
+    pub url: String,
+    pub token: Secret,
+    pub organization: Option<String>,
+    /// `reportTaskFile`: a path or glob; discovery when absent.
+    pub report_task_file: Option<String>,
+    pub polling_timeout: Duration,
+    pub search_paths: SearchPaths,
+}
+
+/// The pull request to decorate.
+#[derive(Clone, Debug)]
+pub struct PullRequestTarget {
+    pub repository: RepositoryRef,
+    pub id: u32,
+    /// The PR's source commit the build analysed (its iteration gets the status).
+    pub source_commit: Option<String>,
+    /// Absent only where nothing is written (check mode, a dry run).
+    pub credential: Option<Credential>,
+}
+
+/// Where the result goes: a pull request, or nowhere (and why).
+#[derive(Clone, Debug)]
+pub enum Target {
+    PullRequest(PullRequestTarget),
+    NoPullRequest { reason: String },
+}
+
+impl Target {
+    pub fn pull_request(&self) -> Option<&PullRequestTarget> {
+        match self {
+            Target::PullRequest(t) => Some(t),
+            Target::NoPullRequest { .. } => None,
+        }
+    }
+}
+
+/// Validated settings. Building one performs no I/O except checking that named files exist.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub origin: Origin,
+    pub mode: Mode,
+    pub dry_run: bool,
+    pub format: OutputFormat,
+    pub sonar: SonarSettings,
+    pub target: Target,
+    /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
+    pub analysed_commit: Option<String>,
+    pub decoration: Decoration,
+    pub fail_on_quality_gate_error: bool,
+    /// The HTTP client's timeouts, retries, trust roots and proxy.
+    pub network: crate::net::Config,
+}
+
+pub const DEFAULT_POLLING_TIMEOUT_SEC: u64 = 300;
+pub const DEFAULT_MAX_INLINE_COMMENTS: usize = 25;
+pub const DEFAULT_STATUS_GENRE: &str = "SonarQube";
+pub const DEFAULT_STATUS_NAME: &str = "quality gate";
+
+#[cfg(test)]
+mod tests;

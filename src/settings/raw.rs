@@ -1,0 +1,222 @@
+//! Settings as gathered, before validation: the task front end reads the agent's inputs and
+//! predefined variables, the CLI front end its flags and environment, both into plain strings.
+
+use std::path::PathBuf;
+
+use super::fields::Field;
+use super::{Origin, OutputFormat};
+use crate::net::proxy::parse_proxy_url;
+use crate::pipeline::env::AgentEnv;
+use crate::secret::Secret;
+use crate::sonar::report_task::SearchPaths;
+
+/// Settings as gathered, before validation: everything is an optional, trimmed string.
+#[derive(Clone, Default)]
+pub struct RawSettings {
+    pub origin: Option<Origin>,
+    pub mode: Option<String>,
+    pub sonar_service: Option<String>,
+    pub sonar_url: Option<String>,
+    pub sonar_token: Option<String>,
+    pub sonar_organization: Option<String>,
+    pub report_task_file: Option<String>,
+    pub polling_timeout_sec: Option<String>,
+    pub azure_devops_pat: Option<String>,
+    pub job_access_token: Option<String>,
+    pub fail_on_quality_gate_error: Option<String>,
+    pub post_status: Option<String>,
+    pub post_summary_comment: Option<String>,
+    pub post_inline_comments: Option<String>,
+    pub max_inline_comments: Option<String>,
+    pub status_genre: Option<String>,
+    pub status_name: Option<String>,
+    pub ca_cert_file: Option<String>,
+    pub collection_url: Option<String>,
+    pub project: Option<String>,
+    pub repository_id: Option<String>,
+    pub pull_request_id: Option<String>,
+    pub source_commit: Option<String>,
+    pub build_reason: Option<String>,
+    pub repository_provider: Option<String>,
+    /// Task mode: the agent's proxy.
+    pub agent_proxy_url: Option<String>,
+    pub agent_proxy_username: Option<String>,
+    pub agent_proxy_password: Option<String>,
+    pub agent_proxy_bypass: Option<String>,
+    /// CLI mode: `--proxy`, then curl's variables.
+    pub proxy_flag: Option<String>,
+    pub https_proxy: Option<String>,
+    pub http_proxy: Option<String>,
+    pub no_proxy: Option<String>,
+    /// The agent's CA bundle (`Agent.CAInfo`).
+    pub agent_ca_info: Option<String>,
+    /// The agent's `Agent.SkipCertValidation`.
+    pub skip_cert_validation: Option<String>,
+    pub decoration_mode: Option<String>,
+    pub fail_on_new_issues: Option<String>,
+    pub project_base_dir: Option<String>,
+    /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
+    pub analysed_commit: Option<String>,
+    pub dry_run: bool,
+    pub format: OutputFormat,
+    pub debug: bool,
+    pub paths: SearchPaths,
+    /// The agent's service connection, resolved by the task front end (URL, token).
+    pub sonar_service_resolved: Option<(Option<String>, Option<String>)>,
+    /// The first retry's delay in milliseconds: a test seam (a hidden flag), so tests exercise
+    /// retries without waiting seconds for each.
+    pub first_retry_delay_ms: Option<u64>,
+}
+
+impl RawSettings {
+    /// Every secret-looking value as given, valid or not, with the Basic-header forms derived from
+    /// it: registered with the agent before anything (even a validation error) is printed.
+    pub fn secret_candidates(&self) -> Vec<Secret> {
+        let mut raw: Vec<&str> =
+            [&self.sonar_token, &self.azure_devops_pat, &self.job_access_token].into_iter().flatten().map(|s| s.trim()).collect();
+        if let Some((_, Some(token))) = &self.sonar_service_resolved {
+            raw.push(token.trim());
+        }
+        let mut out = Vec::new();
+        // Proxy passwords, given alone or inside a proxy URL, with their Basic form.
+        if let Some(pw) = &self.agent_proxy_password {
+            let pw = pw.trim();
+            out.push(Secret::basic(self.agent_proxy_username.as_deref().unwrap_or(""), pw));
+            out.push(Secret::new(pw));
+        }
+        for url in [&self.proxy_flag, &self.https_proxy, &self.http_proxy, &self.agent_proxy_url].into_iter().flatten() {
+            if let Ok(p) = parse_proxy_url(url)
+                && let Some(pw) = p.password
+            {
+                out.push(Secret::basic(p.username.as_deref().unwrap_or(""), pw.expose()));
+                out.push(pw);
+            }
+        }
+        for value in raw.into_iter().filter(|v| !v.is_empty()) {
+            let [secret, as_password, as_user] = Secret::new(value).token_forms();
+            out.push(as_password);
+            out.push(as_user);
+            // Each line of a multi-line paste is masked on its own, as the agent's masker works per line.
+            out.extend(value.lines().map(str::trim).filter(|l| !l.is_empty()).map(Secret::new));
+            out.push(secret);
+        }
+        out
+    }
+
+    /// Gathers task inputs and predefined variables from the agent's environment.
+    pub fn from_task_env(env: &AgentEnv) -> Self {
+        let input = |field: Field| env.input(field.task_name());
+        let mut raw = RawSettings {
+            origin: Some(Origin::Task),
+            mode: input(Field::Mode),
+            sonar_service: input(Field::SonarService),
+            sonar_url: input(Field::SonarUrl),
+            sonar_token: input(Field::SonarToken),
+            sonar_organization: input(Field::SonarOrganization),
+            report_task_file: input(Field::ReportTaskFile),
+            polling_timeout_sec: input(Field::PollingTimeoutSec),
+            azure_devops_pat: input(Field::AzureDevOpsPat),
+            job_access_token: env.job_access_token(),
+            fail_on_quality_gate_error: input(Field::FailOnQualityGateError),
+            post_status: input(Field::PostStatus),
+            post_summary_comment: input(Field::PostSummaryComment),
+            post_inline_comments: input(Field::PostInlineComments),
+            max_inline_comments: input(Field::MaxInlineComments),
+            status_genre: input(Field::StatusGenre),
+            status_name: input(Field::StatusName),
+            ca_cert_file: input(Field::CaCertFile),
+            agent_proxy_url: env.variable("Agent.ProxyUrl"),
+            agent_proxy_username: env.variable("Agent.ProxyUsername"),
+            agent_proxy_password: env.variable("Agent.ProxyPassword"),
+            agent_proxy_bypass: env.variable("Agent.ProxyBypassList"),
+            agent_ca_info: env.variable("Agent.CAInfo"),
+            skip_cert_validation: env.variable("Agent.SkipCertValidation"),
+            decoration_mode: input(Field::DecorationMode),
+            fail_on_new_issues: input(Field::FailOnNewIssues),
+            project_base_dir: input(Field::ProjectBaseDir),
+            debug: env.debug(),
+            ..RawSettings::default()
+        };
+        raw.fill_pipeline_context(env);
+        if let Some(id) = &raw.sonar_service {
+            raw.sonar_service_resolved = env.endpoint(id).map(|ep| {
+                // SonarSource's `sonarqube` connection keeps the token in the username field
+                // (scheme UsernamePassword); a Token-scheme connection keeps it in `apitoken`.
+                let token = ep.auth_parameter("username").or_else(|| ep.auth_parameter("apitoken")).map(str::to_string);
+                (ep.url.clone(), token)
+            });
+        }
+        raw
+    }
+
+    /// Predefined variables that say where to post and where the scanner wrote its files; used in
+    /// task mode and as CLI fallbacks when the CLI runs in a pipeline script step.
+    pub fn fill_pipeline_context(&mut self, env: &AgentEnv) {
+        let fill = |slot: &mut Option<String>, value: Option<String>| {
+            if slot.is_none() {
+                *slot = value;
+            }
+        };
+        fill(&mut self.collection_url, env.variable("System.CollectionUri").or_else(|| env.variable("System.TeamFoundationCollectionUri")));
+        // The name reads better in messages ("<project> Build Service") and works in URLs once encoded.
+        fill(&mut self.project, env.variable("System.TeamProject").or_else(|| env.variable("System.TeamProjectId")));
+        fill(&mut self.repository_id, env.variable("Build.Repository.ID"));
+        fill(&mut self.pull_request_id, env.variable("System.PullRequest.PullRequestId"));
+        fill(&mut self.source_commit, env.variable("System.PullRequest.SourceCommitId"));
+        fill(&mut self.build_reason, env.variable("Build.Reason"));
+        fill(&mut self.analysed_commit, env.variable("Build.SourceVersion"));
+        fill(&mut self.repository_provider, env.variable("Build.Repository.Provider"));
+        let path = |name: &str| env.variable(name).map(PathBuf::from);
+        let p = &mut self.paths;
+        p.sources_directory = p.sources_directory.take().or_else(|| path("Build.SourcesDirectory"));
+        p.agent_temp_directory = p.agent_temp_directory.take().or_else(|| path("Agent.TempDirectory"));
+        p.agent_build_directory = p.agent_build_directory.take().or_else(|| path("Agent.BuildDirectory"));
+        p.build_id = p.build_id.take().or_else(|| env.variable("Build.BuildId"));
+        p.report_task_variable = p.report_task_variable.take().or_else(|| env.variable("SONAR_SCANNER_REPORTTASKFILE"));
+        p.legacy_report_task_variable = p.legacy_report_task_variable.take().or_else(|| env.variable("SONARQUBE_SCANNER_REPORTTASKFILE"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::env::env_name;
+
+    impl RawSettings {
+        fn input_value(&self, field: Field) -> Option<&str> {
+            match field {
+                Field::Mode => self.mode.as_deref(),
+                Field::SonarService => self.sonar_service.as_deref(),
+                Field::SonarUrl => self.sonar_url.as_deref(),
+                Field::SonarToken => self.sonar_token.as_deref(),
+                Field::SonarOrganization => self.sonar_organization.as_deref(),
+                Field::ReportTaskFile => self.report_task_file.as_deref(),
+                Field::PollingTimeoutSec => self.polling_timeout_sec.as_deref(),
+                Field::AzureDevOpsPat => self.azure_devops_pat.as_deref(),
+                Field::FailOnQualityGateError => self.fail_on_quality_gate_error.as_deref(),
+                Field::PostStatus => self.post_status.as_deref(),
+                Field::PostSummaryComment => self.post_summary_comment.as_deref(),
+                Field::PostInlineComments => self.post_inline_comments.as_deref(),
+                Field::MaxInlineComments => self.max_inline_comments.as_deref(),
+                Field::StatusGenre => self.status_genre.as_deref(),
+                Field::StatusName => self.status_name.as_deref(),
+                Field::CaCertFile => self.ca_cert_file.as_deref(),
+                Field::DecorationMode => self.decoration_mode.as_deref(),
+                Field::FailOnNewIssues => self.fail_on_new_issues.as_deref(),
+                Field::ProjectBaseDir => self.project_base_dir.as_deref(),
+                _ => None,
+            }
+        }
+    }
+
+    /// Every input of `Field::INPUTS` (which a test holds against task.json) reaches its setting.
+    #[test]
+    fn every_declared_input_is_read() {
+        let value = |f: Field| format!("value-of-{}", f.task_name());
+        let env = AgentEnv::from_pairs(Field::INPUTS.iter().map(|f| (format!("INPUT_{}", env_name(f.task_name())), value(*f))));
+        let raw = RawSettings::from_task_env(&env);
+        for field in Field::INPUTS {
+            assert_eq!(raw.input_value(field), Some(value(field).as_str()), "{field:?}");
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! Every bad setting with the exact message a user sees, in task mode and in the CLI.
+
+use std::time::Duration;
+
+use super::*;
+use crate::pipeline::AgentEnv;
+
+fn task(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    let mut all: Vec<(String, String)> = vec![
+        ("INPUT_SONARURL".into(), "https://sonar.example.com".into()),
+        ("INPUT_SONARTOKEN".into(), "squ_0123456789abcdef".into()),
+        ("SYSTEM_COLLECTIONURI".into(), "https://dev.azure.com/org/".into()),
+        ("SYSTEM_TEAMPROJECT".into(), "proj".into()),
+        ("BUILD_REPOSITORY_ID".into(), "repo".into()),
+        ("SYSTEM_PULLREQUEST_PULLREQUESTID".into(), "7".into()),
+        ("SYSTEM_ACCESSTOKEN".into(), "jobtoken".into()),
+    ];
+    for (k, v) in pairs {
+        all.retain(|(key, _)| key != k);
+        all.push((k.to_string(), v.to_string()));
+    }
+    RawSettings::from_task_env(&AgentEnv::from_pairs(all)).validate()
+}
+
+fn only_problem(pairs: &[(&str, &str)]) -> Problem {
+    let err = task(pairs).expect_err("settings should be rejected");
+    assert_eq!(err.problems.len(), 1, "{err}");
+    err.problems.into_iter().next().unwrap()
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let s = task(&[]).unwrap();
+    assert_eq!(s.mode, Mode::Publish);
+    assert_eq!(s.sonar.url, "https://sonar.example.com");
+    assert_eq!(s.sonar.polling_timeout, Duration::from_secs(300));
+    assert!(s.fail_on_quality_gate_error && s.decoration.post_status && s.decoration.post_inline_comments);
+    assert_eq!(s.decoration.max_inline_comments, 25);
+    assert_eq!((s.decoration.status_genre.as_str(), s.decoration.status_name.as_str()), ("SonarQube", "quality gate"));
+    let pr = s.target.pull_request().unwrap();
+    assert!(matches!(pr.credential, Some(Credential::JobToken(_))));
+    assert_eq!(pr.id, 7);
+}
+
+#[test]
+fn pat_overrides_job_token_and_urls_are_trimmed() {
+    let s = task(&[("INPUT_AZUREDEVOPSPAT", " pat123 "), ("INPUT_SONARURL", "  https://sq.example.com:9000/sonar/  ")]).unwrap();
+    assert!(matches!(&s.target.pull_request().unwrap().credential, Some(Credential::Pat(p)) if p.expose() == "pat123"));
+    assert_eq!(s.sonar.url, "https://sq.example.com:9000/sonar");
+}
+
+#[test]
+fn service_connection_supplies_url_and_token() {
+    let s = task(&[
+        ("INPUT_SONARURL", ""),
+        ("INPUT_SONARTOKEN", ""),
+        ("INPUT_SONARQUBESERVICE", "AAAAAAAA-1111-2222-3333-444455556666"),
+        ("ENDPOINT_URL_aaaaaaaa-1111-2222-3333-444455556666", "https://sq.corp/"),
+        ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_USERNAME", "squ_fromconn"),
+    ])
+    .unwrap();
+    assert_eq!(s.sonar.url, "https://sq.corp");
+    assert_eq!(s.sonar.token.expose(), "squ_fromconn");
+}
+
+#[test]
+fn not_a_pr_build_is_not_an_error() {
+    let s = task(&[("SYSTEM_PULLREQUEST_PULLREQUESTID", ""), ("BUILD_REASON", "IndividualCI")]).unwrap();
+    let Target::NoPullRequest { reason } = &s.target else { panic!("not a PR build") };
+    assert_eq!(reason, "this build was not triggered by a pull request (Build.Reason is IndividualCI)");
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let err = task(&[("INPUT_SONARURL", "ftp://x"), ("INPUT_POLLINGTIMEOUTSEC", "abc"), ("INPUT_POSTSTATUS", "yes")]).unwrap_err();
+    let inputs: Vec<_> = err.problems.iter().map(|p| p.input.as_str()).collect();
+    assert_eq!(inputs, ["sonarUrl", "pollingTimeoutSec", "postStatus"]);
+    assert!(err.to_string().starts_with("3 settings need fixing:\n  - sonarUrl:"));
+}
+
+/// Each bad value with the exact message a user sees.
+#[test]
+fn bad_settings_each_have_a_clear_message() {
+    // (environment overrides, input named in the message, the message)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
+        (
+            &[("INPUT_MODE", "dryrun")],
+            "mode",
+            "'dryrun' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)",
+        ),
+        (
+            &[("INPUT_SONARURL", "")],
+            "sonarUrl",
+            "the SonarQube URL is missing; set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService",
+        ),
+        (
+            &[("INPUT_SONARURL", "sonar.example.com")],
+            "sonarUrl",
+            "'sonar.example.com' has no scheme; write it with one, for example https://sonar.example.com",
+        ),
+        (&[("INPUT_SONARURL", "ftp://sonar.example.com")], "sonarUrl", "'ftp://' is not supported; use an https:// (or http://) URL"),
+        (
+            &[("INPUT_SONARURL", "https://admin:hunter2@sonar.example.com")],
+            "sonarUrl",
+            "the URL contains a user name or password; remove the part before '@' and give the credential in sonarToken",
+        ),
+        (
+            &[("INPUT_SONARURL", "https://sonar.example.com/?id=x")],
+            "sonarUrl",
+            "'https://sonar.example.com/?id=x' has a query or fragment; give only the base URL, such as https://sonar.example.com",
+        ),
+        (
+            &[("INPUT_SONARURL", "https://sonar.example.com/#/dashboard")],
+            "sonarUrl",
+            "'https://sonar.example.com/#/dashboard' has a query or fragment; give only the base URL, such as https://sonar.example.com",
+        ),
+        (&[("INPUT_SONARURL", "https://")], "sonarUrl", "'https://' has no host name; write it like https://sonarqube.example.com"),
+        (
+            &[("INPUT_SONARURL", "https://sonar.example.com:90x0")],
+            "sonarUrl",
+            "'90x0' is not a port number; write the URL like https://host:9000",
+        ),
+        (
+            &[("INPUT_SONARURL", "https://sonar example.com")],
+            "sonarUrl",
+            "the URL contains spaces; remove them (a path with spaces must be percent-encoded as %20)",
+        ),
+        (
+            &[("INPUT_SONARTOKEN", "")],
+            "sonarToken",
+            "the SonarQube token is missing; set sonarToken to a secret variable, e.g. $(SONAR_TOKEN), or use a SonarQube service connection",
+        ),
+        (
+            &[("INPUT_SONARTOKEN", "Bearer squ_abc")],
+            "sonarToken",
+            "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix",
+        ),
+        (&[("INPUT_SONARTOKEN", "squ_abc\ndef")], "sonarToken", "the token spans several lines; paste it again as a single line"),
+        (
+            &[("INPUT_SONARTOKEN", "$(SONAR_TOKEN)")],
+            "sonarToken",
+            "the value is the unexpanded macro $(SONAR_TOKEN): the variable is not defined for this job; define it (as a secret) or link its variable group",
+        ),
+        (
+            &[("INPUT_SONARQUBESERVICE", "0000aaaa-1111-2222-3333-444455556666")],
+            "sonarQubeService",
+            "service connection '0000aaaa-1111-2222-3333-444455556666' is not available to this job; check that it exists, that it is of type SonarQube, and that this pipeline is allowed to use it (Project settings > Service connections > Security)",
+        ),
+        (
+            &[("INPUT_SONARORGANIZATION", "my org")],
+            "sonarOrganization",
+            "'my org' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)",
+        ),
+        (&[("INPUT_POLLINGTIMEOUTSEC", "5m")], "pollingTimeoutSec", "'5m' is not a whole number; use a number from 1 to 21600, like 300"),
+        (&[("INPUT_POLLINGTIMEOUTSEC", "0")], "pollingTimeoutSec", "0 is out of range; use a number from 1 to 21600"),
+        (&[("INPUT_POLLINGTIMEOUTSEC", "-5")], "pollingTimeoutSec", "'-5' is not a whole number; use a number from 1 to 21600, like 300"),
+        (&[("INPUT_POLLINGTIMEOUTSEC", "100000")], "pollingTimeoutSec", "100000 is out of range; use a number from 1 to 21600"),
+        (&[("INPUT_MAXINLINECOMMENTS", "2500")], "maxInlineComments", "2500 is out of range; use a number from 0 to 500"),
+        (&[("INPUT_MAXINLINECOMMENTS", "many")], "maxInlineComments", "'many' is not a whole number; use a number from 0 to 500, like 25"),
+        (&[("INPUT_FAILONQUALITYGATEERROR", "ture")], "failOnQualityGateError", "'ture' is not a boolean; use true or false"),
+        (&[("INPUT_POSTINLINECOMMENTS", "1")], "postInlineComments", "'1' is not a boolean; use true or false"),
+        (&[("INPUT_POSTSUMMARYCOMMENT", "no")], "postSummaryComment", "'no' is not a boolean; use true or false"),
+        (
+            &[("INPUT_STATUSGENRE", "sonar/qube")],
+            "statusGenre",
+            "'sonar/qube' contains '/', which a branch policy reads as the separator between genre and name; drop the '/'",
+        ),
+        (&[("INPUT_STATUSNAME", "a\nb")], "statusName", "spans several lines; use a single line"),
+        (
+            &[("INPUT_CACERTFILE", "/nonexistent/ca.pem")],
+            "caCertFile",
+            "'/nonexistent/ca.pem' is not a readable file; give the path of a PEM file with your CA certificates (for example $(Agent.TempDirectory)/corp-ca.pem from a secure file)",
+        ),
+        (
+            &[("INPUT_AZUREDEVOPSPAT", "abc def")],
+            "azureDevOpsPat",
+            "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix",
+        ),
+        (
+            &[("SYSTEM_ACCESSTOKEN", "")],
+            "azureDevOpsPat",
+            "no Azure DevOps credential to post with; the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat",
+        ),
+        (
+            &[("SYSTEM_PULLREQUEST_PULLREQUESTID", "abc")],
+            "System.PullRequest.PullRequestId",
+            "'abc' is not a pull request id; it must be a positive whole number, like 42",
+        ),
+        (
+            &[("SYSTEM_PULLREQUEST_SOURCECOMMITID", "main")],
+            "System.PullRequest.SourceCommitId",
+            "'main' is not a commit id; give the full hexadecimal id of the pull request's source commit",
+        ),
+        (
+            &[("SYSTEM_COLLECTIONURI", "dev.azure.com/org")],
+            "System.CollectionUri",
+            "'dev.azure.com/org' has no scheme; write it with one, for example https://dev.azure.com/org",
+        ),
+        (
+            &[("SYSTEM_TEAMPROJECT", "")],
+            "System.TeamProject",
+            "is needed to post to pull request 7; the agent sets it on every build; run the task in an Azure Pipelines job",
+        ),
+    ];
+    assert!(cases.len() >= 25);
+    for (pairs, input, message) in cases {
+        let p = only_problem(pairs);
+        assert_eq!((p.input.as_str(), p.message.as_str()), (*input, *message), "for {pairs:?}");
+    }
+}
+
+#[test]
+fn token_and_service_connection_together_are_rejected() {
+    let p = only_problem(&[
+        ("INPUT_SONARQUBESERVICE", "aaaaaaaa-1111-2222-3333-444455556666"),
+        ("ENDPOINT_URL_aaaaaaaa-1111-2222-3333-444455556666", "https://sq.corp/"),
+        ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_USERNAME", "squ_fromconn"),
+    ]);
+    assert_eq!(p.input, "sonarToken");
+    assert!(p.message.starts_with("both sonarToken and sonarQubeService give a SonarQube token"));
+}
+
+#[test]
+fn cli_messages_name_flags_and_never_echo_credentials() {
+    let raw = RawSettings { origin: Some(Origin::Cli), sonar_url: Some("https://user:topsecret@sq".into()), ..RawSettings::default() };
+    let err = raw.validate().unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("--sonar-url (or SONAR_HOST_URL): the URL contains a user name or password"), "{text}");
+    assert!(text.contains("SONAR_TOKEN: the SonarQube token is missing; export SONAR_TOKEN=<token>"), "{text}");
+    assert!(!text.contains("topsecret"));
+}

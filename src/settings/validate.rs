@@ -1,0 +1,461 @@
+//! Validation: every raw setting checked, every problem collected (each naming the input or flag
+//! and the fix), and the lower layers' configuration built from the valid values.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::fields::{Field, Problem, SettingsError};
+use super::raw::RawSettings;
+use super::*;
+use crate::azdo::{Credential, RepositoryRef};
+use crate::decide::{Decoration, DecorationMode};
+use crate::net::proxy::{ProxyConfig, ProxyError};
+use crate::pipeline::env::parse_bool;
+use crate::secret::Secret;
+use crate::sonar::present::Severity;
+
+/// Six hours: the longest a hosted job may run; anything longer is a typo.
+const MAX_POLLING_TIMEOUT_SEC: u64 = 21_600;
+/// Azure DevOps allows 500 comments per thread and threads are cheap, but hundreds of inline
+/// threads bury a PR; 500 is a ceiling that catches typos such as 2500.
+const MAX_INLINE_COMMENTS: usize = 500;
+
+impl RawSettings {
+    /// Checks everything and builds [`Settings`], or reports every problem at once.
+    pub fn validate(self) -> Result<Settings, SettingsError> {
+        let origin = self.origin.unwrap_or(Origin::Cli);
+        let mut v = Validator { origin, problems: Vec::new() };
+        let mode = v.mode(self.mode.as_deref());
+        let sonar = self.sonar_settings(&mut v);
+        let decoration = self.decoration(&mut v);
+        let fail_on_quality_gate_error = v.boolean(Field::FailOnQualityGateError, self.fail_on_quality_gate_error.as_deref(), true);
+        let network = self.network(&mut v);
+        let target = self.target(&mut v, mode);
+        if let Some(commit) = &self.source_commit
+            && !(commit.len() >= 7 && commit.len() <= 64 && commit.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            v.problem(
+                Field::SourceCommit,
+                format!("'{commit}' is not a commit id; give the full hexadecimal id of the pull request's source commit"),
+            );
+        }
+        match (v.problems.is_empty(), sonar) {
+            (true, Some(sonar)) => Ok(Settings {
+                origin,
+                mode,
+                dry_run: self.dry_run,
+                format: self.format,
+                sonar,
+                target,
+                analysed_commit: self.analysed_commit,
+                decoration,
+                fail_on_quality_gate_error,
+                network,
+            }),
+            _ => Err(SettingsError { problems: v.problems }),
+        }
+    }
+
+    /// SonarQube URL and token: explicit settings first, then the service connection.
+    fn sonar_settings(&self, v: &mut Validator) -> Option<SonarSettings> {
+        let origin = v.origin;
+        let (service_url, service_token) = match (&self.sonar_service, &self.sonar_service_resolved) {
+            (Some(id), None) => {
+                v.problem(
+                    Field::SonarService,
+                    format!(
+                        "service connection '{id}' is not available to this job; check that it exists, that it is of type SonarQube, and that this pipeline is allowed to use it (Project settings > Service connections > Security)"
+                    ),
+                );
+                (None, None)
+            }
+            (_, Some((url, token))) => (url.clone(), token.clone()),
+            _ => (None, None),
+        };
+        if self.sonar_token.is_some() && service_token.is_some() {
+            v.problem(
+                Field::SonarToken,
+                format!(
+                    "both {} and {} give a SonarQube token; set only one (keep the service connection and clear {}, or the other way round)",
+                    Field::SonarToken.name(origin),
+                    Field::SonarService.name(origin),
+                    Field::SonarToken.name(origin)
+                ),
+            );
+        }
+        let url = match self.sonar_url.clone().or(service_url) {
+            Some(url) => v.url(Field::SonarUrl, &url),
+            None => {
+                let hint = match origin {
+                    Origin::Task => {
+                        "set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService"
+                    }
+                    Origin::Cli => "pass --sonar-url https://sonarqube.example.com or set SONAR_HOST_URL",
+                };
+                v.problem(Field::SonarUrl, format!("the SonarQube URL is missing; {hint}"));
+                None
+            }
+        };
+        let token = self.sonar_token.clone().or(service_token).and_then(|t| v.token(Field::SonarToken, &t));
+        if token.is_none() && !v.has_problem(Field::SonarToken) {
+            let hint = match origin {
+                Origin::Task => "set sonarToken to a secret variable, e.g. $(SONAR_TOKEN), or use a SonarQube service connection",
+                Origin::Cli => "export SONAR_TOKEN=<token> (a user token of an account with Browse and Execute Analysis on the project)",
+            };
+            v.problem(Field::SonarToken, format!("the SonarQube token is missing; {hint}"));
+        }
+        if let Some(org) = &self.sonar_organization
+            && !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            v.problem(
+                Field::SonarOrganization,
+                format!("'{org}' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)"),
+            );
+        }
+        let polling_secs = v.number(
+            Field::PollingTimeoutSec,
+            self.polling_timeout_sec.as_deref(),
+            DEFAULT_POLLING_TIMEOUT_SEC as usize,
+            1,
+            MAX_POLLING_TIMEOUT_SEC as usize,
+        );
+        Some(SonarSettings {
+            url: url?,
+            token: token?,
+            organization: self.sonar_organization.clone(),
+            report_task_file: self.report_task_file.clone(),
+            polling_timeout: Duration::from_secs(polling_secs as u64),
+            search_paths: self.paths.clone(),
+        })
+    }
+
+    /// How the pull request is decorated.
+    fn decoration(&self, v: &mut Validator) -> Decoration {
+        let max_inline_comments =
+            v.number(Field::MaxInlineComments, self.max_inline_comments.as_deref(), DEFAULT_MAX_INLINE_COMMENTS, 0, MAX_INLINE_COMMENTS);
+        let post_status = v.boolean(Field::PostStatus, self.post_status.as_deref(), true);
+        let post_summary_comment = v.boolean(Field::PostSummaryComment, self.post_summary_comment.as_deref(), true);
+        let post_inline_comments = v.boolean(Field::PostInlineComments, self.post_inline_comments.as_deref(), true);
+        let status_genre = v.label(Field::StatusGenre, self.status_genre.as_deref(), DEFAULT_STATUS_GENRE, true);
+        let status_name = v.label(Field::StatusName, self.status_name.as_deref(), DEFAULT_STATUS_NAME, false);
+        let mode = match self.decoration_mode.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("auto") => DecorationMode::Auto,
+            Some("pullrequest") | Some("pull-request") => DecorationMode::PullRequest,
+            Some("changedlines") | Some("changed-lines") => DecorationMode::ChangedLines,
+            Some(other) => {
+                v.problem(Field::DecorationMode, format!("'{other}' is not a decoration mode; use auto, pullRequest (SonarQube's own pull request analysis) or changedLines (scope any analysis to the lines the PR changed)"));
+                DecorationMode::Auto
+            }
+        };
+        let fail_on_new_issues = match self.fail_on_new_issues.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("none") => None,
+            Some(s) => match Severity::parse(s).filter(|_| ["info", "minor", "major", "critical", "blocker"].contains(&s)) {
+                Some(sev) => Some(sev),
+                None => {
+                    v.problem(
+                        Field::FailOnNewIssues,
+                        format!("'{s}' is not a severity; use none, info, minor, major, critical or blocker"),
+                    );
+                    None
+                }
+            },
+        };
+        let project_base_dir =
+            self.project_base_dir.as_deref().map(|d| d.replace('\\', "/").trim_matches('/').to_string()).filter(|d| !d.is_empty());
+        if let Some(d) = &project_base_dir
+            && (d.split('/').any(|part| part == "..") || std::path::Path::new(d).is_absolute())
+        {
+            v.problem(
+                Field::ProjectBaseDir,
+                format!("'{d}' must be a folder inside the repository, relative to its root, like services/api"),
+            );
+        }
+        Decoration {
+            mode,
+            fail_on_new_issues,
+            project_base_dir,
+            post_status,
+            post_summary_comment,
+            post_inline_comments,
+            max_inline_comments,
+            status_genre,
+            status_name,
+        }
+    }
+
+    /// The HTTP client's configuration: trust roots, certificate checks and the proxy.
+    fn network(&self, v: &mut Validator) -> crate::net::Config {
+        let mut ca_cert_files: Vec<PathBuf> = Vec::new();
+        if let Some(path) = self.ca_cert_file.as_deref() {
+            let p = PathBuf::from(path);
+            if p.is_file() {
+                ca_cert_files.push(p);
+            } else {
+                v.problem(Field::CaCertFile, format!("'{path}' is not a readable file; give the path of a PEM file with your CA certificates (for example $(Agent.TempDirectory)/corp-ca.pem from a secure file)"));
+            }
+        }
+        if let Some(path) = self.agent_ca_info.as_deref() {
+            let p = PathBuf::from(path);
+            if p.is_file() {
+                ca_cert_files.push(p);
+            } else {
+                v.problem(Field::AgentCaInfo, format!("the agent's CA bundle '{path}' is not a readable file; fix the agent's --sslcacert setting or the file's permissions"));
+            }
+        }
+        let proxy = match v.origin {
+            Origin::Task => self.agent_proxy_url.as_deref().and_then(|url| {
+                ProxyConfig::from_agent(
+                    url,
+                    self.agent_proxy_username.as_deref(),
+                    self.agent_proxy_password.as_deref(),
+                    self.agent_proxy_bypass.as_deref(),
+                )
+                .map_err(|e| match e {
+                    ProxyError::Url(m) => v.problem(Field::Proxy, m),
+                    ProxyError::BypassList(m) => v.problem(Field::ProxyBypass, m),
+                })
+                .ok()
+            }),
+            Origin::Cli => {
+                let https = self.proxy_flag.as_deref().or(self.https_proxy.as_deref());
+                let http = self.proxy_flag.as_deref().or(self.http_proxy.as_deref());
+                if https.is_none() && http.is_none() {
+                    None
+                } else {
+                    ProxyConfig::from_env_vars(https, http, self.no_proxy.as_deref()).map_err(|e| v.problem(Field::Proxy, e)).ok()
+                }
+            }
+        };
+        let is_https = |u: &Option<String>| u.as_deref().is_some_and(crate::net::url::is_https);
+        let mut config = crate::net::Config {
+            needs_tls: is_https(&self.sonar_url)
+                || is_https(&self.collection_url)
+                || self.sonar_service_resolved.as_ref().is_some_and(|(url, _)| is_https(url)),
+            ca_cert_files,
+            skip_cert_validation: self.skip_cert_validation.as_deref().and_then(parse_bool).unwrap_or(false),
+            proxy,
+            ..crate::net::Config::default()
+        };
+        if let Some(ms) = self.first_retry_delay_ms {
+            config.retry.first_backoff = Duration::from_millis(ms);
+        }
+        config
+    }
+
+    /// The pull request to decorate: the PAT when given, else the job token.
+    fn target(&self, v: &mut Validator, mode: Mode) -> Target {
+        let credential = match (&self.azure_devops_pat, &self.job_access_token) {
+            (Some(pat), _) => v.token(Field::AzureDevOpsPat, pat).map(Credential::Pat),
+            (None, Some(job)) => v.token(Field::AzureDevOpsPat, job).map(Credential::JobToken),
+            (None, None) => None,
+        };
+        let collection_url = self.collection_url.as_deref().and_then(|u| v.url(Field::CollectionUrl, u));
+        let Some(id) = self.pull_request_id.as_deref() else {
+            let reason = match self.build_reason.as_deref() {
+                Some(reason) => format!("this build was not triggered by a pull request (Build.Reason is {reason})"),
+                None => "no pull request id was given".to_string(),
+            };
+            return Target::NoPullRequest { reason };
+        };
+        let id = match id.parse::<u32>() {
+            Ok(n) if n > 0 => n,
+            _ => {
+                v.problem(Field::PullRequestId, format!("'{id}' is not a pull request id; it must be a positive whole number, like 42"));
+                return Target::NoPullRequest { reason: "the pull request id is not valid".to_string() };
+            }
+        };
+        if let Some(provider) = self.repository_provider.as_deref().filter(|p| *p != "TfsGit") {
+            return Target::NoPullRequest {
+                reason: format!(
+                    "the repository is hosted on {provider}, not Azure Repos, so there is no Azure DevOps pull request to decorate"
+                ),
+            };
+        }
+        let needed = [
+            (Field::CollectionUrl, collection_url.is_none() && !v.has_problem(Field::CollectionUrl)),
+            (Field::Project, self.project.is_none()),
+            (Field::RepositoryId, self.repository_id.is_none()),
+        ];
+        for (field, missing) in needed {
+            if missing {
+                let hint = match v.origin {
+                    Origin::Task => "the agent sets it on every build; run the task in an Azure Pipelines job".to_string(),
+                    Origin::Cli => format!("pass {}", field.flag()),
+                };
+                v.problem(field, format!("is needed to post to pull request {id}; {hint}"));
+            }
+        }
+        if credential.is_none() && mode == Mode::Publish && !self.dry_run && !v.has_problem(Field::AzureDevOpsPat) {
+            let hint = match v.origin {
+                Origin::Task => {
+                    "the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat"
+                }
+                Origin::Cli => "export SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT",
+            };
+            v.problem(Field::AzureDevOpsPat, format!("no Azure DevOps credential to post with; {hint}"));
+        }
+        let repository = RepositoryRef {
+            collection_url: collection_url.unwrap_or_default(),
+            project: self.project.clone().unwrap_or_default(),
+            repository: self.repository_id.clone().unwrap_or_default(),
+        };
+        Target::PullRequest(PullRequestTarget { repository, id, source_commit: self.source_commit.clone(), credential })
+    }
+}
+
+struct Validator {
+    origin: Origin,
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn mode(&mut self, raw: Option<&str>) -> Mode {
+        match raw.map(str::to_ascii_lowercase).as_deref() {
+            None | Some("publish") => Mode::Publish,
+            Some("check") => Mode::Check,
+            Some(other) => {
+                self.problem(
+                    Field::Mode,
+                    format!("'{other}' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)"),
+                );
+                Mode::Publish
+            }
+        }
+    }
+
+    fn problem(&mut self, field: Field, message: String) {
+        self.problems.push(Problem { input: field.name(self.origin).to_string(), message });
+    }
+
+    fn has_problem(&self, field: Field) -> bool {
+        let name = field.name(self.origin);
+        self.problems.iter().any(|p| p.input == name)
+    }
+
+    /// An http(s) base URL: trimmed, no trailing slash, no credentials, query or fragment.
+    fn url(&mut self, field: Field, raw: &str) -> Option<String> {
+        let raw = raw.trim();
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            let bare = raw.trim_end_matches('/');
+            self.problem(field, format!("'{bare}' has no scheme; write it with one, for example https://{bare}"));
+            return None;
+        };
+        let rest = rest.trim_end_matches('/');
+        let url = format!("{scheme}://{rest}");
+        if !scheme.eq_ignore_ascii_case("https") && !scheme.eq_ignore_ascii_case("http") {
+            self.problem(field, format!("'{scheme}://' is not supported; use an https:// (or http://) URL"));
+            return None;
+        }
+        if url.chars().any(char::is_whitespace) {
+            self.problem(field, "the URL contains spaces; remove them (a path with spaces must be percent-encoded as %20)".to_string());
+            return None;
+        }
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.contains('@') {
+            let secret_field = match field {
+                Field::SonarUrl => Field::SonarToken,
+                _ => Field::AzureDevOpsPat,
+            };
+            // Never echo the URL here: the part before '@' is a credential.
+            self.problem(
+                field,
+                format!(
+                    "the URL contains a user name or password; remove the part before '@' and give the credential in {}",
+                    secret_field.name(self.origin)
+                ),
+            );
+            return None;
+        }
+        if url.contains('?') || url.contains('#') {
+            self.problem(field, format!("'{url}' has a query or fragment; give only the base URL, such as {scheme}://{authority}"));
+            return None;
+        }
+        // An IPv6 literal keeps its colons inside brackets; otherwise the last ':' starts the port.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((h, tail)) => (h, tail.strip_prefix(':')),
+                None => ("", None),
+            },
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
+        };
+        if host.is_empty() {
+            self.problem(field, format!("'{url}' has no host name; write it like https://sonarqube.example.com"));
+            return None;
+        }
+        if let Some(port) = port
+            && port.parse::<u16>().is_err()
+        {
+            self.problem(field, format!("'{port}' is not a port number; write the URL like https://host:9000"));
+            return None;
+        }
+        if ureq::http::Uri::try_from(url.as_str()).is_err() {
+            self.problem(field, format!("'{url}' is not a valid URL"));
+            return None;
+        }
+        Some(url)
+    }
+
+    /// A token: non-empty, one line, no spaces. Never echoes the value.
+    fn token(&mut self, field: Field, raw: &str) -> Option<Secret> {
+        let value = raw.trim();
+        if value.contains('\n') || value.contains('\r') {
+            self.problem(field, "the token spans several lines; paste it again as a single line".to_string());
+            None
+        } else if value.chars().any(char::is_whitespace) {
+            self.problem(field, "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix".to_string());
+            None
+        } else if value.starts_with("$(") && value.ends_with(')') {
+            self.problem(
+                field,
+                format!("the value is the unexpanded macro {value}: the variable is not defined for this job; define it (as a secret) or link its variable group"),
+            );
+            None
+        } else if value.is_empty() {
+            None
+        } else {
+            Some(Secret::new(value))
+        }
+    }
+
+    fn number(&mut self, field: Field, raw: Option<&str>, default: usize, min: usize, max: usize) -> usize {
+        let Some(raw) = raw else { return default };
+        match raw.parse::<usize>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            Ok(n) => {
+                self.problem(field, format!("{n} is out of range; use a number from {min} to {max}"));
+                default
+            }
+            Err(_) => {
+                self.problem(field, format!("'{raw}' is not a whole number; use a number from {min} to {max}, like {default}"));
+                default
+            }
+        }
+    }
+
+    fn boolean(&mut self, field: Field, raw: Option<&str>, default: bool) -> bool {
+        let Some(raw) = raw else { return default };
+        parse_bool(raw).unwrap_or_else(|| {
+            self.problem(field, format!("'{raw}' is not a boolean; use true or false"));
+            default
+        })
+    }
+
+    /// A status genre or name: short, one line, no `/` in the genre (the policy UI shows genre/name).
+    fn label(&mut self, field: Field, raw: Option<&str>, default: &str, is_genre: bool) -> String {
+        let Some(raw) = raw else { return default.to_string() };
+        if raw.len() > 200 {
+            self.problem(field, "is longer than 200 characters; a branch policy shows it in one line, keep it short".to_string());
+        } else if raw.contains(['\r', '\n']) {
+            self.problem(field, "spans several lines; use a single line".to_string());
+        } else if is_genre && raw.contains('/') {
+            self.problem(
+                field,
+                format!("'{raw}' contains '/', which a branch policy reads as the separator between genre and name; drop the '/'"),
+            );
+        }
+        raw.to_string()
+    }
+}
