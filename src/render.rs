@@ -8,7 +8,7 @@ use std::fmt::Write;
 use crate::decide::{InlineCandidate, InlineStats, Texts, Verdict};
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::{Severity, describe_condition, format_value, issue_kind, issue_severity, metric_name};
-use crate::sonar::{Analysis, AnalysisOutcome, issue_url};
+use crate::sonar::{Analysis, AnalysisOutcome, Issues, issue_url};
 
 /// Escapes text for Markdown and the HTML Azure DevOps renders: entities for `&<>`, a backslash
 /// before every character that formats inline (emphasis, code, links, tables, headings), and line
@@ -52,6 +52,7 @@ fn link(text: &str, url: &str) -> String {
 
 fn verdict_heading(verdict: Verdict) -> &'static str {
     match verdict {
+        Verdict::NotThisBuild => "⛔ Analysis of another build",
         Verdict::Gate(GateStatus::Ok) => "✅ Quality gate passed",
         Verdict::Gate(GateStatus::Error) => "❌ Quality gate failed",
         Verdict::Gate(GateStatus::Warn) => "⚠️ Quality gate warning",
@@ -80,10 +81,15 @@ impl Texts for Comments<'_> {
 pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     let verdict = Verdict::of(analysis);
     let mut md = String::new();
-    let _ = writeln!(md, "### {} for {}", verdict_heading(verdict), code(analysis.project_key()));
+    // A server gate that passed does not make the heading pass when the PR's own gate failed.
+    let heading = match (verdict, &inline.new_issues_failure) {
+        (Verdict::Gate(GateStatus::Ok), Some(_)) => "❌ Quality gate passed, but the pull request's own gate failed",
+        _ => verdict_heading(verdict),
+    };
+    let _ = writeln!(md, "### {heading} for {}", code(analysis.project_key()));
     md.push('\n');
     match &analysis.outcome {
-        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => {
+        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
             let _ = writeln!(md, "{}", escape_md(message));
         }
         AnalysisOutcome::Completed(done) => {
@@ -109,24 +115,7 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
                 }
                 md.push('\n');
             }
-            match &done.issues {
-                Some(set) => {
-                    let _ = write!(md, "**Open issues:** {}", issue_breakdown(&set.issues, set.total));
-                    if set.total > 0 {
-                        let _ = write!(md, " · {}", link("list them", &issues_list_url(analysis)));
-                    }
-                    md.push('\n');
-                    if set.capped {
-                        let _ = writeln!(
-                            md,
-                            "\nSonarQube returns at most 10,000 issues per query; {} were read of {} reported.",
-                            set.issues.len(),
-                            set.total
-                        );
-                    }
-                }
-                None => md.push_str("**Open issues:** not readable with this token (it needs 'Browse' on the project).\n"),
-            }
+            issues_section(&mut md, analysis, done, inline);
             if let Some((total, _)) = &done.hotspots {
                 let _ = writeln!(md, "\n**Security hotspots to review:** {total}");
             }
@@ -177,6 +166,41 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     }
     let _ = writeln!(md, "\n{}", link("See the analysis in SonarQube", &analysis.dashboard_url));
     md
+}
+
+/// The open issues: the scope's, or, when only the files the PR changed were read, the project's
+/// count; and a word when SonarQube's cap made the list partial.
+fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed, inline: &InlineStats) {
+    let project_count = || -> Option<String> {
+        let m = done.measures.as_ref()?.iter().find(|m| m.metric == "violations")?;
+        m.value.clone()
+    };
+    match (&done.issues, inline.changed_lines.is_some()) {
+        (Issues::Read(_) | Issues::NotRead, true) => {
+            let count = project_count().unwrap_or_else(|| "not known".to_string());
+            let _ =
+                writeln!(md, "**Open issues in the project:** {} · {}", escape_md(&count), link("list them", &issues_list_url(analysis)));
+        }
+        (Issues::Read(set), false) => {
+            let _ = write!(md, "**Open issues:** {}", issue_breakdown(&set.issues, set.total));
+            if set.total > 0 {
+                let _ = write!(md, " · {}", link("list them", &issues_list_url(analysis)));
+            }
+            md.push('\n');
+        }
+        (Issues::NotRead, false) => md.push_str("**Open issues:** not read.\n"),
+        (Issues::Forbidden, _) => md.push_str("**Open issues:** not readable with this token (it needs 'Browse' on the project).\n"),
+    }
+    if let Issues::Read(set) = &done.issues
+        && set.capped
+    {
+        let _ = writeln!(
+            md,
+            "\nSonarQube returns at most 10,000 issues per query; {} were read of {} reported. The list is partial, so no thread was resolved for an issue missing from it.",
+            set.issues.len(),
+            set.total
+        );
+    }
 }
 
 /// The server's list of the analysis's open issues.
@@ -256,7 +280,7 @@ pub fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> String {
                     }
                 }
             }
-            AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => {
+            AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
                 let _ = writeln!(md, "{}", escape_md(message));
             }
         }

@@ -45,6 +45,10 @@ pub struct PullRequestState {
     pub common_commit: String,
     pub threads: Vec<Value>,
     pub statuses: Vec<Value>,
+    /// The files the PR changes, for a fake without a git repository (`repo_dir`): iteration
+    /// changes list them (with change tracking ids 1, 2, …). Without either, iteration changes
+    /// answer 404, as for an API that cannot give them.
+    pub files: Option<Vec<String>>,
 }
 
 pub struct AzdoState {
@@ -63,6 +67,8 @@ pub struct AzdoState {
     pub repo_dir: Option<std::path::PathBuf>,
     /// The most change entries one page holds (2 000 on the service); lower it to test paging.
     pub changes_page_limit: usize,
+    /// Whether the server has the FileDiffs resource (an older Azure DevOps Server may not).
+    pub file_diffs_supported: bool,
     next_id: u64,
 }
 
@@ -88,6 +94,7 @@ impl FakeAzdo {
                 hosted: true,
                 repo_dir: None,
                 changes_page_limit: 2000,
+                file_diffs_supported: true,
                 next_id: 100,
             }),
         }
@@ -104,11 +111,33 @@ impl AzdoState {
             common_commit: "f47bbc106853afe3c1b07a81754bce5f4b8dbf62".into(),
             threads: vec![],
             statuses: vec![],
+            files: None,
         });
     }
 
     pub fn pull_request(&self, id: u32) -> &PullRequestState {
         self.pull_requests.iter().find(|p| p.id == id).expect("pull request exists in the fake")
+    }
+
+    /// A person deletes a comment: it stays with empty content and `isDeleted`, and a thread whose
+    /// comments are all deleted is deleted itself, as the service shows them.
+    pub fn delete_comment(&mut self, pr: u32, thread: u64, comment: u64) {
+        let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();
+        let t = pr.threads.iter_mut().find(|t| t["id"] == thread).unwrap();
+        mark_deleted(t, comment);
+    }
+
+    /// A thread someone else wrote that carries this task's properties (copied by hand, or
+    /// another tool's): the task must leave it alone.
+    pub fn add_foreign_thread(&mut self, pr: u32, properties: Value, content: &str) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();
+        pr.threads.push(json!({
+            "id": id, "status": "active", "properties": properties, "isDeleted": false,
+            "comments": [{"id": 1, "parentCommentId": 0, "content": content, "commentType": "text", "isDeleted": false, "author": identity("d6245f20-2af8-44f4-9451-8107cb2767db", "Normal Paulk")}],
+        }));
+        id
     }
 
     /// A person answers in a thread (used to test that human replies are respected).
@@ -118,6 +147,15 @@ impl AzdoState {
         let n = t["comments"].as_array().unwrap().len() as u64 + 1;
         t["comments"].as_array_mut().unwrap().push(json!({"id": n, "parentCommentId": 1, "content": text, "commentType": "text", "author": identity("d6245f20-2af8-44f4-9451-8107cb2767db", "Normal Paulk"), "isDeleted": false}));
     }
+}
+
+fn mark_deleted(t: &mut Value, comment: u64) {
+    if let Some(c) = t["comments"].as_array_mut().and_then(|cs| cs.iter_mut().find(|c| c["id"] == comment)) {
+        c["isDeleted"] = json!(true);
+        c["content"] = json!("");
+    }
+    let all_deleted = t["comments"].as_array().is_some_and(|cs| cs.iter().all(|c| c["isDeleted"] == true));
+    t["isDeleted"] = json!(all_deleted);
 }
 
 fn identity(id: &str, name: &str) -> Value {
@@ -226,7 +264,10 @@ fn check_api_version(st: &AzdoState, req: &RecordedRequest, rest: &str) -> Resul
             "VssVersionOutOfRangeException",
         ));
     }
-    if rest.ends_with("/statuses") && major < 7 && !preview {
+    // PR statuses were preview below 7.0; FileDiffs is preview on every version (Microsoft's own
+    // clients call it with 7.1-preview.1 and 7.2-preview.1; field-facts-2.md).
+    let preview_only = rest.ends_with("/FileDiffs") || (rest.ends_with("/statuses") && major < 7);
+    if preview_only && !preview {
         return Err(vss_error(
             400,
             &format!(
@@ -290,14 +331,43 @@ fn repository(st: &AzdoState) -> Response {
     )
 }
 
+/// `POST …/FileDiffs`, as the service answers: at most 10 files a request (Azure DevOps Server's
+/// `FileDiffsControllerMaxFileDiffs`, default 10: "Number of file diffs requested must be between
+/// 1 and 10", recorded live by a third-party client), 404 for a commit the repository does not
+/// have, and on a server without the resource the 404 every unregistered location gets.
 fn file_diffs(st: &AzdoState, req: &RecordedRequest) -> Response {
+    if !st.file_diffs_supported {
+        return vss_error(
+            404,
+            &format!(
+                "API resource location c4c5a7e6-e9f3-4730-a92b-84baacff694b is not registered on {}{}.",
+                "https://ado.fabrikam.example", st.collection
+            ),
+            "VssResourceNotFoundException",
+        );
+    }
     let Some(repo_dir) = st.repo_dir.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
     let body = req.json();
+    let params = body["fileDiffParams"].as_array().cloned().unwrap_or_default();
+    if params.is_empty() || params.len() > 10 {
+        return vss_error(400, "Number of file diffs requested must be between 1 and 10", "InvalidArgumentValueException");
+    }
     let (base, target) = (body["baseVersionCommit"].as_str().unwrap_or(""), body["targetVersionCommit"].as_str().unwrap_or(""));
-    let diffs: Vec<Value> = body["fileDiffParams"]
-        .as_array()
-        .into_iter()
-        .flatten()
+    for commit in [base, target] {
+        if !git_has_commit(&repo_dir, commit) {
+            // The service's answer for a commit it does not have (not verified live).
+            return vss_error(
+                404,
+                &format!(
+                    "TF401175: The version descriptor <Commit: {commit}> could not be resolved to a version on the repository {}",
+                    st.repository_name
+                ),
+                "GitUnresolvableToCommitException",
+            );
+        }
+    }
+    let diffs: Vec<Value> = params
+        .iter()
         .map(|p| {
             let path = p["path"].as_str().unwrap_or("");
             let original = p["originalPath"].as_str().unwrap_or(path);
@@ -356,6 +426,7 @@ fn pull_request_route(st: &mut AzdoState, req: &RecordedRequest, cred: &Credenti
         ("PATCH", ["threads", tid]) => patch_thread(pr, &ctx, tid),
         ("POST", ["threads", tid, "comments"]) => post_comment(pr, &ctx, tid),
         ("PATCH", ["threads", tid, "comments", cid]) => patch_comment(pr, &ctx, tid, cid),
+        ("DELETE", ["threads", tid, "comments", cid]) => delete_comment(pr, tid, cid),
         _ => vss_error(404, "The resource cannot be found.", "NotFoundException"),
     }
 }
@@ -384,7 +455,6 @@ fn iterations(pr: &PullRequestState, ctx: &PrRequest<'_>) -> Response {
 }
 
 fn iteration_changes(pr: &PullRequestState, ctx: &PrRequest<'_>, id: &str) -> Response {
-    let Some(repo_dir) = ctx.repo_dir.clone() else { return vss_error(404, "The resource cannot be found.", "NotFoundException") };
     let id: u32 = id.parse().unwrap_or(0);
     let Some((_, source)) = pr.iterations.iter().find(|(i, _)| *i == id).cloned() else {
         return vss_error(
@@ -395,7 +465,15 @@ fn iteration_changes(pr: &PullRequestState, ctx: &PrRequest<'_>, id: &str) -> Re
     };
     let top: usize = ctx.req.query("$top").and_then(|v| v.parse().ok()).unwrap_or(100).min(ctx.page_limit);
     let skip: usize = ctx.req.query("$skip").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let all = git_changes(&repo_dir, &pr.common_commit, &source);
+    let all = match (&ctx.repo_dir, &pr.files) {
+        (Some(repo_dir), _) => git_changes(repo_dir, &pr.common_commit, &source),
+        (None, Some(files)) => files
+            .iter()
+            .enumerate()
+            .map(|(n, f)| json!({"changeTrackingId": n + 1, "changeId": n + 1, "item": {"objectId": "0000", "path": f}, "changeType": "edit"}))
+            .collect(),
+        (None, None) => return vss_error(404, "The resource cannot be found.", "NotFoundException"),
+    };
     let page: Vec<Value> = all.iter().skip(skip).take(top).cloned().collect();
     let next = if skip + top < all.len() { (skip + top) as u64 } else { 0 };
     Response::json(200, &json!({"changeEntries": page, "nextSkip": next, "nextTop": if next > 0 { top } else { 0 }}))
@@ -494,12 +572,24 @@ fn patch_comment(pr: &mut PullRequestState, ctx: &PrRequest<'_>, tid: &str, cid:
     let Some(c) = t["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["id"] == cid) else {
         return vss_error(404, "The comment was not found.", "CommentNotFoundException");
     };
+    if c["isDeleted"] == true {
+        // Editing a comment a person deleted is refused (the 400 every later run met before it
+        // learnt to post a new summary; the message is not verified live).
+        return vss_error(400, "The comment has been deleted and cannot be edited.", "InvalidArgumentValueException");
+    }
     if c["author"]["id"] != json!(ctx.cred.identity_id) {
         return vss_error(403, "Only the author of a comment can edit it.", "CommentUpdateForbiddenException");
     }
     c["content"] = body["content"].clone();
     c["lastContentUpdatedDate"] = json!("2026-11-23T10:36:00Z");
     Response::json(200, c)
+}
+
+fn delete_comment(pr: &mut PullRequestState, tid: &str, cid: &str) -> Response {
+    let (tid, cid): (u64, u64) = (tid.parse().unwrap_or(0), cid.parse().unwrap_or(0));
+    let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else { return thread_not_found(tid) };
+    mark_deleted(t, cid);
+    Response::empty(200)
 }
 
 /// Thread status as the service answers it; requests may send the name or the number.
@@ -518,6 +608,16 @@ fn status_name(v: &Value) -> String {
         .to_string(),
         _ => "active".to_string(),
     }
+}
+
+fn git_has_commit(repo: &std::path::Path, commit: &str) -> bool {
+    !commit.is_empty()
+        && std::process::Command::new("git")
+            .arg("-C")
+            .arg(repo)
+            .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 fn git(repo: &std::path::Path, args: &[&str]) -> String {

@@ -118,6 +118,19 @@ pub enum Fault {
     AddHeaders(Vec<(String, String)>),
     /// 302 to this URL.
     Redirect(String),
+    /// Answer normally: lets the first requests of a rule through before a later rule applies.
+    Pass,
+    /// Hold each request until `parties` requests of this rule have arrived (at most 20 s), then
+    /// answer normally: two runs reading at the same moment, made certain rather than lucky.
+    HoldUntil { parties: usize, arrived: Arc<(Mutex<usize>, std::sync::Condvar)> },
+    /// Wait this long, then close the connection without answering or processing the request.
+    Hang(Duration),
+}
+
+impl Fault {
+    pub fn hold_until(parties: usize) -> Self {
+        Fault::HoldUntil { parties, arrived: Arc::new((Mutex::new(0), std::sync::Condvar::new())) }
+    }
 }
 
 /// Injects `fault` into the next `times` requests whose method matches (any when `None`) and whose
@@ -211,6 +224,10 @@ impl Server {
         self.shared.lock().unwrap().faults.push(rule);
     }
 
+    pub fn clear_faults(&self) {
+        self.shared.lock().unwrap().faults.clear();
+    }
+
     /// Added to every answer: a simple model of a distant server.
     pub fn set_latency(&self, latency: Duration) {
         self.shared.lock().unwrap().latency = latency;
@@ -249,6 +266,19 @@ fn serve<S: Read + Write>(stream: S, handler: Arc<dyn Handler>, shared: Arc<Mute
         let response = match fault {
             // Returning drops the stream: the connection closes without an answer.
             Some(Fault::DropConnection) => return,
+            Some(Fault::Hang(d)) => {
+                thread::sleep(d);
+                return;
+            }
+            Some(Fault::HoldUntil { parties, arrived }) => {
+                let (count, all_here) = &*arrived;
+                let mut n = count.lock().unwrap();
+                *n += 1;
+                all_here.notify_all();
+                let _ = all_here.wait_timeout_while(n, Duration::from_secs(20), |n| *n < parties).unwrap();
+                handler.handle(&request)
+            }
+            Some(Fault::Pass) => handler.handle(&request),
             Some(Fault::Status(status)) => Response::text(status, "text/plain", "injected fault"),
             Some(Fault::RateLimited { retry_after_secs }) => Response::json(429, &serde_json::json!({"message": "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Global' in namespace 'User'."}))
                 .with_header("Retry-After", &retry_after_secs.to_string())

@@ -118,6 +118,9 @@ pub struct AnalysisSpec {
     pub issues: Vec<IssueSpec>,
     pub hotspots: u32,
     pub measures: Vec<(String, String)>,
+    /// The analysed commit, as `api/project_analyses/search` reports it (scanners send the SCM
+    /// revision); `None` leaves it out, as servers without SCM data do.
+    pub revision: Option<String>,
 }
 
 impl AnalysisSpec {
@@ -146,6 +149,7 @@ impl AnalysisSpec {
                 ("coverage".into(), "78.0".into()),
                 ("duplicated_lines_density".into(), "2.1".into()),
             ],
+            revision: None,
         }
     }
 
@@ -263,6 +267,7 @@ impl Handler for FakeSonar {
             "/api/measures/component" => measures,
             "/api/issues/search" => issues_search,
             "/api/hotspots/search" => hotspots_search,
+            "/api/project_analyses/search" => project_analyses,
             "/api/project_pull_requests/list" if !st.flavour.supports_pull_requests() => {
                 return errors(404, "Unknown url : /api/project_pull_requests/list");
             }
@@ -408,8 +413,12 @@ fn measures(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respo
         let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
         return errors(404, &format!("The following metric keys are not found: {}", list.join(", ")));
     }
-    let measures: Vec<Value> = a
-        .measures
+    // Open issues of the scope, unless the analysis gives its own figure.
+    let mut all = a.measures.clone();
+    if !all.iter().any(|(k, _)| k == "violations") {
+        all.push(("violations".into(), a.issues.len().to_string()));
+    }
+    let measures: Vec<Value> = all
         .iter()
         .filter(|(k, _)| wanted.contains(k))
         .map(|(k, v)| {
@@ -445,9 +454,22 @@ fn issues_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> 
         return errors(400, "The 'organization' parameter is missing");
     }
     let pr = req.query("pullRequest");
+    // `componentKeys` lists the project, or files as `projectKey:path` (the path relative to the
+    // project's base folder); the issues of the files named, or of the whole project.
+    let project =
+        st.analyses.iter().map(|a| a.project_key.as_str()).find(|k| key.split(',').any(|c| c == *k || c.starts_with(&format!("{k}:"))));
+    let key = project.unwrap_or(key.as_str()).to_string();
+    let files: Vec<String> = req
+        .query("componentKeys")
+        .or_else(|| req.query("components"))
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|c| c.strip_prefix(&format!("{key}:")).map(str::to_string))
+        .collect();
     // Community: an unknown PR becomes an unknown component, so the answer is empty.
-    let issues: Vec<IssueSpec> =
-        find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref()).map(|a| a.issues.clone()).unwrap_or_default();
+    let issues: Vec<IssueSpec> = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref())
+        .map(|a| a.issues.iter().filter(|i| files.is_empty() || files.iter().any(|f| *f == i.path.replace('\\', "/"))).cloned().collect())
+        .unwrap_or_default();
     let total = issues.len() as u64;
     let start = ((p - 1) * ps) as usize;
     let page: Vec<&IssueSpec> = issues.iter().skip(start).take(ps as usize).collect();
@@ -487,6 +509,38 @@ fn hotspots_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -
             .map(|n| json!({"key": format!("hotspot-{n}"), "component": format!("{key}:src/main/App.java"), "project": key, "securityCategory": "others", "vulnerabilityProbability": "LOW", "status": "TO_REVIEW", "line": 10 + n, "message": format!("message-{n}"), "messageFormattings": [], "flows": [], "ruleKey": "java:S2068"}))
             .collect();
     Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": a.hotspots}, "hotspots": hotspots, "components": []}))
+}
+
+/// `api/project_analyses/search`: the analyses of a project (and branch or pull request), newest
+/// first, with the revision each was of where the scanner sent it.
+fn project_analyses(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("project").unwrap_or_default();
+    let (pr, branch) = (req.query("pullRequest"), req.query("branch"));
+    if !st.analyses.iter().any(|a| a.project_key == key) {
+        return errors(404, &format!("Project '{key}' not found"));
+    }
+    let analyses: Vec<Value> = st
+        .analyses
+        .iter()
+        .rev()
+        .filter(|a| a.project_key == key && a.final_status.as_deref() == Some("SUCCESS"))
+        .filter(|a| match (&pr, &branch) {
+            (Some(pr), _) => a.pull_request.as_deref() == Some(pr.as_str()),
+            (None, Some(b)) => a.branch.as_deref() == Some(b.as_str()) || (a.branch.is_none() && a.pull_request.is_none() && b == "main"),
+            (None, None) => a.pull_request.is_none(),
+        })
+        .map(|a| {
+            let mut v = json!({"key": a.analysis_id, "date": "2026-11-23T10:34:25+0000", "projectVersion": "1.0", "events": [], "manualNewCodePeriodBaseline": false});
+            if let Some(r) = &a.revision {
+                v["revision"] = json!(r);
+            }
+            v
+        })
+        .collect();
+    Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": analyses.len()}, "analyses": analyses}))
 }
 
 fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {

@@ -2,15 +2,16 @@
 //! clones pipelines make by default), else the local clone when it has the history.
 
 use crate::azdo::AzdoClient;
-use crate::azdo::model::Iteration;
+use crate::azdo::model::{ChangeEntry, Iteration};
 use crate::changes::PrChanges;
 use crate::error::Error;
 use crate::pipeline::Log;
 
 /// What is needed to read the changes of one iteration.
 pub struct ChangesQuery<'a> {
-    pub pull_request: u32,
     pub iteration: Option<&'a Iteration>,
+    /// The iteration's files, as Azure DevOps listed them (or why it could not).
+    pub files: &'a Result<Vec<ChangeEntry>, String>,
     /// The commit the pipeline analysed, when it is not the source commit (a PR build's merge).
     pub analysed_commit: Option<&'a str>,
     /// The local clone to fall back on.
@@ -24,19 +25,22 @@ pub fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Resul
     };
     let (source, base) = (source.commit_id.as_str(), base.commit_id.as_str());
     let analysed = q.analysed_commit.filter(|c| !c.eq_ignore_ascii_case(source));
-    let from_api = || -> Result<PrChanges, Error> {
-        let entries = client.iteration_changes(q.pull_request, it.id)?;
+    let from_api = || -> Result<PrChanges, String> {
+        let entries = q.files.as_ref().map_err(Clone::clone)?;
         let files: Vec<(String, Option<String>)> = entries
             .iter()
             .filter(|e| !e.is_delete() && !e.item.is_folder)
             .filter_map(|e| Some((e.item.path.clone()?, e.original_path.clone())))
             .collect();
-        let pr_diffs = client.file_diffs(base, source, &files)?;
-        let merge = match analysed {
-            Some(m) => client.file_diffs(source, m, &files.iter().map(|(p, _)| (p.clone(), None)).collect::<Vec<_>>())?,
-            None => Default::default(),
-        };
-        Ok(PrChanges { pr: pr_diffs, merge })
+        let (pr_diffs, merge) = std::thread::scope(|s| {
+            let merge = s.spawn(|| match analysed {
+                Some(m) => client.file_diffs(source, m, &files.iter().map(|(p, _)| (p.clone(), None)).collect::<Vec<_>>()),
+                None => Ok(Default::default()),
+            });
+            (client.file_diffs(base, source, &files), crate::parallel::join(merge))
+        });
+        let text = |e: Error| e.to_string();
+        Ok(PrChanges { pr: pr_diffs.map_err(text)?, merge: merge.map_err(text)? })
     };
     match from_api() {
         Ok(c) => {
@@ -49,7 +53,7 @@ pub fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Resul
             ));
             crate::git::from_git(q.checkout, base, source, analysed)
                 .inspect(|c| log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len())))
-                .map_err(|git_error| format!("Azure DevOps: {api_error}; local clone: {git_error}"))
+                .map_err(|git_error| format!("{api_error}; local clone: {git_error}"))
         }
     }
 }

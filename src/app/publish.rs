@@ -1,40 +1,55 @@
-//! `publish`: wait for the analyses, read their results, decorate the pull request, and report —
-//! the build summary and the `qualityGateStatus` output variable are written whatever happened to
-//! the pull request's writes.
+//! `publish`: wait for the analyses, read their results and the pull request together, decorate
+//! the pull request, settle with any run that overlapped, and report — the build summary and the
+//! `qualityGateStatus` output variable are written whatever happened to the pull request's writes.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::changes::{ChangesQuery, pr_changes};
 use super::{log_checks, sonar_client};
-use crate::azdo::model::{Iteration, PullRequest, Thread};
-use crate::azdo::{AzdoClient, Writer};
+use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
+use crate::azdo::{AzdoClient, Write, Writer};
 use crate::changes::PrChanges;
-use crate::decide::{self, InlineStats, Matched, Outcome, Report, Verdict};
+use crate::decide::{self, InlineStats, Matched, Outcome, PullRequestView, Report, Verdict};
 use crate::error::Error;
 use crate::net::Client;
 use crate::parallel::join;
 use crate::pipeline::Log;
 use crate::render;
 use crate::settings::{PullRequestTarget, Settings, Target};
-use crate::sonar::{self, Analysis, AnalysisOutcome, Flavour, SonarClient, report_task};
+use crate::sonar::report_task::{self, ReportTask};
+use crate::sonar::{self, Analysis, AnalysisOutcome, Flavour, IssueQuery, Issues, SonarClient, Waited};
+
+/// The PR's changes (when some analysis is scoped to them) and the iteration's files.
+type ChangesRead = (Option<Result<PrChanges, String>>, Result<Vec<ChangeEntry>, String>);
 
 /// What the pull request looks like before this run writes anything.
 struct PullRequestState {
     pull_request: PullRequest,
     iterations: Vec<Iteration>,
     threads: Vec<Thread>,
+    /// This task's identity (the credential's): only threads whose first comment it wrote are its own.
+    me: String,
 }
 
-/// Reads the PR, then its iterations and threads together. The PR read goes first and alone so the
-/// api-version is settled once, not by three requests racing to step down.
-fn read_pull_request(client: &AzdoClient, pr: u32) -> Result<PullRequestState, Error> {
+/// What can be read while the analyses are awaited: the PR (alone first, so an older server's
+/// api-version is settled once, not by several requests racing to step down), then its
+/// iterations and who the credential is. The threads are read later.
+struct Early {
+    pull_request: PullRequest,
+    iterations: Vec<Iteration>,
+    me: String,
+}
+
+fn read_early(client: &AzdoClient, pr: u32) -> Result<Early, Error> {
     let pull_request = client.pull_request(pr)?;
-    let (iterations, threads) = std::thread::scope(|s| {
-        let threads = s.spawn(|| client.threads(pr));
-        (client.iterations(pr), join(threads))
+    let (iterations, me) = std::thread::scope(|s| {
+        let me = s.spawn(|| client.connection_data());
+        (client.iterations(pr), join(me))
     });
-    Ok(PullRequestState { pull_request, iterations: iterations?, threads: threads? })
+    let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
+    Ok(Early { pull_request, iterations: iterations?, me })
 }
 
 /// Reads the analyses and posts the results.
@@ -43,9 +58,7 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
     let target = settings.target.pull_request();
     let azdo = target.and_then(|t| Some((AzdoClient::new(http.clone(), &t.repository, t.credential.as_ref()?), t)));
     std::thread::scope(|s| {
-        // The pull request's reads depend on nothing SonarQube says: they run while we wait for it.
-        let pr_reads = azdo.as_ref().map(|(client, t)| s.spawn(move || read_pull_request(client, t.id)));
-
+        let early = azdo.as_ref().map(|(client, t)| s.spawn(move || read_early(client, t.id)));
         let mut checks = Vec::new();
         log.group("SonarQube server");
         let preflight = sonar::preflight(&sonar, &mut checks);
@@ -53,36 +66,25 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
         log.end_group();
         let facts = preflight?;
         let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
-        let analyses = collect_all(settings, &sonar, &link_base, log)?;
+        let reports = load_reports(settings, log)?;
+        let waited = wait_all(settings, &sonar, reports, &link_base, log)?;
 
-        let decorated = match (target, azdo.as_ref(), pr_reads) {
-            (Some(t), Some((client, _)), Some(reads)) => {
-                log.group(&format!("Pull request {}", t.id));
-                let pr = Decorating { settings, target: t, client, link_base: &link_base, flavour: facts.flavour, log };
-                let result = join(reads).and_then(|state| pr.decorate(state, &analyses));
-                log.end_group();
-                result
-            }
-            (Some(t), _, _) => {
-                log.group(&format!("Pull request {}", t.id));
-                log.info("Dry run without an Azure DevOps credential: showing what would be posted without reading the pull request.");
-                for a in &analyses {
-                    log.info(&render::summary_comment(a, &InlineStats::default()));
-                }
-                log.end_group();
-                Ok(Vec::new())
-            }
-            _ => {
-                let reason = match &settings.target {
-                    Target::NoPullRequest { reason } => reason.as_str(),
-                    Target::PullRequest(_) => "no pull request",
-                };
-                log.info(&format!(
-                    "Not posting to a pull request: {reason}. The quality gate is still reported here and in the build summary."
-                ));
-                Ok(Vec::new())
-            }
-        };
+        // The results of every finished analysis and the pull request's threads, together: the
+        // threads as late as possible, so a run that overlaps this one has had every chance to
+        // write first.
+        let later = |scope: &sonar::Scope| azdo.is_some() && decide::matching(settings.decoration.mode, facts.flavour, scope).changed_lines;
+        let (analyses, threads) = std::thread::scope(|s| {
+            let threads = azdo.as_ref().map(|(client, t)| s.spawn(move || client.threads(t.id)));
+            (read_all(&sonar, waited, &later), threads.map(join))
+        });
+        let pr_state = early.map(join).zip(threads).map(|(early, threads)| {
+            let (early, threads) = (early?, threads?);
+            Ok(PullRequestState { pull_request: early.pull_request, iterations: early.iterations, threads, me: early.me })
+        });
+        let mut analyses = analyses?;
+        check_provenance(settings, &mut analyses);
+        analyses.iter().for_each(|a| report_analysis(log, a));
+        let decorated = decorate_or_say_why(settings, azdo.as_ref(), pr_state, &mut analyses, &sonar, &link_base, facts.flavour, log);
 
         // Whatever happened to the pull request, the run's own record is written.
         write_build_summary(settings, log, &analyses);
@@ -97,11 +99,90 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
     })
 }
 
-/// Finds the scanner's reports and waits for each analysis.
-fn collect_all(settings: &Settings, sonar: &SonarClient, link_base: &str, log: &Log) -> Result<Vec<Analysis>, Error> {
+/// Decorates the pull request, or says why there is none to decorate. Returns the PR's own gate's
+/// failures.
+#[allow(clippy::too_many_arguments)]
+fn decorate_or_say_why(
+    settings: &Settings,
+    azdo: Option<&(AzdoClient, &PullRequestTarget)>,
+    pr_state: Option<Result<PullRequestState, Error>>,
+    analyses: &mut [Analysis],
+    sonar: &SonarClient,
+    link_base: &str,
+    flavour: Flavour,
+    log: &Log,
+) -> Result<Vec<String>, Error> {
+    match (settings.target.pull_request(), azdo, pr_state) {
+        (Some(t), Some((client, _)), Some(state)) => {
+            log.group(&format!("Pull request {}", t.id));
+            let pr = Decorating { settings, target: t, client, sonar, link_base, flavour, log };
+            let result = state.and_then(|state| pr.decorate(state, analyses));
+            log.end_group();
+            result
+        }
+        (Some(t), _, _) => {
+            log.group(&format!("Pull request {}", t.id));
+            log.info("Dry run without an Azure DevOps credential: showing what would be posted without reading the pull request.");
+            for a in analyses.iter() {
+                log.info(&render::summary_comment(a, &InlineStats::default()));
+            }
+            log.end_group();
+            Ok(Vec::new())
+        }
+        _ => {
+            let reason = match &settings.target {
+                Target::NoPullRequest { reason } => reason.as_str(),
+                Target::PullRequest(_) => "no pull request",
+            };
+            log.info(&format!(
+                "Not posting to a pull request: {reason}. The quality gate is still reported here and in the build summary."
+            ));
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// Finds and reads the scanner's reports. A project named by two reports (a scanner run twice in
+/// one build) is waited for once, from the newest report, so it never gets two sets of threads;
+/// a report older than the pipeline run is named.
+fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error> {
     let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths)?;
-    let reports = report_task::load_all(&paths)?;
-    let mut analyses = Vec::new();
+    let modified = |r: &ReportTask| std::fs::metadata(&r.path).and_then(|m| m.modified()).ok();
+    let mut by_project: BTreeMap<String, Vec<ReportTask>> = BTreeMap::new();
+    for report in report_task::load_all(&paths)? {
+        by_project.entry(report.project_key.clone()).or_default().push(report);
+    }
+    let mut reports = Vec::new();
+    for (project, mut found) in by_project {
+        found.sort_by_key(|r| (modified(r), r.path.clone()));
+        let newest = found.pop().expect("every group has a report");
+        if !found.is_empty() {
+            let others: Vec<String> = found.iter().map(|r| r.path.display().to_string()).collect();
+            log.warning(&format!(
+                "{} report-task.txt files name project '{project}': using {}, the newest, and ignoring {} (a scanner that ran twice in one build leaves one per run)",
+                found.len() + 1,
+                newest.path.display(),
+                others.join(", ")
+            ));
+        }
+        if let (Some(started), Some(written)) = (settings.pipeline_started, modified(&newest))
+            && written < started
+        {
+            let before = started.duration_since(written).map(|d| (d.as_secs() + 30) / 60).unwrap_or(0);
+            log.warning(&format!(
+                "{} was written {before} minute(s) before this pipeline run started: it may be left over from an earlier build. The analysis is refused if SonarQube says it is of another pull request or commit",
+                newest.path.display()
+            ));
+        }
+        reports.push(newest);
+    }
+    reports.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(reports)
+}
+
+/// Waits for each analysis in turn, each within pollingTimeoutSec.
+fn wait_all(settings: &Settings, sonar: &SonarClient, reports: Vec<ReportTask>, link_base: &str, log: &Log) -> Result<Vec<Waited>, Error> {
+    let mut waited = Vec::new();
     for report in reports {
         log.group(&format!("Analysis of {}", report.project_key));
         log.info(&format!("report-task.txt: {}", report.path.display()));
@@ -109,32 +190,65 @@ fn collect_all(settings: &Settings, sonar: &SonarClient, link_base: &str, log: &
         sonar::check_report_server_url(&report, sonar.base_url(), &mut url_checks);
         log_checks(log, &url_checks);
         log.info(&format!("Waiting for analysis task {} of project '{}'", report.ce_task_id, report.project_key));
-        let analysis = sonar::collect(sonar, report, link_base, settings.sonar.polling_timeout, |task| {
+        let result = sonar::collect::wait(sonar, report, link_base, settings.sonar.polling_timeout, |task| {
             log.info(&format!("  analysis task {}: {}", task.id, task.status.as_str()));
         });
-        if let Ok(a) = &analysis {
-            a.warnings.iter().for_each(|w| log.warning(w));
-        }
         log.end_group();
-        let analysis = analysis?;
-        report_analysis(log, &analysis);
-        analyses.push(analysis);
+        waited.push(result?);
     }
-    Ok(analyses)
+    Ok(waited)
+}
+
+/// Reads every finished analysis's results, together. `later` says whose issues are read only
+/// once the pull request's changed files are known.
+fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Scope) -> bool + Sync)) -> Result<Vec<Analysis>, Error> {
+    let waited: Vec<std::sync::Mutex<Option<Waited>>> = waited.into_iter().map(|w| std::sync::Mutex::new(Some(w))).collect();
+    let results = crate::parallel::map_bounded(&waited, 4, |slot| {
+        match slot.lock().unwrap_or_else(|p| p.into_inner()).take().expect("each analysis is read once") {
+            Waited::Ended(a) => Ok(*a),
+            Waited::Succeeded(f) => {
+                let query = if later(&f.scope) { IssueQuery::Later } else { IssueQuery::Scope };
+                sonar::collect::read(sonar, *f, query)
+            }
+        }
+    });
+    results.into_iter().collect()
+}
+
+/// Refuses analyses that are not this build's: another pull request, or another commit.
+fn check_provenance(settings: &Settings, analyses: &mut [Analysis]) {
+    let target = settings.target.pull_request();
+    let commits = [settings.analysed_commit.as_deref(), target.and_then(|t| t.source_commit.as_deref())];
+    let build = decide::Build { pull_request: target.map(|t| t.id), commits: commits.into_iter().flatten().collect() };
+    for a in analyses.iter_mut() {
+        let AnalysisOutcome::Completed(done) = &a.outcome else { continue };
+        let path = a.report.path.display().to_string();
+        let analysed = decide::Analysed {
+            project_key: &a.report.project_key,
+            task_id: &a.report.ce_task_id,
+            report_path: &path,
+            scope: &a.scope,
+            revision: done.revision.as_deref(),
+        };
+        if let Some(message) = decide::not_this_build(&analysed, &build) {
+            a.outcome = AnalysisOutcome::NotThisBuild { message };
+        }
+    }
 }
 
 fn report_analysis(log: &Log, analysis: &Analysis) {
+    analysis.warnings.iter().for_each(|w| log.warning(w));
     match &analysis.outcome {
         AnalysisOutcome::Completed(done) => {
             log.info(&format!("Quality gate of '{}': {}", analysis.project_key(), done.gate.status.as_str()));
             for c in decide::verdict::failed_conditions(analysis) {
                 log.info(&format!("  not met: {}", sonar::present::describe_condition(c)));
             }
-            if let Some(issues) = &done.issues {
+            if let Issues::Read(issues) = &done.issues {
                 log.info(&format!("Open issues: {}", issues.total));
             }
         }
-        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => {
+        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
             log.info(&format!("'{}': {message}", analysis.project_key()))
         }
     }
@@ -147,6 +261,7 @@ struct Decorating<'a> {
     settings: &'a Settings,
     target: &'a PullRequestTarget,
     client: &'a AzdoClient,
+    sonar: &'a SonarClient,
     link_base: &'a str,
     flavour: Flavour,
     log: &'a Log,
@@ -154,8 +269,8 @@ struct Decorating<'a> {
 
 impl Decorating<'_> {
     /// Matches the analyses to the PR, plans every write and performs them (or, in a dry run,
-    /// prints them). Returns the PR's own gate's failures.
-    fn decorate(&self, state: PullRequestState, analyses: &[Analysis]) -> Result<Vec<String>, Error> {
+    /// prints them), then settles with any overlapping run. Returns the PR's own gate's failures.
+    fn decorate(&self, state: PullRequestState, analyses: &mut [Analysis]) -> Result<Vec<String>, Error> {
         let (settings, log) = (self.settings, self.log);
         if let Some(status) = state.pull_request.status.as_deref().filter(|s| *s != "active") {
             log.warning(&format!("pull request {} is {status}, not active; nothing is posted to it", self.target.id));
@@ -166,15 +281,12 @@ impl Decorating<'_> {
             log.warning(w);
         }
         let iteration = state.iterations.iter().find(|i| Some(i.id) == choice.id);
-        let matched = self.match_all(analyses, iteration);
-        let plan = decide::plan_publish(
-            analyses,
-            &matched,
-            &state.threads,
-            choice.id,
-            &settings.decoration,
-            &render::Comments { link_base: self.link_base },
-        );
+        let (changes, files) = self.read_changes(analyses, iteration);
+        let tracking_ids: BTreeMap<String, u64> =
+            files.iter().flatten().filter_map(|e| Some((e.item.path.clone()?, e.change_tracking_id?))).collect();
+        let matched = self.match_all(analyses, changes.as_ref());
+        let view = PullRequestView { threads: &state.threads, me: &state.me, iteration: choice.id, tracking_ids: &tracking_ids };
+        let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments { link_base: self.link_base });
         plan.notes.iter().for_each(|n| log.info(n));
         let failures: Vec<String> = analyses
             .iter()
@@ -186,45 +298,113 @@ impl Decorating<'_> {
             return Ok(failures);
         }
         let report = |line: String| log.info(&line);
-        Writer { client: self.client, pr: self.target.id, report: &report }.perform_all(&plan.writes)?;
+        let writer = Writer { client: self.client, pr: self.target.id, report: &report };
+        let created = writer.perform_all(&plan.writes)?;
+        self.settle(&writer, &plan.writes, &created, &state.me)?;
         Ok(failures)
     }
 
-    /// How each analysis's issues meet the PR. The PR's changes are read once, and only if some
-    /// analysis needs them.
-    fn match_all<'a>(&self, analyses: &'a [Analysis], iteration: Option<&Iteration>) -> Vec<Matched<'a>> {
-        let (settings, log) = (self.settings, self.log);
+    /// When any analysis is scoped to the changed lines, or inline threads need their files'
+    /// change tracking ids: the iteration's files, the line diffs, and the issues of the changed
+    /// files of each scoped analysis.
+    fn read_changes(&self, analyses: &mut [Analysis], iteration: Option<&Iteration>) -> ChangesRead {
+        let settings = self.settings;
+        let scoped: Vec<bool> =
+            analyses.iter().map(|a| decide::matching(settings.decoration.mode, self.flavour, &a.scope).changed_lines).collect();
+        let needed = settings.decoration.post_inline_comments || scoped.contains(&true);
+        let files = match iteration.filter(|_| needed) {
+            Some(it) => self.client.iteration_changes(self.target.id, it.id).map_err(|e| e.to_string()),
+            None => Err("the pull request has no iteration".to_string()),
+        };
+        if !scoped.contains(&true) {
+            return (None, files);
+        }
         let paths = &settings.sonar.search_paths;
         let checkout: PathBuf = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| ".".into());
-        let query = ChangesQuery {
-            pull_request: self.target.id,
-            iteration,
-            analysed_commit: settings.analysed_commit.as_deref(),
-            checkout: &checkout,
-        };
-        let mut changes: Option<Result<PrChanges, String>> = None;
-        let mut matched = Vec::new();
-        for a in analyses {
-            let prefix = settings
-                .decoration
-                .project_base_dir
-                .clone()
-                .unwrap_or_else(|| report_task::project_prefix(&a.report.path, paths.sources_directory.as_deref()));
-            let how = decide::matching(settings.decoration.mode, self.flavour, &a.scope);
-            log.info(&format!("Matching the issues of '{}' to the pull request: {}", a.project_key(), how.why));
-            if how.changed_lines && changes.is_none() {
-                changes = Some(pr_changes(self.client, &query, log));
+        let query = ChangesQuery { iteration, files: &files, analysed_commit: settings.analysed_commit.as_deref(), checkout: &checkout };
+        let changes = pr_changes(self.client, &query, self.log);
+        if let Ok(c) = &changes {
+            let read: Vec<Result<(), Error>> =
+                analyses.iter_mut().zip(&scoped).filter(|(_, s)| **s).map(|(a, _)| self.read_changed_files(a, c)).collect();
+            if let Some(Err(e)) = read.into_iter().find(Result::is_err) {
+                return (Some(Err(e.to_string())), files);
             }
-            let m = decide::match_issues(a, &prefix, how.changed_lines, changes.as_ref(), settings.decoration.fail_on_new_issues);
-            if let Some(e) = &m.scoping_failed {
-                log.warning(&format!(
-                    "the lines this pull request changed could not be read ({e}); '{}' gets a status and a summary but no inline comments",
-                    a.project_key()
-                ));
-            }
-            matched.push(m);
         }
-        matched
+        (Some(changes), files)
+    }
+
+    /// The open issues of the files the pull request changed, for an analysis scoped to them.
+    fn read_changed_files(&self, a: &mut Analysis, changes: &PrChanges) -> Result<(), Error> {
+        let prefix = self.prefix(a);
+        let AnalysisOutcome::Completed(done) = &mut a.outcome else { return Ok(()) };
+        if !matches!(done.issues, Issues::NotRead) {
+            return Ok(());
+        }
+        let under = if prefix.is_empty() { "/".to_string() } else { format!("/{prefix}/") };
+        let files: Vec<String> = changes.pr.keys().filter_map(|p| p.strip_prefix(&under)).map(str::to_string).collect();
+        if files.is_empty() {
+            done.issues = Issues::Read(Default::default());
+            return Ok(());
+        }
+        done.issues = match self.sonar.open_issues_in_files(&a.report.project_key, &a.scope, &files)? {
+            Some(set) => Issues::Read(set),
+            None => Issues::Forbidden,
+        };
+        Ok(())
+    }
+
+    /// The analysed project's folder in the repository.
+    fn prefix(&self, a: &Analysis) -> String {
+        let paths = &self.settings.sonar.search_paths;
+        self.settings
+            .decoration
+            .project_base_dir
+            .clone()
+            .unwrap_or_else(|| report_task::project_prefix(&a.report.path, paths.sources_directory.as_deref()))
+    }
+
+    /// How each analysis's issues meet the PR.
+    fn match_all<'a>(&self, analyses: &'a [Analysis], changes: Option<&Result<PrChanges, String>>) -> Vec<Matched<'a>> {
+        let (settings, log) = (self.settings, self.log);
+        analyses
+            .iter()
+            .map(|a| {
+                let how = decide::matching(settings.decoration.mode, self.flavour, &a.scope);
+                log.info(&format!("Matching the issues of '{}' to the pull request: {}", a.project_key(), how.why));
+                let m = decide::match_issues(a, &self.prefix(a), how.changed_lines, changes, settings.decoration.fail_on_new_issues);
+                if let Some(e) = &m.scoping_failed {
+                    log.warning(&format!(
+                        "the lines this pull request changed could not be read ({e}); '{}' gets a status and a summary but no inline comments",
+                        a.project_key()
+                    ));
+                }
+                m
+            })
+            .collect()
+    }
+
+    /// After creating threads: reads them again and settles any an overlapping run created at
+    /// the same moment (see `decide::settle`).
+    fn settle(&self, writer: &Writer<'_>, writes: &[Write], created: &[Option<u64>], me: &str) -> Result<(), Error> {
+        let new: Vec<(u64, &crate::azdo::model::NewThread)> = writes
+            .iter()
+            .zip(created)
+            .filter_map(|(w, id)| match (w, id) {
+                (Write::CreateThread { thread, .. }, Some(id)) => Some((*id, thread)),
+                _ => None,
+            })
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let threads = self.client.threads(self.target.id)?;
+        let settle = decide::settle(&new, &threads, me);
+        if !settle.is_empty() {
+            self.log
+                .info(&format!("Another run decorated this pull request at the same time; settling {} duplicate thread(s)", settle.len()));
+            writer.perform_all(&settle)?;
+        }
+        Ok(())
     }
 }
 

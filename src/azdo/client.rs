@@ -21,6 +21,25 @@ use crate::secret::Secret;
 const API_VERSIONS: [(&str, &str); 5] =
     [("7.1", "7.1"), ("7.0", "7.0"), ("6.0", "6.0-preview.1"), ("5.1", "5.1-preview.1"), ("5.0", "5.0-preview.1")];
 
+/// Which api-version a resource takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Api {
+    /// The released version (`7.1`).
+    General,
+    /// PR statuses: released from 7.0, `-preview.1` before.
+    Status,
+    /// A resource that is preview-only on every version: FileDiffs, which Microsoft's own clients
+    /// call with `7.1-preview.1` (7.1 era) and `7.2-preview.1` (azure-devops-node-api 17); a
+    /// released version is refused with 400 VssInvalidPreviewVersionException.
+    Preview,
+}
+
+/// FileDiffs takes at most 10 files a request (Azure DevOps Server's `FileDiffsControllerMaxFileDiffs`,
+/// default 10; more is answered 400 "Number of file diffs requested must be between 1 and 10").
+const FILE_DIFFS_PER_REQUEST: usize = 10;
+/// FileDiffs requests in flight at once.
+const FILE_DIFFS_CONCURRENCY: usize = 4;
+
 /// How the task authenticates to Azure DevOps.
 #[derive(Clone, Debug)]
 pub enum Credential {
@@ -97,7 +116,7 @@ impl AzdoClient {
         }
     }
 
-    /// Sends with the current api-version, stepping down once per out-of-range answer.
+    /// Sends with the current api-version; anything but a success (or a 204) is explained.
     fn send<B: Serialize + ?Sized>(
         &self,
         method: Method,
@@ -106,9 +125,24 @@ impl AzdoClient {
         body: Option<&B>,
         ctx: Context,
     ) -> Result<Response, Error> {
+        let resp = self.exchange(method, url, if status_api { Api::Status } else { Api::General }, body)?;
+        if (200..300).contains(&resp.status) && (resp.is_json() || resp.status == 204) {
+            return Ok(resp);
+        }
+        Err(self.explain(&resp, &ctx))
+    }
+
+    /// Sends with the current api-version, stepping down once per out-of-range answer, and returns
+    /// whatever came back.
+    fn exchange<B: Serialize + ?Sized>(&self, method: Method, url: &str, api: Api, body: Option<&B>) -> Result<Response, Error> {
         loop {
             let index = self.api.load(Ordering::Relaxed);
-            let version = if status_api { API_VERSIONS[index].1 } else { API_VERSIONS[index].0 };
+            let (general, status) = API_VERSIONS[index];
+            let version = match api {
+                Api::General => general.to_string(),
+                Api::Status => status.to_string(),
+                Api::Preview => format!("{general}-preview.1"),
+            };
             let sep = if url.contains('?') { '&' } else { '?' };
             let mut request =
                 Request::get(format!("{url}{sep}api-version={version}"), Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
@@ -121,10 +155,7 @@ impl AzdoClient {
                 let _ = self.api.compare_exchange(index, index + 1, Ordering::Relaxed, Ordering::Relaxed);
                 continue;
             }
-            if (200..300).contains(&resp.status) && (resp.is_json() || resp.status == 204) {
-                return Ok(resp);
-            }
-            return Err(self.explain(&resp, &ctx));
+            return Ok(resp);
         }
     }
 
@@ -152,12 +183,11 @@ impl AzdoClient {
     }
 
     /// Who the credential is: the cheapest authenticated call, used by check mode.
+    /// The api-version is the oldest this task supports (Azure DevOps Server 2019's), which every
+    /// server since and Services accept: the call never races the others to step down.
     pub fn connection_data(&self) -> Result<ConnectionData, Error> {
-        let index = self.api.load(Ordering::Relaxed);
-        let url = format!(
-            "{}/_apis/connectionData?connectOptions=none&lastChangeId=-1&api-version={}-preview.1",
-            self.repo.collection_url, API_VERSIONS[index].0
-        );
+        let url =
+            format!("{}/_apis/connectionData?connectOptions=none&lastChangeId=-1&api-version=5.0-preview.1", self.repo.collection_url);
         let request = Request::get(url, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
         let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
         if resp.status == 200 && resp.is_json() {
@@ -197,22 +227,40 @@ impl AzdoClient {
         Ok(all)
     }
 
-    /// Line diffs of files between two commits, 100 files a request.
+    /// Line diffs of files between two commits, ten files a request, a few requests at once.
     pub fn file_diffs(&self, base: &str, target: &str, paths: &[(String, Option<String>)]) -> Result<BTreeMap<String, FileDiff>, Error> {
+        let chunks: Vec<&[(String, Option<String>)]> = paths.chunks(FILE_DIFFS_PER_REQUEST).collect();
+        let results = crate::parallel::map_bounded(&chunks, FILE_DIFFS_CONCURRENCY, |chunk| self.file_diffs_chunk(base, target, chunk));
         let mut out = BTreeMap::new();
-        for chunk in paths.chunks(100) {
-            let params: Vec<Value> =
-                chunk.iter().map(|(p, o)| serde_json::json!({"path": p, "originalPath": o.as_deref().unwrap_or(p)})).collect();
-            let body = serde_json::json!({"baseVersionCommit": base, "targetVersionCommit": target, "fileDiffParams": params});
-            let ctx = self.context("read the pull request's line diffs".to_string(), None);
-            let resp = self.send(Method::Post, &format!("{}/FileDiffs", self.repo_base()), false, Some(&body), ctx)?;
-            // The service answers a bare array; accept a {count, value} wrapper too.
-            let value: Value = self.read(resp, "read the file diffs")?;
-            let list = value.get("value").cloned().unwrap_or(value);
-            let diffs: Vec<FileDiffResponse> = serde_json::from_value(list)
-                .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the file diffs: {e}") })?;
-            for d in diffs {
-                let Some(path) = d.path else { continue };
+        for diffs in results {
+            out.extend(diffs?);
+        }
+        Ok(out)
+    }
+
+    fn file_diffs_chunk(&self, base: &str, target: &str, chunk: &[(String, Option<String>)]) -> Result<Vec<(String, FileDiff)>, Error> {
+        let params: Vec<Value> =
+            chunk.iter().map(|(p, o)| serde_json::json!({"path": p, "originalPath": o.as_deref().unwrap_or(p)})).collect();
+        let body = serde_json::json!({"baseVersionCommit": base, "targetVersionCommit": target, "fileDiffParams": params});
+        let resp = self.exchange(Method::Post, &format!("{}/FileDiffs", self.repo_base()), Api::Preview, Some(&body))?;
+        if resp.status == 404 && is_unregistered_resource(&resp) {
+            return Err(Error::Api {
+                service: Service::AzureDevOps,
+                message: "this Azure DevOps Server does not offer the line-diff API (FileDiffs), so the lines the pull request changed cannot be read from it".to_string(),
+            });
+        }
+        if !(200..300).contains(&resp.status) || !resp.is_json() {
+            return Err(self.explain(&resp, &self.context("read the pull request's line diffs".to_string(), None)));
+        }
+        // The service answers a bare array; accept a {count, value} wrapper too.
+        let value: Value = self.read(resp, "read the file diffs")?;
+        let list = value.get("value").cloned().unwrap_or(value);
+        let diffs: Vec<FileDiffResponse> = serde_json::from_value(list)
+            .map_err(|e| Error::Api { service: Service::AzureDevOps, message: format!("could not read the file diffs: {e}") })?;
+        Ok(diffs
+            .into_iter()
+            .filter_map(|d| {
+                let path = d.path?;
                 let blocks = d
                     .line_diff_blocks
                     .iter()
@@ -225,10 +273,9 @@ impl AzdoClient {
                     })
                     .collect();
                 let path = if path.starts_with('/') { path } else { format!("/{path}") };
-                out.insert(path, FileDiff { blocks });
-            }
-        }
-        Ok(out)
+                Some((path, FileDiff { blocks }))
+            })
+            .collect())
     }
 
     pub fn threads(&self, pr: u32) -> Result<Vec<Thread>, Error> {
@@ -299,6 +346,13 @@ pub fn organization_of(collection_url: &str) -> String {
     } else {
         last.to_string()
     }
+}
+
+/// A server that does not have a resource at all answers 404 VssResourceNotFoundException ("API
+/// resource location … is not registered on …").
+fn is_unregistered_resource(resp: &Response) -> bool {
+    let text = resp.text();
+    text.contains("VssResourceNotFoundException") || text.contains("is not registered on")
 }
 
 fn is_version_out_of_range(resp: &Response) -> bool {

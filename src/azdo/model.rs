@@ -93,6 +93,10 @@ pub struct IterationChanges {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeEntry {
+    /// Stable for a file across the PR's iterations; inline threads carry it so Azure DevOps keeps
+    /// them on the right line as the PR moves on.
+    #[serde(default)]
+    pub change_tracking_id: Option<u64>,
     /// Flags as names ("edit", "rename, edit", "delete") or as the numeric flag value.
     #[serde(default)]
     pub change_type: Value,
@@ -274,6 +278,8 @@ impl Thread {
 pub enum ThreadStatus {
     Active,
     Fixed,
+    /// A duplicate left by an overlapping run, closed in favour of the thread that wins.
+    Closed,
 }
 
 impl ThreadStatus {
@@ -281,6 +287,7 @@ impl ThreadStatus {
         match self {
             ThreadStatus::Active => "active",
             ThreadStatus::Fixed => "fixed",
+            ThreadStatus::Closed => "closed",
         }
     }
 }
@@ -324,6 +331,14 @@ pub struct LineRange {
     pub end_offset: u32,
 }
 
+/// Which iteration a thread was made for and which file of it: the Git 7.1 spec says
+/// `changeTrackingId` "must be set for pull requests with iteration support".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IterationFile {
+    pub iteration: u32,
+    pub change_tracking_id: u64,
+}
+
 /// The body of `POST …/threads`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -332,6 +347,8 @@ pub struct NewThread {
     status: ThreadStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     thread_context: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_request_thread_context: Option<Value>,
     properties: Value,
     #[serde(skip)]
     pub marker: Marker,
@@ -346,11 +363,26 @@ impl NewThread {
                 "rightFileEnd": {"line": l.end_line, "offset": l.end_offset},
             })
         });
-        Self { comments: [NewComment::first(content)], status, thread_context, properties: marker.properties(), marker }
+        let properties = marker.properties();
+        Self { comments: [NewComment::first(content)], status, thread_context, pull_request_thread_context: None, properties, marker }
+    }
+
+    /// Ties an inline thread to the iteration it was made for (the diff against the PR's first
+    /// iteration's base, as the PR's "Files" view shows it) and to the file's change tracking id.
+    pub fn in_iteration(mut self, file: IterationFile) -> Self {
+        self.pull_request_thread_context = Some(json!({
+            "changeTrackingId": file.change_tracking_id,
+            "iterationContext": {"firstComparingIteration": 1, "secondComparingIteration": file.iteration},
+        }));
+        self
     }
 
     pub fn content(&self) -> &str {
         &self.comments[0].content
+    }
+
+    pub fn status(&self) -> ThreadStatus {
+        self.status
     }
 }
 

@@ -57,7 +57,8 @@ pub struct Writer<'a> {
 impl Writer<'_> {
     /// Every write, at most `WRITE_CONCURRENCY` at once; the first failure (in list order) is
     /// reported. A failed write is not repeated here: the HTTP layer already retried what was safe.
-    pub fn perform_all(&self, writes: &[Write]) -> Result<(), Error> {
+    /// Returns, per write, the id of the thread it created (when it created one).
+    pub fn perform_all(&self, writes: &[Write]) -> Result<Vec<Option<u64>>, Error> {
         let results = crate::parallel::map_bounded(writes, WRITE_CONCURRENCY, |w| self.perform(w));
         results.into_iter().collect()
     }
@@ -65,13 +66,13 @@ impl Writer<'_> {
     /// Performs a write. A POST that failed in a way that may still have been applied (dropped
     /// connection, time-out, server error) is never blindly repeated: the PR is read again, and
     /// only if the status, thread or reply is not there is it sent once more.
-    fn perform(&self, write: &Write) -> Result<(), Error> {
+    fn perform(&self, write: &Write) -> Result<Option<u64>, Error> {
         match self.perform_once(write) {
             Err(e) if e.write_may_have_applied() && !matches!(write, Write::ThreadStatus { .. } | Write::UpdateComment { .. }) => {
                 (self.report)(format!("A write failed ({e}); reading the pull request again to see whether it was applied"));
                 if self.was_applied(write)? {
                     (self.report)("It was applied; not sending it again".to_string());
-                    return Ok(());
+                    return Ok(None);
                 }
                 self.perform_once(write)
             }
@@ -99,16 +100,18 @@ impl Writer<'_> {
         })
     }
 
-    fn perform_once(&self, write: &Write) -> Result<(), Error> {
+    fn perform_once(&self, write: &Write) -> Result<Option<u64>, Error> {
         let (client, pr) = (self.client, self.pr);
+        let mut created = None;
         let line = match write {
             Write::Status(status) => {
                 client.post_status(pr, status)?;
                 format!("Posted {}", describe_status(status))
             }
             Write::CreateThread { thread, what } => {
-                let created = client.create_thread(pr, thread)?;
-                format!("Created the {what} (thread {})", created.id)
+                let thread = client.create_thread(pr, thread)?;
+                created = Some(thread.id);
+                format!("Created the {what} (thread {})", thread.id)
             }
             Write::ThreadStatus { thread, status, why } => {
                 client.set_thread_status(pr, *thread, *status)?;
@@ -124,6 +127,6 @@ impl Writer<'_> {
             }
         };
         (self.report)(line);
-        Ok(())
+        Ok(created)
     }
 }

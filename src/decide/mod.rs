@@ -6,6 +6,7 @@
 pub mod iteration;
 pub mod outcome;
 pub mod plan;
+pub mod provenance;
 pub mod scope;
 pub mod verdict;
 
@@ -14,6 +15,10 @@ mod tests;
 
 pub use iteration::{IterationChoice, choose_iteration};
 pub use outcome::{Outcome, Report, outcome, quality_gate_status};
-pub use plan::{ASK_TO_RESOLVE, Decoration, InlineStats, PublishPlan, SummaryAction, Texts, plan_inline, plan_publish, plan_summary};
+pub use plan::{
+    ASK_TO_RESOLVE, Decoration, InlineStats, PublishPlan, PullRequestView, SummaryAction, Texts, plan_inline, plan_publish, plan_summary,
+    settle,
+};
+pub use provenance::{Analysed, Build, not_this_build};
 pub use scope::{DecorationMode, InlineCandidate, Matched, Matching, match_issues, matching};
 pub use verdict::{StatusDecision, Verdict};

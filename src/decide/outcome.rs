@@ -51,13 +51,26 @@ fn problems(analyses: &[Analysis]) -> Vec<String> {
                 ))
             }
             AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => Some(message.clone()),
+            AnalysisOutcome::NotThisBuild { .. } | AnalysisOutcome::Completed(_) => None,
+        })
+        .collect()
+}
+
+/// Analyses that are not this build's: they fail the task whatever failOnQualityGateError says,
+/// since their gate says nothing about this pull request.
+fn foreign(analyses: &[Analysis]) -> Vec<String> {
+    analyses
+        .iter()
+        .filter_map(|a| match &a.outcome {
+            AnalysisOutcome::NotThisBuild { message } => Some(message.clone()),
             _ => None,
         })
         .collect()
 }
 
 /// The outcome of a publish run. `new_issue_failures` are the PR's own gate's failures, which fail
-/// the task whatever failOnQualityGateError says: it is its own switch.
+/// the task whatever failOnQualityGateError says: it is its own switch; so does an analysis that is
+/// not this build's.
 pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_quality_gate_error: bool) -> Outcome {
     let mut problems = problems(analyses);
     let failed = |message: String| Outcome {
@@ -66,8 +79,9 @@ pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_qua
         exit_code: exit_code::GATE_FAILED,
         report: Report::Error(message),
     };
-    if !new_issue_failures.is_empty() {
-        problems.extend(new_issue_failures.iter().cloned());
+    let always_fail: Vec<String> = foreign(analyses).into_iter().chain(new_issue_failures.iter().cloned()).collect();
+    if !always_fail.is_empty() {
+        problems.extend(always_fail);
         return failed(problems.join(" | "));
     }
     if problems.is_empty() {

@@ -1,14 +1,15 @@
 //! The publish plan: from the analyses, the issues matched to the pull request and the threads
 //! already on it, every write to make (statuses, threads to create, reopen, resolve, replies, the
-//! summary created once and then edited in place). Pure: the text comes from a [`Texts`], the
-//! writes are performed by the caller.
+//! summary created once and then edited in place, duplicates closed). Pure: the text comes from a
+//! [`Texts`], the writes are performed by the caller. After the writes, [`settle`] decides how the
+//! threads this run created converge with any an overlapping run created at the same moment.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use super::scope::{DecorationMode, InlineCandidate, Matched, count_by_severity};
 use super::verdict::{Verdict, analysis_status, combined_status, effective_verdict};
 use crate::azdo::Write;
-use crate::azdo::model::{LineRange, Marker, NewThread, PrStatus, StatusContext, Thread, ThreadKind, ThreadStatus};
+use crate::azdo::model::{IterationFile, LineRange, Marker, NewThread, PrStatus, StatusContext, Thread, ThreadKind, ThreadStatus};
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::Severity;
 use crate::sonar::{Analysis, AnalysisOutcome};
@@ -41,12 +42,25 @@ pub struct InlineStats {
     pub unplaced: usize,
     /// The PR's own gate (failOnNewIssues) failed, and why.
     pub new_issues_failure: Option<String>,
+    /// SonarQube capped a query, so the issues are a partial list.
+    pub partial: bool,
 }
 
 /// The text people read, written by the rendering layer.
 pub trait Texts {
     fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String;
     fn inline(&self, candidate: &InlineCandidate<'_>, analysis: &Analysis) -> String;
+}
+
+/// The pull request as this run found it.
+pub struct PullRequestView<'a> {
+    pub threads: &'a [Thread],
+    /// This task's identity: only threads whose first comment it wrote are its own.
+    pub me: &'a str,
+    /// The iteration the status and new threads are for.
+    pub iteration: Option<u32>,
+    /// The change tracking id of each file of that iteration, by path (leading `/`).
+    pub tracking_ids: &'a BTreeMap<String, u64>,
 }
 
 /// Every write, in the order they are listed in the log, and the lines that say what was decided.
@@ -56,48 +70,37 @@ pub struct PublishPlan {
     pub notes: Vec<String>,
 }
 
-/// Plans the decoration of one pull request. `matched` has one entry per analysis.
+/// Plans the decoration of one pull request. `matched` has one entry per analysis. An analysis
+/// that is not this build's gets nothing.
 pub fn plan_publish(
     analyses: &[Analysis],
     matched: &[Matched<'_>],
-    threads: &[Thread],
-    iteration: Option<u32>,
+    pr: &PullRequestView<'_>,
     options: &Decoration,
     texts: &dyn Texts,
 ) -> PublishPlan {
     let mut plan = PublishPlan::default();
+    let ours: Vec<(&Analysis, &Matched<'_>)> =
+        analyses.iter().zip(matched).filter(|(a, _)| !matches!(a.outcome, AnalysisOutcome::NotThisBuild { .. })).collect();
     if options.post_status {
-        plan.writes.extend(plan_statuses(analyses, matched, iteration, options));
+        plan.writes.extend(plan_statuses(&ours, pr.iteration, options));
     }
-    for (a, m) in analyses.iter().zip(matched) {
+    for (a, m) in ours {
         let mut stats = InlineStats {
             cap: options.max_inline_comments,
             changed_lines: m.scoped.then(|| count_by_severity(&m.candidates)),
             unplaced: m.unplaced,
             new_issues_failure: m.new_issues_failure.clone(),
+            partial: m.partial,
             ..InlineStats::default()
         };
         if options.post_inline_comments {
-            plan_inline_writes(a, m, threads, options.max_inline_comments, texts, &mut stats, &mut plan);
+            plan_inline_writes(a, m, pr, options.max_inline_comments, texts, &mut stats, &mut plan);
         }
         if options.post_summary_comment {
             let content = texts.summary(a, &stats);
-            let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok));
-            match plan_summary(a.project_key(), &content, passing, threads) {
-                SummaryAction::Create { content, status } => plan.writes.push(Write::CreateThread {
-                    thread: NewThread::new(Marker::summary(a.project_key()), content, status, None),
-                    what: format!("summary comment for '{}'", a.project_key()),
-                }),
-                SummaryAction::Update { thread_id, comment_id, content, status } => {
-                    if let Some(content) = content {
-                        plan.writes.push(Write::UpdateComment { thread: thread_id, comment: comment_id, content });
-                    }
-                    if let Some(status) = status {
-                        plan.writes.push(Write::ThreadStatus { thread: thread_id, status, why: "set the summary thread's state" });
-                    }
-                }
-                SummaryAction::Unchanged => plan.notes.push(format!("Summary comment for '{}' is up to date", a.project_key())),
-            }
+            let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok)) && m.new_issues_failure.is_none();
+            plan_summary_writes(a.project_key(), content, passing, pr, &mut plan);
         }
     }
     plan
@@ -105,7 +108,7 @@ pub fn plan_publish(
 
 /// One status per analysis; with several, each gets `name/projectKey` and the plain context
 /// carries the combined result, so one policy can require all of them.
-fn plan_statuses(analyses: &[Analysis], matched: &[Matched<'_>], iteration: Option<u32>, options: &Decoration) -> Vec<Write> {
+fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], iteration: Option<u32>, options: &Decoration) -> Vec<Write> {
     let status = |name: &str, state: &str, description: String, target: &str| {
         Write::Status(PrStatus {
             state: state.to_string(),
@@ -116,14 +119,14 @@ fn plan_statuses(analyses: &[Analysis], matched: &[Matched<'_>], iteration: Opti
         })
     };
     let name = &options.status_name;
-    if let ([a], [m]) = (analyses, matched) {
+    if let [(a, m)] = analyses {
         let d = analysis_status(a, m.new_issues_failure.as_deref());
         return vec![status(name, d.state, d.description, &a.dashboard_url)];
     }
-    let Some(first) = analyses.first() else { return Vec::new() };
+    let Some((first, _)) = analyses.first() else { return Vec::new() };
     let mut writes = Vec::new();
     let mut verdicts = Vec::new();
-    for (a, m) in analyses.iter().zip(matched) {
+    for (a, m) in analyses {
         let d = analysis_status(a, m.new_issues_failure.as_deref());
         writes.push(status(&format!("{name}/{}", a.project_key()), d.state, d.description, &a.dashboard_url));
         verdicts.push((a.project_key().to_string(), effective_verdict(a, m.new_issues_failure.as_deref())));
@@ -136,22 +139,21 @@ fn plan_statuses(analyses: &[Analysis], matched: &[Matched<'_>], iteration: Opti
 fn plan_inline_writes(
     a: &Analysis,
     m: &Matched<'_>,
-    threads: &[Thread],
+    pr: &PullRequestView<'_>,
     cap: usize,
     texts: &dyn Texts,
     stats: &mut InlineStats,
     plan: &mut PublishPlan,
 ) {
-    let readable = matches!(&a.outcome, AnalysisOutcome::Completed(d) if d.issues.is_some());
-    let inline = plan_inline(a.project_key(), &m.candidates, threads, cap, readable && m.scoping_failed.is_none());
+    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, pr.me, cap, m.complete(a));
     for c in &inline.create {
+        let mut thread =
+            NewThread::new(Marker::issue(c.project_key, &c.issue.key), texts.inline(c, a), ThreadStatus::Active, Some(&line_range(c)));
+        if let (Some(iteration), Some(&change_tracking_id)) = (pr.iteration, pr.tracking_ids.get(&c.file_path)) {
+            thread = thread.in_iteration(IterationFile { iteration, change_tracking_id });
+        }
         plan.writes.push(Write::CreateThread {
-            thread: NewThread::new(
-                Marker::issue(c.project_key, &c.issue.key),
-                texts.inline(c, a),
-                ThreadStatus::Active,
-                Some(&line_range(c)),
-            ),
+            thread,
             what: format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key),
         });
     }
@@ -168,12 +170,11 @@ fn plan_inline_writes(
     for id in &inline.ask_to_resolve {
         plan.writes.push(Write::Reply { thread: *id, content: ASK_TO_RESOLVE.to_string() });
     }
-    let open_threads = threads
+    close_duplicates(&inline.duplicates, plan);
+    let open_keys: HashSet<&str> = m.candidates.iter().map(|c| c.issue.key.as_str()).collect();
+    let open_threads = canonical(pr.threads, pr.me, ThreadKind::Issue, a.project_key())
         .iter()
-        .filter_map(Thread::marker)
-        .filter(|mk| {
-            mk.project_key == a.project_key() && mk.issue_key.as_ref().is_some_and(|k| m.candidates.iter().any(|c| c.issue.key == *k))
-        })
+        .filter(|c| c.marker.issue_key.as_deref().is_some_and(|k| open_keys.contains(k)))
         .count();
     stats.posted = open_threads + inline.create.len();
     stats.over_cap = inline.over_cap;
@@ -188,12 +189,79 @@ fn plan_inline_writes(
     ));
 }
 
+fn plan_summary_writes(project_key: &str, content: String, passing: bool, pr: &PullRequestView<'_>, plan: &mut PublishPlan) {
+    let (action, duplicates) = plan_summary(project_key, &content, passing, pr.threads, pr.me);
+    match action {
+        SummaryAction::Create { content, status } => plan.writes.push(Write::CreateThread {
+            thread: NewThread::new(Marker::summary(project_key), content, status, None),
+            what: format!("summary comment for '{project_key}'"),
+        }),
+        SummaryAction::Update { thread_id, comment_id, content, status } => {
+            if let Some(content) = content {
+                plan.writes.push(Write::UpdateComment { thread: thread_id, comment: comment_id, content });
+            }
+            if let Some(status) = status {
+                plan.writes.push(Write::ThreadStatus { thread: thread_id, status, why: "set the summary thread's state" });
+            }
+        }
+        SummaryAction::Unchanged => plan.notes.push(format!("Summary comment for '{project_key}' is up to date")),
+    }
+    close_duplicates(&duplicates, plan);
+}
+
+fn close_duplicates(duplicates: &[u64], plan: &mut PublishPlan) {
+    for id in duplicates {
+        plan.writes.push(Write::ThreadStatus {
+            thread: *id,
+            status: ThreadStatus::Closed,
+            why: "close a duplicate left by an overlapping run",
+        });
+    }
+}
+
 /// Where an inline thread sits. Offsets in SonarQube are 0-based; Azure DevOps' are 1-based. A
 /// range without offsets covers the whole lines.
 fn line_range(c: &InlineCandidate<'_>) -> LineRange {
     let (start_offset, end_offset) =
         if c.end_offset > 0 || c.start_offset > 0 { (c.start_offset.saturating_add(1), c.end_offset.saturating_add(1)) } else { (1, 1) };
     LineRange { file_path: c.file_path.clone(), start_line: c.start_line, start_offset, end_line: c.end_line, end_offset }
+}
+
+/// The marker of a thread this task owns: it carries the task's marker, its first comment was
+/// written by `me` and is not deleted, and the thread is not deleted. A thread someone else wrote
+/// that happens to carry the same properties is theirs, and left alone.
+pub fn owned(thread: &Thread, me: &str) -> Option<Marker> {
+    let first = thread.comments.first()?;
+    let author = first.author.as_ref().and_then(|a| a.id.as_deref())?;
+    (!thread.is_deleted && !first.is_deleted && author.eq_ignore_ascii_case(me)).then(|| thread.marker()).flatten()
+}
+
+/// One of this task's threads, with the copies overlapping runs made of it.
+pub struct Canonical<'t> {
+    pub thread: &'t Thread,
+    pub marker: Marker,
+    /// Threads with the same marker and a higher id: duplicates to close.
+    pub duplicates: Vec<&'t Thread>,
+}
+
+/// This task's threads of one kind for one project, one per marker: the lowest id wins, which
+/// every run agrees on without talking to the others.
+pub fn canonical<'t>(existing: &'t [Thread], me: &str, kind: ThreadKind, project_key: &str) -> Vec<Canonical<'t>> {
+    let mut groups: BTreeMap<Option<String>, Vec<&'t Thread>> = BTreeMap::new();
+    let mut markers: BTreeMap<Option<String>, Marker> = BTreeMap::new();
+    for t in existing {
+        let Some(m) = owned(t, me).filter(|m| m.kind == kind && m.project_key == project_key) else { continue };
+        groups.entry(m.issue_key.clone()).or_default().push(t);
+        markers.entry(m.issue_key.clone()).or_insert(m);
+    }
+    groups
+        .into_iter()
+        .filter_map(|(key, mut threads)| {
+            threads.sort_by_key(|t| t.id);
+            let winner = threads.remove(0);
+            Some(Canonical { thread: winner, marker: markers.remove(&key)?, duplicates: threads })
+        })
+        .collect()
 }
 
 /// What to do with the summary thread of one project.
@@ -214,6 +282,8 @@ pub struct ThreadPlan<'a> {
     pub resolve: Vec<u64>,
     /// Threads whose issue is gone but a person replied: ask them to resolve it.
     pub ask_to_resolve: Vec<u64>,
+    /// Open duplicates an overlapping run left: close.
+    pub duplicates: Vec<u64>,
     /// Open issues on lines that were not commented because of the cap.
     pub over_cap: usize,
 }
@@ -222,34 +292,30 @@ pub struct ThreadPlan<'a> {
 /// not close a conversation someone else is having.
 pub const ASK_TO_RESOLVE: &str = "SonarQube no longer reports this issue. Someone replied here, so this thread was left open: please resolve it when the conversation is done.";
 
-/// This task's threads of one kind for one project.
-fn ours<'t>(existing: &'t [Thread], kind: ThreadKind, project_key: &str) -> impl Iterator<Item = (&'t Thread, Marker)> {
-    existing.iter().filter(|t| !t.is_deleted).filter_map(move |t| {
-        let m = t.marker()?;
-        (m.kind == kind && m.project_key == project_key).then_some((t, m))
-    })
-}
-
 /// Decides the inline threads of one project. `candidates` are most severe first; threads that
-/// already exist for an issue that is still open stay as they are, whatever the cap.
+/// already exist for an issue that is still open stay as they are, whatever the cap. Only when
+/// the issue list is `complete` is a thread whose issue is absent taken as fixed.
 pub fn plan_inline<'a>(
     project_key: &str,
     candidates: &[InlineCandidate<'a>],
     existing: &[Thread],
+    me: &str,
     cap: usize,
-    issues_readable: bool,
+    complete: bool,
 ) -> ThreadPlan<'a> {
     let mut plan = ThreadPlan::default();
-    let ours: Vec<(&Thread, Marker)> = ours(existing, ThreadKind::Issue, project_key).collect();
+    let ours = canonical(existing, me, ThreadKind::Issue, project_key);
     let open_keys: HashSet<&str> = candidates.iter().map(|c| c.issue.key.as_str()).collect();
     let mut threaded: HashSet<&str> = HashSet::new();
-    for (thread, marker) in &ours {
-        let Some(key) = marker.issue_key.as_deref() else { continue };
+    for c in &ours {
+        plan.duplicates.extend(c.duplicates.iter().filter(|d| d.is_active()).map(|d| d.id));
+        let Some(key) = c.marker.issue_key.as_deref() else { continue };
+        let thread = c.thread;
         threaded.insert(key);
         let still_open = open_keys.contains(key);
         if still_open && !thread.is_active() {
             plan.reactivate.push(thread.id);
-        } else if !still_open && thread.is_active() && issues_readable {
+        } else if !still_open && thread.is_active() && complete {
             if has_human_reply(thread) {
                 if !thread.comments.iter().any(|c| c.content.as_deref() == Some(ASK_TO_RESOLVE)) {
                     plan.ask_to_resolve.push(thread.id);
@@ -260,7 +326,8 @@ pub fn plan_inline<'a>(
         }
     }
     // The cap counts this run's new threads: re-runs never add past it.
-    let already = ours.iter().filter(|(t, m)| t.is_active() && m.issue_key.as_deref().is_some_and(|k| open_keys.contains(k))).count();
+    let already =
+        ours.iter().filter(|c| c.thread.is_active() && c.marker.issue_key.as_deref().is_some_and(|k| open_keys.contains(k))).count();
     let room = cap.saturating_sub(already);
     let new: Vec<&InlineCandidate<'a>> = candidates.iter().filter(|c| !threaded.contains(c.issue.key.as_str())).collect();
     plan.over_cap = new.len().saturating_sub(room);
@@ -283,18 +350,56 @@ fn has_human_reply(thread: &Thread) -> bool {
 }
 
 /// Decides the summary thread of one project: created once, then updated in place; active while
-/// the gate is not passing, resolved when it passes. Nothing is sent when nothing changed.
-pub fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread]) -> SummaryAction {
+/// the gate is not passing, resolved when it passes. Nothing is sent when nothing changed. Also
+/// returns the open duplicates overlapping runs left, to close.
+pub fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread], me: &str) -> (SummaryAction, Vec<u64>) {
     let status = if passing { ThreadStatus::Fixed } else { ThreadStatus::Active };
-    let found = ours(existing, ThreadKind::Summary, project_key).next().map(|(t, _)| t);
-    let Some((thread, first)) = found.and_then(|t| Some((t, t.comments.first()?))) else {
-        return SummaryAction::Create { content: content.to_string(), status };
+    let Some(found) = canonical(existing, me, ThreadKind::Summary, project_key).into_iter().next() else {
+        return (SummaryAction::Create { content: content.to_string(), status }, Vec::new());
     };
+    let duplicates = found.duplicates.iter().filter(|d| d.is_active()).map(|d| d.id).collect();
+    let (thread, first) = (found.thread, &found.thread.comments[0]);
     let new_content = (first.content.as_deref() != Some(content)).then(|| content.to_string());
     let new_status = (thread.is_active() == passing).then_some(status);
-    if new_content.is_none() && new_status.is_none() {
+    let action = if new_content.is_none() && new_status.is_none() {
         SummaryAction::Unchanged
     } else {
         SummaryAction::Update { thread_id: thread.id, comment_id: first.id, content: new_content, status: new_status }
+    };
+    (action, duplicates)
+}
+
+/// After this run created threads (`created`: each new thread's id and body), the writes that
+/// make it converge with an overlapping run that created the same threads at the same moment.
+/// Both runs agree without talking: the lowest id wins; a run closes the copies it made itself,
+/// after giving the winner what its copy said (so the latest run's summary is what stays).
+pub fn settle(created: &[(u64, &NewThread)], threads: &[Thread], me: &str) -> Vec<Write> {
+    let mut writes = Vec::new();
+    for (id, new) in created {
+        let marker = &new.marker;
+        let group = canonical(threads, me, marker.kind, &marker.project_key);
+        let Some(c) = group.into_iter().find(|c| c.marker.issue_key == marker.issue_key) else { continue };
+        if c.thread.id == *id || !c.duplicates.iter().any(|d| d.id == *id) {
+            continue;
+        }
+        let winner = c.thread;
+        if let Some(first) = winner.comments.first()
+            && first.content.as_deref() != Some(new.content())
+        {
+            writes.push(Write::UpdateComment { thread: winner.id, comment: first.id, content: new.content().to_string() });
+        }
+        if winner.is_active() != (new.status() == ThreadStatus::Active) {
+            writes.push(Write::ThreadStatus {
+                thread: winner.id,
+                status: new.status(),
+                why: "give the thread that wins what this run's copy said",
+            });
+        }
+        writes.push(Write::ThreadStatus {
+            thread: *id,
+            status: ThreadStatus::Closed,
+            why: "close this run's copy of a thread an overlapping run also made",
+        });
     }
+    writes
 }

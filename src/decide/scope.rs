@@ -64,7 +64,7 @@ pub struct InlineCandidate<'a> {
 /// project's folder in the repository (`prefix`, for monorepos) joined to SonarQube's path.
 fn located_issues<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
     let AnalysisOutcome::Completed(done) = &analysis.outcome else { return Vec::new() };
-    let Some(set) = &done.issues else { return Vec::new() };
+    let Some(set) = done.issues.read() else { return Vec::new() };
     let paths: BTreeMap<&str, &str> = set.components.iter().filter_map(|c| Some((c.key.as_str(), c.path.as_deref()?))).collect();
     set.issues
         .iter()
@@ -159,12 +159,23 @@ pub fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(Severity, u
 }
 
 /// The PR's own gate: `failOnNewIssues` against the issues on changed lines. `Some(reason)` when
-/// it fails.
-pub fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Severity>) -> Option<String> {
+/// it fails. A partial list (SonarQube's result cap) can fail it but never pass it.
+pub fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Severity>, partial: bool) -> Option<String> {
     let threshold = threshold?;
     let n = candidates.iter().filter(|c| c.severity >= threshold).count();
-    (n > 0)
-        .then(|| format!("{n} issue{} at or above {} on lines this pull request changed", if n == 1 { "" } else { "s" }, threshold.label()))
+    if n > 0 {
+        return Some(format!(
+            "{n} issue{} at or above {} on lines this pull request changed",
+            if n == 1 { "" } else { "s" },
+            threshold.label()
+        ));
+    }
+    partial.then(|| {
+        format!(
+            "the list of issues is partial (SonarQube returns at most 10,000 a query), so it cannot show that no issue at or above {} is on the lines this pull request changed",
+            threshold.label()
+        )
+    })
 }
 
 /// One analysis matched to the pull request: the issues that are the PR's, and what follows.
@@ -178,6 +189,16 @@ pub struct Matched<'a> {
     pub scoping_failed: Option<String>,
     /// The PR's own gate (failOnNewIssues) failed, and why.
     pub new_issues_failure: Option<String>,
+    /// SonarQube capped a query: issues may be missing from `candidates`, so none is taken as fixed.
+    pub partial: bool,
+}
+
+impl Matched<'_> {
+    /// Whether every issue the PR has is known: only then is a thread whose issue is absent fixed.
+    pub fn complete(&self, analysis: &Analysis) -> bool {
+        let read = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some());
+        read && !self.partial && self.scoping_failed.is_none()
+    }
 }
 
 /// Matches one analysis: `changes` is what the PR changed (or why that could not be read), and is
@@ -198,6 +219,7 @@ pub fn match_issues<'a>(
         (true, Some(Err(e))) => (Vec::new(), 0, Some(e.clone())),
         (true, None) => (Vec::new(), 0, Some("the pull request's changes were not read".to_string())),
     };
-    let new_issues_failure = new_issues_gate(&candidates, threshold);
-    Matched { candidates, unplaced, scoped, scoping_failed, new_issues_failure }
+    let partial = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some_and(|s| s.capped));
+    let new_issues_failure = new_issues_gate(&candidates, threshold, partial);
+    Matched { candidates, unplaced, scoped, scoping_failed, new_issues_failure, partial }
 }

@@ -11,7 +11,7 @@ use crate::sonar::client::IssueSet;
 use crate::sonar::model::Issue;
 use crate::sonar::present::Severity;
 use crate::sonar::report_task::ReportTask;
-use crate::sonar::{Analysis, AnalysisOutcome, Completed, Flavour, Scope};
+use crate::sonar::{Analysis, AnalysisOutcome, Completed, Flavour, Issues, Scope};
 
 fn thread(id: u64, status: &str, kind: &str, issue: Option<&str>, comments: serde_json::Value) -> Thread {
     let mut props = json!({
@@ -70,7 +70,15 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         })
         .collect();
     let set = IssueSet { total: issues.len() as u64, issues, ..IssueSet::default() };
-    let done = Completed { gate, analysis_id: "A".into(), measures: None, issues: Some(set), hotspots: None, ce_warnings: vec![] };
+    let done = Completed {
+        gate,
+        analysis_id: "A".into(),
+        measures: None,
+        issues: Issues::Read(set),
+        hotspots: None,
+        ce_warnings: vec![],
+        revision: None,
+    };
     Analysis {
         report,
         scope,
@@ -109,7 +117,7 @@ impl Texts for Plain {
 fn first_run_creates_up_to_the_cap() {
     let (k1, k2, k3) = (issue("k1"), issue("k2"), issue("k3"));
     let c = vec![candidate(&k1, Severity::Blocker), candidate(&k2, Severity::Major), candidate(&k3, Severity::Minor)];
-    let plan = plan_inline("proj", &c, &[], 2, true);
+    let plan = plan_inline("proj", &c, &[], "me", 2, true);
     assert_eq!(plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
     assert_eq!(plan.over_cap, 1);
 }
@@ -123,7 +131,7 @@ fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
         thread(11, "active", "issue", Some("gone"), ours("me")),
         thread(12, "fixed", "issue", Some("gone2"), ours("me")),
     ];
-    let plan = plan_inline("proj", &c, &existing, 25, true);
+    let plan = plan_inline("proj", &c, &existing, "me", 25, true);
     assert!(plan.create.is_empty());
     assert_eq!(plan.resolve, [11]);
     assert!(plan.reactivate.is_empty());
@@ -132,7 +140,8 @@ fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
 #[test]
 fn returning_issue_reopens_its_thread() {
     let k1 = issue("k1");
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &[thread(10, "fixed", "issue", Some("k1"), ours("me"))], 25, true);
+    let plan =
+        plan_inline("proj", &[candidate(&k1, Severity::Major)], &[thread(10, "fixed", "issue", Some("k1"), ours("me"))], "me", 25, true);
     assert_eq!(plan.reactivate, [10]);
     assert!(plan.create.is_empty());
 }
@@ -140,18 +149,18 @@ fn returning_issue_reopens_its_thread() {
 #[test]
 fn human_replies_are_never_closed_over() {
     let comments = json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
-    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], 25, true);
+    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], "me", 25, true);
     assert_eq!(plan.ask_to_resolve, [10]);
     assert!(plan.resolve.is_empty());
     // Asked once only.
     let comments = json!([{"id": 1, "author": {"id": "me"}}, {"id": 2, "author": {"id": "human"}}, {"id": 3, "content": ASK_TO_RESOLVE, "author": {"id": "me"}}]);
-    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], 25, true);
+    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], "me", 25, true);
     assert!(plan.ask_to_resolve.is_empty() && plan.resolve.is_empty());
 }
 
 #[test]
 fn unreadable_issues_resolve_nothing() {
-    let plan = plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], 25, false);
+    let plan = plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], "me", 25, false);
     assert!(plan.resolve.is_empty());
 }
 
@@ -159,30 +168,93 @@ fn unreadable_issues_resolve_nothing() {
 fn the_prs_own_gate_counts_issues_at_or_above_the_threshold() {
     let (a, b) = (issue("a"), issue("b"));
     let c = vec![candidate(&a, Severity::Major), candidate(&b, Severity::Minor)];
-    assert_eq!(scope::new_issues_gate(&c, None), None);
-    assert_eq!(scope::new_issues_gate(&c, Some(Severity::Critical)), None);
+    assert_eq!(scope::new_issues_gate(&c, None, false), None);
+    assert_eq!(scope::new_issues_gate(&c, Some(Severity::Critical), false), None);
     assert_eq!(
-        scope::new_issues_gate(&c, Some(Severity::Major)).as_deref(),
+        scope::new_issues_gate(&c, Some(Severity::Major), false).as_deref(),
         Some("1 issue at or above Major on lines this pull request changed")
     );
     assert_eq!(
-        scope::new_issues_gate(&c, Some(Severity::Info)).as_deref(),
+        scope::new_issues_gate(&c, Some(Severity::Info), false).as_deref(),
         Some("2 issues at or above Info on lines this pull request changed")
     );
+    // A partial list can fail the PR's own gate, never pass it.
+    assert!(scope::new_issues_gate(&c, Some(Severity::Critical), true).unwrap().starts_with("the list of issues is partial"));
+    assert_eq!(scope::new_issues_gate(&c, None, true), None);
     assert_eq!(scope::count_by_severity(&c), [(Severity::Major, 1), (Severity::Minor, 1)]);
 }
 
 #[test]
 fn summary_is_created_once_then_updated_only_when_changed() {
-    assert_eq!(plan_summary("proj", "x", false, &[]), SummaryAction::Create { content: "x".into(), status: ThreadStatus::Active });
-    let existing = vec![thread(5, "active", "summary", None, json!([{"id": 1, "content": "x"}]))];
-    assert_eq!(plan_summary("proj", "x", false, &existing), SummaryAction::Unchanged);
+    let summary =
+        |existing: &[Thread], project: &str, content: &str, passing: bool| plan_summary(project, content, passing, existing, "me").0;
+    assert_eq!(summary(&[], "proj", "x", false), SummaryAction::Create { content: "x".into(), status: ThreadStatus::Active });
+    let existing = vec![thread(5, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}]))];
+    assert_eq!(summary(&existing, "proj", "x", false), SummaryAction::Unchanged);
     assert_eq!(
-        plan_summary("proj", "y", true, &existing),
+        summary(&existing, "proj", "y", true),
         SummaryAction::Update { thread_id: 5, comment_id: 1, content: Some("y".into()), status: Some(ThreadStatus::Fixed) }
     );
     // Another project's summary is not ours to touch.
-    assert!(matches!(plan_summary("other", "x", false, &existing), SummaryAction::Create { .. }));
+    assert!(matches!(summary(&existing, "other", "x", false), SummaryAction::Create { .. }));
+}
+
+#[test]
+fn threads_someone_else_wrote_are_left_alone_even_with_our_properties() {
+    let k1 = issue("k1");
+    // A person (or another tool) wrote these with this task's properties.
+    let theirs = vec![thread(10, "active", "issue", Some("gone"), ours("human")), thread(11, "active", "summary", None, ours("human"))];
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, "me", 25, true);
+    assert!(plan.resolve.is_empty() && plan.ask_to_resolve.is_empty() && plan.duplicates.is_empty());
+    assert_eq!(plan.create.len(), 1);
+    assert!(matches!(plan_summary("proj", "x", false, &theirs, "me").0, SummaryAction::Create { .. }));
+}
+
+#[test]
+fn a_summary_whose_first_comment_a_person_deleted_is_replaced() {
+    let deleted = vec![thread(
+        5,
+        "active",
+        "summary",
+        None,
+        json!([{"id": 1, "content": "", "isDeleted": true, "author": {"id": "me"}}, {"id": 2, "content": "kept", "author": {"id": "human"}}]),
+    )];
+    assert!(matches!(plan_summary("proj", "x", false, &deleted, "me").0, SummaryAction::Create { .. }));
+}
+
+#[test]
+fn duplicates_from_overlapping_runs_are_closed_and_the_lowest_id_wins() {
+    let k1 = issue("k1");
+    let existing = vec![
+        thread(20, "active", "issue", Some("k1"), ours("me")),
+        thread(12, "fixed", "issue", Some("k1"), ours("me")),
+        thread(30, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
+        thread(31, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
+    ];
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, "me", 25, true);
+    assert_eq!(plan.reactivate, [12], "the lowest id is the thread that stays");
+    assert_eq!(plan.duplicates, [20]);
+    assert!(plan.create.is_empty());
+    let (action, duplicates) = plan_summary("proj", "x", false, &existing, "me");
+    assert_eq!((action, duplicates), (SummaryAction::Unchanged, vec![31]));
+}
+
+#[test]
+fn settling_closes_this_runs_copy_and_gives_the_winner_its_content() {
+    let new = crate::azdo::model::NewThread::new(crate::azdo::model::Marker::summary("proj"), "passed".into(), ThreadStatus::Fixed, None);
+    let threads = vec![
+        thread(40, "active", "summary", None, json!([{"id": 1, "content": "failed", "author": {"id": "me"}}])),
+        thread(41, "fixed", "summary", None, json!([{"id": 1, "content": "passed", "author": {"id": "me"}}])),
+    ];
+    let writes: Vec<String> = settle(&[(41, &new)], &threads, "me").iter().map(|w| format!("{w:?}")).collect();
+    assert_eq!(writes.len(), 3, "{writes:?}");
+    assert!(writes[0].contains("UpdateComment { thread: 40, comment: 1, content: \"passed\" }"), "{writes:?}");
+    assert!(writes[1].contains("thread: 40, status: Fixed"), "{writes:?}");
+    assert!(writes[2].contains("thread: 41, status: Closed"), "{writes:?}");
+    // The run whose thread won has nothing to settle.
+    assert!(settle(&[(40, &new)], &threads, "me").is_empty());
+    // Nobody else made one: nothing to settle.
+    assert!(settle(&[(41, &new)], &threads[1..], "me").is_empty());
 }
 
 #[test]
@@ -230,7 +302,9 @@ fn scoping_keeps_issues_on_changed_lines_mapped_to_the_source_side() {
 fn the_plan_posts_the_status_comments_and_summary_of_a_first_run() {
     let a = analysis("ERROR", Scope::PullRequest("7".into()), &[("k1", "F.java", 3, "MAJOR"), ("k2", "G.java", 4, "BLOCKER")]);
     let m = match_issues(&a, "", false, None, None);
-    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &[], Some(2), &options(), &Plain);
+    let ids = std::collections::BTreeMap::from([("/F.java".to_string(), 7u64)]);
+    let view = PullRequestView { threads: &[], me: "me", iteration: Some(2), tracking_ids: &ids };
+    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     let kinds: Vec<String> = plan
         .writes
         .iter()
@@ -261,12 +335,17 @@ fn a_passing_server_gate_with_the_prs_own_gate_failing_posts_failed() {
         FileDiff { blocks: vec![Block { original_start: 2, original_count: 0, modified_start: 3, modified_count: 1 }] },
     );
     let m = match_issues(&a, "", true, Some(&Ok(changes)), Some(Severity::Minor));
-    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &[], None, &options(), &Plain);
+    let ids = std::collections::BTreeMap::new();
+    let view = PullRequestView { threads: &[], me: "me", iteration: None, tracking_ids: &ids };
+    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     let Write::Status(s) = &plan.writes[0] else { panic!("a status first") };
     assert_eq!(
         (s.state.as_str(), s.description.as_str()),
         ("failed", "Quality gate passed, but 1 issue at or above Minor on lines this pull request changed")
     );
+    // The summary thread stays active: the PR does not pass.
+    let Some(Write::CreateThread { thread, .. }) = plan.writes.last() else { panic!("a summary") };
+    assert_eq!(thread.status(), ThreadStatus::Active);
 }
 
 #[test]
@@ -277,7 +356,9 @@ fn several_analyses_get_one_status_each_and_a_combined_one() {
     let analyses = [a, b];
     let matched: Vec<Matched> = analyses.iter().map(|a| match_issues(a, "", false, None, None)).collect();
     let o = Decoration { post_inline_comments: false, post_summary_comment: false, ..options() };
-    let plan = plan_publish(&analyses, &matched, &[], Some(1), &o, &Plain);
+    let ids = std::collections::BTreeMap::new();
+    let view = PullRequestView { threads: &[], me: "me", iteration: Some(1), tracking_ids: &ids };
+    let plan = plan_publish(&analyses, &matched, &view, &o, &Plain);
     let statuses: Vec<(String, String)> = plan
         .writes
         .iter()
@@ -315,4 +396,31 @@ fn outcomes_follow_the_gate_the_prs_own_gate_and_the_switch() {
     assert_eq!((own_gate.result, own_gate.message.as_str()), (TaskResult::Failed, "'proj': 1 issue (failOnNewIssues)"));
     assert_eq!(quality_gate_status(&[ok, failing]), "ERROR");
     assert_eq!(quality_gate_status(&[]), "NONE");
+}
+
+#[test]
+fn an_analysis_that_is_not_this_builds_gets_nothing_posted_and_fails_the_task() {
+    let mut a = analysis("OK", Scope::PullRequest("41".into()), &[("k1", "F.java", 3, "MAJOR")]);
+    a.outcome = AnalysisOutcome::NotThisBuild { message: "the analysis of 'proj' is of pull request 41".into() };
+    let m = match_issues(&a, "", false, None, None);
+    let ids = std::collections::BTreeMap::new();
+    let view = PullRequestView { threads: &[], me: "me", iteration: Some(1), tracking_ids: &ids };
+    let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
+    assert!(plan.writes.is_empty(), "{:?}", plan.writes);
+    let o = outcome(std::slice::from_ref(&a), &[], false);
+    assert_eq!((o.result, o.message.as_str()), (TaskResult::Failed, "the analysis of 'proj' is of pull request 41"));
+    assert_eq!(quality_gate_status(std::slice::from_ref(&a)), "NONE");
+}
+
+#[test]
+fn a_capped_issue_list_resolves_nothing() {
+    let mut a = analysis("OK", Scope::PullRequest("7".into()), &[]);
+    if let AnalysisOutcome::Completed(done) = &mut a.outcome
+        && let Issues::Read(set) = &mut done.issues
+    {
+        set.capped = true;
+    }
+    let m = match_issues(&a, "", false, None, Some(Severity::Blocker));
+    assert!(m.partial && !m.complete(&a));
+    assert!(m.new_issues_failure.unwrap().starts_with("the list of issues is partial"));
 }

@@ -10,6 +10,8 @@ pub enum Verdict {
     Gate(GateStatus),
     AnalysisFailed,
     TimedOut,
+    /// The analysis is not this build's: nothing is posted from it.
+    NotThisBuild,
 }
 
 impl Verdict {
@@ -18,6 +20,7 @@ impl Verdict {
             AnalysisOutcome::Completed(c) => Verdict::Gate(c.gate.status),
             AnalysisOutcome::Failed { .. } => Verdict::AnalysisFailed,
             AnalysisOutcome::TimedOut { .. } => Verdict::TimedOut,
+            AnalysisOutcome::NotThisBuild { .. } => Verdict::NotThisBuild,
         }
     }
 
@@ -26,7 +29,7 @@ impl Verdict {
     pub fn output_value(self) -> &'static str {
         match self {
             Verdict::Gate(g) => g.as_str(),
-            Verdict::AnalysisFailed | Verdict::TimedOut => "NONE",
+            Verdict::AnalysisFailed | Verdict::TimedOut | Verdict::NotThisBuild => "NONE",
         }
     }
 
@@ -36,7 +39,7 @@ impl Verdict {
             Verdict::Gate(GateStatus::None) => 1,
             Verdict::Gate(GateStatus::Warn) => 2,
             Verdict::TimedOut => 3,
-            Verdict::AnalysisFailed => 4,
+            Verdict::AnalysisFailed | Verdict::NotThisBuild => 4,
             Verdict::Gate(GateStatus::Error) => 5,
         }
     }
@@ -83,6 +86,7 @@ pub fn status_for(verdict: Verdict, failed_conditions: usize) -> StatusDecision 
         ),
         Verdict::Gate(GateStatus::None) => ("notApplicable", "No quality gate is set for this project".to_string()),
         Verdict::AnalysisFailed => ("error", "The SonarQube analysis failed".to_string()),
+        Verdict::NotThisBuild => ("error", "The SonarQube analysis is not of this pull request".to_string()),
         Verdict::TimedOut => ("error", "The SonarQube analysis did not finish in time".to_string()),
     };
     StatusDecision { state, description }

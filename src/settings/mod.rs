@@ -93,6 +93,8 @@ pub struct Settings {
     pub target: Target,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
     pub analysed_commit: Option<String>,
+    /// When the pipeline run started (`System.PipelineStartTime`), when the agent says.
+    pub pipeline_started: Option<std::time::SystemTime>,
     pub decoration: Decoration,
     pub fail_on_quality_gate_error: bool,
     /// The HTTP client's timeouts, retries, trust roots and proxy.

@@ -63,6 +63,8 @@ pub struct RawSettings {
     pub paths: SearchPaths,
     /// The agent's service connection, resolved by the task front end (URL, token).
     pub sonar_service_resolved: Option<(Option<String>, Option<String>)>,
+    /// `System.PipelineStartTime`: a report-task.txt older than this was left by an earlier build.
+    pub pipeline_start_time: Option<String>,
     /// The first retry's delay in milliseconds: a test seam (a hidden flag), so tests exercise
     /// retries without waiting seconds for each.
     pub first_retry_delay_ms: Option<u64>,
@@ -166,6 +168,7 @@ impl RawSettings {
         fill(&mut self.build_reason, env.variable("Build.Reason"));
         fill(&mut self.analysed_commit, env.variable("Build.SourceVersion"));
         fill(&mut self.repository_provider, env.variable("Build.Repository.Provider"));
+        fill(&mut self.pipeline_start_time, env.variable("System.PipelineStartTime"));
         let path = |name: &str| env.variable(name).map(PathBuf::from);
         let p = &mut self.paths;
         p.sources_directory = p.sources_directory.take().or_else(|| path("Build.SourcesDirectory"));

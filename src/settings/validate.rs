@@ -47,6 +47,7 @@ impl RawSettings {
                 format: self.format,
                 sonar,
                 target,
+                pipeline_started: self.pipeline_start_time.as_deref().and_then(crate::pipeline::env::parse_agent_time),
                 analysed_commit: self.analysed_commit,
                 decoration,
                 fail_on_quality_gate_error,

@@ -23,6 +23,9 @@ pub fn is_cloud_url(url: &str) -> bool {
 /// The most issues the search API returns for one query (`p * ps` may not pass 10 000).
 pub const ISSUE_RESULT_CAP: u64 = 10_000;
 pub const ISSUE_PAGE_SIZE: u64 = 500;
+/// Files named in one issue query: their keys go into the URL, and SonarQube caps each query's
+/// results, so a handful at a time.
+const FILES_PER_QUERY: usize = 25;
 /// Issue pages read at once after the first: enough to hide latency, few enough not to hammer the
 /// server (20 pages at most exist).
 const PAGE_CONCURRENCY: usize = 8;
@@ -275,14 +278,37 @@ impl SonarClient {
     /// page gives the total; the others are then read in parallel, a few at a time.
     /// `Ok(None)` when the token may not browse the project.
     pub fn open_issues(&self, project_key: &str, scope: &Scope) -> Result<Option<IssueSet>, Error> {
-        let Some(first) = self.issue_page(project_key, scope, 1)? else { return Ok(None) };
+        self.search_issues(project_key, scope, project_key.to_string())
+    }
+
+    /// The open issues of some files of the project (paths as SonarQube gives them, relative to
+    /// the project's base folder), a few files a query so each stays well under the result cap
+    /// and the URL short. `Ok(None)` when the token may not browse the project.
+    pub fn open_issues_in_files(&self, project_key: &str, scope: &Scope, files: &[String]) -> Result<Option<IssueSet>, Error> {
+        let batches: Vec<String> =
+            files.chunks(FILES_PER_QUERY).map(|c| c.iter().map(|f| format!("{project_key}:{f}")).collect::<Vec<_>>().join(",")).collect();
+        let results = crate::parallel::map_bounded(&batches, PAGE_CONCURRENCY, |keys| self.search_issues(project_key, scope, keys.clone()));
+        let mut set = IssueSet::default();
+        for batch in results {
+            let Some(batch) = batch? else { return Ok(None) };
+            set.issues.extend(batch.issues);
+            set.components.extend(batch.components);
+            set.total += batch.total;
+            set.capped |= batch.capped;
+        }
+        Ok(Some(set))
+    }
+
+    /// One query (`componentKeys`: the project, or file keys), every page of it.
+    fn search_issues(&self, project_key: &str, scope: &Scope, component_keys: String) -> Result<Option<IssueSet>, Error> {
+        let Some(first) = self.issue_page(project_key, scope, &component_keys, 1)? else { return Ok(None) };
         let total = first.total();
         let pages = total.min(ISSUE_RESULT_CAP).div_ceil(ISSUE_PAGE_SIZE).max(1);
         let mut set = IssueSet { total, capped: total > ISSUE_RESULT_CAP, ..IssueSet::default() };
         set.issues.extend(first.issues);
         set.components.extend(first.components);
         let rest: Vec<u64> = (2..=pages).collect();
-        let results = crate::parallel::map_bounded(&rest, PAGE_CONCURRENCY, |&p| self.issue_page(project_key, scope, p));
+        let results = crate::parallel::map_bounded(&rest, PAGE_CONCURRENCY, |&p| self.issue_page(project_key, scope, &component_keys, p));
         for page in results {
             // A later page refused while the first was allowed would be odd; treat it as an end.
             let Some(page) = page? else { break };
@@ -292,9 +318,9 @@ impl SonarClient {
         Ok(Some(set))
     }
 
-    fn issue_page(&self, project_key: &str, scope: &Scope, page: u64) -> Result<Option<IssuesResponse>, Error> {
+    fn issue_page(&self, project_key: &str, scope: &Scope, component_keys: &str, page: u64) -> Result<Option<IssuesResponse>, Error> {
         let mut params = vec![
-            ("componentKeys", project_key.to_string()),
+            ("componentKeys", component_keys.to_string()),
             ("resolved", "false".to_string()),
             ("ps", ISSUE_PAGE_SIZE.to_string()),
             ("p", page.to_string()),
@@ -308,6 +334,26 @@ impl SonarClient {
             200 => Ok(Some(resp.json::<IssuesResponse>().map_err(|e| self.bad_json("api/issues/search", e))?)),
             403 => Ok(None),
             _ => Err(self.api_error(&resp, &format!("search the issues of '{project_key}'"))),
+        }
+    }
+
+    /// The revision (commit) an analysis was of, from `api/project_analyses/search`; `Ok(None)`
+    /// when the server does not say (older versions, no SCM data, a token that may not browse).
+    pub fn analysis_revision(&self, project_key: &str, scope: &Scope, analysis_id: &str) -> Result<Option<String>, Error> {
+        let mut params = vec![("project", project_key.to_string()), ("ps", "20".to_string())];
+        params.extend(scope.params());
+        if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
+            params.push(("organization", org.clone()));
+        }
+        let resp = self.get("api/project_analyses/search", &params, true)?;
+        match resp.status {
+            200 => {
+                let body = resp.json::<ProjectAnalyses>().map_err(|e| self.bad_json("api/project_analyses/search", e))?;
+                Ok(body.analyses.into_iter().find(|a| a.key == analysis_id).and_then(|a| a.revision))
+            }
+            // Not readable or not known here: the check is skipped, never a failure of its own.
+            403 | 404 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("read the analyses of '{project_key}'"))),
         }
     }
 

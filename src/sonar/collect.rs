@@ -1,5 +1,7 @@
 //! One analysis, start to end: wait for the compute engine to finish the task the scanner
-//! submitted, then read what the pull request needs (gate, measures, issues, hotspots) together.
+//! submitted, then read what the pull request needs (gate, measures, issues, hotspots, the
+//! analysed revision) together. The two halves are apart so the caller can read the pull request
+//! beside the second and choose which issues to read.
 
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use crate::net::url::encode;
 use crate::parallel::join;
 
 /// Metrics the PR comment shows; unknown ones are dropped for older servers.
-pub const SUMMARY_METRICS: [&str; 8] = [
+pub const SUMMARY_METRICS: [&str; 9] = [
     "new_coverage",
     "new_duplicated_lines_density",
     "new_violations",
@@ -20,6 +22,8 @@ pub const SUMMARY_METRICS: [&str; 8] = [
     "new_accepted_issues",
     "coverage",
     "duplicated_lines_density",
+    // Open issues of the whole scope: what the summary counts when only changed files are read.
+    "violations",
 ];
 
 /// Everything known about one analysis.
@@ -42,6 +46,29 @@ pub enum AnalysisOutcome {
     TimedOut {
         message: String,
     },
+    /// The analysis is of another pull request, branch or commit than this build's: nothing is
+    /// posted from it.
+    NotThisBuild {
+        message: String,
+    },
+}
+
+/// The open issues, as far as they were read.
+pub enum Issues {
+    Read(IssueSet),
+    /// The token may not browse the project (analysis tokens).
+    Forbidden,
+    /// Not read: only the files a pull request changed are read, and those were not known.
+    NotRead,
+}
+
+impl Issues {
+    pub fn read(&self) -> Option<&IssueSet> {
+        match self {
+            Issues::Read(set) => Some(set),
+            Issues::Forbidden | Issues::NotRead => None,
+        }
+    }
 }
 
 pub struct Completed {
@@ -49,9 +76,11 @@ pub struct Completed {
     pub analysis_id: String,
     /// `None` when the token may not read it (the report degrades to the gate only).
     pub measures: Option<Vec<Measure>>,
-    pub issues: Option<IssueSet>,
+    pub issues: Issues,
     pub hotspots: Option<(u64, Vec<Hotspot>)>,
     pub ce_warnings: Vec<String>,
+    /// The commit the analysis was of, when SonarQube says.
+    pub revision: Option<String>,
 }
 
 impl Analysis {
@@ -60,41 +89,52 @@ impl Analysis {
     }
 }
 
-/// Waits for one analysis and reads what the PR needs; `on_status` hears every new task status.
-pub fn collect(
+/// A compute-engine task that succeeded: its analysis can be read.
+pub struct Finished {
+    pub report: ReportTask,
+    pub task: CeTask,
+    pub analysis_id: String,
+    pub scope: Scope,
+    pub dashboard_url: String,
+}
+
+/// How waiting for one analysis ended.
+pub enum Waited {
+    Succeeded(Box<Finished>),
+    /// Failed, canceled, not finished in time: there is nothing more to read.
+    Ended(Box<Analysis>),
+}
+
+/// Waits for the compute engine to finish one analysis; `on_status` hears every new task status.
+pub fn wait(
     client: &SonarClient,
     report: ReportTask,
     link_base: &str,
     timeout: Duration,
     on_status: impl FnMut(&CeTask),
-) -> Result<Analysis, Error> {
+) -> Result<Waited, Error> {
     let key = report.project_key.clone();
+    let ended = |report: ReportTask, scope: Scope, outcome: AnalysisOutcome| {
+        let dashboard_url = dashboard_url(link_base, &key, &scope);
+        Waited::Ended(Box::new(Analysis { report, scope, dashboard_url, outcome, warnings: vec![] }))
+    };
     let task = match client.wait_for_task(&report.ce_task_id, &key, timeout, on_status)? {
         CeOutcome::Finished(task) => task,
         CeOutcome::TimedOut { task_id, last_status, waited } => {
-            let scope = scope_from_report(&report);
             let message = format!(
                 "the analysis of '{key}' did not finish within {} s: task {task_id} was still {} when the task stopped waiting. The server's queue may be busy; see {} and raise pollingTimeoutSec if analyses routinely take longer",
                 waited.as_secs(),
                 last_status.map_or("unknown", CeStatus::as_str),
                 client.background_tasks_url(&key)
             );
-            let dashboard_url = dashboard_url(link_base, &key, &scope);
-            return Ok(Analysis { dashboard_url, scope, report, outcome: AnalysisOutcome::TimedOut { message }, warnings: vec![] });
+            let scope = scope_from_report(&report);
+            return Ok(ended(report, scope, AnalysisOutcome::TimedOut { message }));
         }
     };
     let scope = match (&task.pull_request, &task.branch, task.branch_type.as_deref()) {
         (Some(pr), _, _) => Scope::PullRequest(pr.clone()),
         (None, Some(branch), Some("BRANCH" | "LONG" | "SHORT")) => Scope::Branch(branch.clone()),
         _ => scope_from_report(&report),
-    };
-    let dashboard_url = dashboard_url(link_base, &key, &scope);
-    let failed = |message: String, report, scope| Analysis {
-        report,
-        scope,
-        dashboard_url: dashboard_url.clone(),
-        outcome: AnalysisOutcome::Failed { message },
-        warnings: vec![],
     };
     if task.status != CeStatus::Success {
         let message = format!(
@@ -103,33 +143,63 @@ pub fn collect(
             task.error_message.as_deref().unwrap_or("SonarQube gave no reason"),
             client.background_tasks_url(&key)
         );
-        return Ok(failed(message, report, scope));
+        return Ok(ended(report, scope, AnalysisOutcome::Failed { message }));
     }
     let Some(analysis_id) = task.analysis_id.clone() else {
         let message = format!("analysis task {} of '{key}' succeeded but names no analysis id; the server's answer is incomplete", task.id);
-        return Ok(failed(message, report, scope));
+        return Ok(ended(report, scope, AnalysisOutcome::Failed { message }));
     };
-    let completed = read_results(client, &key, &scope, analysis_id, task.warnings)?;
+    let dashboard_url = dashboard_url(link_base, &key, &scope);
+    Ok(Waited::Succeeded(Box::new(Finished { report, task, analysis_id, scope, dashboard_url })))
+}
+
+/// Which issues to read with the results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IssueQuery {
+    /// Every open issue of the analysis's scope (a pull request analysis, or a branch).
+    Scope,
+    /// None now: only the files a pull request changed are read, once they are known.
+    Later,
+}
+
+/// Reads what depends only on the analysis, all at once: one round trip (plus the other issue
+/// pages).
+pub fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
+    let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
+    let (gate, measures, issue_set, hotspots, revision) = std::thread::scope(|s| {
+        let measures = s.spawn(|| client.measures(key, scope, &SUMMARY_METRICS));
+        let issues = s.spawn(|| match issues {
+            IssueQuery::Scope => client.open_issues(key, scope).map(|i| i.map_or(Issues::Forbidden, Issues::Read)),
+            IssueQuery::Later => Ok(Issues::NotRead),
+        });
+        let hotspots = s.spawn(|| client.hotspots_to_review(key, scope));
+        let revision = s.spawn(|| client.analysis_revision(key, scope, id));
+        let gate = client.project_status(id, key);
+        (gate, join(measures), join(issues), join(hotspots), join(revision))
+    });
+    let completed = Completed {
+        gate: gate?,
+        analysis_id: finished.analysis_id.clone(),
+        measures: measures?,
+        issues: issue_set?,
+        hotspots: hotspots?,
+        ce_warnings: finished.task.warnings.clone(),
+        revision: revision?,
+    };
     let mut warnings = Vec::new();
     if completed.measures.is_none() {
         warnings.push(format!("the token may not read the measures of '{key}' (HTTP 403); the report shows the quality gate without coverage and duplication. Use a user token with 'Browse' on the project"));
     }
-    if completed.issues.is_none() {
+    if matches!(completed.issues, Issues::Forbidden) {
         warnings.push(format!("the token may not read the issues of '{key}' (HTTP 403); no issues are listed or commented. Use a user token with 'Browse' on the project (analysis tokens cannot read issues)"));
     }
-    Ok(Analysis { report, scope, dashboard_url, outcome: AnalysisOutcome::Completed(Box::new(completed)), warnings })
-}
-
-/// Four reads that depend only on the analysis: one round trip (plus the rest of the issue pages).
-fn read_results(client: &SonarClient, key: &str, scope: &Scope, analysis_id: String, ce_warnings: Vec<String>) -> Result<Completed, Error> {
-    let (gate, measures, issues, hotspots) = std::thread::scope(|s| {
-        let measures = s.spawn(|| client.measures(key, scope, &SUMMARY_METRICS));
-        let issues = s.spawn(|| client.open_issues(key, scope));
-        let hotspots = s.spawn(|| client.hotspots_to_review(key, scope));
-        let gate = client.project_status(&analysis_id, key);
-        (gate, join(measures), join(issues), join(hotspots))
-    });
-    Ok(Completed { gate: gate?, analysis_id, measures: measures?, issues: issues?, hotspots: hotspots?, ce_warnings })
+    Ok(Analysis {
+        report: finished.report,
+        scope: finished.scope,
+        dashboard_url: finished.dashboard_url,
+        outcome: AnalysisOutcome::Completed(Box::new(completed)),
+        warnings,
+    })
 }
 
 fn scope_from_report(report: &ReportTask) -> Scope {

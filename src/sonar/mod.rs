@@ -9,5 +9,5 @@ pub mod present;
 pub mod report_task;
 
 pub use client::{Scope, SonarClient};
-pub use collect::{Analysis, AnalysisOutcome, Completed, collect, dashboard_url, issue_url};
+pub use collect::{Analysis, AnalysisOutcome, Completed, Finished, IssueQuery, Issues, Waited, dashboard_url, issue_url};
 pub use preflight::{Flavour, ServerFacts, check_report_server_url, preflight};

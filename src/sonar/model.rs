@@ -53,6 +53,8 @@ pub struct CeTask {
     pub pull_request: Option<String>,
     #[serde(default)]
     pub warnings: Vec<String>,
+    #[serde(default)]
+    pub submitted_at: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -297,4 +299,19 @@ pub struct ErrorBody {
 #[derive(Debug, Deserialize)]
 pub struct ErrorMsg {
     pub msg: String,
+}
+
+/// `api/project_analyses/search`: the project's analyses, newest first.
+#[derive(Debug, Deserialize)]
+pub struct ProjectAnalyses {
+    #[serde(default)]
+    pub analyses: Vec<ProjectAnalysis>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ProjectAnalysis {
+    pub key: String,
+    /// The analysed commit, where the scanner knew it (`sonar.scm.revision` or the SCM plugin).
+    #[serde(default)]
+    pub revision: Option<String>,
 }

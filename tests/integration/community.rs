@@ -209,6 +209,131 @@ fn with_neither_the_api_nor_history_there_are_no_inline_comments_and_a_clear_war
     assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1, "the status is still posted");
 }
 
+/// The repository of `build_repo` with `extra` more files added on the PR branch, merged again.
+fn with_more_files(mut repo: Repo, extra: usize) -> Repo {
+    git(&repo.dir, &["checkout", "-q", "feature"]);
+    for n in 0..extra {
+        std::fs::write(repo.dir.join(format!("app/src/Gen{n}.java")), lines("gen", 5)).unwrap();
+    }
+    git(&repo.dir, &["add", "."]);
+    git(&repo.dir, &["commit", "-q", "-m", "more files"]);
+    repo.source = git(&repo.dir, &["rev-parse", "HEAD"]);
+    git(&repo.dir, &["checkout", "-q", "--detach", "main"]);
+    git(&repo.dir, &["merge", "-q", "--no-ff", "feature", "-m", "Merge pull request 7"]);
+    repo.merge = git(&repo.dir, &["rev-parse", "HEAD"]);
+    repo
+}
+
+/// What a new YAML pipeline checks out: the merge commit alone (`fetchDepth: 1`).
+fn shallow_clone(repo: &Repo, root: &Path) -> PathBuf {
+    let shallow = root.join("shallow");
+    let out = Command::new("git")
+        .args(["clone", "-q", "--depth", "1", "--no-local"])
+        .arg(format!("file://{}", repo.dir.display()))
+        .arg(&shallow)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(git(&shallow, &["rev-parse", "HEAD"]), repo.merge);
+    assert!(Command::new("git").arg("-C").arg(&shallow).args(["cat-file", "-e", &repo.source]).output().unwrap().status.code() != Some(0));
+    shallow
+}
+
+#[test]
+fn a_shallow_checkout_of_a_pr_of_more_than_ten_files_is_decorated_through_the_api() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = with_more_files(build_repo(root.path()), 23);
+    let shallow = shallow_clone(&repo, root.path());
+    let (sb, env) = scenario(&shallow, &repo, Some(&repo.dir));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("The pull request changes 25 file(s) (line diffs from Azure DevOps)"), "{}", run.stdout);
+    // The merge-commit line 26 landed on the source line 21, as on a full clone.
+    let expected: Vec<(String, String, u64)> = EXPECTED.iter().map(|(k, p, l)| (k.to_string(), p.to_string(), *l)).collect();
+    assert_eq!(inline_threads(&sb), expected);
+    let diffs: Vec<_> = sb.azdo_server.requests().into_iter().filter(|r| r.path().ends_with("/FileDiffs")).collect();
+    assert_eq!(diffs.len(), 6, "25 files, 10 a request, merge base..source and source..merge");
+    for r in &diffs {
+        assert_eq!(r.query("api-version").as_deref(), Some("7.1-preview.1"));
+        assert!((1..=10).contains(&r.json()["fileDiffParams"].as_array().unwrap().len()));
+    }
+    // Only the changed files' issues were asked for, so SonarQube's 10 000 cap cannot hide them.
+    let issue_queries: Vec<String> =
+        sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/issues/search").map(|r| r.query("componentKeys").unwrap()).collect();
+    assert_eq!(issue_queries.len(), 1, "{issue_queries:?}");
+    assert!(
+        issue_queries[0].split(',').all(|k| k.starts_with("shop:src/")) && issue_queries[0].contains("shop:src/A.java"),
+        "{issue_queries:?}"
+    );
+    let st = sb.azdo_state();
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    let text = summary["comments"][0]["content"].as_str().unwrap();
+    assert!(text.contains("**Open issues in the project:** 5"), "{text}");
+}
+
+#[test]
+fn a_server_without_file_diffs_falls_back_to_the_clone_and_says_what_is_lost_when_it_is_shallow() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    // A full clone: the local history gives the diffs.
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    sb.azdo_state().file_diffs_supported = false;
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("this Azure DevOps Server does not offer the line-diff API (FileDiffs)"), "{}", run.stdout);
+    assert!(run.stdout.contains("(line diffs from the local clone)"), "{}", run.stdout);
+    assert_eq!(inline_threads(&sb).len(), 2);
+    // A shallow clone: one warning names what was lost; the status and summary are still posted.
+    let shallow = shallow_clone(&repo, root.path());
+    let (sb, env) = scenario(&shallow, &repo, Some(&repo.dir));
+    sb.azdo_state().file_diffs_supported = false;
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let warnings = run.issues("warning");
+    let lost: Vec<&String> = warnings.iter().filter(|w| w.starts_with("the lines this pull request changed could not be read")).collect();
+    assert_eq!(lost.len(), 1, "{warnings:?}");
+    assert!(
+        lost[0].contains("does not offer the line-diff API (FileDiffs)")
+            && lost[0].contains("is not in the local clone")
+            && lost[0].ends_with("'shop' gets a status and a summary but no inline comments"),
+        "{}",
+        lost[0]
+    );
+    assert!(inline_threads(&sb).is_empty());
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
+
+#[test]
+fn the_fakes_file_diffs_answers_as_the_service_does() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    let url = |version: &str| {
+        format!("{}Fabrikam%20Web/_apis/git/repositories/web/FileDiffs?api-version={version}", env.vars["SYSTEM_COLLECTIONURI"])
+    };
+    let post = |version: &str, files: usize, base: &str| {
+        let params: Vec<serde_json::Value> =
+            (0..files).map(|_| serde_json::json!({"path": "/app/src/A.java", "originalPath": "/app/src/A.java"})).collect();
+        let mut resp = ureq::post(&url(version))
+            .header("Authorization", &format!("Bearer {}", sandbox::JOB_TOKEN))
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .send_json(serde_json::json!({"baseVersionCommit": base, "targetVersionCommit": repo.source, "fileDiffParams": params}))
+            .unwrap();
+        (resp.status().as_u16(), resp.body_mut().read_to_string().unwrap())
+    };
+    let (status, body) = post("7.1", 1, &repo.base);
+    assert_eq!(status, 400);
+    assert!(body.contains("VssInvalidPreviewVersionException"), "{body}");
+    let (status, body) = post("7.1-preview.1", 11, &repo.base);
+    assert_eq!((status, body.contains("Number of file diffs requested must be between 1 and 10")), (400, true), "{body}");
+    let (status, body) = post("7.1-preview.1", 1, "0000000000000000000000000000000000000000");
+    assert_eq!((status, body.contains("GitUnresolvableToCommitException")), (404, true), "{body}");
+    assert_eq!(post("7.1-preview.1", 10, &repo.base).0, 200);
+    drop(sb);
+}
+
 #[test]
 fn fail_on_new_issues_fails_the_status_and_the_task() {
     let root = tempfile::tempdir().unwrap();
@@ -222,6 +347,11 @@ fn fail_on_new_issues_fails_the_status_and_the_task() {
     let status = &st.pull_request(PR).statuses[0];
     assert_eq!(status["state"], "failed");
     assert_eq!(status["description"], "Quality gate passed, but 1 issue at or above Major on lines this pull request changed");
+    // The summary says the same as the status: its heading fails and its thread stays active.
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    assert_eq!(summary["status"], "active");
+    let text = summary["comments"][0]["content"].as_str().unwrap();
+    assert!(text.starts_with("### ❌ Quality gate passed, but the pull request's own gate failed for `shop`"), "{text}");
     drop(st);
     // The critical issue is on an untouched line: "critical" lets the PR pass.
     let (sb2, mut env2) = scenario(&repo.dir, &repo, Some(&repo.dir));
@@ -280,7 +410,11 @@ fn requests_for_a_pr_of_200_changed_files() {
     let get = |suffix: &str| counts.iter().filter(|(k, _)| k.ends_with(suffix)).map(|(_, v)| *v).sum::<usize>();
     eprintln!("requests for a PR of 200 changed files: {counts:#?}");
     assert_eq!(get("/changes"), 1, "one page of up to 2 000 changes");
-    assert_eq!(get("/FileDiffs"), 4, "100 files a request, merge base..source and source..merge");
+    assert_eq!(get("/FileDiffs"), 40, "10 files a request (the service's limit), merge base..source and source..merge");
+    for r in sb.azdo_server.requests().iter().filter(|r| r.path().ends_with("/FileDiffs")) {
+        assert_eq!(r.query("api-version").as_deref(), Some("7.1-preview.1"), "FileDiffs is a preview-only resource");
+        assert!(r.json()["fileDiffParams"].as_array().unwrap().len() <= 10);
+    }
     assert_eq!(inline_threads(&sb).len(), 2);
 
     // A service that pages at 64 entries: the task follows nextSkip through every page.

@@ -19,6 +19,8 @@ mod flavours;
 mod measure;
 /// Proxies, certificates and the network in between.
 mod network;
+/// Runs that overlap, and a run killed half-way.
+mod overlap;
 /// Publishing to a pull request: statuses, threads, re-runs.
 mod publish;
 /// Shared helpers: environments, runs, the secret check.

@@ -71,15 +71,19 @@ fn requests_for_one_pr_analysis_with_25_inline_issues_first_run_and_rerun() {
         ("GET /api/measures/component", 1),
         ("GET /api/issues/search", 1),
         ("GET /api/hotspots/search", 1),
+        ("GET /api/project_analyses/search", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     assert_eq!(sonar_first, expected_sonar);
     let expected_azdo: BTreeMap<String, usize> = [
+        ("GET /fabrikam/_apis/connectionData", 1),
         ("GET …/pullRequests/{id}", 1),
         ("GET …/pullRequests/{id}/iterations", 1),
-        ("GET …/pullRequests/{id}/threads", 1),
+        ("GET …/pullRequests/{id}/iterations/{id}/changes", 1),
+        // Read late, then once more after creating threads, to settle with an overlapping run.
+        ("GET …/pullRequests/{id}/threads", 2),
         ("POST …/pullRequests/{id}/statuses", 1),
         ("POST …/pullRequests/{id}/threads", 26),
     ]
@@ -96,8 +100,10 @@ fn requests_for_one_pr_analysis_with_25_inline_issues_first_run_and_rerun() {
     env.run();
     let azdo_rerun = counts(&sb.azdo_server.requests());
     let expected_rerun: BTreeMap<String, usize> = [
+        ("GET /fabrikam/_apis/connectionData", 1),
         ("GET …/pullRequests/{id}", 1),
         ("GET …/pullRequests/{id}/iterations", 1),
+        ("GET …/pullRequests/{id}/iterations/{id}/changes", 1),
         ("GET …/pullRequests/{id}/threads", 1),
         ("POST …/pullRequests/{id}/statuses", 1),
     ]

@@ -30,6 +30,7 @@ fn failing_pr_analysis(issues: usize) -> AnalysisSpec {
 fn failing_gate_posts_status_summary_and_inline_comments() {
     let (sb, env) = pr_scenario(Flavour::Server108);
     sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
     env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
 
     let run = env.run();
@@ -71,6 +72,12 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     assert_eq!(first["threadContext"]["filePath"], "/src/main/java/shop/File0.java");
     assert_eq!(first["threadContext"]["rightFileStart"], json!({"line": 10, "offset": 5}));
     assert_eq!(first["threadContext"]["rightFileEnd"], json!({"line": 10, "offset": 21}));
+    // Tied to the iteration it was made for and the file's change tracking id, so Azure DevOps
+    // keeps it on the right line as the PR moves on.
+    assert_eq!(
+        first["pullRequestThreadContext"],
+        json!({"changeTrackingId": 1, "iterationContext": {"firstComparingIteration": 1, "secondComparingIteration": 2}})
+    );
     assert_eq!(first["status"], "active");
     let content = first["comments"][0]["content"].as_str().unwrap();
     assert!(content.starts_with("**Blocker Bug** · Reliability Blocker: Remove this unused \"x0\" variable."), "{content}");
@@ -93,10 +100,12 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     let md = std::fs::read_to_string(path).unwrap();
     assert!(md.contains("| Coverage on New Code is 45.5%, needs at least 80.0% | ❌ failed |"), "{md}");
 
-    // Every Azure DevOps call asked for 7.1 and suppressed the sign-in redirect.
+    // Every Azure DevOps call asked for 7.1 (connectionData, which says who the task is, the oldest
+    // preview version every server has) and suppressed the sign-in redirect.
     drop(st);
     for r in sb.azdo_server.requests() {
-        assert_eq!(r.query("api-version").as_deref(), Some("7.1"), "{}", r.target);
+        let expected = if r.path().ends_with("/_apis/connectionData") { "5.0-preview.1" } else { "7.1" };
+        assert_eq!(r.query("api-version").as_deref(), Some(expected), "{}", r.target);
         assert_eq!(r.header("x-tfs-fedauthredirect"), Some("Suppress"));
         assert_eq!(r.header("authorization"), Some(format!("Bearer {}", sandbox::JOB_TOKEN).as_str()));
     }
@@ -378,4 +387,227 @@ fn dry_run_reads_everything_and_writes_nothing() {
     assert!(run.stdout.contains("[dry run] would create the summary comment for 'shop':"));
     assert!(sb.azdo_server.requests().iter().all(|r| r.method == "GET"), "dry run wrote: {:?}", endpoints(&sb.azdo_server.requests()));
     assert!(sb.azdo_state().pull_request(PR).threads.is_empty());
+}
+
+#[test]
+fn an_analysis_of_another_pull_request_posts_nothing_and_fails_the_task() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    // A report-task.txt left by the build of pull request 41, picked up by this build of PR 7.
+    let mut a = failing_pr_analysis(1);
+    a.gate_status = "OK".into();
+    a.conditions.clear();
+    a.pull_request = Some("41".into());
+    sb.sonar_state().analyses.push(a);
+    let path = env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("41"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let errors = run.issues("error");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(&format!(
+            "the analysis of 'shop' (task AZx-task-1) is of pull request 41, but this build is for pull request 7: {} was not written by this build's scanner. No status is posted from it.",
+            path.display()
+        )),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("NONE"), "PR 41's passing gate says nothing of PR 7");
+    let st = sb.azdo_state();
+    assert!(st.pull_request(PR).statuses.is_empty() && st.pull_request(PR).threads.is_empty());
+}
+
+#[test]
+fn an_analysis_of_another_commit_is_refused_when_sonarqube_names_the_revision() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    let mut a = failing_pr_analysis(0);
+    a.revision = Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b".into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    env.set("BUILD_SOURCEVERSION", "1f0e3dad99908345f7439f8ffabdffc4d2c7a4f3");
+    let run = env.run();
+    assert!(
+        run.issues("error")[0].contains(&format!(
+            "is of commit 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b, but this build analysed 1f0e3dad99908345f7439f8ffabdffc4d2c7a4f3 (or its source commit {SOURCE_COMMIT})"
+        )),
+        "{:?}",
+        run.issues("error")
+    );
+    assert!(sb.azdo_state().pull_request(PR).statuses.is_empty());
+    // The analysis of this build's source commit is accepted.
+    let mut a = failing_pr_analysis(0);
+    a.task_id = "AZx-task-2".into();
+    a.analysis_id = "AN-2".into();
+    a.revision = Some(SOURCE_COMMIT.into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-2", Some("7"));
+    let run = env.run();
+    assert!(run.issues("error")[0].starts_with("quality gate of 'shop' failed"), "{:?}", run.issues("error"));
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
+
+#[test]
+fn a_report_older_than_the_pipeline_run_is_named() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(0));
+    let path = env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3 * 3600);
+    std::fs::File::options().write(true).open(&path).unwrap().set_modified(old).unwrap();
+    // The agent's form: "2026-11-29 10:49:38+00:00"; the pipeline started an hour ago.
+    let started = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 3600;
+    env.set("SYSTEM_PIPELINESTARTTIME", &agent_time(started));
+    let run = env.run();
+    let warning = run.issues("warning").into_iter().find(|w| w.contains("before this pipeline run started")).expect("a warning");
+    assert_eq!(
+        warning,
+        format!(
+            "{} was written 120 minute(s) before this pipeline run started: it may be left over from an earlier build. The analysis is refused if SonarQube says it is of another pull request or commit",
+            path.display()
+        )
+    );
+}
+
+/// Unix seconds as the agent writes System.PipelineStartTime.
+fn agent_time(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (h, m, s) = ((secs % 86_400) / 3600, (secs % 3600) / 60, secs % 60);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(mo <= 2);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02}:{s:02}+00:00")
+}
+
+#[test]
+fn a_thread_someone_else_wrote_with_the_tasks_properties_is_left_alone() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(1));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let props = |kind: &str, issue: Option<&str>| {
+        let mut p = json!({"SonarPrGate.Kind": {"$type": "System.String", "$value": kind}, "SonarPrGate.ProjectKey": {"$type": "System.String", "$value": "shop"}});
+        if let Some(i) = issue {
+            p["SonarPrGate.IssueKey"] = json!({"$type": "System.String", "$value": i});
+        }
+        p
+    };
+    let (theirs_issue, theirs_summary) = {
+        let mut st = sb.azdo_state();
+        (
+            st.add_foreign_thread(PR, props("issue", Some("gone")), "my note"),
+            st.add_foreign_thread(PR, props("summary", None), "my summary"),
+        )
+    };
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "the gate fails, and nothing else: {}", run.all());
+    assert_eq!(run.issues("error").len(), 1, "{:?}", run.issues("error"));
+    let touched: Vec<String> = sb.azdo_server.requests().iter().filter(|r| r.method == "PATCH").map(|r| r.path().to_string()).collect();
+    assert!(touched.is_empty(), "{touched:?}");
+    let st = sb.azdo_state();
+    let threads = &st.pull_request(PR).threads;
+    for id in [theirs_issue, theirs_summary] {
+        let t = threads.iter().find(|t| t["id"] == id).unwrap();
+        assert_eq!((t["status"].as_str(), t["comments"].as_array().unwrap().len()), (Some("active"), 1));
+    }
+    assert_eq!(threads.len(), 4, "the task made its own summary and inline thread");
+}
+
+#[test]
+fn a_summary_whose_first_comment_a_person_deleted_is_posted_anew() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(0));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    env.run();
+    let old = {
+        let mut st = sb.azdo_state();
+        let id = st.pull_request(PR).threads[0]["id"].as_u64().unwrap();
+        st.add_human_reply(PR, id, "noted");
+        st.delete_comment(PR, id, 1);
+        id
+    };
+    let mut a = failing_pr_analysis(0);
+    a.task_id = "AZx-task-2".into();
+    a.analysis_id = "AN-2".into();
+    a.gate_status = "OK".into();
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-2", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let st = sb.azdo_state();
+    let summaries: Vec<&serde_json::Value> =
+        st.pull_request(PR).threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").collect();
+    assert_eq!(summaries.len(), 2);
+    let new = summaries.iter().find(|t| t["id"] != old).unwrap();
+    assert!(new["comments"][0]["content"].as_str().unwrap().starts_with("### ✅ Quality gate passed"));
+}
+
+#[test]
+fn two_reports_of_one_project_make_one_set_of_threads() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut first = failing_pr_analysis(2);
+    first.task_id = "T-first".into();
+    first.analysis_id = "AN-first".into();
+    let mut second = failing_pr_analysis(2);
+    second.task_id = "T-second".into();
+    second.analysis_id = "AN-second".into();
+    sb.sonar_state().analyses.extend([first, second]);
+    let older = env.write_report("app/.scannerwork/report-task.txt", &sb, "shop", "T-first", Some("7"));
+    let newer = env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T-second", Some("7"));
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+    std::fs::File::options().write(true).open(&older).unwrap().set_modified(past).unwrap();
+    let run = env.run();
+    assert!(
+        run.issues("warning").iter().any(|w| *w
+            == format!(
+                "2 report-task.txt files name project 'shop': using {}, the newest, and ignoring {} (a scanner that ran twice in one build leaves one per run)",
+                newer.display(),
+                older.display()
+            )),
+        "{:?}",
+        run.issues("warning")
+    );
+    assert!(
+        sb.sonar_server.requests().iter().all(|r| r.query("id").as_deref() != Some("T-first")),
+        "the older analysis was not waited for"
+    );
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).threads.len(), 3, "one summary and two inline threads");
+    assert_eq!(st.pull_request(PR).statuses.len(), 1);
+}
+
+#[test]
+fn a_capped_issue_list_resolves_no_thread_and_cannot_pass_fail_on_new_issues() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    env.run();
+    // Now 10 250 open issues, with the three commented ones past SonarQube's 10 000-result cap.
+    let mut a = failing_pr_analysis(0);
+    a.task_id = "AZx-task-2".into();
+    a.analysis_id = "AN-2".into();
+    a.issues = (0..10_247).map(|n| IssueSpec::new(&format!("bulk-{n}"), "src/Big.java", 1 + (n % 900) as u32, "MINOR", "m")).collect();
+    a.issues.extend(failing_pr_analysis(3).issues.into_iter().map(|mut i| {
+        i.severity = "MINOR".into();
+        i
+    }));
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-2", Some("7"));
+    env.set("INPUT_FAILONNEWISSUES", "blocker").set("INPUT_MAXINLINECOMMENTS", "0");
+    let run = env.run();
+    let st = sb.azdo_state();
+    let inline: Vec<&serde_json::Value> =
+        st.pull_request(PR).threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").collect();
+    assert!(inline.iter().all(|t| t["status"] == "active"), "no thread resolved on a partial list");
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
+    let text = summary["comments"][0]["content"].as_str().unwrap();
+    assert!(text.contains("The list is partial, so no thread was resolved for an issue missing from it."), "{text}");
+    assert!(
+        run.issues("error")[0].contains("'shop': the list of issues is partial (SonarQube returns at most 10,000 a query), so it cannot show that no issue at or above Blocker is on the lines this pull request changed (failOnNewIssues)"),
+        "{:?}",
+        run.issues("error")
+    );
 }

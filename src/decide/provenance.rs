@@ -1,0 +1,80 @@
+//! Whether an analysis is this build's. A report-task.txt left by an earlier build (self-hosted
+//! agents keep ignored folders; a skipped or failed scanner step lets an old file through) can name
+//! the analysis of another pull request or commit: its gate must never reach this pull request.
+
+use crate::sonar::Scope;
+
+/// What this build is.
+#[derive(Clone, Debug, Default)]
+pub struct Build<'a> {
+    /// The pull request being built (`System.PullRequest.PullRequestId`), when it is one.
+    pub pull_request: Option<u32>,
+    /// The commits an analysis of this build may be of: the built merge commit
+    /// (`Build.SourceVersion`) and the PR's source commit.
+    pub commits: Vec<&'a str>,
+}
+
+/// What SonarQube says the analysis was of.
+#[derive(Clone, Debug)]
+pub struct Analysed<'a> {
+    pub project_key: &'a str,
+    pub task_id: &'a str,
+    pub report_path: &'a str,
+    pub scope: &'a Scope,
+    pub revision: Option<&'a str>,
+}
+
+/// `Some(why)` when the analysis is of another pull request or another commit than this build's.
+/// A fact SonarQube does not give (a revision on an old server) is not held against it.
+pub fn not_this_build(a: &Analysed<'_>, build: &Build<'_>) -> Option<String> {
+    let fix = "No status is posted from it. Run the analysis step in this job before this task and make sure it succeeds, and clean the workspace between builds (checkout: clean: true, or delete the scanner's work folder) so an old report-task.txt cannot be picked up";
+    if let (Scope::PullRequest(theirs), Some(ours)) = (a.scope, build.pull_request)
+        && theirs.trim() != ours.to_string()
+    {
+        return Some(format!(
+            "the analysis of '{}' (task {}) is of pull request {theirs}, but this build is for pull request {ours}: {} was not written by this build's scanner. {fix}",
+            a.project_key, a.task_id, a.report_path
+        ));
+    }
+    let revision = a.revision.map(str::trim).filter(|r| !r.is_empty())?;
+    if build.commits.is_empty() || build.commits.iter().any(|c| c.eq_ignore_ascii_case(revision)) {
+        return None;
+    }
+    let built = match build.commits.as_slice() {
+        [merge, source, ..] => format!("{merge} (or its source commit {source})"),
+        [one] => one.to_string(),
+        [] => String::new(),
+    };
+    Some(format!(
+        "the analysis of '{}' (task {}) is of commit {revision}, but this build analysed {built}: {} was not written by this build's scanner. {fix}",
+        a.project_key, a.task_id, a.report_path
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysed<'a>(scope: &'a Scope, revision: Option<&'a str>) -> Analysed<'a> {
+        Analysed { project_key: "shop", task_id: "T1", report_path: "/s/.scannerwork/report-task.txt", scope, revision }
+    }
+
+    #[test]
+    fn another_pull_requests_analysis_is_refused() {
+        let build = Build { pull_request: Some(42), commits: vec![] };
+        let why = not_this_build(&analysed(&Scope::PullRequest("41".into()), None), &build).unwrap();
+        assert!(why.starts_with("the analysis of 'shop' (task T1) is of pull request 41, but this build is for pull request 42: /s/.scannerwork/report-task.txt was not written by this build's scanner. No status is posted from it."), "{why}");
+        assert!(not_this_build(&analysed(&Scope::PullRequest("42".into()), None), &build).is_none());
+    }
+
+    #[test]
+    fn another_commits_analysis_is_refused_when_sonarqube_names_the_revision() {
+        let build = Build { pull_request: Some(42), commits: vec!["aaaa", "bbbb"] };
+        assert!(not_this_build(&analysed(&Scope::Main, Some("AAAA")), &build).is_none());
+        assert!(not_this_build(&analysed(&Scope::Main, Some("bbbb")), &build).is_none());
+        assert!(not_this_build(&analysed(&Scope::Main, None), &build).is_none(), "an unknown revision is not held against it");
+        let why = not_this_build(&analysed(&Scope::Main, Some("cccc")), &build).unwrap();
+        assert!(why.contains("is of commit cccc, but this build analysed aaaa (or its source commit bbbb):"), "{why}");
+        assert!(not_this_build(&analysed(&Scope::Main, Some("cccc")), &Build::default()).is_none(), "nothing to compare with");
+    }
+}
