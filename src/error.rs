@@ -20,10 +20,14 @@ impl std::fmt::Display for Service {
 /// A failure below HTTP: nothing came back that could be read as a response.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("could not resolve the host name of {url}; check the URL and the agent's DNS")]
-    HostNotFound { url: String },
+    #[error("the host name {host} could not be resolved (for {url}): the agent's DNS does not know it")]
+    HostNotFound { url: String, host: String },
+    #[error("{origin} refused the connection (for {url}): nothing accepts connections on that port")]
+    Refused { url: String, origin: String },
     #[error("could not connect to {url}; check the URL, that the server is up, and any firewall or proxy between the agent and it")]
     Connect { url: String },
+    #[error("{url} was not asked: the time this step may take had run out")]
+    OutOfTime { url: String },
     #[error("{url} did not answer within {seconds} s; the server may be overloaded, or a proxy or firewall may be dropping the traffic")]
     Timeout { url: String, seconds: u64 },
     #[error(
@@ -62,6 +66,9 @@ pub enum Error {
     /// this may or may not have been applied.
     #[error("{service}: {message}")]
     Unavailable { service: Service, message: String },
+    /// The address does not resolve or refuses connections: not transient for a pipeline step.
+    #[error("{service}: {message}")]
+    Unreachable { service: Service, message: String },
 }
 
 /// CLI exit codes, documented in `--help` and README.
@@ -77,6 +84,27 @@ pub mod exit_code {
 }
 
 impl Error {
+    /// A transport failure of `service`, whose address came from `input` (the task input, flag or
+    /// variable that gave it): a name that does not resolve or a port that refuses connections is
+    /// told with the likely fix.
+    pub fn transport(service: Service, source: TransportError, input: &str) -> Error {
+        match &source {
+            TransportError::HostNotFound { host, url } => Error::Unreachable {
+                service,
+                message: format!(
+                    "the host name {host} does not resolve ({url}; the address comes from {input}). Check it for a typo; if it is the name of a server on a private network, this agent cannot see it: run the job on a self-hosted agent inside that network (Microsoft-hosted agents reach only public names)"
+                ),
+            },
+            TransportError::Refused { origin, url } => Error::Unreachable {
+                service,
+                message: format!(
+                    "{origin} refused the connection ({url}; the address comes from {input}): nothing accepts connections on that port. Check the port and the scheme (an http:// URL where the server answers only https://, or the reverse), and that the server is running"
+                ),
+            },
+            _ => Error::Transport { service, source },
+        }
+    }
+
     /// Whether a write that failed this way may have been applied by the server anyway (the
     /// connection dropped or timed out after sending, or the server erred): check before repeating.
     pub fn write_may_have_applied(&self) -> bool {
@@ -86,9 +114,11 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::ReportTask(_) => exit_code::CONFIGURATION,
-            Error::Transport { .. } | Error::Credentials { .. } | Error::Api { .. } | Error::Unavailable { .. } => {
-                exit_code::UNREACHABLE_OR_CREDENTIALS
-            }
+            Error::Transport { .. }
+            | Error::Credentials { .. }
+            | Error::Api { .. }
+            | Error::Unavailable { .. }
+            | Error::Unreachable { .. } => exit_code::UNREACHABLE_OR_CREDENTIALS,
         }
     }
 }

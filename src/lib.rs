@@ -8,7 +8,7 @@
 //! - pure decisions and text: `decide`, `render`;
 //! - services: `sonar`, `azdo`, `git` (the local clone);
 //! - transport and the agent's world: `net`, `pipeline`, and the pure `changes`, `checklist`;
-//! - bottom: `secret`, `error`, `parallel`.
+//! - bottom: `secret`, `error`, `parallel`, `text`.
 
 pub mod app;
 pub mod azdo;
@@ -24,6 +24,10 @@ pub mod pipeline;
 pub mod render;
 pub mod secret;
 pub mod settings;
+pub mod text;
+
+#[cfg(test)]
+mod hostile;
 pub mod sonar;
 
 use std::ffi::OsString;

@@ -10,44 +10,66 @@ use crate::sonar::model::GateStatus;
 use crate::sonar::present::{Severity, describe_condition, format_value, issue_kind, issue_severity, metric_name};
 use crate::sonar::{Analysis, AnalysisOutcome, Issues, issue_url};
 
-/// Escapes text for Markdown and the HTML Azure DevOps renders: entities for `&<>`, a backslash
-/// before every character that formats inline (emphasis, code, links, tables, headings), and line
-/// breaks folded to spaces so a message cannot start a heading, list or table row. A leading `-`,
-/// `+` or `1.` would start a list, so those are escaped at the start only.
+/// Makes text from outside inert wherever it lands in Markdown (a paragraph, a table cell, a
+/// link's text): entities for `&<>`, so no HTML; a backslash before every character that formats
+/// inline (emphasis, code, links, images, tables, headings); line breaks folded and control
+/// characters shown as `<U+XXXX>` tags, so a message cannot start a heading, list, quote or table
+/// row, nor hide or reorder text; leading spaces dropped, so no code block. A `:` before `//` and a
+/// `.` inside a name are escaped too, which keeps a renderer that links bare URLs and domain names
+/// (markdown-it's linkify) from making a link the task did not make.
 pub fn escape_md(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    let chars: Vec<char> = text.chars().collect();
+    let visible = crate::text::visible(text);
+    let chars: Vec<char> = visible.trim_start().chars().collect();
+    let mut out = String::with_capacity(chars.len() + 8);
     let leading_digits = chars.iter().take_while(|c| c.is_ascii_digit()).count();
     for (i, &c) in chars.iter().enumerate() {
+        let (prev, next) = (i.checked_sub(1).and_then(|p| chars.get(p)), chars.get(i + 1));
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\r' | '\n' => out.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '|' | '~' | '!' | '{' | '}' | '@' => {
                 out.push('\\');
                 out.push(c);
             }
-            '-' | '+' if i == 0 => {
+            '-' | '+' | '=' if i == 0 => {
                 out.push('\\');
                 out.push(c);
             }
             // "12. item" starts an ordered list; "45.5%" does not.
-            '.' if i == leading_digits && i > 0 && chars.get(i + 1).is_none_or(|n| *n == ' ') => {
-                out.push('\\');
-                out.push(c);
-            }
+            '.' if i == leading_digits && i > 0 && next.is_none_or(|n| *n == ' ') => out.push_str("\\."),
+            // "evil.example" and "www.x" read as links to linkify; "45.5" does not.
+            '.' if prev.is_some_and(|p| p.is_alphanumeric()) && next.is_some_and(|n| n.is_alphabetic()) => out.push_str("\\."),
+            ':' if chars.get(i + 1..i + 3) == Some(&['/', '/']) => out.push_str("\\:"),
             c => out.push(c),
         }
     }
     out
 }
 
-/// A link whose URL we built ourselves; parentheses and spaces are percent-encoded so the URL
-/// cannot end the Markdown link early.
+/// A link whose URL we built ourselves. Characters that could end the destination early, start
+/// HTML or hide anything are percent-encoded.
 fn link(text: &str, url: &str) -> String {
-    let safe = url.replace(' ', "%20").replace('(', "%28").replace(')', "%29");
-    format!("[{}]({safe})", escape_md(text))
+    format!("[{}]({})", escape_md(text), safe_destination(url))
+}
+
+fn safe_destination(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            ' ' | '(' | ')' | '<' | '>' | '"' | '\'' | '\\' | '`' | '[' | ']' | '{' | '}' | '|' | '^' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c if c.is_control() || crate::text::has_controls(c.encode_utf8(&mut [0; 4])) => {
+                let mut buf = [0; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn verdict_heading(verdict: Verdict) -> &'static str {
@@ -69,12 +91,58 @@ pub struct Comments<'a> {
 
 impl Texts for Comments<'_> {
     fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String {
-        summary_comment(analysis, stats)
+        fit(summary_comment(analysis, stats), &analysis.dashboard_url)
     }
 
     fn inline(&self, candidate: &InlineCandidate<'_>, analysis: &Analysis) -> String {
-        inline_comment(candidate, analysis, self.link_base)
+        let url = issue_url(self.link_base, analysis.project_key(), &analysis.scope, &candidate.issue.key);
+        fit(inline_comment(candidate, analysis, self.link_base), &url)
     }
+}
+
+/// Azure DevOps refuses a comment of more than 150 000 characters (400 "A discussion comment
+/// cannot be longer than 150000 characters", observed by several tools that post to Azure Repos;
+/// .NET counts UTF-16 code units).
+pub const COMMENT_LIMIT: usize = 150_000;
+/// The most characters of one message from a server a comment shows.
+const MESSAGE_LIMIT: usize = 4_000;
+/// The most rows of a list from a server (conditions) a comment shows.
+const ROWS_LIMIT: usize = 50;
+/// The most analysis warnings a comment shows (each up to `MESSAGE_LIMIT`).
+const WARNINGS_LIMIT: usize = 10;
+
+/// Server text, made inert and shortened to `max` characters, saying so.
+fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}… (shortened: {} more characters)", escape_md(&text[..cut]), text[cut..].chars().count()),
+        None => escape_md(text),
+    }
+}
+
+/// A comment within Azure DevOps' limit: cut at a line, with a note of what was left out and
+/// where to read it. Every part is bounded already; this holds whatever happens.
+pub fn fit(md: String, full_text_url: &str) -> String {
+    let units = |s: &str| s.encode_utf16().count();
+    if units(&md) <= COMMENT_LIMIT {
+        return md;
+    }
+    let note_room = 600;
+    let mut used = 0;
+    let mut cut = 0;
+    for (i, c) in md.char_indices() {
+        used += c.len_utf16();
+        if used > COMMENT_LIMIT - note_room {
+            break;
+        }
+        cut = i + c.len_utf8();
+    }
+    let cut = md[..cut].rfind('\n').unwrap_or(cut);
+    let left_out = md[cut..].chars().count();
+    format!(
+        "{}\n\n… {left_out} more characters left out: Azure DevOps takes at most 150,000 in a comment. {}\n",
+        &md[..cut],
+        link("Read it all in SonarQube", full_text_url)
+    )
 }
 
 /// The summary comment for one project's analysis.
@@ -90,13 +158,13 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     md.push('\n');
     match &analysis.outcome {
         AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
-            let _ = writeln!(md, "{}", escape_md(message));
+            let _ = writeln!(md, "{}", (shorten(message, MESSAGE_LIMIT)));
         }
         AnalysisOutcome::Completed(done) => {
             let failed: Vec<_> = done.gate.conditions.iter().filter(|c| c.status != GateStatus::Ok).collect();
             if !failed.is_empty() {
                 md.push_str("| Condition not met | Actual | Required |\n|---|---|---|\n");
-                for c in &failed {
+                for c in failed.iter().take(ROWS_LIMIT) {
                     let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
                     let threshold = c
                         .error_threshold
@@ -110,8 +178,11 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
                         Some("LT") => format!("≥ {threshold}"),
                         _ => threshold,
                     };
-                    let _ =
-                        writeln!(md, "| {} | {} | {} |", escape_md(&metric_name(&c.metric_key)), escape_md(&actual), escape_md(&required));
+                    let name = metric_name(&c.metric_key);
+                    let _ = writeln!(md, "| {} | {} | {} |", (shorten(&name, 200)), (shorten(&actual, 200)), (shorten(&required, 200)));
+                }
+                if failed.len() > ROWS_LIMIT {
+                    let _ = writeln!(md, "\n{} more conditions not met: see the analysis in SonarQube.", failed.len() - ROWS_LIMIT);
                 }
                 md.push('\n');
             }
@@ -159,8 +230,11 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
                 }
                 md.push('\n');
             }
-            for w in &done.ce_warnings {
-                let _ = writeln!(md, "\n> ⚠️ {}", escape_md(w));
+            for w in done.ce_warnings.iter().take(WARNINGS_LIMIT) {
+                let _ = writeln!(md, "\n> ⚠️ {}", (shorten(w, MESSAGE_LIMIT)));
+            }
+            if done.ce_warnings.len() > WARNINGS_LIMIT {
+                let _ = writeln!(md, "\n> {} more warnings of the analysis: see it in SonarQube.", done.ce_warnings.len() - WARNINGS_LIMIT);
             }
         }
     }
@@ -237,8 +311,8 @@ pub fn inline_comment(c: &InlineCandidate, analysis: &Analysis, link_base: &str)
     format!(
         "**{} {}**{impact}: {}\n\nRule {} · {}",
         c.severity.label(),
-        escape_md(&issue_kind(issue)),
-        escape_md(&issue.message),
+        (shorten(&issue_kind(issue), 200)),
+        (shorten(&issue.message, MESSAGE_LIMIT)),
         code(&issue.rule),
         link("View in SonarQube", &issue_url(link_base, analysis.project_key(), &analysis.scope, &issue.key))
     )
@@ -250,9 +324,14 @@ fn title_case(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
-/// Inline code; a backtick in the text would end the span, so such text is escaped instead.
+/// Inline code. A backtick would end the span, a line break or control character break out of it
+/// or hide something, and `|` end a table cell, so such text is escaped as plain text instead.
 fn code(text: &str) -> String {
-    if text.contains('`') || text.contains('\n') { escape_md(text) } else { format!("`{text}`") }
+    if text.is_empty() || text.contains(['`', '|']) || crate::text::has_controls(text) || text.trim() != text {
+        escape_md(text)
+    } else {
+        format!("`{text}`")
+    }
 }
 
 /// The build summary (the run's "SonarQube quality gate" tab).
@@ -292,6 +371,7 @@ pub fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn escaping_defuses_markdown_html_and_links() {
@@ -312,5 +392,87 @@ mod tests {
     #[test]
     fn links_cannot_be_closed_early() {
         assert_eq!(link("x", "https://s/d?id=a (b)"), "[x](https://s/d?id=a%20%28b%29)");
+    }
+
+    #[test]
+    fn comments_stay_within_azure_devops_limit() {
+        let long = "line of text ✅\n".repeat(20_000);
+        let fitted = fit(long.clone(), "https://sq/dashboard?id=a");
+        assert!(fitted.encode_utf16().count() <= COMMENT_LIMIT);
+        assert!(fitted.ends_with("more characters left out: Azure DevOps takes at most 150,000 in a comment. [Read it all in SonarQube](https://sq/dashboard?id=a)\n"), "{}", &fitted[fitted.len() - 200..]);
+        assert!(fitted.starts_with("line of text ✅\nline"));
+        assert_eq!(fit("short".into(), "x"), "short");
+        assert_eq!(shorten("ab_def", 3), "ab\\_… (shortened: 3 more characters)");
+        assert_eq!(shorten("a_c", 3), "a\\_c");
+    }
+
+    #[test]
+    fn bare_urls_and_domains_are_not_left_for_a_linkifier() {
+        assert_eq!(escape_md("see http://evil.example/x"), "see http\\://evil\\.example/x");
+        assert_eq!(escape_md("java.lang.String is 45.5% of www.x"), "java\\.lang\\.String is 45.5% of www\\.x");
+        assert_eq!(escape_md("    indented\rline"), "indented line");
+        assert_eq!(code("java:S1144"), "`java:S1144`");
+        assert_eq!(code("java:S1\r144"), "java:S1 144");
+        assert_eq!(code("a|b"), "a\\|b");
+    }
+
+    use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+    /// Hostile text: everything Markdown, HTML, links and control characters are made of.
+    fn hostile() -> impl Strategy<Value = String> {
+        proptest::string::string_regex(
+            "([<>&\\[\\]()!`*_#|~{}@\\\\:/.=+\\- \r\n\t\x1b\u{202e}\u{2066}]|javascript:|http://x\\.y|<img src=x onerror=y>|<div>|\\]\\(http://evil\\)|a|1|\\u{0})*",
+        )
+        .unwrap()
+    }
+
+    /// What a CommonMark renderer makes of a document: its events.
+    fn events(md: &str) -> Vec<Event<'_>> {
+        Parser::new_ext(md, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).collect()
+    }
+
+    fn no_html_and_no_links(md: &str, links_we_made: usize) -> Result<(), TestCaseError> {
+        let evs = events(md);
+        let html = evs.iter().filter(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_))).count();
+        let links = evs.iter().filter(|e| matches!(e, Event::Start(Tag::Link { .. } | Tag::Image { .. }))).count();
+        let blocks = evs
+            .iter()
+            .filter(|e| {
+                matches!(e, Event::Start(Tag::Heading { .. } | Tag::List(_) | Tag::BlockQuote(_) | Tag::CodeBlock(_) | Tag::Table(_)))
+            })
+            .count();
+        prop_assert_eq!(html, 0, "raw HTML in {:?}", md);
+        prop_assert_eq!(links, links_we_made, "a link the task did not make in {:?}", md);
+        prop_assert_eq!(blocks, 0, "a block the text started in {:?}", md);
+        Ok(())
+    }
+
+    proptest! {
+        /// Whatever a server sends, in each place it can land, renders as text.
+        #[test]
+        fn hostile_text_is_inert_wherever_it_lands(s in hostile()) {
+            no_html_and_no_links(&format!("Before {} after", escape_md(&s)), 0)?;
+            no_html_and_no_links(&escape_md(&s), 0)?;
+            no_html_and_no_links(&format!("Rule {} · end", code(&s)), 0)?;
+            no_html_and_no_links(&format!("{} · [ours](https://sq/x)", link(&s, "https://sq/dashboard?id=a")), 2)?;
+            let dest = format!("https://sq/d?id={}", s);
+            let md = link("x", &dest);
+            let evs = events(&md);
+            let ours: Vec<_> = evs.iter().filter_map(|e| match e { Event::Start(Tag::Link { dest_url, .. }) => Some(dest_url.to_string()), _ => None }).collect();
+            prop_assert_eq!(ours.len(), 1, "one link in {:?}", md);
+            prop_assert!(ours[0].starts_with("https://sq/d?id="), "{:?}", ours);
+            prop_assert!(!evs.iter().any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_))));
+        }
+
+        /// In a table row, the text stays in its cell.
+        #[test]
+        fn hostile_text_stays_in_its_table_cell(s in hostile()) {
+            let md = format!("| Condition | Status |\n|---|---|\n| {} | ok |\n", escape_md(&s));
+            let evs = events(&md);
+            let cells = evs.iter().filter(|e| matches!(e, Event::Start(Tag::TableCell))).count();
+            prop_assert_eq!(cells, 4, "{:?}", md);
+            prop_assert!(!evs.iter().any(|e| matches!(e, Event::Html(_) | Event::InlineHtml(_) | Event::Start(Tag::Link { .. }))), "{:?}", md);
+            let _ = TagEnd::TableCell;
+        }
     }
 }

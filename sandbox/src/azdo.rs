@@ -508,6 +508,9 @@ fn post_thread(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
     let Some(comments) = body["comments"].as_array().filter(|c| !c.is_empty()) else {
         return vss_error(400, "A thread must contain at least one comment.", "InvalidArgumentValueException");
     };
+    if let Some(refused) = comments.iter().find_map(|c| too_long(&c["content"])) {
+        return refused;
+    }
     let comments: Vec<Value> = comments
         .iter()
         .enumerate()
@@ -537,6 +540,20 @@ fn post_thread(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
     Response::json(200, &thread)
 }
 
+/// Azure DevOps refuses a comment longer than 150 000 characters, counted as .NET does (UTF-16
+/// code units): field-facts-2.md, after runatlantis/atlantis#1585, jfrog/frogbot#446,
+/// infracost#3496 and Azure/AzOps#652.
+fn too_long(content: &Value) -> Option<Response> {
+    let n = content.as_str().map_or(0, |c| c.encode_utf16().count());
+    (n > 150_000).then(|| {
+        vss_error(
+            400,
+            "A discussion comment cannot be longer than 150000 characters.\r\nParameter name: comment.Content",
+            "ArgumentException",
+        )
+    })
+}
+
 fn thread_not_found(tid: u64) -> Response {
     vss_error(404, &format!("TF401181: The requested thread {tid} was not found."), "GitPullRequestCommentThreadNotFoundException")
 }
@@ -556,6 +573,9 @@ fn post_comment(pr: &mut PullRequestState, ctx: &PrRequest<'_>, tid: &str) -> Re
     let tid: u64 = tid.parse().unwrap_or(0);
     let Some(t) = pr.threads.iter_mut().find(|t| t["id"] == tid) else { return thread_not_found(tid) };
     let body = ctx.req.json();
+    if let Some(refused) = too_long(&body["content"]) {
+        return refused;
+    }
     let n = t["comments"].as_array().map_or(0, Vec::len) as u64 + 1;
     let comment = json!({"id": n, "parentCommentId": body["parentCommentId"].as_u64().unwrap_or(0), "author": ctx.author, "content": body["content"], "publishedDate": "2026-11-23T10:36:00Z", "commentType": "text", "isDeleted": false});
     t["comments"].as_array_mut().unwrap().push(comment.clone());
@@ -568,6 +588,9 @@ fn patch_comment(pr: &mut PullRequestState, ctx: &PrRequest<'_>, tid: &str, cid:
     let body = ctx.req.json();
     if !body["author"].is_null() {
         return vss_error(400, "An author of a comment cannot be updated.", "InvalidArgumentValueException");
+    }
+    if let Some(refused) = too_long(&body["content"]) {
+        return refused;
     }
     let Some(c) = t["comments"].as_array_mut().unwrap().iter_mut().find(|c| c["id"] == cid) else {
         return vss_error(404, "The comment was not found.", "CommentNotFoundException");

@@ -18,6 +18,8 @@ pub struct ProxyOptions {
     pub only_port_443: bool,
     /// Answer every request with 407 asking for NTLM or Negotiate.
     pub windows_auth_only: bool,
+    /// Read the CONNECT and never answer it (a proxy that hangs).
+    pub never_answers: bool,
 }
 
 /// One tunnel the proxy was asked for.
@@ -104,6 +106,13 @@ fn handle(mut client: TcpStream, options: &ProxyOptions, tunnels: &Mutex<Vec<Tun
     if method != "CONNECT" {
         record(400);
         return reply(&mut client, "400 Bad Request", "");
+    }
+    if options.never_answers {
+        record(0);
+        // Hold the connection open, silent, until the client gives up.
+        let mut buf = [0u8; 1024];
+        while matches!(client.read(&mut buf), Ok(n) if n > 0) {}
+        return;
     }
     if options.windows_auth_only {
         record(407);

@@ -125,6 +125,10 @@ pub enum Fault {
     HoldUntil { parties: usize, arrived: Arc<(Mutex<usize>, std::sync::Condvar)> },
     /// Wait this long, then close the connection without answering or processing the request.
     Hang(Duration),
+    /// Answer with exactly this response (a status with absurd headers, say).
+    Reply(Response),
+    /// Answer normally, but one byte every this long (a server that dribbles its body).
+    Dribble(Duration),
 }
 
 impl Fault {
@@ -279,6 +283,19 @@ fn serve<S: Read + Write>(stream: S, handler: Arc<dyn Handler>, shared: Arc<Mute
                 handler.handle(&request)
             }
             Some(Fault::Pass) => handler.handle(&request),
+            Some(Fault::Reply(r)) => r,
+            Some(Fault::Dribble(every)) => {
+                let r = handler.handle(&request);
+                let mut bytes = Vec::new();
+                let _ = write_response(&mut bytes, &r);
+                for b in bytes {
+                    if reader.get_mut().write_all(&[b]).and_then(|_| reader.get_mut().flush()).is_err() {
+                        return;
+                    }
+                    thread::sleep(every);
+                }
+                continue;
+            }
             Some(Fault::Status(status)) => Response::text(status, "text/plain", "injected fault"),
             Some(Fault::RateLimited { retry_after_secs }) => Response::json(429, &serde_json::json!({"message": "TF400733: The request has been canceled: Request was blocked due to exceeding usage of resource 'Global' in namespace 'User'."}))
                 .with_header("Retry-After", &retry_after_secs.to_string())

@@ -121,6 +121,8 @@ pub struct AnalysisSpec {
     /// The analysed commit, as `api/project_analyses/search` reports it (scanners send the SCM
     /// revision); `None` leaves it out, as servers without SCM data do.
     pub revision: Option<String>,
+    /// Warnings the compute engine reports with the task.
+    pub warnings: Vec<String>,
 }
 
 impl AnalysisSpec {
@@ -150,6 +152,7 @@ impl AnalysisSpec {
                 ("duplicated_lines_density".into(), "2.1".into()),
             ],
             revision: None,
+            warnings: vec![],
         }
     }
 
@@ -330,7 +333,7 @@ fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respon
         "id": a.task_id, "type": "REPORT", "componentId": "AYhNmk00XxCL_lBVBziT", "componentKey": a.project_key,
         "componentName": a.project_key, "componentQualifier": "TRK", "status": status,
         "submittedAt": "2026-11-23T10:34:21+0000", "submitterLogin": "ci", "hasScannerContext": true,
-        "warningCount": 0, "warnings": [],
+        "warningCount": a.warnings.len(), "warnings": a.warnings,
     });
     if status != "PENDING" {
         task["startedAt"] = json!("2026-11-23T10:34:22+0000");

@@ -48,3 +48,48 @@ impl Default for TestCa {
         Self::new()
     }
 }
+
+/// A TLS server whose first `real` connections are served normally and every later one gets a
+/// handshake dribbled a byte at a time: the requests see the certificate at once, and the
+/// diagnostic handshakes a client makes afterwards never end on their own.
+pub struct DribbleAfterFirst {
+    addr: std::net::SocketAddr,
+}
+
+impl DribbleAfterFirst {
+    pub fn start(tls: Arc<rustls::ServerConfig>, real: usize) -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { continue };
+                let tls = tls.clone();
+                std::thread::spawn(move || {
+                    if n < real {
+                        // A real handshake, then nothing more: the client's request fails on the certificate.
+                        if let Ok(conn) = rustls::ServerConnection::new(tls) {
+                            let mut s = rustls::StreamOwned::new(conn, stream);
+                            let mut buf = [0u8; 1024];
+                            let _ = s.read(&mut buf);
+                        }
+                        return;
+                    }
+                    // A ServerHello record header that promises 16 KiB, then a byte every 500 ms.
+                    let _ = stream.write_all(&[0x16, 0x03, 0x03, 0x40, 0x00]);
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_millis(500));
+                        if stream.write_all(&[0x02]).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Self { addr }
+    }
+
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+}

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{log_checks, sonar_client};
-use crate::azdo::AzdoClient;
+use super::{Clock, azdo_client, log_checks, sonar_client};
 use crate::checklist::{Check, CheckState};
 use crate::decide::Outcome;
 use crate::error::{Error, Service};
@@ -15,13 +14,17 @@ use crate::pipeline::{Log, TaskResult};
 use crate::settings::{OutputFormat, Settings, Target};
 use crate::sonar::{self, report_task};
 
-pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log) -> Result<Outcome, Error> {
+pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -> Result<Outcome, Error> {
     let mut checks = Vec::new();
-    let sonar = sonar_client(settings, http);
+    // The reports first: a credential found in one is registered before anything is printed.
+    let found = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths)
+        .and_then(|p| report_task::load_all(&p));
+    if let Ok(reports) = &found {
+        super::register_report_credentials(log, reports);
+    }
+    let sonar = sonar_client(settings, http, clock.analyses_by);
     let sonar_result = sonar::preflight(&sonar, &mut checks);
     if sonar_result.is_ok() {
-        let found = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths)
-            .and_then(|p| report_task::load_all(&p));
         match found {
             Ok(reports) => {
                 for r in &reports {
@@ -39,7 +42,7 @@ pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log) -> Result<Outco
             )),
         }
     }
-    let azdo_result = check_azdo(settings, http, &mut checks);
+    let azdo_result = check_azdo(settings, http, &mut checks, clock);
     match settings.format {
         OutputFormat::Json => log.info(&serde_json::to_string_pretty(&json!({ "checks": checks })).unwrap_or_default()),
         OutputFormat::Text => {
@@ -56,7 +59,7 @@ pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log) -> Result<Outco
     Ok(Outcome::passed(if warned > 0 { TaskResult::SucceededWithIssues } else { TaskResult::Succeeded }, message))
 }
 
-fn check_azdo(settings: &Settings, http: &Arc<Client>, checks: &mut Vec<Check>) -> Result<(), Error> {
+fn check_azdo(settings: &Settings, http: &Arc<Client>, checks: &mut Vec<Check>, clock: Clock) -> Result<(), Error> {
     let target = match &settings.target {
         Target::PullRequest(t) => t,
         Target::NoPullRequest { reason } => {
@@ -64,12 +67,11 @@ fn check_azdo(settings: &Settings, http: &Arc<Client>, checks: &mut Vec<Check>) 
             return Ok(());
         }
     };
-    let Some(credential) = &target.credential else {
+    let (Some(credential), Some(client)) = (&target.credential, azdo_client(target, http, clock.run_by)) else {
         let detail =
             "no credential: map the job token with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat".to_string();
         checks.push(Check::fail("Azure DevOps credential", detail.clone()));
         return Err(Error::Credentials { service: Service::AzureDevOps, message: detail });
     };
-    let client = AzdoClient::new(http.clone(), &target.repository, credential);
     crate::azdo::preflight::check(&client, credential, target.id, checks)
 }

@@ -7,29 +7,77 @@ mod check;
 mod publish;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use crate::azdo::AzdoClient;
 use crate::checklist::{Check, CheckState};
 use crate::decide::Outcome;
 use crate::error::{Error, Service};
 use crate::net::{Client, Event, Observer};
 use crate::pipeline::Log;
-use crate::settings::{Mode, Settings};
+use crate::settings::{Mode, PullRequestTarget, Settings};
 use crate::sonar::SonarClient;
+
+/// After the analyses, reading their results and posting to the pull request get this long.
+pub const AFTER_ANALYSIS: Duration = Duration::from_secs(120);
+
+/// When each part of a run must be over: the server checks and the wait for the analyses share
+/// pollingTimeoutSec from the run's start; reading the results and posting get `AFTER_ANALYSIS`
+/// more. So a run ends within pollingTimeoutSec + 120 s, whatever the servers do.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub started: Instant,
+    pub analyses_by: Instant,
+    pub run_by: Instant,
+}
+
+impl Clock {
+    pub fn start(settings: &Settings) -> Self {
+        let started = Instant::now();
+        let analyses_by = started + settings.sonar.polling_timeout;
+        Self { started, analyses_by, run_by: analyses_by + AFTER_ANALYSIS }
+    }
+}
 
 /// Runs `check` or `publish`.
 pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
+    let clock = Clock::start(settings);
     let observer: Arc<dyn Observer> = Arc::new(NetLog(log.clone()));
     let http = Arc::new(
         Client::new(settings.network.clone(), observer).map_err(|source| Error::Transport { service: Service::SonarQube, source })?,
     );
     match settings.mode {
-        Mode::Check => check::check(settings, &http, &log),
-        Mode::Publish => publish::publish(settings, &http, &log),
+        Mode::Check => check::check(settings, &http, &log, clock),
+        Mode::Publish => publish::publish(settings, &http, &log, clock),
     }
 }
 
-fn sonar_client(settings: &Settings, http: &Arc<Client>) -> SonarClient {
+/// The SonarQube client, its requests over by `deadline`.
+fn sonar_client(settings: &Settings, http: &Arc<Client>, deadline: Instant) -> SonarClient {
     SonarClient::new(http.clone(), &settings.sonar.url, &settings.sonar.token, settings.sonar.organization.clone())
+        .from_input(settings.sonar.url_from.clone())
+        .until(deadline)
+}
+
+/// The Azure DevOps client of the pull request, when there is a credential to post with.
+fn azdo_client(target: &PullRequestTarget, http: &Arc<Client>, deadline: Instant) -> Option<AzdoClient> {
+    let credential = target.credential.as_ref()?;
+    Some(AzdoClient::new(http.clone(), &target.repository, credential).from_input(target.collection_url_from.clone()).until(deadline))
+}
+
+/// Registers the credentials found in report-task.txt URLs (`user:password@`) with the masker,
+/// before anything about those reports is printed: the whole pair, and the password alone (as
+/// written and decoded).
+fn register_report_credentials(log: &Log, reports: &[crate::sonar::report_task::ReportTask]) {
+    let mut secrets = Vec::new();
+    for found in reports.iter().filter_map(|r| r.credentials.as_ref()) {
+        secrets.push(found.clone());
+        if let Some((_, password)) = found.expose().split_once(':') {
+            secrets.push(crate::secret::Secret::new(password));
+            secrets.push(crate::secret::Secret::new(crate::net::url::decode(password, false)));
+        }
+    }
+    log.register_secrets(&secrets);
 }
 
 fn log_checks(log: &Log, checks: &[Check]) {
@@ -60,6 +108,10 @@ impl Observer for NetLog {
                 "Azure DevOps asks this pipeline to slow down (rate limit: {resource}); waiting {:.1} s before the next request",
                 wait.as_secs_f64()
             )),
+            Event::WaitCapped { url, asked, waiting } => {
+                let asked = if *asked == std::time::Duration::MAX { "a wait that is not a number of seconds".to_string() } else { format!("{} s", asked.as_secs()) };
+                log.info(&format!("{url} asked for {asked}; waiting {:.1} s at most", waiting.as_secs_f64()))
+            }
             Event::CredentialWithheld { target, owner } => {
                 log.warning(&format!("not sending credentials to {target}: they belong to {owner}"))
             }

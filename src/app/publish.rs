@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::changes::{ChangesQuery, pr_changes};
-use super::{log_checks, sonar_client};
+use super::{Clock, azdo_client, log_checks, sonar_client};
 use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
 use crate::azdo::{AzdoClient, Write, Writer};
 use crate::changes::PrChanges;
@@ -53,12 +53,20 @@ fn read_early(client: &AzdoClient, pr: u32) -> Result<Early, Error> {
 }
 
 /// Reads the analyses and posts the results.
-pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Result<Outcome, Error> {
-    let sonar = sonar_client(settings, http);
+pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: Clock) -> Result<Outcome, Error> {
+    let sonar = sonar_client(settings, http, clock.analyses_by);
     let target = settings.target.pull_request();
-    let azdo = target.and_then(|t| Some((AzdoClient::new(http.clone(), &t.repository, t.credential.as_ref()?), t)));
-    std::thread::scope(|s| {
-        let early = azdo.as_ref().map(|(client, t)| s.spawn(move || read_early(client, t.id)));
+    let azdo = target.and_then(|t| Some((Arc::new(azdo_client(t, http, clock.run_by)?), t)));
+    // Read while the analyses are awaited, on a thread of its own: if SonarQube fails the run, the
+    // run ends at once, without waiting for these reads.
+    let early = azdo.as_ref().map(|(client, t)| {
+        let (client, id) = (client.clone(), t.id);
+        std::thread::spawn(move || read_early(&client, id))
+    });
+    {
+        // The reports first: they need no network, and a credential found in one is registered
+        // before anything is printed.
+        let reports = load_reports(settings, log)?;
         let mut checks = Vec::new();
         log.group("SonarQube server");
         let preflight = sonar::preflight(&sonar, &mut checks);
@@ -66,8 +74,9 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
         log.end_group();
         let facts = preflight?;
         let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
-        let reports = load_reports(settings, log)?;
-        let waited = wait_all(settings, &sonar, reports, &link_base, log)?;
+        let waited = wait_all(&sonar, reports, &link_base, clock, log)?;
+        // The analyses are done: their results are read within the rest of the run's time.
+        let sonar = sonar.until(clock.run_by);
 
         // The results of every finished analysis and the pull request's threads, together: the
         // threads as late as possible, so a run that overlaps this one has had every chance to
@@ -77,7 +86,8 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
             let threads = azdo.as_ref().map(|(client, t)| s.spawn(move || client.threads(t.id)));
             (read_all(&sonar, waited, &later), threads.map(join))
         });
-        let pr_state = early.map(join).zip(threads).map(|(early, threads)| {
+        let early = early.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        let pr_state = early.zip(threads).map(|(early, threads)| {
             let (early, threads) = (early?, threads?);
             Ok(PullRequestState { pull_request: early.pull_request, iterations: early.iterations, threads, me: early.me })
         });
@@ -96,7 +106,7 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
             Report::Nothing => {}
         }
         Ok(outcome)
-    })
+    }
 }
 
 /// Decorates the pull request, or says why there is none to decorate. Returns the PR's own gate's
@@ -104,7 +114,7 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>) -> Resul
 #[allow(clippy::too_many_arguments)]
 fn decorate_or_say_why(
     settings: &Settings,
-    azdo: Option<&(AzdoClient, &PullRequestTarget)>,
+    azdo: Option<&(Arc<AzdoClient>, &PullRequestTarget)>,
     pr_state: Option<Result<PullRequestState, Error>>,
     analyses: &mut [Analysis],
     sonar: &SonarClient,
@@ -149,7 +159,9 @@ fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error
     let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths)?;
     let modified = |r: &ReportTask| std::fs::metadata(&r.path).and_then(|m| m.modified()).ok();
     let mut by_project: BTreeMap<String, Vec<ReportTask>> = BTreeMap::new();
-    for report in report_task::load_all(&paths)? {
+    let loaded = report_task::load_all(&paths)?;
+    super::register_report_credentials(log, &loaded);
+    for report in loaded {
         by_project.entry(report.project_key.clone()).or_default().push(report);
     }
     let mut reports = Vec::new();
@@ -180,8 +192,8 @@ fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error
     Ok(reports)
 }
 
-/// Waits for each analysis in turn, each within pollingTimeoutSec.
-fn wait_all(settings: &Settings, sonar: &SonarClient, reports: Vec<ReportTask>, link_base: &str, log: &Log) -> Result<Vec<Waited>, Error> {
+/// Waits for each analysis in turn, all within pollingTimeoutSec of the run's start.
+fn wait_all(sonar: &SonarClient, reports: Vec<ReportTask>, link_base: &str, clock: Clock, log: &Log) -> Result<Vec<Waited>, Error> {
     let mut waited = Vec::new();
     for report in reports {
         log.group(&format!("Analysis of {}", report.project_key));
@@ -190,7 +202,7 @@ fn wait_all(settings: &Settings, sonar: &SonarClient, reports: Vec<ReportTask>, 
         sonar::check_report_server_url(&report, sonar.base_url(), &mut url_checks);
         log_checks(log, &url_checks);
         log.info(&format!("Waiting for analysis task {} of project '{}'", report.ce_task_id, report.project_key));
-        let result = sonar::collect::wait(sonar, report, link_base, settings.sonar.polling_timeout, |task| {
+        let result = sonar::collect::wait(sonar, report, link_base, clock.started, |task| {
             log.info(&format!("  analysis task {}: {}", task.id, task.status.as_str()));
         });
         log.end_group();
@@ -408,20 +420,29 @@ impl Decorating<'_> {
     }
 }
 
-/// Writes the Markdown build summary and attaches it to the run.
+/// Writes the Markdown build summary and attaches it to the run. The file is a new one with a
+/// name of its own (never an existing file, nor a link someone planted at a fixed name), in the
+/// agent's temp folder, or the system's.
 fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
+    use std::io::Write as _;
     let dir: PathBuf = settings.sonar.search_paths.agent_temp_directory.clone().unwrap_or_else(std::env::temp_dir);
-    let path = dir.join("sonar-pr-gate-summary.md");
     let not_a_pr = match &settings.target {
         Target::NoPullRequest { reason } => Some(reason.as_str()),
         Target::PullRequest(_) => None,
     };
-    match std::fs::write(&path, render::build_summary(analyses, not_a_pr)) {
-        Ok(()) => {
+    let written = tempfile::Builder::new().prefix("sonar-pr-gate-summary-").suffix(".md").tempfile_in(&dir).and_then(|mut file| {
+        file.write_all(render::build_summary(analyses, not_a_pr).as_bytes())?;
+        file.keep().map_err(|e| e.error)
+    });
+    match written {
+        Ok((_, path)) => {
             // The agent fails the task on a relative or missing path.
-            let absolute = std::fs::canonicalize(&path).unwrap_or(path);
+            let absolute = std::path::absolute(&path).unwrap_or(path);
+            if log.style() == crate::pipeline::Style::Plain {
+                log.info(&format!("Build summary written to {}", absolute.display()));
+            }
             log.upload_summary(&absolute);
         }
-        Err(e) => log.warning(&format!("could not write the build summary to {}: {e}", path.display())),
+        Err(e) => log.warning(&format!("could not write the build summary in {}: {e}", dir.display())),
     }
 }

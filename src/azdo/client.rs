@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -37,6 +38,8 @@ enum Api {
 /// FileDiffs takes at most 10 files a request (Azure DevOps Server's `FileDiffsControllerMaxFileDiffs`,
 /// default 10; more is answered 400 "Number of file diffs requested must be between 1 and 10").
 const FILE_DIFFS_PER_REQUEST: usize = 10;
+/// Pages of iteration changes read at most: 2 000 files a page, so 100 000 files.
+const MAX_CHANGE_PAGES: usize = 50;
 /// FileDiffs requests in flight at once.
 const FILE_DIFFS_CONCURRENCY: usize = 4;
 
@@ -76,6 +79,10 @@ pub struct RepositoryRef {
 
 pub struct AzdoClient {
     http: Arc<Client>,
+    /// When every request of this client must be over.
+    deadline: Option<Instant>,
+    /// The setting the collection URL came from, for messages about reaching it.
+    input: String,
     repo: RepositoryRef,
     auth: Auth,
     kind: CredentialKind,
@@ -91,7 +98,31 @@ impl AzdoClient {
             Credential::Pat(p) => Auth::basic(&collection, &Secret::new(""), p),
         };
         let repo = RepositoryRef { collection_url: collection, ..repo.clone() };
-        Self { http, repo, auth, kind: credential.kind(), api: AtomicUsize::new(0) }
+        Self {
+            http,
+            deadline: None,
+            input: "the collection URL".to_string(),
+            repo,
+            auth,
+            kind: credential.kind(),
+            api: AtomicUsize::new(0),
+        }
+    }
+
+    /// Every request of this client over by `deadline`.
+    pub fn until(mut self, deadline: Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Names the setting the collection URL came from, for messages about reaching it.
+    pub fn from_input(mut self, input: impl Into<String>) -> Self {
+        self.input = input.into();
+        self
+    }
+
+    fn transport(&self, source: crate::error::TransportError) -> Error {
+        Error::transport(Service::AzureDevOps, source, &self.input)
     }
 
     pub fn collection_url(&self) -> &str {
@@ -149,7 +180,7 @@ impl AzdoClient {
             if let Some(body) = body {
                 request = request.with_json(method, body);
             }
-            let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
+            let resp = self.http.send(&request.until(self.deadline)).map_err(|source| self.transport(source))?;
             if resp.status == 400 && is_version_out_of_range(&resp) && index + 1 < API_VERSIONS.len() {
                 // Another thread may have stepped down already; only move forward from what we used.
                 let _ = self.api.compare_exchange(index, index + 1, Ordering::Relaxed, Ordering::Relaxed);
@@ -189,7 +220,7 @@ impl AzdoClient {
         let url =
             format!("{}/_apis/connectionData?connectOptions=none&lastChangeId=-1&api-version=5.0-preview.1", self.repo.collection_url);
         let request = Request::get(url, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
-        let resp = self.http.send(&request).map_err(|source| Error::Transport { service: Service::AzureDevOps, source })?;
+        let resp = self.http.send(&request.until(self.deadline)).map_err(|source| self.transport(source))?;
         if resp.status == 200 && resp.is_json() {
             return self.read(resp, "check who the credential is");
         }
@@ -209,22 +240,30 @@ impl AzdoClient {
     }
 
     /// Every file the PR changes at an iteration, against the merge base, paging through them.
+    /// The paging ends where the service says, and also where it stops making progress (a
+    /// `nextSkip` that does not move forward) or after `MAX_CHANGE_PAGES` pages.
     pub fn iteration_changes(&self, pr: u32, iteration: u32) -> Result<Vec<ChangeEntry>, Error> {
         let mut all = Vec::new();
         let mut skip = 0u32;
-        loop {
+        for _ in 0..MAX_CHANGE_PAGES {
             let url = format!("{}/iterations/{iteration}/changes?$top=2000&$skip={skip}&$compareTo=0", self.pr_base(pr));
             let page: IterationChanges =
                 self.get_json(&url, self.context(format!("list the files pull request {pr} changes"), Some(pr)))?;
-            let got = page.change_entries.len() as u32;
+            let got = page.change_entries.len();
             all.extend(page.change_entries);
-            // The service says where the next page starts; 0 (or an empty page) means the end.
-            if page.next_skip == 0 || got == 0 {
-                break;
+            // The service says where the next page starts; 0 (or an empty page) means the end, and
+            // a next page that does not start after this one would never end.
+            if page.next_skip == 0 || got == 0 || page.next_skip <= skip {
+                return Ok(all);
             }
             skip = page.next_skip;
         }
-        Ok(all)
+        Err(Error::Api {
+            service: Service::AzureDevOps,
+            message: format!(
+                "the list of files pull request {pr} changes did not end after {MAX_CHANGE_PAGES} pages of up to 2000; the changed lines are not read from it"
+            ),
+        })
     }
 
     /// Line diffs of files between two commits, ten files a request, a few requests at once.

@@ -57,6 +57,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         dashboard_url: None,
         ce_task_id: "T".into(),
         pull_request: None,
+        credentials: None,
     };
     let gate = serde_json::from_value(json!({"status": gate, "conditions": [
         {"status": gate, "metricKey": "new_coverage", "comparator": "LT", "errorThreshold": "80", "actualValue": if gate == "OK" { "90" } else { "50" }}

@@ -70,6 +70,13 @@ pub enum Event<'a> {
         attempt: u32,
         attempts: u32,
     },
+    /// A server asked for a longer wait than this client grants (`asked` is `Duration::MAX` for a
+    /// value that is not a number of seconds at all).
+    WaitCapped {
+        url: &'a str,
+        asked: Duration,
+        waiting: Duration,
+    },
     /// The service announced throttling (Retry-After on a success, or X-RateLimit-Remaining 0):
     /// every following request waits.
     SlowDown {
@@ -141,11 +148,19 @@ pub struct Request<'a> {
     pub auth: Option<&'a Auth>,
     pub headers: Vec<(&'static str, String)>,
     pub json_body: Option<Vec<u8>>,
+    /// When this request, its retries and every wait for it must be over: connecting, name
+    /// resolution, a slow body and a server's requested pause included.
+    pub deadline: Option<Instant>,
 }
 
 impl<'a> Request<'a> {
     pub fn get(url: impl Into<String>, auth: Option<&'a Auth>) -> Self {
-        Self { method: Method::Get, url: url.into(), auth, headers: Vec::new(), json_body: None }
+        Self { method: Method::Get, url: url.into(), auth, headers: Vec::new(), json_body: None, deadline: None }
+    }
+
+    pub fn until(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     pub fn with_json<T: serde::Serialize + ?Sized>(mut self, method: Method, body: &T) -> Self {
@@ -197,8 +212,9 @@ pub struct Client {
     observer: Arc<dyn Observer>,
     /// Waiting already spent on retries and rate limits, against `retry.budget`.
     waited: Mutex<Duration>,
-    /// The service asked to hold back until then: every request waits for it.
-    hold_until: Mutex<Option<Instant>>,
+    /// A service asked to hold back until then: every request to its origin waits for it (one
+    /// service's rate limit never slows the other).
+    hold_until: Mutex<std::collections::HashMap<Option<Origin>, Instant>>,
 }
 
 impl Client {
@@ -234,7 +250,14 @@ impl Client {
                 proxied.push((server.clone(), build(Some(ureq_proxy(server)?))));
             }
         }
-        Ok(Self { direct: build(None), proxied, config, observer, waited: Mutex::new(Duration::ZERO), hold_until: Mutex::new(None) })
+        Ok(Self {
+            direct: build(None),
+            proxied,
+            config,
+            observer,
+            waited: Mutex::new(Duration::ZERO),
+            hold_until: Mutex::new(Default::default()),
+        })
     }
 
     fn agent_for(&self, url: &str) -> (&ureq::Agent, Option<&ProxyServer>) {
@@ -247,41 +270,50 @@ impl Client {
 
     /// Sends a request. Reads and PATCHes are retried on 429, 5xx and dropped connections; POSTs
     /// only when the server said it did not process them (429) or the connection never opened.
-    /// All waiting of a run is bounded by the retry budget.
+    /// All waiting of a run is bounded by the retry budget, and everything about this request by
+    /// its deadline: each attempt gets the time left as its own limit, and no retry or pause runs
+    /// past it.
     pub fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
         let policy = &self.config.retry;
+        let left = || request.deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let mut attempt = 0;
         loop {
-            self.wait_for_rate_limit();
+            self.wait_for_rate_limit(&request.url, request.deadline);
+            if left().is_some_and(|l| l.is_zero()) {
+                return Err(TransportError::OutOfTime { url: without_query(&request.url).to_string() });
+            }
+            let timeout = left().map_or(self.config.request_timeout, |l| l.min(self.config.request_timeout));
             let started = Instant::now();
-            let outcome = self.send_once(request);
+            let outcome = self.send_once(request, timeout);
             let (result, wait) = match &outcome {
                 Ok(resp) => {
-                    self.note_rate_limit(resp);
+                    self.note_rate_limit(resp, &request.url);
                     (resp.status.to_string(), retry::after_status(request.method, resp, attempt, policy))
                 }
                 Err(err) => (err.to_string(), retry::after_error(request.method, err, attempt, policy)),
             };
             self.observer.note(&Event::Sent { method: request.method, url: &request.url, outcome: result, elapsed: started.elapsed() });
-            match wait {
-                Some(wait) if attempt < policy.max_retries && self.spend(wait) => {
-                    let reason = match &outcome {
-                        Ok(resp) => format!("HTTP {}", resp.status),
-                        Err(e) => e.to_string(),
-                    };
-                    self.observer.note(&Event::Retrying {
-                        method: request.method,
-                        url: without_query(&request.url),
-                        reason,
-                        wait,
-                        attempt: attempt + 2,
-                        attempts: policy.max_retries + 1,
-                    });
-                    std::thread::sleep(wait);
-                    attempt += 1;
-                }
-                _ => return outcome,
+            let Some(wait) = wait.filter(|w| attempt < policy.max_retries && left().is_none_or(|l| w.wait < l) && self.spend(w.wait))
+            else {
+                return outcome;
+            };
+            if let Some(asked) = wait.capped_from {
+                self.observer.note(&Event::WaitCapped { url: without_query(&request.url), asked, waiting: wait.wait });
             }
+            let reason = match &outcome {
+                Ok(resp) => format!("HTTP {}", resp.status),
+                Err(e) => e.to_string(),
+            };
+            self.observer.note(&Event::Retrying {
+                method: request.method,
+                url: without_query(&request.url),
+                reason,
+                wait: wait.wait,
+                attempt: attempt + 2,
+                attempts: policy.max_retries + 1,
+            });
+            std::thread::sleep(wait.wait);
+            attempt += 1;
         }
     }
 
@@ -295,37 +327,48 @@ impl Client {
         true
     }
 
-    fn wait_for_rate_limit(&self) {
-        let until = *self.hold_until.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(until) = until {
-            let now = Instant::now();
-            if until > now && self.spend(until - now) {
-                std::thread::sleep(until - now);
-            }
+    /// Holds back while the service asked to, never past the request's deadline.
+    fn wait_for_rate_limit(&self, url: &str, deadline: Option<Instant>) {
+        let until = self.hold_until.lock().unwrap_or_else(|p| p.into_inner()).get(&Origin::parse(url)).copied();
+        let Some(until) = until.map(|u| deadline.map_or(u, |d| u.min(d))) else { return };
+        let now = Instant::now();
+        if until > now && self.spend(until - now) {
+            std::thread::sleep(until - now);
         }
     }
 
     /// Azure DevOps announces throttling before it blocks: Retry-After on an answer that still
-    /// succeeded, or X-RateLimit-Remaining 0 with X-RateLimit-Reset (Unix seconds).
-    fn note_rate_limit(&self, resp: &Response) {
+    /// succeeded, or X-RateLimit-Remaining 0 with X-RateLimit-Reset (Unix seconds). A pause of
+    /// more than a minute, or one that is not a number, is capped and said.
+    fn note_rate_limit(&self, resp: &Response, url: &str) {
         if resp.status >= 400 {
             return; // Retries handle these, with their own wait.
         }
-        let retry_after = resp.header("retry-after").and_then(retry::parse_retry_after).filter(|d| !d.is_zero());
+        let retry_after = resp.header("retry-after").map(|v| retry::parse_retry_after(v).unwrap_or(Duration::MAX)).filter(|d| !d.is_zero());
         let until_reset = || {
             let reset: u64 = resp.header("x-ratelimit-reset")?.trim().parse().ok()?;
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
             Some(Duration::from_secs(reset.saturating_sub(now)))
         };
         let exhausted = resp.header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0");
-        let pause = retry_after.or_else(|| if exhausted { until_reset() } else { None });
-        if let Some(pause) = pause.map(|p| p.min(self.config.retry.max_backoff)).filter(|p| !p.is_zero()) {
-            self.observer.note(&Event::SlowDown { resource: resp.header("x-ratelimit-resource").unwrap_or("usage"), wait: pause });
-            *self.hold_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + pause);
+        let Some(asked) = retry_after.or_else(|| if exhausted { until_reset() } else { None }).filter(|p| !p.is_zero()) else { return };
+        let pause = asked.min(retry::MAX_REQUESTED_WAIT);
+        if asked > pause {
+            self.observer.note(&Event::WaitCapped { url: without_query(url), asked, waiting: pause });
         }
+        self.observer.note(&Event::SlowDown { resource: resp.header("x-ratelimit-resource").unwrap_or("usage"), wait: pause });
+        self.hold_until.lock().unwrap_or_else(|p| p.into_inner()).insert(Origin::parse(url), Instant::now() + pause);
     }
 
-    fn send_once(&self, request: &Request<'_>) -> Result<Response, TransportError> {
+    /// Connecting (name resolution, a proxy's tunnel, TLS) gets 20 s, and a little less than the
+    /// whole attempt when that is shorter, so a connection that hangs is told apart from a server
+    /// that is slow to answer.
+    fn connect_timeout(&self, attempt: Duration) -> Duration {
+        if attempt < self.config.connect_timeout { attempt.mul_f64(0.9) } else { self.config.connect_timeout }
+    }
+
+    /// One attempt, within `timeout` from the first byte of name resolution to the last of the body.
+    fn send_once(&self, request: &Request<'_>, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url.as_str();
         let (agent, proxy) = self.agent_for(url);
         let mut builder = http::Request::builder().method(request.method.as_str()).uri(url);
@@ -351,24 +394,24 @@ impl Client {
                     "application/json"
                 };
                 let req = builder.header("Content-Type", content_type).body(body.clone()).map_err(|e| other(url, e))?;
+                let req =
+                    agent.configure_request(req).timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout(timeout))).build();
                 agent.run(req)
             }
             None => {
                 let req = builder.body(()).map_err(|e| other(url, e))?;
+                let req =
+                    agent.configure_request(req).timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout(timeout))).build();
                 agent.run(req)
             }
         };
-        let mut response = result.map_err(|e| classify(url, e, &self.config, proxy))?;
+        let failed = |e| classify(url, e, timeout, proxy, request.deadline);
+        let mut response = result.map_err(failed)?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> =
             response.headers().iter().filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string()))).collect();
         let content_type = headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-type")).map(|(_, v)| v.clone());
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(self.config.max_body_bytes)
-            .read_to_vec()
-            .map_err(|e| classify(url, e, &self.config, proxy))?;
+        let body = response.body_mut().with_config().limit(self.config.max_body_bytes).read_to_vec().map_err(failed)?;
         Ok(Response { status, content_type, headers, body })
     }
 }
@@ -405,14 +448,25 @@ fn rustls_error(err: &ureq::Error) -> Option<&rustls::Error> {
     }
 }
 
-fn classify(url: &str, err: ureq::Error, config: &Config, proxy: Option<&ProxyServer>) -> TransportError {
+fn classify(url: &str, err: ureq::Error, timeout: Duration, proxy: Option<&ProxyServer>, deadline: Option<Instant>) -> TransportError {
     if let Some(tls) = rustls_error(&err) {
-        return tls_error(url, tls, proxy.is_some());
+        return tls_error(url, tls, proxy.is_some(), deadline);
     }
     let url = without_query(url).to_string();
+    let seconds = timeout.as_secs_f64().ceil() as u64;
+    let origin = Origin::parse(&url);
+    let refused = |url: String| match proxy {
+        Some(p) => TransportError::Proxy {
+            detail: format!(
+                "the proxy {} refused the connection (for {url}); check Agent.ProxyUrl / HTTPS_PROXY: the proxy is not running there, or the address is wrong",
+                p.display()
+            ),
+        },
+        None => TransportError::Refused { origin: origin.as_ref().map_or_else(|| url.clone(), |o| o.to_string()), url },
+    };
     match err {
         ureq::Error::ConnectProxyFailed(reason) => proxy_error(&url, &reason, proxy),
-        ureq::Error::HostNotFound => TransportError::HostNotFound { url },
+        ureq::Error::HostNotFound => host_not_found(url, origin.as_ref()),
         ureq::Error::ConnectionFailed if proxy.is_some() => TransportError::Proxy {
             detail: format!(
                 "could not connect to the proxy {} (for {url}); check Agent.ProxyUrl / HTTPS_PROXY",
@@ -420,15 +474,32 @@ fn classify(url: &str, err: ureq::Error, config: &Config, proxy: Option<&ProxySe
             ),
         },
         ureq::Error::ConnectionFailed => TransportError::Connect { url },
-        ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds: config.request_timeout.as_secs() },
+        ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) if proxy.is_some() => TransportError::Proxy {
+            detail: format!(
+                "the proxy {} did not open a tunnel to {} within {seconds} s (for {url}); check Agent.ProxyUrl / HTTPS_PROXY: the proxy does not answer, or cannot reach the server",
+                proxy.map(|p| p.display()).unwrap_or_default(),
+                origin.as_ref().map_or_else(|| url.clone(), |o| o.to_string())
+            ),
+        },
+        ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds },
         ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge { url, limit },
         ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string() },
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => TransportError::Connect { url },
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-            TransportError::Timeout { url, seconds: config.request_timeout.as_secs() }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused(url),
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => TransportError::Timeout { url, seconds },
+        // A name that does not resolve comes back as a plain I/O error; asking the resolver once
+        // more (briefly) tells it from other failures without reading the message.
+        ureq::Error::Io(_)
+            if proxy.is_none()
+                && origin.as_ref().is_some_and(|o| super::tls::resolves(o.host(), o.port(), Duration::from_secs(5)) == Some(false)) =>
+        {
+            host_not_found(url, origin.as_ref())
         }
         other => TransportError::Other { url, detail: other.to_string() },
     }
+}
+
+fn host_not_found(url: String, origin: Option<&Origin>) -> TransportError {
+    TransportError::HostNotFound { host: origin.map_or_else(|| url.clone(), |o| o.host().to_string()), url }
 }
 
 fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>) -> TransportError {
@@ -453,14 +524,16 @@ fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>) -> Transpor
 
 /// A TLS failure in words: for a certificate from an authority the agent does not trust, which
 /// host presented it and who issued it (read from a second, data-free handshake).
-fn tls_error(url: &str, err: &rustls::Error, proxied: bool) -> TransportError {
+fn tls_error(url: &str, err: &rustls::Error, proxied: bool, deadline: Option<Instant>) -> TransportError {
     let url = without_query(url).to_string();
     let unknown_issuer = matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer));
     let Some(origin) = Origin::parse(&url).filter(|_| unknown_issuer) else {
         return TransportError::Tls { url, detail: err.to_string() };
     };
     let host = origin.host();
-    let issuer = if proxied { None } else { super::tls::presented_issuer(host, origin.port(), Duration::from_secs(10)) };
+    // The diagnosis gets ten seconds at most, and never past the request's deadline.
+    let limit = deadline.map_or(Duration::from_secs(10), |d| d.saturating_duration_since(Instant::now()).min(Duration::from_secs(10)));
+    let issuer = if proxied || limit.is_zero() { None } else { super::tls::presented_issuer(host, origin.port(), limit) };
     let detail = match issuer {
         Some(i) => format!("the certificate {host} presented is issued by '{i}', an authority this agent does not trust (UnknownIssuer)"),
         None => format!("the certificate {host} presented is issued by an authority this agent does not trust (UnknownIssuer)"),

@@ -28,6 +28,10 @@ impl Default for RetryPolicy {
     }
 }
 
+/// The longest wait a server may ask for (`Retry-After`, `X-RateLimit-Reset`): a longer request is
+/// capped, and the log says so.
+pub const MAX_REQUESTED_WAIT: Duration = Duration::from_secs(60);
+
 /// A `Retry-After` value in seconds (fractions accepted, as some proxies send them). The HTTP-date
 /// form and anything that is not a finite, non-negative duration are ignored, never a panic.
 pub fn parse_retry_after(value: &str) -> Option<Duration> {
@@ -38,8 +42,16 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
+/// A wait before the next attempt, and what the server asked for when it asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait {
+    pub wait: Duration,
+    /// `Retry-After`, as asked, when it was more than `MAX_REQUESTED_WAIT`.
+    pub capped_from: Option<Duration>,
+}
+
 /// How long to wait before retrying after a response, if it should be retried at all.
-pub fn after_status(method: Method, resp: &Response, attempt: u32, policy: &RetryPolicy) -> Option<Duration> {
+pub fn after_status(method: Method, resp: &Response, attempt: u32, policy: &RetryPolicy) -> Option<Wait> {
     let retryable = match resp.status {
         429 => true,
         // A 5xx on a POST may have been applied and a second one would duplicate it; reads and
@@ -50,16 +62,24 @@ pub fn after_status(method: Method, resp: &Response, attempt: u32, policy: &Retr
     if !retryable {
         return None;
     }
-    let asked = resp.header("retry-after").and_then(parse_retry_after);
-    Some(asked.unwrap_or_else(|| backoff(attempt, policy)).min(policy.max_backoff))
+    Some(match resp.header("retry-after").map(parse_retry_after) {
+        // The server said how long: honoured, up to a minute.
+        Some(Some(asked)) => Wait { wait: asked.min(MAX_REQUESTED_WAIT), capped_from: (asked > MAX_REQUESTED_WAIT).then_some(asked) },
+        // An absurd value (1e20, a negative number): our own backoff, and it is said.
+        Some(None) => Wait { wait: backoff(attempt, policy), capped_from: Some(Duration::MAX) },
+        None => Wait { wait: backoff(attempt, policy), capped_from: None },
+    })
 }
 
 /// How long to wait before retrying after a transport failure, if it should be retried at all.
-pub fn after_error(method: Method, err: &TransportError, attempt: u32, policy: &RetryPolicy) -> Option<Duration> {
+/// A name that does not resolve and a port that refuses are not transient for a pipeline step:
+/// they fail at once, with the fix.
+pub fn after_error(method: Method, err: &TransportError, attempt: u32, policy: &RetryPolicy) -> Option<Wait> {
+    let wait = Wait { wait: backoff(attempt, policy), capped_from: None };
     match err {
-        // A refused connection never reached the server: safe to repeat even for a write.
-        TransportError::Connect { .. } => Some(backoff(attempt, policy)),
-        TransportError::Timeout { .. } | TransportError::Other { .. } if method != Method::Post => Some(backoff(attempt, policy)),
+        // The connection never opened: safe to repeat even for a write.
+        TransportError::Connect { .. } => Some(wait),
+        TransportError::Timeout { .. } | TransportError::Other { .. } if method != Method::Post => Some(wait),
         _ => None,
     }
 }
@@ -90,11 +110,19 @@ mod tests {
     fn writes_are_not_retried_after_a_server_error() {
         let resp = |status| Response { status, content_type: None, headers: vec![("Retry-After".into(), "2".into())], body: vec![] };
         let p = RetryPolicy::default();
-        assert_eq!(after_status(Method::Get, &resp(503), 0, &p), Some(Duration::from_secs(2)));
+        let two = Some(Wait { wait: Duration::from_secs(2), capped_from: None });
+        assert_eq!(after_status(Method::Get, &resp(503), 0, &p), two);
         assert_eq!(after_status(Method::Post, &resp(503), 0, &p), None);
-        assert_eq!(after_status(Method::Patch, &resp(503), 0, &p), Some(Duration::from_secs(2)));
-        assert_eq!(after_status(Method::Post, &resp(429), 0, &p), Some(Duration::from_secs(2)));
+        assert_eq!(after_status(Method::Patch, &resp(503), 0, &p), two);
+        assert_eq!(after_status(Method::Post, &resp(429), 0, &p), two);
         assert_eq!(after_status(Method::Get, &resp(404), 0, &p), None);
+        let asked = |v: &str| Response { status: 429, content_type: None, headers: vec![("Retry-After".into(), v.into())], body: vec![] };
+        assert_eq!(
+            after_status(Method::Get, &asked("3600"), 0, &p),
+            Some(Wait { wait: MAX_REQUESTED_WAIT, capped_from: Some(Duration::from_secs(3600)) })
+        );
+        let absurd = after_status(Method::Get, &asked("1e20"), 0, &p).unwrap();
+        assert!(absurd.wait <= p.max_backoff && absurd.capped_from == Some(Duration::MAX));
     }
 
     #[test]

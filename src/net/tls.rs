@@ -4,9 +4,9 @@
 //! and sends nothing reads the certificate the server presents, so the message can name the CA.
 
 use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -48,7 +48,29 @@ pub fn root_certs(files: &[std::path::PathBuf], observer: &dyn Observer) -> Resu
 }
 
 /// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read.
+/// Resolves `host:port` within `timeout`, on a thread of its own: the system's resolver has no
+/// timeout, and a DNS server that never answers would hold the caller forever.
+fn resolve(host: &str, port: u16, timeout: Duration) -> Option<Result<SocketAddr, ()>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let target = (host.to_string(), port);
+    std::thread::spawn(move || {
+        let first = target.to_socket_addrs().map_err(|_| ()).and_then(|mut a| a.next().ok_or(()));
+        let _ = tx.send(first);
+    });
+    rx.recv_timeout(timeout).ok()
+}
+
+/// Whether the name resolves: `Some(false)` when the resolver says it does not exist, `None` when
+/// it gave no answer in time.
+pub fn resolves(host: &str, port: u16, timeout: Duration) -> Option<bool> {
+    resolve(host, port, timeout).map(|r| r.is_ok())
+}
+
+/// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read within
+/// `timeout` (name resolution, connection and the whole handshake together: a server that
+/// dribbles its handshake a byte at a time is given up on).
 pub fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<String> {
+    let deadline = Instant::now() + timeout;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let captured = Arc::new(Mutex::new(None));
     let verifier = Arc::new(Capture { captured: captured.clone(), provider: provider.clone() });
@@ -60,14 +82,13 @@ pub fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<Stri
         .with_no_client_auth();
     let name = ServerName::try_from(host.to_string()).ok()?;
     let mut conn = rustls::ClientConnection::new(Arc::new(config), name).ok()?;
-    let addr = (host, port).to_socket_addrs().ok()?.next()?;
-    let mut tcp = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    tcp.set_read_timeout(Some(timeout)).ok()?;
-    tcp.set_write_timeout(Some(timeout)).ok()?;
+    let left = || deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero());
+    let addr = resolve(host, port, left()?)?.ok()?;
+    let mut tcp = TcpStream::connect_timeout(&addr, left()?).ok()?;
     while conn.is_handshaking() && captured.lock().ok()?.is_none() {
         // The verifier refuses on purpose once it has the certificate, which ends the handshake
         // with an error.
-        if conn.complete_io(&mut ReadWrite(&mut tcp)).is_err() {
+        if conn.complete_io(&mut ReadWrite { tcp: &mut tcp, deadline }).is_err() {
             break;
         }
     }
@@ -75,20 +96,35 @@ pub fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<Stri
     issuer_name(&der)
 }
 
-struct ReadWrite<'a>(&'a mut TcpStream);
+/// The socket, where every read and write gets only the time left before the deadline.
+struct ReadWrite<'a> {
+    tcp: &'a mut TcpStream,
+    deadline: Instant,
+}
+
+impl ReadWrite<'_> {
+    fn time_left(&self) -> std::io::Result<Duration> {
+        self.deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::TimedOut, "the diagnosis ran out of time"))
+    }
+}
 
 impl Read for ReadWrite<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.0.read(buf)
+        self.tcp.set_read_timeout(Some(self.time_left()?))?;
+        self.tcp.read(buf)
     }
 }
 
 impl Write for ReadWrite<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.write(buf)
+        self.tcp.set_write_timeout(Some(self.time_left()?))?;
+        self.tcp.write(buf)
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        self.0.flush()
+        self.tcp.flush()
     }
 }
 

@@ -74,6 +74,29 @@ impl fmt::Display for Origin {
     }
 }
 
+/// A URL without the `user:password@` part of its authority, and that part when there was one
+/// (a credential: the caller registers it as a secret before anything prints the URL).
+pub fn strip_userinfo(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => (format!("{scheme}://{}", &rest[at + 1..]), Some(rest[..at].to_string())),
+        None => (url.to_string(), None),
+    }
+}
+
+/// A URL that may be a link target and a status's `targetUrl`: absolute http(s), one line, no
+/// control characters or spaces, no credentials. `javascript:`, `data:`, a multi-line value and
+/// the like are `None`.
+pub fn link_target(url: &str) -> Option<String> {
+    let url = url.trim();
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) || crate::text::has_controls(url) {
+        return None;
+    }
+    Origin::parse(url)?;
+    Some(strip_userinfo(url).0)
+}
+
 /// Whether a URL is https, by its scheme alone (cheap, for deciding whether TLS roots are needed).
 pub fn is_https(url: &str) -> bool {
     url.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
@@ -110,6 +133,33 @@ mod tests {
         assert_eq!(decode("a%3Ab+c%zz%", true), "a:b c%zz%");
         assert_eq!(decode("a+b", false), "a+b");
         assert_eq!(without_query("https://h/p?x=1"), "https://h/p");
+    }
+
+    #[test]
+    fn credentials_are_taken_out_of_urls() {
+        assert_eq!(
+            strip_userinfo("https://user:pa%40ss@sq.example/x?y=a@b"),
+            ("https://sq.example/x?y=a@b".to_string(), Some("user:pa%40ss".to_string()))
+        );
+        assert_eq!(strip_userinfo("https://sq.example/a@b"), ("https://sq.example/a@b".to_string(), None));
+        assert_eq!(strip_userinfo("not a url"), ("not a url".to_string(), None));
+    }
+
+    #[test]
+    fn only_plain_http_urls_are_link_targets() {
+        assert_eq!(link_target("https://sonar.example.com/"), Some("https://sonar.example.com/".to_string()));
+        assert_eq!(link_target("https://u:p@sonar.example.com"), Some("https://sonar.example.com".to_string()));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,x",
+            "https://a.example/\nx",
+            "https://a.example/\u{202e}x",
+            "//a.example",
+            "sonar.example.com",
+            "https://a b",
+        ] {
+            assert_eq!(link_target(bad), None, "{bad:?}");
+        }
     }
 
     proptest! {

@@ -36,11 +36,12 @@ pub fn unescape(escaped: &str) -> String {
 
 /// Makes text that came from outside (server messages, file paths, PR data) safe to print as a
 /// plain log line: it can never start or contain a live `##vso[` or `##[` command, nor break out
-/// into a new line. The `##` prefix is split by a space, which keeps the text readable and is
-/// visible in the log, unlike a zero-width character that a reader could not see.
+/// into a new line, nor restyle the log (ANSI sequences, bidi overrides and other control
+/// characters are shown as `<U+XXXX>` tags). The `##` prefix is split by a space, which keeps the
+/// text readable and is visible in the log, unlike a zero-width character a reader could not see.
+/// Secrets are masked before this runs, so the space never lands inside one.
 pub fn neutralize(text: &str) -> String {
-    let single_line = text.replace("\r\n", " ").replace(['\r', '\n'], " ");
-    single_line.replace("##vso[", "# #vso[").replace("##[", "# #[")
+    crate::text::visible(&text.replace("\r\n", " ")).replace("##vso[", "# #vso[").replace("##[", "# #[")
 }
 
 /// One logging command, formatted on a single line.

@@ -89,7 +89,7 @@ impl Log {
 
     pub fn info(&self, text: &str) {
         for line in text.lines() {
-            self.write_out(&neutralize(line));
+            self.write_out(&self.inert(line));
         }
         if text.is_empty() {
             self.write_out("");
@@ -98,16 +98,22 @@ impl Log {
 
     pub fn warning(&self, text: &str) {
         match self.style {
-            Style::Agent => self.command(Command::new("task.logissue").property("type", "warning").message(self.mask(&neutralize(text)))),
-            Style::Plain => self.write_err(&format!("warning: {}", neutralize(text))),
+            Style::Agent => self.command(Command::new("task.logissue").property("type", "warning").message(self.inert(text))),
+            Style::Plain => self.write_err(&format!("warning: {}", self.inert(text))),
         }
     }
 
     pub fn error(&self, text: &str) {
         match self.style {
-            Style::Agent => self.command(Command::new("task.logissue").property("type", "error").message(self.mask(&neutralize(text)))),
-            Style::Plain => self.write_err(&format!("error: {}", neutralize(text))),
+            Style::Agent => self.command(Command::new("task.logissue").property("type", "error").message(self.inert(text))),
+            Style::Plain => self.write_err(&format!("error: {}", self.inert(text))),
         }
+    }
+
+    /// Text as it may be printed: secrets masked first (so neutralizing can never split one and
+    /// leave it readable), then commands defused and control characters made visible.
+    fn inert(&self, text: &str) -> String {
+        neutralize(&self.mask(text))
     }
 
     /// Verbose detail, shown only with `System.Debug` (or `--debug`).
@@ -116,15 +122,15 @@ impl Log {
             return;
         }
         match self.style {
-            Style::Agent => self.command(Command::new("task.debug").message(self.mask(&neutralize(text)))),
-            Style::Plain => self.write_err(&format!("debug: {}", neutralize(text))),
+            Style::Agent => self.command(Command::new("task.debug").message(self.inert(text))),
+            Style::Plain => self.write_err(&format!("debug: {}", self.inert(text))),
         }
     }
 
     pub fn group(&self, title: &str) {
         match self.style {
-            Style::Agent => self.write_out(&format!("##[group]{}", neutralize(title))),
-            Style::Plain => self.write_out(&format!("== {}", neutralize(title))),
+            Style::Agent => self.write_out(&format!("##[group]{}", self.inert(title))),
+            Style::Plain => self.write_out(&format!("== {}", self.inert(title))),
         }
     }
 
@@ -171,7 +177,7 @@ impl Log {
 
     pub fn complete(&self, result: TaskResult, message: &str) {
         if self.style == Style::Agent {
-            self.command(Command::new("task.complete").property("result", result.as_str()).message(self.mask(&neutralize(message))));
+            self.command(Command::new("task.complete").property("result", result.as_str()).message(self.inert(message)));
         }
     }
 
@@ -262,6 +268,24 @@ mod tests {
             let parsed = super::super::commands::parse_line(line);
             assert!(parsed.is_none_or(|c| c.event == "logissue"), "{line}");
         }
+    }
+
+    #[test]
+    fn a_secret_that_contains_a_command_prefix_is_masked_whole() {
+        let (log, out) = agent_log(false);
+        log.register_secrets([&Secret::new("pa##[ss")]);
+        log.info("token pa##[ss");
+        log.error("bad pa##[ss");
+        let text = out.text();
+        assert!(!text.lines().skip(1).any(|l| l.contains("pa#") || l.contains("#[ss")), "{text}");
+        assert!(text.ends_with("token ***\n##vso[task.logissue type=error;]bad ***\n"), "{text}");
+    }
+
+    #[test]
+    fn control_characters_from_servers_are_shown_not_obeyed() {
+        let (log, out) = agent_log(false);
+        log.info("msg \u{1b}[2J\u{202e}gnp.exe");
+        assert_eq!(out.text(), "msg <U+001B>[2J<U+202E>gnp.exe\n");
     }
 
     #[test]

@@ -47,6 +47,8 @@ pub enum OutputFormat {
 #[derive(Clone, Debug)]
 pub struct SonarSettings {
     pub url: String,
+    /// The setting the URL came from, for messages about reaching it.
+    pub url_from: String,
     pub token: Secret,
     pub organization: Option<String>,
     /// `reportTaskFile`: a path or glob; discovery when absent.
@@ -59,6 +61,8 @@ pub struct SonarSettings {
 #[derive(Clone, Debug)]
 pub struct PullRequestTarget {
     pub repository: RepositoryRef,
+    /// The setting the collection URL came from, for messages about reaching it.
+    pub collection_url_from: String,
     pub id: u32,
     /// The PR's source commit the build analysed (its iteration gets the status).
     pub source_commit: Option<String>,

@@ -120,8 +120,13 @@ impl RawSettings {
             1,
             MAX_POLLING_TIMEOUT_SEC as usize,
         );
+        let url_from = match (&self.sonar_url, &self.sonar_service) {
+            (None, Some(id)) => format!("the service connection {id} in {}", Field::SonarService.name(origin)),
+            _ => Field::SonarUrl.name(origin).to_string(),
+        };
         Some(SonarSettings {
             url: url?,
+            url_from,
             token: token?,
             organization: self.sonar_organization.clone(),
             report_task_file: self.report_task_file.clone(),
@@ -300,7 +305,14 @@ impl RawSettings {
             project: self.project.clone().unwrap_or_default(),
             repository: self.repository_id.clone().unwrap_or_default(),
         };
-        Target::PullRequest(PullRequestTarget { repository, id, source_commit: self.source_commit.clone(), credential })
+        let collection_url_from = Field::CollectionUrl.name(v.origin).to_string();
+        Target::PullRequest(PullRequestTarget {
+            repository,
+            collection_url_from,
+            id,
+            source_commit: self.source_commit.clone(),
+            credential,
+        })
     }
 }
 

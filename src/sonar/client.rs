@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::model::*;
-use crate::error::{Error, Service};
+use crate::error::{Error, Service, TransportError};
 use crate::net::url::{Origin, encode};
 use crate::net::{Auth, Client, Request, Response};
 use crate::secret::Secret;
@@ -30,8 +30,13 @@ const FILES_PER_QUERY: usize = 25;
 /// server (20 pages at most exist).
 const PAGE_CONCURRENCY: usize = 8;
 
+#[derive(Clone)]
 pub struct SonarClient {
     http: Arc<Client>,
+    /// When every request of this client must be over.
+    deadline: Option<Instant>,
+    /// The setting the base URL came from, for messages about reaching it.
+    input: String,
     base: String,
     auth: Auth,
     organization: Option<String>,
@@ -83,7 +88,31 @@ impl SonarClient {
     pub fn new(http: Arc<Client>, base: &str, token: &Secret, organization: Option<String>) -> Self {
         let cloud = is_cloud_url(base) || organization.is_some();
         let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token, &Secret::new("")) };
-        Self { http, base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
+        Self {
+            http,
+            deadline: None,
+            input: "the SonarQube URL".to_string(),
+            base: base.trim_end_matches('/').to_string(),
+            auth,
+            organization,
+            cloud,
+        }
+    }
+
+    /// The same client, with every request over by `deadline`.
+    pub fn until(&self, deadline: Instant) -> Self {
+        Self { deadline: Some(deadline), ..self.clone() }
+    }
+
+    /// Names the setting the base URL came from, for messages about reaching it.
+    pub fn from_input(mut self, input: impl Into<String>) -> Self {
+        self.input = input.into();
+        self
+    }
+
+    /// Whether this client's time is up.
+    fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     pub fn base_url(&self) -> &str {
@@ -108,7 +137,9 @@ impl SonarClient {
     fn get(&self, path: &str, params: &[(&str, String)], authenticated: bool) -> Result<Response, Error> {
         let url = self.url(path, params);
         let auth = authenticated.then_some(&self.auth);
-        self.http.send(&Request::get(url, auth)).map_err(|source| Error::Transport { service: Service::SonarQube, source })
+        self.http
+            .send(&Request::get(url, auth).until(self.deadline))
+            .map_err(|source| Error::transport(Service::SonarQube, source, &self.input))
     }
 
     /// `api/server/version`: plain text; anything else means the URL is not a SonarQube server.
@@ -193,21 +224,30 @@ impl SonarClient {
         }
     }
 
-    /// Polls the compute engine until the task ends or `timeout` passes: at once, then every 250
-    /// to 750 ms for the first ten seconds (most analyses finish there), then every two seconds,
-    /// then every five.
+    /// Polls the compute engine until the task ends or this client's deadline passes: at once,
+    /// then every 250 to 750 ms for the first ten seconds (most analyses finish there), then every
+    /// two seconds, then every five. A poll the server does not answer before the deadline ends the
+    /// wait like a task that did not finish. `started` is when the wait's time began, for messages.
     pub fn wait_for_task(
         &self,
         id: &str,
         project_key: &str,
-        timeout: Duration,
+        started: Instant,
         mut on_status: impl FnMut(&CeTask),
     ) -> Result<CeOutcome, Error> {
-        let started = Instant::now();
+        let waiting = Instant::now();
         let mut last_status = None;
         let mut polls: u32 = 0;
         loop {
-            let task = self.ce_task(id, project_key)?;
+            let task = match self.ce_task(id, project_key) {
+                Ok(task) => task,
+                Err(Error::Transport { source: TransportError::Timeout { .. } | TransportError::OutOfTime { .. }, .. })
+                    if self.out_of_time() =>
+                {
+                    return Ok(CeOutcome::TimedOut { task_id: id.to_string(), last_status, waited: started.elapsed() });
+                }
+                Err(e) => return Err(e),
+            };
             polls += 1;
             if last_status != Some(task.status) {
                 on_status(&task);
@@ -216,12 +256,11 @@ impl SonarClient {
             if task.status.is_terminal() {
                 return Ok(CeOutcome::Finished(task));
             }
-            let elapsed = started.elapsed();
-            if elapsed >= timeout {
-                return Ok(CeOutcome::TimedOut { task_id: id.to_string(), last_status, waited: elapsed });
+            let left = self.deadline.map_or(Duration::MAX, |d| d.saturating_duration_since(Instant::now()));
+            if left.is_zero() {
+                return Ok(CeOutcome::TimedOut { task_id: id.to_string(), last_status, waited: started.elapsed() });
             }
-            let wait = poll_interval(elapsed, polls).min(timeout - elapsed);
-            std::thread::sleep(wait);
+            std::thread::sleep(poll_interval(waiting.elapsed(), polls).min(left));
         }
     }
 

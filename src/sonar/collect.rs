@@ -3,7 +3,7 @@
 //! analysed revision) together. The two halves are apart so the caller can read the pull request
 //! beside the second and choose which issues to read.
 
-use std::time::Duration;
+use std::time::Instant;
 
 use super::client::{CeOutcome, IssueSet, Scope, SonarClient};
 use super::model::{CeStatus, CeTask, Hotspot, Measure, ProjectStatus};
@@ -105,12 +105,13 @@ pub enum Waited {
     Ended(Box<Analysis>),
 }
 
-/// Waits for the compute engine to finish one analysis; `on_status` hears every new task status.
+/// Waits for the compute engine to finish one analysis, until the client's deadline; `started` is
+/// when that time began (for the message), and `on_status` hears every new task status.
 pub fn wait(
     client: &SonarClient,
     report: ReportTask,
     link_base: &str,
-    timeout: Duration,
+    started: Instant,
     on_status: impl FnMut(&CeTask),
 ) -> Result<Waited, Error> {
     let key = report.project_key.clone();
@@ -118,7 +119,7 @@ pub fn wait(
         let dashboard_url = dashboard_url(link_base, &key, &scope);
         Waited::Ended(Box::new(Analysis { report, scope, dashboard_url, outcome, warnings: vec![] }))
     };
-    let task = match client.wait_for_task(&report.ce_task_id, &key, timeout, on_status)? {
+    let task = match client.wait_for_task(&report.ce_task_id, &key, started, on_status)? {
         CeOutcome::Finished(task) => task,
         CeOutcome::TimedOut { task_id, last_status, waited } => {
             let message = format!(

@@ -95,9 +95,23 @@ fn flavour_detail(flavour: Flavour) -> &'static str {
     }
 }
 
-/// `sonar.core.serverBaseURL`: unset means every link SonarQube builds points at localhost.
+/// `sonar.core.serverBaseURL`: unset means every link SonarQube builds points at localhost. It
+/// becomes the target of every link and of the status, so anything but a plain http(s) URL is
+/// refused (and the task's own URL used).
 fn check_base_url(base: &str, setting: Option<String>, checks: &mut Vec<Check>) -> Option<String> {
-    let Some(url) = setting else {
+    let setting = setting.filter(|s| !s.trim().is_empty());
+    if let Some(raw) = &setting
+        && crate::net::url::link_target(raw).is_none()
+    {
+        let (shown, _) = crate::net::url::strip_userinfo(raw.trim());
+        checks.push(Check::warn(
+            "sonar.core.serverBaseURL usable",
+            format!("the server's base URL is set to '{shown}', which is not an http(s) URL; links in the pull request use {base} instead"),
+            "an administrator corrects it in Administration > Configuration > General Settings > General > Server base URL, e.g. https://sonarqube.example.com".to_string(),
+        ));
+        return None;
+    }
+    let Some(url) = setting.and_then(|s| crate::net::url::link_target(&s)) else {
         checks.push(Check::warn(
             "sonar.core.serverBaseURL set",
             "the server's base URL is not set, so links that SonarQube builds (in report-task.txt, e-mails, its own PR decoration) point at http://localhost:9000".to_string(),

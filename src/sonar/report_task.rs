@@ -34,6 +34,9 @@ pub struct ReportTask {
     pub ce_task_id: String,
     /// A PR analysis names its PR only in `dashboardUrl` (`&pullRequest=…`).
     pub pull_request: Option<String>,
+    /// A `user:password@` found in the file's URLs (taken out of them): a secret to register
+    /// before anything prints this report.
+    pub credentials: Option<crate::secret::Secret>,
 }
 
 const REQUIRED: [&str; 3] = ["projectKey", "serverUrl", "ceTaskId"];
@@ -61,18 +64,23 @@ pub fn parse(path: &Path, text: &str) -> Result<ReportTask, Error> {
             )));
         }
     }
-    let dashboard_url = get("dashboardUrl");
+    // A URL with `user:password@` must never be printed or linked as it is.
+    let (server_url, in_server_url) = crate::net::url::strip_userinfo(&get("serverUrl").unwrap_or_default());
+    let dashboard = get("dashboardUrl").map(|u| crate::net::url::strip_userinfo(&u));
+    let credentials = in_server_url.or_else(|| dashboard.as_ref().and_then(|(_, c)| c.clone())).map(crate::secret::Secret::new);
+    let dashboard_url = dashboard.map(|(u, _)| u);
     let pull_request = dashboard_url.as_deref().and_then(|u| query_param(u, "pullRequest"));
     Ok(ReportTask {
         path: path.to_path_buf(),
         project_key: get("projectKey").unwrap_or_default(),
-        server_url: get("serverUrl").unwrap_or_default().trim_end_matches('/').to_string(),
+        server_url: server_url.trim_end_matches('/').to_string(),
         server_version: get("serverVersion"),
         organization: get("organization"),
         branch: get("branch"),
         dashboard_url,
         ce_task_id: get("ceTaskId").unwrap_or_default(),
         pull_request,
+        credentials,
     })
 }
 
@@ -190,17 +198,31 @@ fn expand(base: &Path, pattern: &str, searched: &mut Searched) -> Vec<PathBuf> {
     }
 }
 
-/// Reads and parses every discovered file.
+/// The largest report-task.txt read: a scanner writes a few hundred bytes.
+const MAX_REPORT_BYTES: u64 = 1024 * 1024;
+
+/// Reads and parses every discovered file. The size is checked before reading, and no more than
+/// the limit is ever read (a huge or sparse file costs nothing).
 pub fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
+    use std::io::Read;
     paths
         .iter()
         .map(|path| {
-            let bytes = std::fs::read(path).map_err(|e| Error::ReportTask(format!("{} could not be read: {e}", path.display())))?;
-            if bytes.len() > 1024 * 1024 {
-                return Err(Error::ReportTask(format!(
+            let unreadable = |e: std::io::Error| Error::ReportTask(format!("{} could not be read: {e}", path.display()));
+            let too_large = || {
+                Error::ReportTask(format!(
                     "{} is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner",
                     path.display()
-                )));
+                ))
+            };
+            let file = std::fs::File::open(path).map_err(unreadable)?;
+            if file.metadata().map_err(unreadable)?.len() > MAX_REPORT_BYTES {
+                return Err(too_large());
+            }
+            let mut bytes = Vec::new();
+            file.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
+            if bytes.len() as u64 > MAX_REPORT_BYTES {
+                return Err(too_large());
             }
             parse(path, &String::from_utf8_lossy(&bytes))
         })
@@ -219,6 +241,24 @@ mod tests {
         assert_eq!(t.server_url, "https://sq");
         assert_eq!(t.ce_task_id, "AVx=1");
         assert_eq!(t.pull_request.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn credentials_in_its_urls_are_taken_out() {
+        let t = parse(Path::new("r.txt"), "projectKey=a\nserverUrl=https://ci:hunter2@sq.example\ndashboardUrl=https://ci:hunter2@sq.example/dashboard?id=a\nceTaskId=T\n").unwrap();
+        assert_eq!(t.server_url, "https://sq.example");
+        assert_eq!(t.dashboard_url.as_deref(), Some("https://sq.example/dashboard?id=a"));
+        assert_eq!(t.credentials.as_ref().map(crate::secret::Secret::expose), Some("ci:hunter2"));
+    }
+
+    #[test]
+    fn a_huge_file_is_refused_without_being_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report-task.txt");
+        // Sparse: 3 GiB on paper, nothing on disk, and nothing read.
+        std::fs::File::create(&path).unwrap().set_len(3 << 30).unwrap();
+        let err = load_all(std::slice::from_ref(&path)).unwrap_err().to_string();
+        assert!(err.ends_with("is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner"), "{err}");
     }
 
     #[test]

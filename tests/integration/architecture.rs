@@ -11,10 +11,11 @@ use syn::visit::Visit;
 /// The layers, bottom up: a module may import only modules of a lower rank. `settings` is the entry
 /// point's in role (the only module that knows inputs and flags) but sits just below `app`, which
 /// runs on the validated `Settings` it builds; nothing else sees that type.
-const LAYERS: [(&str, u8); 17] = [
+const LAYERS: [(&str, u8); 18] = [
     ("error", 0),
     ("secret", 0),
     ("parallel", 0),
+    ("text", 0),
     ("net", 1),
     ("pipeline", 1),
     ("changes", 1),

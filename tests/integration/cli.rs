@@ -108,3 +108,35 @@ fn tokens_are_never_accepted_as_flags() {
     assert_eq!(run.status, 2);
     assert!(run.stderr.contains("unexpected argument '--sonar-token'"));
 }
+
+#[test]
+fn the_build_summary_is_a_new_file_never_one_planted_at_a_fixed_name() {
+    let sb = sandbox::Sandbox::start(sandbox::sonar::Flavour::Server108);
+    let mut a = sandbox::sonar::AnalysisSpec::new("T1", "shop");
+    a.branch = Some("main".into());
+    sb.sonar_state().analyses.push(a);
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    // Someone with access to the shared temp folder plants a link at the old fixed name.
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&victim, tmp.join("sonar-pr-gate-summary.md")).unwrap();
+    let report = dir.path().join(".scannerwork/report-task.txt");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    std::fs::write(
+        &report,
+        format!("projectKey=shop\nserverUrl={u}\ndashboardUrl={u}/dashboard?id=shop\nceTaskId=T1\n", u = sb.sonar_url()),
+    )
+    .unwrap();
+    let mut vars = cli_env(&sb);
+    vars.push(("TMPDIR".into(), tmp.display().to_string()));
+    let run = run_cli(&["publish"], &as_refs(&vars), dir.path());
+    assert_eq!(run.status, 0, "{}", run.all());
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    let line = run.stdout.lines().find(|l| l.starts_with("Build summary written to ")).expect("says where");
+    let written = std::path::PathBuf::from(line.trim_start_matches("Build summary written to "));
+    assert!(written.starts_with(&tmp) && written.file_name().unwrap().to_string_lossy().starts_with("sonar-pr-gate-summary-"), "{line}");
+    assert!(std::fs::read_to_string(&written).unwrap().starts_with("# SonarQube quality gate"));
+}

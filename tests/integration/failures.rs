@@ -361,7 +361,9 @@ fn an_unreachable_server_is_explained() {
     env.set("INPUT_SONARURL", &format!("http://{dead}"));
     let run = env.run();
     assert!(
-        run.issues("error")[0].starts_with(&format!("SonarQube: could not connect to http://{dead}/api/server/version; check the URL")),
+        run.issues("error")[0].starts_with(&format!(
+            "SonarQube: http://{dead} refused the connection (http://{dead}/api/server/version; the address comes from sonarUrl)"
+        )),
         "{:?}",
         run.issues("error")
     );

@@ -256,3 +256,111 @@ fn debug_output_shows_requests_but_no_credentials() {
     assert!(debug.iter().all(|d| !d.to_ascii_lowercase().contains("authorization")));
     // The runner has already checked that no secret, nor its base64 forms, is anywhere in the output.
 }
+
+#[test]
+fn control_characters_and_line_breaks_from_the_server_stay_inert() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = analysis("T1", &[], false);
+    let mut issue = IssueSpec::new("k1", "src/F.java", 3, "MAJOR", "red \u{1b}[31mALERT\u{1b}[0m and \u{202e}txt.exe");
+    // A bare CR in a rule key would end a code span and start a heading.
+    issue.rule = "java:S1\r# Owned".into();
+    a.issues = vec![issue];
+    a.warnings = vec!["line one\r\n## line two <img src=x onerror=y>".into()];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(!run.all().contains('\u{1b}') && !run.all().contains('\u{202e}'), "raw control characters in the log");
+    let st = sb.azdo_state();
+    for t in &st.pull_request(PR).threads {
+        let text = t["comments"][0]["content"].as_str().unwrap();
+        assert!(!text.contains('\r') && !text.contains('\u{1b}') && !text.contains('\u{202e}'), "{text:?}");
+        assert!(!text.contains("<img") && !text.lines().any(|l| l.starts_with("# ") || l.starts_with("## ")), "{text}");
+    }
+    let inline = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").unwrap();
+    let text = inline["comments"][0]["content"].as_str().unwrap();
+    assert!(text.contains("red &lt;U+001B&gt;\\[31mALERT&lt;U+001B&gt;\\[0m and &lt;U+202E&gt;txt\\.exe"), "{text}");
+    assert!(text.contains("Rule java:S1 \\# Owned"), "{text}");
+}
+
+#[test]
+fn a_server_base_url_that_is_not_an_http_url_is_refused_for_links() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1"], true));
+    sb.sonar_state().server_base_url = Some("javascript:alert(document.cookie)//".into());
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(
+        run.issues("warning").iter().any(|w| w.starts_with(&format!(
+            "sonar.core.serverBaseURL usable: the server's base URL is set to 'javascript:alert(document.cookie)//', which is not an http(s) URL; links in the pull request use {} instead",
+            sb.sonar_url()
+        ))),
+        "{:?}",
+        run.issues("warning")
+    );
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses[0]["targetUrl"], format!("{}/dashboard?id=shop&pullRequest=7", sb.sonar_url()));
+    for t in &st.pull_request(PR).threads {
+        assert!(!t["comments"][0]["content"].as_str().unwrap().contains("javascript"));
+    }
+}
+
+#[test]
+fn comments_longer_than_azure_devops_takes_are_shortened_not_refused() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = analysis("T1", &[], true);
+    a.issues = vec![IssueSpec::new("k1", "src/F.java", 3, "MAJOR", &"x".repeat(200_000))];
+    a.warnings = (0..100).map(|n| format!("warning {n}: {}", "w".repeat(10_000))).collect();
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let st = sb.azdo_state();
+    let threads = &st.pull_request(PR).threads;
+    assert_eq!(threads.len(), 2, "both comments were posted");
+    for t in threads {
+        let text = t["comments"][0]["content"].as_str().unwrap();
+        assert!(text.encode_utf16().count() <= 150_000, "{} characters", text.len());
+    }
+    let inline = threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").unwrap();
+    assert!(inline["comments"][0]["content"].as_str().unwrap().contains("… (shortened: 196000 more characters)"));
+    let summary = threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
+    assert!(summary["comments"][0]["content"].as_str().unwrap().contains("90 more warnings of the analysis: see it in SonarQube."));
+}
+
+#[test]
+fn a_password_in_report_task_urls_is_never_printed() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &[], true));
+    let path = env.sources().join(".scannerwork/report-task.txt");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &path,
+        "projectKey=shop\nserverUrl=https://ci:hunter2-secret@sonar.other.example\ndashboardUrl=https://ci:hunter2-secret@sonar.other.example/dashboard?id=shop&pullRequest=7\nceTaskId=T1\n",
+    )
+    .unwrap();
+    env.secrets.push("hunter2-secret".into());
+    env.secrets.push("ci:hunter2-secret".into());
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("names the server https://sonar.other.example but this task calls"), "{}", run.stdout);
+    // Registered with the agent's masker, so it is masked wherever else it turns up in the job.
+    assert!(run.commands().iter().any(|c| c.event == "setsecret" && c.message == "hunter2-secret"));
+}
+
+#[test]
+fn a_secret_that_contains_a_command_prefix_is_masked_whole() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(analysis("T1", &[], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let pat = "pat##[vso0000000000000000000000000000000000000000000000";
+    env.set("INPUT_AZUREDEVOPSPAT", pat);
+    env.secrets.push(pat.into());
+    // Not a credential the fake knows: the error path prints the most.
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    // Not even split by the `##[` defusing: the secret is masked before it.
+    let printed: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with("##vso[task.setsecret]")).collect();
+    assert!(printed.iter().all(|l| !l.contains("vso0000000000")), "{}", run.all());
+}

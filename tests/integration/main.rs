@@ -3,6 +3,8 @@
 
 /// The shape of the code: layers, pure decisions, function length.
 mod architecture;
+/// Misbehaving servers: every wait has a deadline.
+mod bounded;
 /// Commands from a shell: flags, exit codes, help.
 mod cli;
 /// Community Build: issues scoped to the lines the PR changed, with a real git repository.

@@ -1,0 +1,75 @@
+//! Property tests over hostile answers: whatever bytes a server sends as a body, every model that
+//! reads it and every function that explains it ends in a value or an error, never a panic.
+
+use proptest::prelude::*;
+
+use crate::azdo::failure::{Context, CredentialKind, explain};
+use crate::azdo::model::*;
+use crate::sonar::model::*;
+
+/// Bodies that are almost JSON: the shapes the models read, with hostile values spliced in.
+fn bodies() -> impl Strategy<Value = Vec<u8>> {
+    let value = prop_oneof![
+        Just("null".to_string()),
+        Just("1e400".to_string()),
+        Just("-1".to_string()),
+        Just("18446744073709551616".to_string()),
+        Just("\"\\u0000\\u202e<img src=x>\"".to_string()),
+        Just("[[[[[[[[]]]]]]]]".to_string()),
+        Just("{\"$value\":{}}".to_string()),
+        "\"[^\"\\\\]{0,20}\"",
+        any::<i64>().prop_map(|n| n.to_string()),
+    ];
+    let key = prop_oneof![
+        Just("paging"),
+        Just("total"),
+        Just("issues"),
+        Just("key"),
+        Just("line"),
+        Just("textRange"),
+        Just("status"),
+        Just("conditions"),
+        Just("projectStatus"),
+        Just("task"),
+        Just("value"),
+        Just("comments"),
+        Just("properties"),
+        Just("changeEntries"),
+        Just("nextSkip"),
+        Just("lineDiffBlocks"),
+        Just("analyses"),
+        Just("revision"),
+        Just("message"),
+    ];
+    let object = prop::collection::vec((key, value), 0..8)
+        .prop_map(|fields| format!("{{{}}}", fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")));
+    prop_oneof![
+        object.clone().prop_map(String::into_bytes),
+        object.prop_map(|o| format!("{{\"value\":[{o}],\"projectStatus\":{o},\"task\":{o},\"issues\":[{o}]}}").into_bytes()),
+        prop::collection::vec(any::<u8>(), 0..200),
+    ]
+}
+
+fn ctx() -> Context {
+    Context { action: "read".into(), organization: "o".into(), project: "p".into(), repository: "r".into(), pull_request: Some(1) }
+}
+
+proptest! {
+    #[test]
+    fn no_answer_panics_the_readers(body in bodies(), status in 100u16..600, header in "\\PC{0,40}") {
+        let _ = serde_json::from_slice::<ProjectStatusResponse>(&body).map(|ps| ps.project_status.conditions.iter().map(crate::sonar::present::describe_condition).count());
+        let _ = serde_json::from_slice::<IssuesResponse>(&body).map(|i| i.total());
+        let _ = serde_json::from_slice::<MeasuresResponse>(&body).map(|m| m.component.measures.iter().for_each(|m| { let _ = m.best_value(); }));
+        let _ = serde_json::from_slice::<CeTaskResponse>(&body);
+        let _ = serde_json::from_slice::<ProjectAnalyses>(&body);
+        let _ = serde_json::from_slice::<ValueList<Thread>>(&body).map(|t| t.value.iter().for_each(|t| drop((t.marker(), crate::decide::plan::owned(t, "me")))));
+        let _ = serde_json::from_slice::<ValueList<PrStatus>>(&body);
+        let _ = serde_json::from_slice::<IterationChanges>(&body).map(|c| c.change_entries.iter().filter(|e| e.is_delete()).count());
+        let _ = serde_json::from_slice::<Vec<FileDiffResponse>>(&body);
+        let _ = explain(status, Some("application/json"), &body, Some(&header), Some(&header), CredentialKind::Pat, &ctx()).to_string();
+        let resp = crate::net::Response { status, content_type: Some(header.clone()), headers: vec![("Retry-After".into(), header.clone())], body: body.clone() };
+        let _ = crate::sonar::client::error_messages(&resp);
+        let _ = crate::net::retry::after_status(crate::net::Method::Get, &resp, 3, &crate::net::retry::RetryPolicy::default());
+        let _ = crate::net::tls::issuer_name(&body);
+    }
+}
