@@ -8,7 +8,8 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
+use sandbox::demo;
+use sandbox::sonar::Flavour;
 use sandbox::{JOB_TOKEN, SONAR_TOKEN, Sandbox};
 use sonar_pr_gate::pipeline::commands::parse_line;
 use sonar_pr_gate::pipeline::{AgentEnv, Log, Style};
@@ -28,45 +29,12 @@ impl Write for Captured {
     }
 }
 
-fn analysis(task: &str, fixed: bool) -> AnalysisSpec {
-    let mut a = AnalysisSpec::new(task, "fabrikam-shop");
-    a.analysis_id = format!("AN-{task}");
-    a.pull_request = Some("7".into());
-    a.polls_before_done = 2;
-    a.hotspots = 1;
-    if !fixed {
-        a = a.failing_gate();
-        a.pull_request = Some("7".into());
-        a.polls_before_done = 2;
-        a.hotspots = 1;
-        a.issues = vec![
-            IssueSpec::new(
-                "AZ-1",
-                "src/main/java/shop/Checkout.java",
-                42,
-                "BLOCKER",
-                "Either re-interrupt this method or rethrow the \"InterruptedException\".",
-            ),
-            IssueSpec::new("AZ-2", "src/main/java/shop/Cart.java", 17, "MAJOR", "Remove this unused private \"total\" field."),
-            IssueSpec::new(
-                "AZ-3",
-                "src/main/java/shop/Cart.java",
-                88,
-                "MINOR",
-                "Rename this local variable to match the regular expression '^[a-z][a-zA-Z0-9]*$'.",
-            ),
-        ];
-    } else {
-        a.issues = vec![IssueSpec::new("AZ-2", "src/main/java/shop/Cart.java", 17, "MAJOR", "Remove this unused private \"total\" field.")];
-    }
-    a
-}
-
 fn main() {
     let sb = Sandbox::start(Flavour::Server2025);
     sb.azdo_state().add_pull_request(7, &[(1, "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567"), (2, SOURCE_COMMIT)]);
-    sb.sonar_state().server_base_url = Some(sb.sonar_url());
-    sb.sonar_state().analyses.push(analysis("AYh-demo-1", false));
+    // People open SonarQube at its public address; the agent here reaches it on 127.0.0.1.
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses.push(demo::analysis("AYh-demo-1", false));
 
     let dir = tempfile::tempdir().expect("a temporary folder");
     let sources = dir.path().join("s");
@@ -114,7 +82,7 @@ fn main() {
     show_pull_request(&sb);
 
     // The developer fixes two issues and pushes; the pipeline runs again.
-    sb.sonar_state().analyses.push(analysis("AYh-demo-2", true));
+    sb.sonar_state().analyses.push(demo::analysis("AYh-demo-2", true));
     write_report("AYh-demo-2");
     sb.azdo_server.clear_requests();
     banner("Run 2: two issues fixed, the gate passes; threads are updated in place");

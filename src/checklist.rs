@@ -1,5 +1,6 @@
-//! The preflight checklist: each check passed, warned or failed, with the fix. `check` mode prints
-//! it (as text or JSON); `publish` logs it before it writes anything.
+//! The preflight checklist: each check passed, warned, failed or was skipped (with why), its title
+//! saying what was found, and the fix. `check` mode prints it (as text or JSON); `publish` logs the
+//! SonarQube part before it writes anything.
 
 use serde::Serialize;
 
@@ -9,10 +10,15 @@ pub enum CheckState {
     Pass,
     Warn,
     Fail,
+    /// Not checked, and the detail says why: nothing is counted as passed that was not checked.
+    Skip,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Check {
+    /// A stable key for tools (`sonar.token`, `azdo.credential`…); the title may change.
+    pub id: &'static str,
+    /// What was found, in words: "SonarQube token valid", "sonar.core.serverBaseURL not set".
     pub name: String,
     pub state: CheckState,
     pub detail: String,
@@ -21,28 +27,73 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn pass(name: &str, detail: String) -> Self {
-        Self { name: name.to_string(), state: CheckState::Pass, detail, fix: None }
+    pub fn pass(id: &'static str, title: &str, detail: String) -> Self {
+        Self { id, name: title.to_string(), state: CheckState::Pass, detail, fix: None }
     }
 
-    pub fn warn(name: &str, detail: String, fix: String) -> Self {
-        Self { name: name.to_string(), state: CheckState::Warn, detail, fix: Some(fix) }
+    pub fn warn(id: &'static str, title: &str, detail: String, fix: String) -> Self {
+        Self { id, name: title.to_string(), state: CheckState::Warn, detail, fix: Some(fix) }
     }
 
-    pub fn fail(name: &str, detail: String) -> Self {
-        Self { name: name.to_string(), state: CheckState::Fail, detail, fix: None }
+    pub fn fail(id: &'static str, title: &str, detail: String) -> Self {
+        Self { id, name: title.to_string(), state: CheckState::Fail, detail, fix: None }
     }
 
-    /// One line for the log: `[pass] name: detail` (the fix follows on its own line).
+    pub fn skip(id: &'static str, title: &str, reason: String) -> Self {
+        Self { id, name: title.to_string(), state: CheckState::Skip, detail: reason, fix: None }
+    }
+
+    /// One line for the log: `[pass] title: detail` (the fix follows on its own line).
     pub fn render(&self) -> String {
         let tag = match self.state {
             CheckState::Pass => "[pass]",
             CheckState::Warn => "[warn]",
             CheckState::Fail => "[FAIL]",
+            CheckState::Skip => "[skip]",
         };
         match &self.fix {
             Some(fix) => format!("{tag} {}: {}\n       fix: {fix}", self.name, self.detail),
             None => format!("{tag} {}: {}", self.name, self.detail),
         }
+    }
+}
+
+impl Check {
+    /// The check as a warning or error: what was found, the detail, and the fix.
+    pub fn as_issue(&self) -> String {
+        match &self.fix {
+            Some(fix) => format!("{}: {}\nFix: {fix}", self.name, self.detail),
+            None => format!("{}: {}", self.name, self.detail),
+        }
+    }
+}
+
+/// "5 checked: 4 passed, 1 warning, 0 failed; 2 skipped": only what was checked is counted.
+pub fn tally(checks: &[Check]) -> String {
+    let count = |s: CheckState| checks.iter().filter(|c| c.state == s).count();
+    let (passed, warned, failed, skipped) =
+        (count(CheckState::Pass), count(CheckState::Warn), count(CheckState::Fail), count(CheckState::Skip));
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line =
+        format!("{} checked: {} passed, {}, {} failed", passed + warned + failed, passed, plural(warned, "warning", "warnings"), failed);
+    if skipped > 0 {
+        line.push_str(&format!("; {skipped} skipped"));
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_was_checked_is_counted() {
+        let checks = [
+            Check::pass("a", "A", "ok".into()),
+            Check::warn("b", "B", "hm".into(), "fix".into()),
+            Check::skip("c", "C", "not a pull request build".into()),
+        ];
+        assert_eq!(tally(&checks), "2 checked: 1 passed, 1 warning, 0 failed; 1 skipped");
+        assert_eq!(checks[2].render(), "[skip] C: not a pull request build");
     }
 }

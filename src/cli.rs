@@ -7,7 +7,7 @@ use crate::settings::{Origin, OutputFormat, RawSettings};
 
 const EXIT_CODES: &str = "\
 Exit status (check and publish):
-  0  passed (or failOnQualityGateError is false)
+  0  passed (or --fail-on-quality-gate-error false)
   1  quality gate failed, or the analysis failed or did not finish in time
   2  configuration error: a flag, variable or the scanner's report-task.txt is missing or wrong
   3  a service could not be reached, or refused the credentials
@@ -17,6 +17,27 @@ process exits 0; a non-zero exit there means the task itself crashed.
 
 Secrets are read from the environment only, never from flags (command lines are visible to other
 processes): SONAR_TOKEN, AZURE_DEVOPS_EXT_PAT, SYSTEM_ACCESSTOKEN.";
+
+// Examples in help are pasted into shells: every line stays well under 80 columns, so no terminal
+// wraps one and moves a `\` continuation onto a line of its own (a test holds this).
+const CHECK_EXAMPLE: &str = "\
+Example:
+  export SONAR_TOKEN=squ_... AZURE_DEVOPS_EXT_PAT=...
+  sonar-pr-gate check \\
+    --sonar-url https://sonar.example.com \\
+    --collection-url https://dev.azure.com/fabrikam \\
+    --project Web --repository web --pull-request 42
+";
+
+const PUBLISH_EXAMPLE: &str = "\
+Example:
+  export SONAR_TOKEN=squ_... AZURE_DEVOPS_EXT_PAT=...
+  sonar-pr-gate publish \\
+    --sonar-url https://sonar.example.com \\
+    --collection-url https://dev.azure.com/fabrikam \\
+    --project Web --repository web --pull-request 42 \\
+    --report-task-file .scannerwork/report-task.txt
+";
 
 #[derive(Parser)]
 #[command(
@@ -41,7 +62,7 @@ pub enum Command {
     Task,
     /// Run every preflight check (SonarQube server, token, base URL, report-task.txt, Azure DevOps
     /// credential, pull request) and write nothing.
-    #[command(after_help = concat!("Example:\n  SONAR_TOKEN=squ_... sonar-pr-gate check --sonar-url https://sonar.example.com \\\n    --collection-url https://dev.azure.com/fabrikam --project Web --repository web --pull-request 42\n\n"))]
+    #[command(after_help = CHECK_EXAMPLE)]
     Check {
         #[command(flatten)]
         common: CommonArgs,
@@ -51,7 +72,7 @@ pub enum Command {
     },
     /// Wait for the analysis, read the quality gate and post the PR status, summary comment and
     /// inline comments.
-    #[command(after_help = concat!("Example:\n  export SONAR_TOKEN=squ_... AZURE_DEVOPS_EXT_PAT=...\n  sonar-pr-gate publish --sonar-url https://sonar.example.com \\\n    --collection-url https://dev.azure.com/fabrikam --project Web --repository web --pull-request 42 \\\n    --report-task-file .scannerwork/report-task.txt\n\n"))]
+    #[command(after_help = PUBLISH_EXAMPLE)]
     Publish {
         #[command(flatten)]
         common: CommonArgs,
@@ -81,7 +102,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "PATH")]
     pub report_task_file: Option<String>,
     /// How long to wait for the analysis, in seconds, e.g. --polling-timeout-sec 600. Default 300.
-    #[arg(long, value_name = "SECONDS")]
+    // A negative value is taken as a value (and refused as out of range), not as a flag.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
     pub polling_timeout_sec: Option<String>,
     /// Azure DevOps collection URL, e.g. --collection-url https://dev.azure.com/fabrikam.
     /// Falls back to SYSTEM_COLLECTIONURI.
@@ -114,7 +136,7 @@ pub struct CommonArgs {
     #[arg(long, value_name = "BOOL")]
     pub post_inline_comments: Option<String>,
     /// Most inline comments per run, most severe first, e.g. --max-inline-comments 10. Default 25.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub max_inline_comments: Option<String>,
     /// Genre of the PR status context, e.g. --status-genre SonarQube (the default).
     #[arg(long, value_name = "GENRE")]

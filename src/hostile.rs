@@ -51,7 +51,14 @@ fn bodies() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn ctx() -> Context {
-    Context { action: "read".into(), organization: "o".into(), project: "p".into(), repository: "r".into(), pull_request: Some(1) }
+    Context {
+        action: "read".into(),
+        organization: "o".into(),
+        project: "p".into(),
+        repository: "r".into(),
+        pull_request: Some(1),
+        kind: CredentialKind::Pat,
+    }
 }
 
 proptest! {
@@ -66,9 +73,11 @@ proptest! {
         let _ = serde_json::from_slice::<ValueList<PrStatus>>(&body);
         let _ = serde_json::from_slice::<IterationChanges>(&body).map(|c| c.change_entries.iter().filter(|e| e.is_delete()).count());
         let _ = serde_json::from_slice::<Vec<FileDiffResponse>>(&body);
-        let _ = explain(status, Some("application/json"), &body, Some(&header), Some(&header), CredentialKind::Pat, &ctx()).to_string();
+        let explained = explain(status, Some("application/json"), &body, Some(&header), Some(&header), &ctx(), &crate::error::InputNames::task()).to_string();
+        // Server text stays on one line: line breaks in messages are ours (list items).
+        prop_assert!(!explained.contains('\n'), "{explained:?}");
         let resp = crate::net::Response { status, content_type: Some(header.clone()), headers: vec![("Retry-After".into(), header.clone())], body: body.clone() };
-        let _ = crate::sonar::client::error_messages(&resp);
+        prop_assert!(!crate::sonar::client::error_messages(&resp).unwrap_or_default().contains('\n'));
         let _ = crate::net::retry::after_status(crate::net::Method::Get, &resp, 3, &crate::net::retry::RetryPolicy::default());
         let _ = crate::net::tls::issuer_name(&body);
     }

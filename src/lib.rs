@@ -36,9 +36,10 @@ use std::sync::Arc;
 use clap::Parser;
 
 use crate::cli::{Cli, Invocation};
+use crate::decide::Report;
 use crate::error::exit_code;
 use crate::pipeline::{AgentEnv, Log, Style, TaskResult};
-use crate::settings::RawSettings;
+use crate::settings::{OutputFormat, RawSettings};
 
 /// Parses the command line and runs; returns the process exit code.
 pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32 {
@@ -108,8 +109,14 @@ fn run_cli(raw: RawSettings, log: Arc<Log>) -> i32 {
     };
     match app::run(&settings, log.clone()) {
         Ok(outcome) => {
-            if outcome.exit_code == exit_code::PASSED {
-                log.info(&format!("sonar-pr-gate: {}", outcome.message));
+            // The last line says how it ended, unless the run already said so (a reported error or
+            // warning) or the output is JSON for a tool.
+            if outcome.report == Report::Nothing && settings.format == OutputFormat::Text {
+                if outcome.exit_code == exit_code::PASSED {
+                    log.info(&format!("sonar-pr-gate: {}", outcome.message));
+                } else {
+                    log.error(&outcome.message);
+                }
             }
             outcome.exit_code
         }

@@ -2,13 +2,12 @@
 //! Markdown. Everything that came from outside (messages, keys, paths, rule names) is escaped so it
 //! can neither format nor inject HTML.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::decide::{InlineCandidate, InlineStats, Texts, Verdict};
+use crate::decide::{InlineCandidate, InlineStats, Texts, Verdict, by_severity_word};
 use crate::sonar::model::GateStatus;
-use crate::sonar::present::{Severity, describe_condition, format_value, issue_kind, issue_severity, metric_name};
-use crate::sonar::{Analysis, AnalysisOutcome, Issues, issue_url};
+use crate::sonar::present::{Severity, describe_condition, format_value, issue_about, metric_name, severity_word};
+use crate::sonar::{Analysis, AnalysisOutcome, Issues, Scope};
 
 /// Makes text from outside inert wherever it lands in Markdown (a paragraph, a table cell, a
 /// link's text): entities for `&<>`, so no HTML; a backslash before every character that formats
@@ -84,19 +83,16 @@ fn verdict_heading(verdict: Verdict) -> &'static str {
     }
 }
 
-/// The comments of one run: links go to the server's public base URL.
-pub struct Comments<'a> {
-    pub link_base: &'a str,
-}
+/// The comments of one run (their links, each analysis's, go to the server's public base URL).
+pub struct Comments;
 
-impl Texts for Comments<'_> {
+impl Texts for Comments {
     fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String {
         fit(summary_comment(analysis, stats), &analysis.dashboard_url)
     }
 
     fn inline(&self, candidate: &InlineCandidate<'_>, analysis: &Analysis) -> String {
-        let url = issue_url(self.link_base, analysis.project_key(), &analysis.scope, &candidate.issue.key);
-        fit(inline_comment(candidate, analysis, self.link_base), &url)
+        fit(inline_comment(candidate, analysis), &analysis.links.issue(&candidate.issue.key))
     }
 }
 
@@ -145,7 +141,9 @@ pub fn fit(md: String, full_text_url: &str) -> String {
     )
 }
 
-/// The summary comment for one project's analysis.
+/// The summary comment for one project's analysis, laid out as SonarQube's own decoration: the
+/// verdict, the failed conditions, then Issues and Measures, each figure a link to the page that
+/// lists it. A measure a failed condition already shows is not repeated.
 pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     let verdict = Verdict::of(analysis);
     let mut md = String::new();
@@ -155,74 +153,17 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
         _ => verdict_heading(verdict),
     };
     let _ = writeln!(md, "### {heading} for {}", code(analysis.project_key()));
-    md.push('\n');
     match &analysis.outcome {
         AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
-            let _ = writeln!(md, "{}", (shorten(message, MESSAGE_LIMIT)));
+            let _ = writeln!(md, "\n{}", shorten(message, MESSAGE_LIMIT));
         }
         AnalysisOutcome::Completed(done) => {
-            let failed: Vec<_> = done.gate.conditions.iter().filter(|c| c.status != GateStatus::Ok).collect();
-            if !failed.is_empty() {
-                md.push_str("| Condition not met | Actual | Required |\n|---|---|---|\n");
-                for c in failed.iter().take(ROWS_LIMIT) {
-                    let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
-                    let threshold = c
-                        .error_threshold
-                        .as_deref()
-                        .or(c.warning_threshold.as_deref())
-                        .map(|v| format_value(&c.metric_key, v))
-                        .unwrap_or_default();
-                    let required = match c.comparator.as_deref() {
-                        Some("GT") if c.metric_key.ends_with("_rating") => format!("{threshold} or better"),
-                        Some("GT") => format!("≤ {threshold}"),
-                        Some("LT") => format!("≥ {threshold}"),
-                        _ => threshold,
-                    };
-                    let name = metric_name(&c.metric_key);
-                    let _ = writeln!(md, "| {} | {} | {} |", (shorten(&name, 200)), (shorten(&actual, 200)), (shorten(&required, 200)));
-                }
-                if failed.len() > ROWS_LIMIT {
-                    let _ = writeln!(md, "\n{} more conditions not met: see the analysis in SonarQube.", failed.len() - ROWS_LIMIT);
-                }
-                md.push('\n');
-            }
-            issues_section(&mut md, analysis, done, inline);
-            if let Some((total, _)) = &done.hotspots {
-                let _ = writeln!(md, "\n**Security hotspots to review:** {total}");
-            }
-            if let Some(measures) = &done.measures {
-                let shown: Vec<String> =
-                    ["new_coverage", "new_duplicated_lines_density", "pull_request_fixed_issues", "new_accepted_issues"]
-                        .iter()
-                        .filter_map(|key| {
-                            let m = measures.iter().find(|m| m.metric == *key)?;
-                            Some(format!("{}: {}", metric_name(key), escape_md(&format_value(key, m.best_value()?))))
-                        })
-                        .collect();
-                if !shown.is_empty() {
-                    let _ = writeln!(md, "\n{}", shown.join(" · "));
-                }
-            }
-            if let Some(counts) = &inline.changed_lines {
-                let total: usize = counts.iter().map(|(_, n)| n).sum();
-                let by: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {}", s.label())).collect();
-                let _ = writeln!(
-                    md,
-                    "\n**Issues on lines this pull request changed:** {}{}",
-                    total,
-                    if by.is_empty() { String::new() } else { format!(" ({})", by.join(", ")) }
-                );
-                if inline.unplaced > 0 {
-                    let _ = writeln!(
-                        md,
-                        "\n{} more in changed files could not be placed: their lines exist only in the merge commit (from the target branch or a conflict resolution).",
-                        inline.unplaced
-                    );
-                }
-            }
+            let shown_in_conditions = failed_conditions_section(&mut md, analysis, done);
             if let Some(reason) = &inline.new_issues_failure {
                 let _ = writeln!(md, "\n❌ **The pull request's own gate fails:** {}.", escape_md(reason));
             }
+            issues_section(&mut md, analysis, done, inline);
+            measures_section(&mut md, analysis, done, inline, &shown_in_conditions);
             if inline.posted + inline.over_cap > 0 {
                 let _ = write!(md, "\n**Inline comments:** {} on changed lines", inline.posted);
                 if inline.over_cap > 0 {
@@ -231,7 +172,7 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
                 md.push('\n');
             }
             for w in done.ce_warnings.iter().take(WARNINGS_LIMIT) {
-                let _ = writeln!(md, "\n> ⚠️ {}", (shorten(w, MESSAGE_LIMIT)));
+                let _ = writeln!(md, "\n> ⚠️ {}", shorten(w, MESSAGE_LIMIT));
             }
             if done.ce_warnings.len() > WARNINGS_LIMIT {
                 let _ = writeln!(md, "\n> {} more warnings of the analysis: see it in SonarQube.", done.ce_warnings.len() - WARNINGS_LIMIT);
@@ -242,32 +183,79 @@ pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     md
 }
 
-/// The open issues: the scope's, or, when only the files the PR changed were read, the project's
-/// count; and a word when SonarQube's cap made the list partial.
-fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed, inline: &InlineStats) {
-    let project_count = || -> Option<String> {
-        let m = done.measures.as_ref()?.iter().find(|m| m.metric == "violations")?;
-        m.value.clone()
-    };
-    match (&done.issues, inline.changed_lines.is_some()) {
-        (Issues::Read(_) | Issues::NotRead, true) => {
-            let count = project_count().unwrap_or_else(|| "not known".to_string());
-            let _ =
-                writeln!(md, "**Open issues in the project:** {} · {}", escape_md(&count), link("list them", &issues_list_url(analysis)));
-        }
-        (Issues::Read(set), false) => {
-            let _ = write!(md, "**Open issues:** {}", issue_breakdown(&set.issues, set.total));
-            if set.total > 0 {
-                let _ = write!(md, " · {}", link("list them", &issues_list_url(analysis)));
-            }
-            md.push('\n');
-        }
-        (Issues::NotRead, false) => md.push_str("**Open issues:** not read.\n"),
-        (Issues::Forbidden, _) => md.push_str("**Open issues:** not readable with this token (it needs 'Browse' on the project).\n"),
+/// "**Failed conditions**": each as SonarQube words it, "45.5% Coverage on New Code (required ≥
+/// 80.0%)", linked to the measure. Returns the metrics shown, so Measures does not repeat them.
+fn failed_conditions_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed) -> Vec<String> {
+    let failed: Vec<_> = done.gate.conditions.iter().filter(|c| c.status != GateStatus::Ok).collect();
+    if failed.is_empty() {
+        return Vec::new();
     }
-    if let Issues::Read(set) = &done.issues
-        && set.capped
-    {
+    md.push_str("\n**Failed conditions**\n\n");
+    for c in failed.iter().take(ROWS_LIMIT) {
+        let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_else(|| "no value".to_string());
+        let threshold =
+            c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
+        let required = match c.comparator.as_deref() {
+            Some("GT") if c.metric_key.ends_with("_rating") => format!("{threshold} or better"),
+            Some("GT") => format!("≤ {threshold}"),
+            Some("LT") => format!("≥ {threshold}"),
+            _ => threshold,
+        };
+        let figure = format!("{} {}", shorten(&actual, 200), shorten(&metric_name(&c.metric_key), 200));
+        let _ = writeln!(md, "- {} (required {})", raw_link(&figure, &analysis.links.measure(&c.metric_key)), shorten(&required, 200));
+    }
+    if failed.len() > ROWS_LIMIT {
+        let _ = writeln!(md, "- and {} more: see the analysis in SonarQube", failed.len() - ROWS_LIMIT);
+    }
+    failed.iter().map(|c| c.metric_key.clone()).collect()
+}
+
+/// "**Issues**": new (or, scoped to the changed lines, those on changed lines and the project's
+/// open ones), fixed and accepted, each a link to its list.
+fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed, inline: &InlineStats) {
+    let links = &analysis.links;
+    let measure = |key: &str| done.measures.as_ref()?.iter().find(|m| m.metric == key)?.best_value().map(str::to_string);
+    let mut items = Vec::new();
+    match (&done.issues, &inline.changed_lines) {
+        (Issues::Forbidden, _) => items.push("Issues not readable with this token (it needs 'Browse' on the project)".to_string()),
+        (_, Some(by_severity)) => {
+            let total: usize = by_severity.iter().map(|(_, n)| n).sum();
+            let figure = plural(total as u64, "issue on lines this pull request changed", "issues on lines this pull request changed");
+            items.push(match total {
+                // Nothing to list: a link would open the project's issues, which are not these.
+                0 => figure,
+                _ => format!("{}{}", raw_link(&figure, &links.open_issues_in(&inline.changed_files)), breakdown(by_severity)),
+            });
+            if let Some(count) = measure("violations").and_then(|v| v.parse::<u64>().ok()) {
+                let figure = plural(count, "open issue in the whole project", "open issues in the whole project");
+                items.push(raw_link(&figure, &links.open_issues()));
+            }
+            if inline.unplaced > 0 {
+                items.push(format!(
+                    "{} in changed files on lines that exist only in the merge commit (from the target branch or a conflict resolution), so not commented",
+                    plural(inline.unplaced as u64, "more issue", "more issues")
+                ));
+            }
+        }
+        (Issues::Read(set), None) => {
+            let (one, many) =
+                if matches!(analysis.scope, Scope::PullRequest(_)) { ("new issue", "new issues") } else { ("open issue", "open issues") };
+            let counts = by_severity_word(set.issues.iter());
+            items.push(format!("{}{}", raw_link(&plural(set.total, one, many), &links.open_issues()), breakdown(&counts)));
+        }
+        (Issues::NotRead, None) => items.push("Issues not read".to_string()),
+    }
+    if let (Some(fixed), Some(url)) = (measure("pull_request_fixed_issues").and_then(|v| v.parse::<u64>().ok()), links.fixed_issues()) {
+        items.push(raw_link(&plural(fixed, "fixed issue", "fixed issues"), &url));
+    }
+    if let Some(accepted) = measure("new_accepted_issues").and_then(|v| v.parse::<u64>().ok()) {
+        items.push(raw_link(&plural(accepted, "accepted issue", "accepted issues"), &links.accepted_issues()));
+    }
+    md.push_str("\n**Issues**\n\n");
+    items.iter().for_each(|i| {
+        let _ = writeln!(md, "- {i}");
+    });
+    if let Some(set) = done.issues.read().filter(|s| s.capped) {
         let _ = writeln!(
             md,
             "\nSonarQube returns at most 10,000 issues per query; {} were read of {} reported. The list is partial, so no thread was resolved for an issue missing from it.",
@@ -275,53 +263,103 @@ fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Com
             set.total
         );
     }
-}
-
-/// The server's list of the analysis's open issues.
-fn issues_list_url(analysis: &Analysis) -> String {
-    // The dashboard URL already carries the link base, project and scope.
-    analysis.dashboard_url.replacen("/dashboard?", "/project/issues?", 1) + "&resolved=false"
-}
-
-/// "3 (1 Critical, 2 Major; 1 Bug, 2 Code Smell)".
-fn issue_breakdown(issues: &[crate::sonar::model::Issue], total: u64) -> String {
-    if total == 0 {
-        return "none".to_string();
+    if inline.changed_lines.is_some() {
+        let analysed = match &analysis.scope {
+            Scope::Branch(b) => format!("the branch {}", code(b)),
+            Scope::Main | Scope::PullRequest(_) => "the main branch".to_string(),
+        };
+        let _ = writeln!(
+            md,
+            "\nSonarQube analysed {analysed} as a whole, not this pull request alone: only the issues on lines the pull request changed are commented on and count for it."
+        );
     }
-    let mut by_severity: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
-    let mut by_kind: BTreeMap<String, usize> = BTreeMap::new();
-    for i in issues {
-        *by_severity.entry(std::cmp::Reverse(issue_severity(i))).or_default() += 1;
-        *by_kind.entry(issue_kind(i)).or_default() += 1;
-    }
-    let sev: Vec<String> = by_severity.iter().map(|(s, n)| format!("{n} {}", s.0.label())).collect();
-    let kind: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {}", escape_md(k))).collect();
-    format!("{total} ({}; {})", sev.join(", "), kind.join(", "))
 }
 
-/// An inline comment on one issue.
-pub fn inline_comment(c: &InlineCandidate, analysis: &Analysis, link_base: &str) -> String {
+/// "**Measures**": hotspots to review, coverage and duplication on new code, each linked; those
+/// a failed condition shows are left out.
+fn measures_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed, inline: &InlineStats, shown: &[String]) {
+    let links = &analysis.links;
+    let mut items = Vec::new();
+    if let Some((total, _)) = &done.hotspots
+        && !shown.iter().any(|m| m.contains("security_hotspots"))
+    {
+        items.push(format!("{} to review", raw_link(&plural(*total, "security hotspot", "security hotspots"), &links.hotspots())));
+    }
+    if let Some(measures) = &done.measures {
+        for (key, words) in [("new_coverage", "coverage on new code"), ("new_duplicated_lines_density", "duplication on new code")] {
+            if shown.iter().any(|m| m == key) {
+                continue;
+            }
+            let Some(m) = measures.iter().find(|m| m.metric == key) else { continue };
+            let figure = match m.best_value() {
+                Some(v) => format!("{} {words}", escape_md(&format_value(key, v))),
+                None => format!("No data on {words}"),
+            };
+            items.push(raw_link(&figure, &links.measure(key)));
+        }
+    }
+    if items.is_empty() {
+        return;
+    }
+    md.push_str("\n**Measures**\n\n");
+    items.iter().for_each(|i| {
+        let _ = writeln!(md, "- {i}");
+    });
+    if inline.changed_lines.is_some() {
+        md.push_str("\nThese measures are the analysed branch's, over its new-code period.\n");
+    }
+}
+
+/// "3 new issues" / "1 new issue" / "No new issues".
+fn plural(n: u64, one: &str, many: &str) -> String {
+    match n {
+        0 => format!("No {many}"),
+        1 => format!("1 {one}"),
+        n => format!("{n} {many}"),
+    }
+}
+
+/// ": 1 High, 2 Medium" after a count, or nothing.
+fn breakdown(by_severity: &[(String, usize)]) -> String {
+    if by_severity.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = by_severity.iter().map(|(word, n)| format!("{n} {}", escape_md(word))).collect();
+    format!(": {}", parts.join(", "))
+}
+
+/// Inline comment severity marks, by rank: one look tells how serious.
+fn severity_mark(rank: Severity) -> &'static str {
+    match rank {
+        Severity::Blocker => "⛔",
+        Severity::Critical => "🔴",
+        Severity::Major => "🟠",
+        Severity::Minor => "🟡",
+        Severity::Info => "🔵",
+    }
+}
+
+/// An inline comment on one issue: one severity in the server's words and what it is about, the
+/// message on its own, then the rule with why it matters and the issue in SonarQube.
+pub fn inline_comment(c: &InlineCandidate, analysis: &Analysis) -> String {
     let issue = &c.issue;
-    let mut impact = String::new();
-    if !issue.impacts.is_empty() {
-        let parts: Vec<String> =
-            issue.impacts.iter().map(|i| format!("{} {}", title_case(&i.software_quality), title_case(&i.severity))).collect();
-        impact = format!(" · {}", escape_md(&parts.join(", ")));
-    }
+    let (rank, word) = severity_word(issue);
+    let links = &analysis.links;
     format!(
-        "**{} {}**{impact}: {}\n\nRule {} · {}",
-        c.severity.label(),
-        (shorten(&issue_kind(issue), 200)),
-        (shorten(&issue.message, MESSAGE_LIMIT)),
+        "{} **{}** · {}\n\n{}\n\n{} · {} · {}",
+        severity_mark(rank),
+        word,
+        shorten(&issue_about(issue), 200),
+        shorten(&issue.message, MESSAGE_LIMIT),
         code(&issue.rule),
-        link("View in SonarQube", &issue_url(link_base, analysis.project_key(), &analysis.scope, &issue.key))
+        link("Why is this an issue?", &links.rule(&issue.rule)),
+        link("View in SonarQube", &links.issue(&issue.key))
     )
 }
 
-fn title_case(s: &str) -> String {
-    let lower = s.to_ascii_lowercase();
-    let mut c = lower.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+/// A link whose text is Markdown already made inert (escaped figures), and whose URL we built.
+fn raw_link(inert_text: &str, url: &str) -> String {
+    format!("[{inert_text}]({})", safe_destination(url))
 }
 
 /// Inline code. A backtick would end the span, a line break or control character break out of it

@@ -111,6 +111,12 @@ pub fn layout(inputs: &Inputs) -> Result<(String, Vec<Entry>), Error> {
         Entry { path: "task/icon.png".into(), bytes: read(&root.join("extension/images/icon.png"))?, executable: false },
         Entry { path: "task/launcher.js".into(), bytes: read(&root.join("extension/launcher.js"))?, executable: false },
     ];
+    // The screenshots overview.md shows (scripts/screenshots writes them), addressable as the
+    // Marketplace page needs; sorted, so the package stays reproducible.
+    let screenshots = screenshots(&root.join("extension/images"))?;
+    for name in &screenshots {
+        entries.push(Entry { path: format!("images/{name}"), bytes: read(&root.join("extension/images").join(name))?, executable: false });
+    }
     for (platform, path) in &inputs.binaries {
         let Some((_, name)) = PLATFORMS.iter().find(|(p, _)| p == platform) else {
             return Err(Error(format!("unknown platform '{platform}'; the launcher knows {}", PLATFORMS.map(|p| p.0).join(", "))));
@@ -120,7 +126,7 @@ pub fn layout(inputs: &Inputs) -> Result<(String, Vec<Entry>), Error> {
     entries.push(Entry { path: "extension.vsomanifest".into(), bytes: vso_manifest(&manifest).into_bytes(), executable: false });
     entries.push(Entry {
         path: "extension.vsixmanifest".into(),
-        bytes: vsix_manifest(&manifest, &version).into_bytes(),
+        bytes: vsix_manifest(&manifest, &version, &screenshots).into_bytes(),
         executable: false,
     });
     entries.sort_by(|a, b| a.path.cmp(&b.path));
@@ -129,13 +135,26 @@ pub fn layout(inputs: &Inputs) -> Result<(String, Vec<Entry>), Error> {
     Ok((format!("{publisher}.{id}-{version}.vsix"), entries))
 }
 
+/// The PNG files beside the icon, by name.
+fn screenshots(dir: &Path) -> Result<Vec<String>, Error> {
+    let listing = std::fs::read_dir(dir).map_err(|e| Error(format!("cannot list {}: {e}", dir.display())))?;
+    let mut names: Vec<String> =
+        listing.filter_map(|e| e.ok()?.file_name().into_string().ok()).filter(|n| n.ends_with(".png") && n != "icon.png").collect();
+    names.sort();
+    Ok(names)
+}
+
 fn xml(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// `extension.vsixmanifest` (VSIX 2.0), as tfx writes it.
-fn vsix_manifest(m: &Value, version: &str) -> String {
+fn vsix_manifest(m: &Value, version: &str, screenshots: &[String]) -> String {
     let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
+    let images: String = screenshots
+        .iter()
+        .map(|n| format!("    <Asset Type=\"images/{n}\" d:Source=\"File\" Path=\"images/{n}\" Addressable=\"true\" />\n", n = xml(n)))
+        .collect();
     let mut props = String::new();
     let links =
         [("getstarted", "Getstarted"), ("home", "Home"), ("license", "License"), ("repository", "Repository"), ("support", "Support")];
@@ -169,7 +188,7 @@ fn vsix_manifest(m: &Value, version: &str) -> String {
   <Dependencies />
   <Assets>
     <Asset Type="images/icon.png" d:Source="File" Path="images/icon.png" Addressable="true" />
-    <Asset Type="Microsoft.VisualStudio.Services.Icons.Default" d:Source="File" Path="images/icon.png" Addressable="true" />
+{images}    <Asset Type="Microsoft.VisualStudio.Services.Icons.Default" d:Source="File" Path="images/icon.png" Addressable="true" />
     <Asset Type="Microsoft.VisualStudio.Services.Content.Details" d:Source="File" Path="overview.md" Addressable="true" />
     <Asset Type="Microsoft.VisualStudio.Services.Manifest" d:Source="File" Path="extension.vsomanifest" Addressable="true" />
   </Assets>
@@ -327,6 +346,11 @@ mod tests {
                 "extension.vsixmanifest",
                 "extension.vsomanifest",
                 "images/icon.png",
+                "images/inline-bug.png",
+                "images/inline-legacy.png",
+                "images/summary-changed-lines.png",
+                "images/summary-failed.png",
+                "images/summary-passed.png",
                 "overview.md",
                 "task/bin/linux-x64/sonar-pr-gate",
                 "task/icon.png",
@@ -336,6 +360,14 @@ mod tests {
         );
         let ct = String::from_utf8(entries[0].bytes.clone()).unwrap();
         assert!(ct.contains("<Override PartName=\"/task/bin/linux-x64/sonar-pr-gate\" ContentType=\"application/octet-stream\" />"));
+        // The Marketplace page shows the screenshots overview.md links: they are addressable assets.
+        let vsix = String::from_utf8(entries.iter().find(|e| e.path == "extension.vsixmanifest").unwrap().bytes.clone()).unwrap();
+        assert!(
+            vsix.contains(
+                "<Asset Type=\"images/summary-failed.png\" d:Source=\"File\" Path=\"images/summary-failed.png\" Addressable=\"true\" />"
+            ),
+            "{vsix}"
+        );
         let vsix = String::from_utf8(entries[1].bytes.clone()).unwrap();
         assert!(vsix.contains("Publisher=\"fabrikam\""));
         let bytes = zip_bytes(&entries).unwrap();

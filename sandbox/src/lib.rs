@@ -2,6 +2,7 @@
 //! 127.0.0.1 that answer like the services do, record every request and inject faults.
 
 pub mod azdo;
+pub mod demo;
 pub mod proxy;
 pub mod server;
 pub mod sonar;

@@ -93,6 +93,18 @@ impl IssueSpec {
             issue_type: if severity == "BLOCKER" { "BUG".into() } else { "CODE_SMELL".into() },
         }
     }
+
+    /// The rule that raised it (the demo's match their messages: a screenshot must not lie).
+    pub fn rule(mut self, rule: &str) -> Self {
+        self.rule = rule.into();
+        self
+    }
+
+    /// BUG, VULNERABILITY or CODE_SMELL (10.2+ answers derive the impacted software quality).
+    pub fn of_type(mut self, issue_type: &str) -> Self {
+        self.issue_type = issue_type.into();
+        self
+    }
 }
 
 /// One analysis a scanner submitted.
@@ -144,9 +156,8 @@ impl AnalysisSpec {
             measures: vec![
                 ("new_coverage".into(), "91.3".into()),
                 ("new_duplicated_lines_density".into(), "0.4".into()),
-                ("new_violations".into(), "0".into()),
-                ("new_security_hotspots".into(), "0".into()),
-                ("pull_request_fixed_issues".into(), "1".into()),
+                // Issues of the target branch this pull request fixed: none, unless a test says so.
+                ("pull_request_fixed_issues".into(), "0".into()),
                 ("new_accepted_issues".into(), "0".into()),
                 ("coverage".into(), "78.0".into()),
                 ("duplicated_lines_density".into(), "2.1".into()),
@@ -156,6 +167,7 @@ impl AnalysisSpec {
         }
     }
 
+    /// A gate that fails on coverage and reliability, with measures that agree with it.
     pub fn failing_gate(mut self) -> Self {
         self.gate_status = "ERROR".into();
         self.conditions = vec![
@@ -163,7 +175,18 @@ impl AnalysisSpec {
             ("new_reliability_rating".into(), "GT".into(), "1".into(), "3".into(), "ERROR".into()),
             ("new_duplicated_lines_density".into(), "GT".into(), "3".into(), "1.2".into(), "OK".into()),
         ];
+        self.set_measure("new_coverage", "45.5");
+        self.set_measure("new_duplicated_lines_density", "1.2");
+        self.set_measure("new_reliability_rating", "3");
         self
+    }
+
+    /// Sets (or adds) one measure.
+    pub fn set_measure(&mut self, metric: &str, value: &str) {
+        match self.measures.iter_mut().find(|(m, _)| m == metric) {
+            Some(m) => m.1 = value.into(),
+            None => self.measures.push((metric.into(), value.into())),
+        }
     }
 }
 
@@ -416,10 +439,14 @@ fn measures(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respo
         let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
         return errors(404, &format!("The following metric keys are not found: {}", list.join(", ")));
     }
-    // Open issues of the scope, unless the analysis gives its own figure.
+    // Counts that agree with the analysis's issues and hotspots, unless it gives its own figures.
     let mut all = a.measures.clone();
-    if !all.iter().any(|(k, _)| k == "violations") {
-        all.push(("violations".into(), a.issues.len().to_string()));
+    for (metric, count) in
+        [("violations", a.issues.len()), ("new_violations", a.issues.len()), ("new_security_hotspots", a.hotspots as usize)]
+    {
+        if !all.iter().any(|(k, _)| k == metric) {
+            all.push((metric.into(), count.to_string()));
+        }
     }
     let measures: Vec<Value> = all
         .iter()

@@ -1,77 +1,104 @@
 //! `check`: every preflight check (SonarQube server and token, report-task.txt, Azure DevOps
-//! credential and pull request), printed as a checklist; nothing is written.
+//! credential and pull request), printed as a checklist; nothing is written. A check that could
+//! not run is listed as skipped, with why, and is not counted as passed.
 
 use std::sync::Arc;
 
 use serde_json::json;
 
-use super::{Clock, azdo_client, log_checks, sonar_client};
-use crate::checklist::{Check, CheckState};
-use crate::decide::Outcome;
-use crate::error::{Error, Service};
+use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
+use crate::azdo::AzdoClient;
+use crate::checklist::{Check, tally};
+use crate::decide::{self, Outcome};
+use crate::error::{Error, exit_code};
 use crate::net::Client;
-use crate::pipeline::{Log, TaskResult};
+use crate::pipeline::Log;
 use crate::settings::{OutputFormat, Settings, Target};
 use crate::sonar::{self, report_task};
 
 pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -> Result<Outcome, Error> {
     let mut checks = Vec::new();
     // The reports first: a credential found in one is registered before anything is printed.
-    let found = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths)
+    let found = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)
         .and_then(|p| report_task::load_all(&p));
     if let Ok(reports) = &found {
         super::register_report_credentials(log, reports);
     }
     let sonar = sonar_client(settings, http, clock.analyses_by);
-    let sonar_result = sonar::preflight(&sonar, &mut checks);
-    if sonar_result.is_ok() {
-        match found {
-            Ok(reports) => {
-                for r in &reports {
-                    checks.push(Check::pass(
-                        "report-task.txt found",
-                        format!("{} (project '{}', task {})", r.path.display(), r.project_key, r.ce_task_id),
-                    ));
-                    sonar::check_report_server_url(r, sonar.base_url(), &mut checks);
-                }
+    let sonar_failure = sonar::preflight(&sonar, &mut checks).err();
+    match found {
+        Ok(reports) => {
+            for r in &reports {
+                checks.push(Check::pass(
+                    "report.found",
+                    "report-task.txt found",
+                    format!("{} (project '{}', task {})", r.path.display(), r.project_key, r.ce_task_id),
+                ));
+                sonar::check_report_server_url(r, sonar.base_url(), &settings.names, &mut checks);
             }
-            Err(e) => checks.push(Check::warn(
-                "report-task.txt found",
-                e.to_string(),
-                "expected when this check runs before the analysis step; otherwise set reportTaskFile".to_string(),
-            )),
         }
+        Err(e) => checks.push(Check::warn(
+            "report.found",
+            "report-task.txt not found",
+            e.to_string(),
+            format!("expected when this check runs before the analysis step; otherwise set {}", settings.names.report_task_file),
+        )),
     }
-    let azdo_result = check_azdo(settings, http, &mut checks, clock);
+    let azdo_failure = check_azdo(settings, http, &mut checks, clock);
     match settings.format {
-        OutputFormat::Json => log.info(&serde_json::to_string_pretty(&json!({ "checks": checks })).unwrap_or_default()),
+        OutputFormat::Json => {
+            let doc = json!({ "checks": checks, "summary": tally(&checks) });
+            log.info(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
         OutputFormat::Text => {
             log.group("Preflight checks");
-            log_checks(log, &checks);
+            log_checks(log, &checks, Failures::Report);
             log.end_group();
         }
     }
-    let failed = checks.iter().filter(|c| c.state == CheckState::Fail).count();
-    let warned = checks.iter().filter(|c| c.state == CheckState::Warn).count();
-    sonar_result?;
-    azdo_result?;
-    let message = format!("{} checks: {} passed, {warned} warnings, {failed} failed", checks.len(), checks.len() - warned - failed);
-    Ok(Outcome::passed(if warned > 0 { TaskResult::SucceededWithIssues } else { TaskResult::Succeeded }, message))
+    let failure_exit_code = sonar_failure.map(|e| e.exit_code()).or(azdo_failure);
+    Ok(decide::checklist_outcome(&checks, failure_exit_code))
 }
 
-fn check_azdo(settings: &Settings, http: &Arc<Client>, checks: &mut Vec<Check>, clock: Clock) -> Result<(), Error> {
-    let target = match &settings.target {
-        Target::PullRequest(t) => t,
-        Target::NoPullRequest { reason } => {
-            checks.push(Check::pass("Azure DevOps pull request", format!("nothing to check: {reason}")));
-            return Ok(());
+/// The Azure DevOps checks: the credential whenever there is one (with or without a pull
+/// request), then the pull request's reads. Returns the exit code of a failure.
+fn check_azdo(settings: &Settings, http: &Arc<Client>, checks: &mut Vec<Check>, clock: Clock) -> Option<i32> {
+    let names = &settings.names;
+    match &settings.target {
+        Target::PullRequest(target) => {
+            let (Some(credential), Some(client)) = (&target.credential, azdo_client(settings, target, http, clock.run_by)) else {
+                checks.push(Check::fail(
+                    "azdo.credential",
+                    "No Azure DevOps credential",
+                    format!("pull request {} cannot be read or posted to without one; {}", target.id, names.provide_credential),
+                ));
+                for (id, title) in
+                    [("azdo.pullRequest", "Pull request"), ("azdo.iterations", "Iterations"), ("azdo.threads", "Comment threads")]
+                {
+                    checks.push(Check::skip(id, title, "not checked: there is no credential to read with".into()));
+                }
+                return Some(exit_code::CONFIGURATION);
+            };
+            crate::azdo::preflight::check(&client, credential, Some(target.id), checks).err().map(|e| e.exit_code())
         }
-    };
-    let (Some(credential), Some(client)) = (&target.credential, azdo_client(target, http, clock.run_by)) else {
-        let detail =
-            "no credential: map the job token with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat".to_string();
-        checks.push(Check::fail("Azure DevOps credential", detail.clone()));
-        return Err(Error::Credentials { service: Service::AzureDevOps, message: detail });
-    };
-    crate::azdo::preflight::check(&client, credential, target.id, checks)
+        Target::NoPullRequest { reason, access } => {
+            let failure = match access {
+                Some(access) => {
+                    let client =
+                        AzdoClient::new(http.clone(), &access.repository, &access.credential).named(names.clone()).until(clock.run_by);
+                    crate::azdo::preflight::check(&client, &access.credential, None, checks).err().map(|e| e.exit_code())
+                }
+                None => {
+                    checks.push(Check::skip(
+                        "azdo.credential",
+                        "Azure DevOps credential",
+                        format!("not checked: no credential or no collection URL was given (to check one: {})", names.provide_credential),
+                    ));
+                    None
+                }
+            };
+            checks.push(Check::skip("azdo.pullRequest", "Pull request", format!("not checked: {reason}")));
+            failure
+        }
+    }
 }

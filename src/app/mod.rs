@@ -14,7 +14,7 @@ use crate::checklist::{Check, CheckState};
 use crate::decide::Outcome;
 use crate::error::{Error, Service};
 use crate::net::{Client, Event, Observer};
-use crate::pipeline::Log;
+use crate::pipeline::{Log, Style};
 use crate::settings::{Mode, PullRequestTarget, Settings};
 use crate::sonar::SonarClient;
 
@@ -55,14 +55,14 @@ pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
 /// The SonarQube client, its requests over by `deadline`.
 fn sonar_client(settings: &Settings, http: &Arc<Client>, deadline: Instant) -> SonarClient {
     SonarClient::new(http.clone(), &settings.sonar.url, &settings.sonar.token, settings.sonar.organization.clone())
-        .from_input(settings.sonar.url_from.clone())
+        .named(settings.names.clone())
         .until(deadline)
 }
 
 /// The Azure DevOps client of the pull request, when there is a credential to post with.
-fn azdo_client(target: &PullRequestTarget, http: &Arc<Client>, deadline: Instant) -> Option<AzdoClient> {
+fn azdo_client(settings: &Settings, target: &PullRequestTarget, http: &Arc<Client>, deadline: Instant) -> Option<AzdoClient> {
     let credential = target.credential.as_ref()?;
-    Some(AzdoClient::new(http.clone(), &target.repository, credential).from_input(target.collection_url_from.clone()).until(deadline))
+    Some(AzdoClient::new(http.clone(), &target.repository, credential).named(settings.names.clone()).until(deadline))
 }
 
 /// Registers the credentials found in report-task.txt URLs (`user:password@`) with the masker,
@@ -80,11 +80,27 @@ fn register_report_credentials(log: &Log, reports: &[crate::sonar::report_task::
     log.register_secrets(&secrets);
 }
 
-fn log_checks(log: &Log, checks: &[Check]) {
+/// How a failed check is told.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failures {
+    /// As an error of its own (check mode: the checklist is the result).
+    Report,
+    /// Not here: the run ends with that failure's error (publish), which says it once.
+    EndTheRun,
+}
+
+/// Prints each check once. In a shell the checklist is the output: one `[state]` line each. Under
+/// the agent a warning or failure is an issue (shown in the run's summary, in colour) and the rest
+/// plain lines.
+fn log_checks(log: &Log, checks: &[Check], failures: Failures) {
     for check in checks {
-        log.info(&check.render());
-        if check.state == CheckState::Warn {
-            log.warning(&format!("{}: {}. Fix: {}", check.name, check.detail, check.fix.as_deref().unwrap_or("")));
+        if failures == Failures::EndTheRun && matches!(check.state, CheckState::Fail | CheckState::Skip) {
+            continue;
+        }
+        match (log.style(), check.state) {
+            (Style::Agent, CheckState::Warn) => log.warning(&check.as_issue()),
+            (Style::Agent, CheckState::Fail) => log.error(&check.as_issue()),
+            _ => log.info(&check.render()),
         }
     }
 }

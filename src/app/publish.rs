@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::changes::{ChangesQuery, pr_changes};
-use super::{Clock, azdo_client, log_checks, sonar_client};
+use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
 use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
 use crate::azdo::{AzdoClient, Write, Writer};
 use crate::changes::PrChanges;
@@ -56,7 +56,7 @@ fn read_early(client: &AzdoClient, pr: u32) -> Result<Early, Error> {
 pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: Clock) -> Result<Outcome, Error> {
     let sonar = sonar_client(settings, http, clock.analyses_by);
     let target = settings.target.pull_request();
-    let azdo = target.and_then(|t| Some((Arc::new(azdo_client(t, http, clock.run_by)?), t)));
+    let azdo = target.and_then(|t| Some((Arc::new(azdo_client(settings, t, http, clock.run_by)?), t)));
     // Read while the analyses are awaited, on a thread of its own: if SonarQube fails the run, the
     // run ends at once, without waiting for these reads.
     let early = azdo.as_ref().map(|(client, t)| {
@@ -70,7 +70,7 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         let mut checks = Vec::new();
         log.group("SonarQube server");
         let preflight = sonar::preflight(&sonar, &mut checks);
-        log_checks(log, &checks);
+        log_checks(log, &checks, Failures::EndTheRun);
         log.end_group();
         let facts = preflight?;
         let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
@@ -94,12 +94,13 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         let mut analyses = analyses?;
         check_provenance(settings, &mut analyses);
         analyses.iter().for_each(|a| report_analysis(log, a));
-        let decorated = decorate_or_say_why(settings, azdo.as_ref(), pr_state, &mut analyses, &sonar, &link_base, facts.flavour, log);
+        let decorated = decorate_or_say_why(settings, azdo.as_ref(), pr_state, &mut analyses, &sonar, facts.flavour, log);
 
         // Whatever happened to the pull request, the run's own record is written.
         write_build_summary(settings, log, &analyses);
         log.set_output_variable("qualityGateStatus", decide::quality_gate_status(&analyses));
-        let outcome = decide::outcome(&analyses, &decorated?, settings.fail_on_quality_gate_error);
+        let outcome =
+            decide::outcome(&analyses, &decorated?, settings.fail_on_quality_gate_error, &settings.names.fail_on_quality_gate_error);
         match &outcome.report {
             Report::Error(m) => log.error(m),
             Report::Warning(m) => log.warning(m),
@@ -111,21 +112,19 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
 
 /// Decorates the pull request, or says why there is none to decorate. Returns the PR's own gate's
 /// failures.
-#[allow(clippy::too_many_arguments)]
 fn decorate_or_say_why(
     settings: &Settings,
     azdo: Option<&(Arc<AzdoClient>, &PullRequestTarget)>,
     pr_state: Option<Result<PullRequestState, Error>>,
     analyses: &mut [Analysis],
     sonar: &SonarClient,
-    link_base: &str,
     flavour: Flavour,
     log: &Log,
 ) -> Result<Vec<String>, Error> {
     match (settings.target.pull_request(), azdo, pr_state) {
         (Some(t), Some((client, _)), Some(state)) => {
             log.group(&format!("Pull request {}", t.id));
-            let pr = Decorating { settings, target: t, client, sonar, link_base, flavour, log };
+            let pr = Decorating { settings, target: t, client, sonar, flavour, log };
             let result = state.and_then(|state| pr.decorate(state, analyses));
             log.end_group();
             result
@@ -141,11 +140,12 @@ fn decorate_or_say_why(
         }
         _ => {
             let reason = match &settings.target {
-                Target::NoPullRequest { reason } => reason.as_str(),
+                Target::NoPullRequest { reason, .. } => reason.as_str(),
                 Target::PullRequest(_) => "no pull request",
             };
             log.info(&format!(
-                "Not posting to a pull request: {reason}. The quality gate is still reported here and in the build summary."
+                "Not posting to a pull request: {reason}. The quality gate is still reported here and in {}.",
+                settings.names.summary
             ));
             Ok(Vec::new())
         }
@@ -156,7 +156,7 @@ fn decorate_or_say_why(
 /// one build) is waited for once, from the newest report, so it never gets two sets of threads;
 /// a report older than the pipeline run is named.
 fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error> {
-    let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths)?;
+    let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)?;
     let modified = |r: &ReportTask| std::fs::metadata(&r.path).and_then(|m| m.modified()).ok();
     let mut by_project: BTreeMap<String, Vec<ReportTask>> = BTreeMap::new();
     let loaded = report_task::load_all(&paths)?;
@@ -199,8 +199,8 @@ fn wait_all(sonar: &SonarClient, reports: Vec<ReportTask>, link_base: &str, cloc
         log.group(&format!("Analysis of {}", report.project_key));
         log.info(&format!("report-task.txt: {}", report.path.display()));
         let mut url_checks = Vec::new();
-        sonar::check_report_server_url(&report, sonar.base_url(), &mut url_checks);
-        log_checks(log, &url_checks);
+        sonar::check_report_server_url(&report, sonar.base_url(), sonar.names(), &mut url_checks);
+        log_checks(log, &url_checks, Failures::EndTheRun);
         log.info(&format!("Waiting for analysis task {} of project '{}'", report.ce_task_id, report.project_key));
         let result = sonar::collect::wait(sonar, report, link_base, clock.started, |task| {
             log.info(&format!("  analysis task {}: {}", task.id, task.status.as_str()));
@@ -274,7 +274,6 @@ struct Decorating<'a> {
     target: &'a PullRequestTarget,
     client: &'a AzdoClient,
     sonar: &'a SonarClient,
-    link_base: &'a str,
     flavour: Flavour,
     log: &'a Log,
 }
@@ -298,20 +297,21 @@ impl Decorating<'_> {
             files.iter().flatten().filter_map(|e| Some((e.item.path.clone()?, e.change_tracking_id?))).collect();
         let matched = self.match_all(analyses, changes.as_ref());
         let view = PullRequestView { threads: &state.threads, me: &state.me, iteration: choice.id, tracking_ids: &tracking_ids };
-        let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments { link_base: self.link_base });
+        let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments);
         plan.notes.iter().for_each(|n| log.info(n));
         let failures: Vec<String> = analyses
             .iter()
             .zip(&matched)
-            .filter_map(|(a, m)| m.new_issues_failure.as_ref().map(|r| format!("'{}': {r} (failOnNewIssues)", a.project_key())))
+            .filter_map(|(a, m)| {
+                m.new_issues_failure.as_ref().map(|r| format!("'{}': {r} ({})", a.project_key(), settings.names.fail_on_new_issues))
+            })
             .collect();
         if settings.dry_run {
             plan.writes.iter().flat_map(|w| w.dry_run_lines()).for_each(|l| log.info(&l));
             return Ok(failures);
         }
-        let report = |line: String| log.info(&line);
-        let writer = Writer { client: self.client, pr: self.target.id, report: &report };
-        let created = writer.perform_all(&plan.writes)?;
+        let writer = Writer { client: self.client, pr: self.target.id };
+        let created = write_in_order(&writer, &plan.writes, log)?;
         self.settle(&writer, &plan.writes, &created, &state.me)?;
         Ok(failures)
     }
@@ -414,10 +414,30 @@ impl Decorating<'_> {
         if !settle.is_empty() {
             self.log
                 .info(&format!("Another run decorated this pull request at the same time; settling {} duplicate thread(s)", settle.len()));
-            writer.perform_all(&settle)?;
+            write_in_order(writer, &settle, self.log)?;
         }
         Ok(())
     }
+}
+
+/// Performs the writes (several at once) and logs what each did in plan order, whichever finished
+/// first; the first failure in that order is the result. Returns each write's new thread id.
+fn write_in_order(writer: &Writer<'_>, writes: &[Write], log: &Log) -> Result<Vec<Option<u64>>, Error> {
+    let mut created = Vec::with_capacity(writes.len());
+    let mut first_failure = None;
+    for result in writer.perform_all(writes) {
+        match result {
+            Ok(done) => {
+                done.lines.iter().for_each(|l| log.info(l));
+                created.push(done.created);
+            }
+            Err(e) => {
+                first_failure.get_or_insert(e);
+                created.push(None);
+            }
+        }
+    }
+    first_failure.map_or(Ok(created), Err)
 }
 
 /// Writes the Markdown build summary and attaches it to the run. The file is a new one with a
@@ -427,7 +447,7 @@ fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
     use std::io::Write as _;
     let dir: PathBuf = settings.sonar.search_paths.agent_temp_directory.clone().unwrap_or_else(std::env::temp_dir);
     let not_a_pr = match &settings.target {
-        Target::NoPullRequest { reason } => Some(reason.as_str()),
+        Target::NoPullRequest { reason, .. } => Some(reason.as_str()),
         Target::PullRequest(_) => None,
     };
     let written = tempfile::Builder::new().prefix("sonar-pr-gate-summary-").suffix(".md").tempfile_in(&dir).and_then(|mut file| {

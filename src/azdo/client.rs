@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::failure::{self, Context, CredentialKind};
 use super::model::*;
 use crate::changes::{Block, FileDiff};
-use crate::error::{Error, Service};
+use crate::error::{Error, InputNames, Service};
 use crate::net::url::encode;
 use crate::net::{Auth, Client, Method, Request, Response};
 use crate::secret::Secret;
@@ -82,7 +82,7 @@ pub struct AzdoClient {
     /// When every request of this client must be over.
     deadline: Option<Instant>,
     /// The setting the collection URL came from, for messages about reaching it.
-    input: String,
+    names: InputNames,
     repo: RepositoryRef,
     auth: Auth,
     kind: CredentialKind,
@@ -98,15 +98,7 @@ impl AzdoClient {
             Credential::Pat(p) => Auth::basic(&collection, &Secret::new(""), p),
         };
         let repo = RepositoryRef { collection_url: collection, ..repo.clone() };
-        Self {
-            http,
-            deadline: None,
-            input: "the collection URL".to_string(),
-            repo,
-            auth,
-            kind: credential.kind(),
-            api: AtomicUsize::new(0),
-        }
+        Self { http, deadline: None, names: InputNames::default(), repo, auth, kind: credential.kind(), api: AtomicUsize::new(0) }
     }
 
     /// Every request of this client over by `deadline`.
@@ -115,14 +107,14 @@ impl AzdoClient {
         self
     }
 
-    /// Names the setting the collection URL came from, for messages about reaching it.
-    pub fn from_input(mut self, input: impl Into<String>) -> Self {
-        self.input = input.into();
+    /// The names the user knows the settings by, for messages (the collection URL's source, the PAT's).
+    pub fn named(mut self, names: InputNames) -> Self {
+        self.names = names;
         self
     }
 
     fn transport(&self, source: crate::error::TransportError) -> Error {
-        Error::transport(Service::AzureDevOps, source, &self.input)
+        Error::transport(Service::AzureDevOps, source, &self.names.collection_url)
     }
 
     pub fn collection_url(&self) -> &str {
@@ -144,6 +136,7 @@ impl AzdoClient {
             project: self.repo.project.clone(),
             repository: self.repo.repository.clone(),
             pull_request: pr,
+            kind: self.kind,
         }
     }
 
@@ -197,8 +190,8 @@ impl AzdoClient {
             &resp.body,
             resp.header("x-tfs-serviceerror"),
             resp.header("location"),
-            self.kind,
             ctx,
+            &self.names,
         )
     }
 

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use crate::error::{Error, Service};
+use crate::error::{Error, InputNames, Service};
 
 /// Which credential was sent, since the fix differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,8 @@ pub struct Context {
     pub project: String,
     pub repository: String,
     pub pull_request: Option<u32>,
+    /// Which credential was sent, since the fix differs.
+    pub kind: CredentialKind,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -48,12 +50,14 @@ pub fn explain(
     body: &[u8],
     service_error_header: Option<&str>,
     location: Option<&str>,
-    kind: CredentialKind,
     ctx: &Context,
+    names: &InputNames,
 ) -> Error {
+    let kind = ctx.kind;
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
     let header_msg = service_error_header.map(|h| crate::net::url::decode(h, true));
-    let message = parsed.message.clone().or(header_msg).unwrap_or_default();
+    // One line: it lands in messages whose own line breaks separate list items.
+    let message = crate::text::visible(&parsed.message.clone().or(header_msg).unwrap_or_default());
     let type_key = parsed.type_key.clone().unwrap_or_default();
     let is_json = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("json"));
     let credentials = |message: String| Error::Credentials { service: Service::AzureDevOps, message };
@@ -63,30 +67,36 @@ pub fn explain(
     if (200..300).contains(&status) && !is_json {
         return credentials(match kind {
             CredentialKind::Pat => format!(
-                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the PAT in azureDevOpsPat is invalid, expired or revoked. PATs stop working on the expiry date chosen when they were created, and Azure DevOps revokes the PATs of users who have not signed in for 30 days. Create a new PAT with the scopes {PAT_SCOPES}, store it as a secret variable and update azureDevOpsPat"
+                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the PAT in azureDevOpsPat is invalid, expired or revoked. PATs stop working on the expiry date chosen when they were created, and Azure DevOps revokes the PATs of users who have not signed in for 30 days. Create a new PAT with the scopes {PAT_SCOPES}, store it as a secret and update {}",
+                names.pat
             ),
             CredentialKind::JobToken => format!(
-                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the job's access token was not accepted. Map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` (or leave azureDevOpsPat empty so the task uses the system connection), and check that the job's authorization scope includes this project"
+                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the job's access token was not accepted. To provide it, {}",
+                names.job_token
             ),
         });
     }
     let unavailable = |message: String| Error::Unavailable { service: Service::AzureDevOps, message };
     match status {
         300..=399 => api(format!(
-            "Azure DevOps redirected the request to {} (HTTP {status}) while trying to {action}: the collection URL is not the one the server answers on, or a sign-in page is in the way. Use the collection URL exactly as the agent gives it (System.CollectionUri), e.g. https://dev.azure.com/<organization>/",
-            location.unwrap_or("another address")
+            "Azure DevOps redirected the request to {} (HTTP {status}) while trying to {action}: the collection URL is not the one the server answers on, or a sign-in page is in the way. Use the collection URL exactly as the agent gives it, e.g. https://dev.azure.com/<organization>/, in {}",
+            location.unwrap_or("another address"),
+            names.collection_url
         )),
         401 if message.to_ascii_lowercase().contains("expired") => credentials(format!(
-            "the PAT has expired (HTTP 401 while trying to {action}: {message}). Create a new PAT with the scopes {PAT_SCOPES}, or extend this one (User settings > Personal access tokens > Edit), and update azureDevOpsPat"
+            "the PAT has expired (HTTP 401 while trying to {action}: {message}). Create a new PAT with the scopes {PAT_SCOPES}, or extend this one (User settings > Personal access tokens > Edit), and update {}",
+            names.pat
         )),
         401 => credentials(match kind {
             CredentialKind::Pat => format!(
-                "the PAT was not authorized to {action} (HTTP 401{}). It lacks a scope, or it belongs to another organization. Give it {PAT_SCOPES}, or use the job's access token by leaving azureDevOpsPat empty",
-                suffix(&message)
+                "the PAT was not authorized to {action} (HTTP 401{}). It lacks a scope, or it belongs to another organization. Give it {PAT_SCOPES}, or {}",
+                suffix(&message),
+                names.use_job_token
             ),
             CredentialKind::JobToken => format!(
-                "the job's access token was not authorized to {action} (HTTP 401{}). If this pipeline's job authorization scope is limited to the current project, the repository must be in the same project, or set azureDevOpsPat",
-                suffix(&message)
+                "the job's access token was not authorized to {action} (HTTP 401{}). If this pipeline's job authorization scope is limited to the current project, the repository must be in the same project, or set {}",
+                suffix(&message),
+                names.pat
             ),
         }),
         403 => {
@@ -126,7 +136,8 @@ pub fn explain(
                 format!("the resource was not found{}", suffix(&message))
             };
             api(format!(
-                "{what} (HTTP 404 while trying to {action}). Check System.CollectionUri, the project and repository, and that the credential has access to them"
+                "{what} (HTTP 404 while trying to {action}). Check {}, the project and repository, and that the credential has access to them",
+                names.collection_url
             ))
         }
         429 => unavailable(format!(
@@ -150,12 +161,17 @@ mod tests {
     use super::*;
 
     fn ctx() -> Context {
+        with(CredentialKind::Pat)
+    }
+
+    fn with(kind: CredentialKind) -> Context {
         Context {
             action: "read pull request 7".into(),
             organization: "fabrikam".into(),
             project: "Fabrikam".into(),
             repository: "web".into(),
             pull_request: Some(7),
+            kind,
         }
     }
 
@@ -165,7 +181,7 @@ mod tests {
 
     #[test]
     fn sign_in_page_means_a_bad_pat() {
-        let m = msg(explain(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, None, CredentialKind::Pat, &ctx()));
+        let m = msg(explain(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, None, &ctx(), &InputNames::task()));
         assert!(m.starts_with("Azure DevOps: Azure DevOps answered with a sign-in page instead of data (HTTP 203)"), "{m}");
         assert!(m.contains("invalid, expired or revoked") && m.contains("30 days"));
     }
@@ -173,7 +189,7 @@ mod tests {
     #[test]
     fn expired_pat_is_named() {
         let body = br#"{"message":"Access Denied: The Personal Access Token used has expired.","typeKey":"AccessCheckException"}"#;
-        let m = msg(explain(401, Some("application/json"), body, None, None, CredentialKind::Pat, &ctx()));
+        let m = msg(explain(401, Some("application/json"), body, None, None, &ctx(), &InputNames::task()));
         assert!(m.contains("the PAT has expired"), "{m}");
         // Some answers carry the reason only in X-TFS-ServiceError.
         let m = msg(explain(
@@ -182,8 +198,8 @@ mod tests {
             b"",
             Some("Access%20Denied%3A%20The%20Personal%20Access%20Token%20used%20has%20expired."),
             None,
-            CredentialKind::Pat,
             &ctx(),
+            &InputNames::task(),
         ));
         assert!(m.contains("the PAT has expired"), "{m}");
     }
@@ -192,16 +208,16 @@ mod tests {
     fn plain_401_names_scopes() {
         let body =
             br#"{"message":"TF400813: The user '' is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#;
-        let m = msg(explain(401, Some("application/json"), body, None, None, CredentialKind::Pat, &ctx()));
+        let m = msg(explain(401, Some("application/json"), body, None, None, &ctx(), &InputNames::task()));
         assert!(m.contains("Code (Read), Code (Status) and Pull Request Threads (Read & write)"), "{m}");
     }
 
     #[test]
     fn tf401027_tells_each_credential_what_to_grant() {
         let body = br#"{"message":"TF401027: You need the Git 'PullRequestContribute' permission to perform this action.","typeKey":"GitNeedsPermissionException"}"#;
-        let job = msg(explain(403, Some("application/json"), body, None, None, CredentialKind::JobToken, &ctx()));
+        let job = msg(explain(403, Some("application/json"), body, None, None, &with(CredentialKind::JobToken), &InputNames::task()));
         assert!(job.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Build Service (fabrikam)' identity"), "{job}");
-        let pat = msg(explain(403, Some("application/json"), body, None, None, CredentialKind::Pat, &ctx()));
+        let pat = msg(explain(403, Some("application/json"), body, None, None, &ctx(), &InputNames::task()));
         assert!(pat.contains("Stakeholder access"), "{pat}");
     }
 
@@ -209,17 +225,17 @@ mod tests {
     fn not_found_names_the_missing_thing() {
         let pr = br#"{"message":"TF401180: The requested pull request was not found.","typeKey":"GitPullRequestNotFoundException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), pr, None, None, CredentialKind::Pat, &ctx()))
+            msg(explain(404, Some("application/json"), pr, None, None, &ctx(), &InputNames::task()))
                 .contains("pull request 7 was not found in repository web")
         );
         let repo = br#"{"message":"TF401019: The Git repository with name or identifier web does not exist","typeKey":"GitRepositoryNotFoundException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), repo, None, None, CredentialKind::Pat, &ctx()))
+            msg(explain(404, Some("application/json"), repo, None, None, &ctx(), &InputNames::task()))
                 .contains("repository web was not found in project Fabrikam")
         );
         let project = br#"{"message":"VS800075: The project with id 'x' does not exist","typeKey":"ProjectDoesNotExistWithNameException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), project, None, None, CredentialKind::Pat, &ctx()))
+            msg(explain(404, Some("application/json"), project, None, None, &ctx(), &InputNames::task()))
                 .contains("project Fabrikam was not found")
         );
     }

@@ -211,6 +211,9 @@ fn string_property(value: &str) -> Value {
 const PROP_KIND: &str = "SonarPrGate.Kind";
 const PROP_PROJECT: &str = "SonarPrGate.ProjectKey";
 const PROP_ISSUE: &str = "SonarPrGate.IssueKey";
+/// The rule of an inline thread's issue: only for the log ("resolved … java:S1068"), never for
+/// matching (older threads lack it).
+const PROP_RULE: &str = "SonarPrGate.Rule";
 
 /// Which of this task's threads a thread is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,6 +273,38 @@ impl Thread {
             _ => return None,
         };
         Some(Marker { kind, project_key: self.property(PROP_PROJECT)?, issue_key: self.property(PROP_ISSUE) })
+    }
+}
+
+impl Thread {
+    /// Where the thread sits, as "/path:line", when it is on a file.
+    pub fn location(&self) -> Option<String> {
+        let ctx = self.thread_context.as_ref()?;
+        let path = ctx.get("filePath")?.as_str()?;
+        let line = ctx.get("rightFileStart").and_then(|s| s.get("line")).and_then(Value::as_u64);
+        Some(match line {
+            Some(line) => format!("{path}:{line}"),
+            None => path.to_string(),
+        })
+    }
+
+    /// What the thread is, for the log: "the inline comment on /src/Cart.java:88 (java:S117,
+    /// issue AZ-3)", "the summary comment for 'shop'". Server text, so the log makes it inert.
+    pub fn describe(&self) -> String {
+        describe(self.marker().as_ref(), self.location(), self.property(PROP_RULE))
+    }
+}
+
+fn describe(marker: Option<&Marker>, location: Option<String>, rule: Option<String>) -> String {
+    match marker {
+        Some(m) if m.kind == ThreadKind::Summary => format!("the summary comment for '{}'", m.project_key),
+        Some(m) => {
+            let about: Vec<String> = [rule, m.issue_key.as_ref().map(|k| format!("issue {k}"))].into_iter().flatten().collect();
+            let at = location.map(|l| format!(" on {l}")).unwrap_or_default();
+            let about = if about.is_empty() { String::new() } else { format!(" ({})", about.join(", ")) };
+            format!("the inline comment{at}{about}")
+        }
+        None => "a thread".to_string(),
     }
 }
 
@@ -367,6 +402,13 @@ impl NewThread {
         Self { comments: [NewComment::first(content)], status, thread_context, pull_request_thread_context: None, properties, marker }
     }
 
+    /// Names the rule of an inline thread's issue, so a later run's log can say which rule a
+    /// thread it resolves was about.
+    pub fn with_rule(mut self, rule: &str) -> Self {
+        self.properties[PROP_RULE] = string_property(rule);
+        self
+    }
+
     /// Ties an inline thread to the iteration it was made for (the diff against the PR's first
     /// iteration's base, as the PR's "Files" view shows it) and to the file's change tracking id.
     pub fn in_iteration(mut self, file: IterationFile) -> Self {
@@ -379,6 +421,17 @@ impl NewThread {
 
     pub fn content(&self) -> &str {
         &self.comments[0].content
+    }
+
+    /// What the thread is, for the log, like [`Thread::describe`].
+    pub fn describe(&self) -> String {
+        let location = self.thread_context.as_ref().and_then(|ctx| {
+            let path = ctx.get("filePath")?.as_str()?;
+            let line = ctx.get("rightFileStart").and_then(|s| s.get("line")).and_then(Value::as_u64)?;
+            Some(format!("{path}:{line}"))
+        });
+        let rule = self.properties.get(PROP_RULE).and_then(|v| v.get("$value")).and_then(Value::as_str).map(str::to_string);
+        describe(Some(&self.marker), location, rule)
     }
 
     pub fn status(&self) -> ThreadStatus {

@@ -1,57 +1,84 @@
 //! The Azure DevOps half of the preflight: who the credential is, and whether it can read the pull
-//! request, its iterations and its threads. Check mode writes nothing, so write scopes are only
-//! named, never tried.
+//! request, its iterations and its threads. Check mode writes nothing, so write scopes are never
+//! tried: that check is listed as skipped, with why.
 
 use super::client::{AzdoClient, Credential};
 use super::failure::PAT_SCOPES;
 use crate::checklist::Check;
 use crate::error::Error;
 
-/// Runs the checks in order; the first failure ends them (each later one needs the earlier).
-pub fn check(client: &AzdoClient, credential: &Credential, pr: u32, checks: &mut Vec<Check>) -> Result<(), Error> {
-    let step = |checks: &mut Vec<Check>, name: &str, r: Result<String, Error>| -> Result<(), Error> {
-        match r {
-            Ok(detail) => {
-                checks.push(Check::pass(name, detail));
-                Ok(())
-            }
-            Err(e) => {
-                checks.push(Check::fail(name, e.to_string()));
-                Err(e)
-            }
-        }
-    };
-    step(
-        checks,
-        "Azure DevOps credential",
-        client.connection_data().map(|cd| {
+/// Verifies the credential, then (given a pull request) each read the task makes, in order. Each
+/// needs the one before, so after a failure the rest are listed as skipped, saying why.
+pub fn check(client: &AzdoClient, credential: &Credential, pr: Option<u32>, checks: &mut Vec<Check>) -> Result<(), Error> {
+    let identity = match client.connection_data() {
+        Ok(cd) => {
             let who = cd
                 .authenticated_user
                 .as_ref()
                 .and_then(|u| u.custom_display_name.clone().or(u.provider_display_name.clone()))
                 .unwrap_or_else(|| "an unnamed identity".into());
-            let kind = match credential {
-                Credential::JobToken(_) => "the job's access token",
-                Credential::Pat(_) => "a PAT",
-            };
             let deployment = cd.deployment_type.as_deref().unwrap_or("unknown deployment");
-            format!("{kind} acting as {who} on {} ({deployment})", client.collection_url())
+            let detail = format!("{} acting as {who} on {} ({deployment})", credential_kind(credential), client.collection_url());
+            checks.push(Check::pass("azdo.credential", "Azure DevOps credential accepted", detail));
+            Ok(())
+        }
+        Err(e) => {
+            checks.push(Check::fail("azdo.credential", "Azure DevOps credential rejected", e.detail()));
+            Err(e)
+        }
+    };
+    // Without a pull request the caller says why; there is nothing more to read.
+    let Some(pr) = pr else { return identity };
+    let reads: [(&'static str, &str, &str, ReadStep); 3] = [
+        ("azdo.pullRequest", "Pull request readable", "Pull request not readable", &|c, pr| {
+            c.pull_request(pr).map(|p| {
+                format!(
+                    "#{} '{}' ({})",
+                    p.pull_request_id,
+                    crate::text::visible(&p.title.unwrap_or_default()),
+                    p.status.unwrap_or_default()
+                )
+            })
         }),
-    )?;
-    step(
-        checks,
-        "Pull request readable",
-        client
-            .pull_request(pr)
-            .map(|p| format!("#{} '{}' ({})", p.pull_request_id, p.title.unwrap_or_default(), p.status.unwrap_or_default())),
-    )?;
-    step(checks, "Iterations readable", client.iterations(pr).map(|i| format!("{} iteration(s)", i.len())))?;
-    step(checks, "Threads readable", client.threads(pr).map(|t| format!("{} thread(s)", t.len())))?;
-    if matches!(credential, Credential::Pat(_)) {
-        checks.push(Check::pass(
-            "PAT scopes needed to post",
-            format!("{PAT_SCOPES} (scopes are only verified when posting; check mode writes nothing)"),
-        ));
+        ("azdo.iterations", "Iterations readable", "Iterations not readable", &|c, pr| {
+            c.iterations(pr).map(|i| format!("{} iteration(s)", i.len()))
+        }),
+        ("azdo.threads", "Comment threads readable", "Comment threads not readable", &|c, pr| {
+            c.threads(pr).map(|t| format!("{} thread(s)", t.len()))
+        }),
+    ];
+    let mut result = identity;
+    for (id, passed, failed, read) in reads {
+        if result.is_err() {
+            checks.push(Check::skip(id, passed, "not checked: an earlier Azure DevOps check failed".into()));
+            continue;
+        }
+        match read(client, pr) {
+            Ok(detail) => checks.push(Check::pass(id, passed, detail)),
+            Err(e) => {
+                checks.push(Check::fail(id, failed, e.detail()));
+                result = Err(e);
+            }
+        }
     }
-    Ok(())
+    checks.push(Check::skip(
+        "azdo.write",
+        "Permission to post",
+        match credential {
+            Credential::Pat(_) => format!("check mode writes nothing, so posting is not tried; the PAT needs {PAT_SCOPES}"),
+            Credential::JobToken(_) => {
+                "check mode writes nothing, so posting is not tried; the job's identity needs 'Contribute to pull requests' on the repository".into()
+            }
+        },
+    ));
+    result
+}
+
+type ReadStep<'a> = &'a dyn Fn(&AzdoClient, u32) -> Result<String, Error>;
+
+fn credential_kind(credential: &Credential) -> &'static str {
+    match credential {
+        Credential::JobToken(_) => "the job's access token",
+        Credential::Pat(_) => "a PAT",
+    }
 }

@@ -6,14 +6,15 @@ use super::client::AzdoClient;
 use super::model::{NewComment, NewThread, PrStatus, ThreadStatus};
 use crate::error::Error;
 
-/// One write to the pull request.
+/// One write to the pull request. `what` names the thread as a person reads it ("the inline
+/// comment on /src/Cart.java:88 (java:S117, issue AZ-3)"), `why` says why it changes.
 #[derive(Clone, Debug)]
 pub enum Write {
     Status(PrStatus),
     CreateThread { thread: NewThread, what: String },
-    ThreadStatus { thread: u64, status: ThreadStatus, why: &'static str },
-    UpdateComment { thread: u64, comment: u64, content: String },
-    Reply { thread: u64, content: String },
+    ThreadStatus { thread: u64, status: ThreadStatus, what: String, why: &'static str },
+    UpdateComment { thread: u64, comment: u64, content: String, what: String },
+    Reply { thread: u64, content: String, what: String },
 }
 
 /// "status SonarQube/quality gate = failed (…) on iteration 2".
@@ -33,12 +34,14 @@ impl Write {
     pub fn dry_run_lines(&self) -> Vec<String> {
         match self {
             Write::Status(s) => vec![format!("[dry run] would post {}", describe_status(s))],
-            Write::CreateThread { thread, what } => vec![format!("[dry run] would create the {what}:"), thread.content().to_string()],
-            Write::ThreadStatus { thread, status, why } => vec![format!("[dry run] would {why}: thread {thread} -> {}", status.as_str())],
-            Write::UpdateComment { thread, content, .. } => {
-                vec![format!("[dry run] would update the summary comment in thread {thread}:"), content.clone()]
+            Write::CreateThread { thread, what } => vec![format!("[dry run] would create {what}:"), thread.content().to_string()],
+            Write::ThreadStatus { thread, status, what, why } => {
+                vec![format!("[dry run] would set thread {thread}, {what}, to {} ({why})", status.as_str())]
             }
-            Write::Reply { thread, content } => vec![format!("[dry run] would reply in thread {thread}: {content}")],
+            Write::UpdateComment { thread, content, what, .. } => {
+                vec![format!("[dry run] would update {what} in thread {thread}:"), content.clone()]
+            }
+            Write::Reply { thread, content, what } => vec![format!("[dry run] would reply in thread {thread}, {what}: {content}")],
         }
     }
 }
@@ -50,31 +53,38 @@ const WRITE_CONCURRENCY: usize = 16;
 pub struct Writer<'a> {
     pub client: &'a AzdoClient,
     pub pr: u32,
-    /// Hears one line per write done, for the log.
-    pub report: &'a (dyn Fn(String) + Sync),
+}
+
+/// What one write did, for the log: its lines (what was done, or a retry's check), and the id of
+/// the thread it created, if it created one.
+#[derive(Debug, Default)]
+pub struct Done {
+    pub lines: Vec<String>,
+    pub created: Option<u64>,
 }
 
 impl Writer<'_> {
-    /// Every write, at most `WRITE_CONCURRENCY` at once; the first failure (in list order) is
-    /// reported. A failed write is not repeated here: the HTTP layer already retried what was safe.
-    /// Returns, per write, the id of the thread it created (when it created one).
-    pub fn perform_all(&self, writes: &[Write]) -> Result<Vec<Option<u64>>, Error> {
-        let results = crate::parallel::map_bounded(writes, WRITE_CONCURRENCY, |w| self.perform(w));
-        results.into_iter().collect()
+    /// Every write, at most `WRITE_CONCURRENCY` at once. Returns each write's result in the order
+    /// of `writes`, so the log lists them in plan order whichever finished first. A failed write is
+    /// not repeated here: the HTTP layer already retried what was safe.
+    pub fn perform_all(&self, writes: &[Write]) -> Vec<Result<Done, Error>> {
+        crate::parallel::map_bounded(writes, WRITE_CONCURRENCY, |w| self.perform(w))
     }
 
     /// Performs a write. A POST that failed in a way that may still have been applied (dropped
     /// connection, time-out, server error) is never blindly repeated: the PR is read again, and
     /// only if the status, thread or reply is not there is it sent once more.
-    fn perform(&self, write: &Write) -> Result<Option<u64>, Error> {
+    fn perform(&self, write: &Write) -> Result<Done, Error> {
         match self.perform_once(write) {
             Err(e) if e.write_may_have_applied() && !matches!(write, Write::ThreadStatus { .. } | Write::UpdateComment { .. }) => {
-                (self.report)(format!("A write failed ({e}); reading the pull request again to see whether it was applied"));
+                let mut lines = vec![format!("A write failed ({e}); reading the pull request again to see whether it was applied")];
                 if self.was_applied(write)? {
-                    (self.report)("It was applied; not sending it again".to_string());
-                    return Ok(None);
+                    lines.push("It was applied; not sending it again".to_string());
+                    return Ok(Done { lines, created: None });
                 }
-                self.perform_once(write)
+                let mut done = self.perform_once(write)?;
+                lines.append(&mut done.lines);
+                Ok(Done { lines, created: done.created })
             }
             other => other,
         }
@@ -91,7 +101,7 @@ impl Writer<'_> {
                     && s.iteration_id == status.iteration_id
                     && s.context == status.context
             }),
-            Write::Reply { thread, content } => self
+            Write::Reply { thread, content, .. } => self
                 .client
                 .threads(self.pr)?
                 .iter()
@@ -100,7 +110,7 @@ impl Writer<'_> {
         })
     }
 
-    fn perform_once(&self, write: &Write) -> Result<Option<u64>, Error> {
+    fn perform_once(&self, write: &Write) -> Result<Done, Error> {
         let (client, pr) = (self.client, self.pr);
         let mut created = None;
         let line = match write {
@@ -111,22 +121,21 @@ impl Writer<'_> {
             Write::CreateThread { thread, what } => {
                 let thread = client.create_thread(pr, thread)?;
                 created = Some(thread.id);
-                format!("Created the {what} (thread {})", thread.id)
+                format!("Created thread {}, {what}", thread.id)
             }
-            Write::ThreadStatus { thread, status, why } => {
+            Write::ThreadStatus { thread, status, what, why } => {
                 client.set_thread_status(pr, *thread, *status)?;
-                format!("Thread {thread} set to {} ({why})", status.as_str())
+                format!("Set thread {thread}, {what}, to {} ({why})", status.as_str())
             }
-            Write::UpdateComment { thread, comment, content } => {
+            Write::UpdateComment { thread, comment, content, what } => {
                 client.update_comment(pr, *thread, *comment, content)?;
-                format!("Updated the summary comment in thread {thread}")
+                format!("Updated thread {thread}, {what}")
             }
-            Write::Reply { thread, content } => {
+            Write::Reply { thread, content, what } => {
                 client.add_comment(pr, *thread, &NewComment::reply(content.clone()))?;
-                format!("Asked in thread {thread} to resolve it by hand (a person replied there)")
+                format!("Asked in thread {thread}, {what}, to resolve it by hand (a person replied there)")
             }
         };
-        (self.report)(line);
-        Ok(created)
+        Ok(Done { lines: vec![line], created })
     }
 }

@@ -14,11 +14,11 @@ pub mod verdict;
 mod tests;
 
 pub use iteration::{IterationChoice, choose_iteration};
-pub use outcome::{Outcome, Report, outcome, quality_gate_status};
+pub use outcome::{Outcome, Report, checklist_outcome, outcome, quality_gate_status};
 pub use plan::{
     ASK_TO_RESOLVE, Decoration, InlineStats, PublishPlan, PullRequestView, SummaryAction, Texts, plan_inline, plan_publish, plan_summary,
     settle,
 };
 pub use provenance::{Analysed, Build, not_this_build};
-pub use scope::{DecorationMode, InlineCandidate, Matched, Matching, match_issues, matching};
+pub use scope::{DecorationMode, InlineCandidate, Matched, Matching, by_severity_word, match_issues, matching};
 pub use verdict::{StatusDecision, Verdict};

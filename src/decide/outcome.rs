@@ -3,6 +3,7 @@
 //! failOnQualityGateError is set; a failed or unfinished analysis is never a success.
 
 use super::verdict::{Verdict, failed_conditions};
+use crate::checklist::{Check, CheckState, tally};
 use crate::error::exit_code;
 use crate::pipeline::TaskResult;
 use crate::sonar::model::GateStatus;
@@ -71,7 +72,8 @@ fn foreign(analyses: &[Analysis]) -> Vec<String> {
 /// The outcome of a publish run. `new_issue_failures` are the PR's own gate's failures, which fail
 /// the task whatever failOnQualityGateError says: it is its own switch; so does an analysis that is
 /// not this build's.
-pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_quality_gate_error: bool) -> Outcome {
+/// `fail_on_name` is how the user knows failOnQualityGateError where they are.
+pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_quality_gate_error: bool, fail_on_name: &str) -> Outcome {
     let mut problems = problems(analyses);
     let failed = |message: String| Outcome {
         result: TaskResult::Failed,
@@ -98,9 +100,28 @@ pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_qua
     } else {
         Outcome {
             result: TaskResult::SucceededWithIssues,
-            report: Report::Warning(format!("{message} (failOnQualityGateError is false, so the task succeeds with issues)")),
+            report: Report::Warning(format!("{message} ({fail_on_name} is false, so the run succeeds with issues)")),
             message,
             exit_code: exit_code::PASSED,
         }
     }
+}
+
+/// The outcome of `check`: failed when any check failed (with the exit code of the first failure's
+/// kind), succeeded with issues when one warned; the message counts only what was checked.
+pub fn checklist_outcome(checks: &[Check], failure_exit_code: Option<i32>) -> Outcome {
+    let tally = tally(checks);
+    let failed = checks.iter().any(|c| c.state == CheckState::Fail);
+    let warned = checks.iter().any(|c| c.state == CheckState::Warn);
+    if failed {
+        // Each failed check was logged as an error already; the message sums up.
+        return Outcome {
+            result: TaskResult::Failed,
+            message: format!("preflight checks failed: {tally}"),
+            exit_code: failure_exit_code.unwrap_or(exit_code::CONFIGURATION),
+            report: Report::Nothing,
+        };
+    }
+    let result = if warned { TaskResult::SucceededWithIssues } else { TaskResult::Succeeded };
+    Outcome::passed(result, format!("preflight checks passed: {tally}"))
 }

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::scope::{DecorationMode, InlineCandidate, Matched, count_by_severity};
+use super::scope::{DecorationMode, InlineCandidate, Matched, count_by_severity, files_of};
 use super::verdict::{Verdict, analysis_status, combined_status, effective_verdict};
 use crate::azdo::Write;
 use crate::azdo::model::{IterationFile, LineRange, Marker, NewThread, PrStatus, StatusContext, Thread, ThreadKind, ThreadStatus};
@@ -36,8 +36,11 @@ pub struct InlineStats {
     pub posted: usize,
     pub over_cap: usize,
     pub cap: usize,
-    /// In changed-lines mode: issues on lines the PR changed, by severity.
-    pub changed_lines: Option<Vec<(Severity, usize)>>,
+    /// In changed-lines mode: issues on lines the PR changed, by the server's severity word
+    /// (most severe first).
+    pub changed_lines: Option<Vec<(String, usize)>>,
+    /// In changed-lines mode: the files (project-relative) those issues are in.
+    pub changed_files: Vec<String>,
     /// Issues in changed files on lines that exist only in the merge commit.
     pub unplaced: usize,
     /// The PR's own gate (failOnNewIssues) failed, and why.
@@ -89,6 +92,7 @@ pub fn plan_publish(
         let mut stats = InlineStats {
             cap: options.max_inline_comments,
             changed_lines: m.scoped.then(|| count_by_severity(&m.candidates)),
+            changed_files: if m.scoped { files_of(&m.candidates) } else { Vec::new() },
             unplaced: m.unplaced,
             new_issues_failure: m.new_issues_failure.clone(),
             partial: m.partial,
@@ -152,25 +156,20 @@ fn plan_inline_writes(
         if let (Some(iteration), Some(&change_tracking_id)) = (pr.iteration, pr.tracking_ids.get(&c.file_path)) {
             thread = thread.in_iteration(IterationFile { iteration, change_tracking_id });
         }
-        plan.writes.push(Write::CreateThread {
-            thread,
-            what: format!("inline comment on {}:{} for issue {}", c.file_path, c.start_line, c.issue.key),
-        });
+        let thread = thread.with_rule(&c.issue.rule);
+        plan.writes.push(Write::CreateThread { what: thread.describe(), thread });
     }
-    for id in &inline.reactivate {
-        plan.writes.push(Write::ThreadStatus {
-            thread: *id,
-            status: ThreadStatus::Active,
-            why: "reopen the thread of an issue that is back",
-        });
+    let what = |id: u64| pr.threads.iter().find(|t| t.id == id).map_or_else(|| "a thread".to_string(), Thread::describe);
+    for &id in &inline.reactivate {
+        plan.writes.push(Write::ThreadStatus { thread: id, status: ThreadStatus::Active, what: what(id), why: "the issue is back" });
     }
-    for id in &inline.resolve {
-        plan.writes.push(Write::ThreadStatus { thread: *id, status: ThreadStatus::Fixed, why: "resolve the thread of a fixed issue" });
+    for &id in &inline.resolve {
+        plan.writes.push(Write::ThreadStatus { thread: id, status: ThreadStatus::Fixed, what: what(id), why: "the issue is fixed" });
     }
-    for id in &inline.ask_to_resolve {
-        plan.writes.push(Write::Reply { thread: *id, content: ASK_TO_RESOLVE.to_string() });
+    for &id in &inline.ask_to_resolve {
+        plan.writes.push(Write::Reply { thread: id, content: ASK_TO_RESOLVE.to_string(), what: what(id) });
     }
-    close_duplicates(&inline.duplicates, plan);
+    close_duplicates(&inline.duplicates, pr.threads, plan);
     let open_keys: HashSet<&str> = m.candidates.iter().map(|c| c.issue.key.as_str()).collect();
     let open_threads = canonical(pr.threads, pr.me, ThreadKind::Issue, a.project_key())
         .iter()
@@ -192,29 +191,33 @@ fn plan_inline_writes(
 fn plan_summary_writes(project_key: &str, content: String, passing: bool, pr: &PullRequestView<'_>, plan: &mut PublishPlan) {
     let (action, duplicates) = plan_summary(project_key, &content, passing, pr.threads, pr.me);
     match action {
-        SummaryAction::Create { content, status } => plan.writes.push(Write::CreateThread {
-            thread: NewThread::new(Marker::summary(project_key), content, status, None),
-            what: format!("summary comment for '{project_key}'"),
-        }),
+        SummaryAction::Create { content, status } => {
+            let thread = NewThread::new(Marker::summary(project_key), content, status, None);
+            plan.writes.push(Write::CreateThread { what: thread.describe(), thread })
+        }
         SummaryAction::Update { thread_id, comment_id, content, status } => {
+            let what = format!("the summary comment for '{project_key}'");
             if let Some(content) = content {
-                plan.writes.push(Write::UpdateComment { thread: thread_id, comment: comment_id, content });
+                plan.writes.push(Write::UpdateComment { thread: thread_id, comment: comment_id, content, what: what.clone() });
             }
             if let Some(status) = status {
-                plan.writes.push(Write::ThreadStatus { thread: thread_id, status, why: "set the summary thread's state" });
+                let why = if status == ThreadStatus::Active { "the pull request does not pass" } else { "the pull request passes" };
+                plan.writes.push(Write::ThreadStatus { thread: thread_id, status, what, why });
             }
         }
         SummaryAction::Unchanged => plan.notes.push(format!("Summary comment for '{project_key}' is up to date")),
     }
-    close_duplicates(&duplicates, plan);
+    close_duplicates(&duplicates, pr.threads, plan);
 }
 
-fn close_duplicates(duplicates: &[u64], plan: &mut PublishPlan) {
-    for id in duplicates {
+fn close_duplicates(duplicates: &[u64], threads: &[Thread], plan: &mut PublishPlan) {
+    for &id in duplicates {
+        let what = threads.iter().find(|t| t.id == id).map_or_else(|| "a thread".to_string(), Thread::describe);
         plan.writes.push(Write::ThreadStatus {
-            thread: *id,
+            thread: id,
             status: ThreadStatus::Closed,
-            why: "close a duplicate left by an overlapping run",
+            what,
+            why: "a duplicate left by an overlapping run",
         });
     }
 }
@@ -386,19 +389,26 @@ pub fn settle(created: &[(u64, &NewThread)], threads: &[Thread], me: &str) -> Ve
         if let Some(first) = winner.comments.first()
             && first.content.as_deref() != Some(new.content())
         {
-            writes.push(Write::UpdateComment { thread: winner.id, comment: first.id, content: new.content().to_string() });
+            writes.push(Write::UpdateComment {
+                thread: winner.id,
+                comment: first.id,
+                content: new.content().to_string(),
+                what: winner.describe(),
+            });
         }
         if winner.is_active() != (new.status() == ThreadStatus::Active) {
             writes.push(Write::ThreadStatus {
                 thread: winner.id,
                 status: new.status(),
-                why: "give the thread that wins what this run's copy said",
+                what: winner.describe(),
+                why: "the thread that wins takes the state this run's copy had",
             });
         }
         writes.push(Write::ThreadStatus {
             thread: *id,
             status: ThreadStatus::Closed,
-            why: "close this run's copy of a thread an overlapping run also made",
+            what: new.describe(),
+            why: "this run's copy of a thread an overlapping run also made",
         });
     }
     writes

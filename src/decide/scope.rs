@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::changes::{Placement, PrChanges};
 use crate::sonar::model::Issue;
-use crate::sonar::present::{Severity, issue_severity};
+use crate::sonar::present::{Severity, issue_severity, severity_word};
 use crate::sonar::{Analysis, AnalysisOutcome, Flavour, Scope};
 
 /// How issues are matched to the pull request (the `decorationMode` input).
@@ -150,12 +150,27 @@ pub fn scope_to_changes<'a>(analysis: &'a Analysis, changes: &PrChanges, prefix:
 }
 
 /// Issues on changed lines, counted by severity (most severe first).
-pub fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(Severity, usize)> {
-    let mut counts: BTreeMap<std::cmp::Reverse<Severity>, usize> = BTreeMap::new();
-    for c in candidates {
-        *counts.entry(std::cmp::Reverse(c.severity)).or_default() += 1;
+pub fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(String, usize)> {
+    by_severity_word(candidates.iter().map(|c| c.issue))
+}
+
+/// Issues counted by the severity word the server uses, most severe first.
+pub fn by_severity_word<'a>(issues: impl Iterator<Item = &'a Issue>) -> Vec<(String, usize)> {
+    let mut counts: BTreeMap<(std::cmp::Reverse<Severity>, &'static str), usize> = BTreeMap::new();
+    for issue in issues {
+        let (rank, word) = severity_word(issue);
+        *counts.entry((std::cmp::Reverse(rank), word)).or_default() += 1;
     }
-    counts.into_iter().map(|(s, n)| (s.0, n)).collect()
+    counts.into_iter().map(|((_, word), n)| (word.to_string(), n)).collect()
+}
+
+/// The project-relative paths of the files the candidates are in, for a link to their issues.
+pub fn files_of(candidates: &[InlineCandidate<'_>]) -> Vec<String> {
+    let mut files: Vec<String> =
+        candidates.iter().filter_map(|c| c.issue.component.strip_prefix(c.project_key)?.strip_prefix(':').map(str::to_string)).collect();
+    files.sort();
+    files.dedup();
+    files
 }
 
 /// The PR's own gate: `failOnNewIssues` against the issues on changed lines. `Some(reason)` when

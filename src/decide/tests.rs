@@ -81,6 +81,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         revision: None,
     };
     Analysis {
+        links: crate::sonar::Links::new("https://sq", "proj", &scope, None),
         report,
         scope,
         dashboard_url: "https://sq/dashboard?id=proj".into(),
@@ -167,7 +168,8 @@ fn unreadable_issues_resolve_nothing() {
 
 #[test]
 fn the_prs_own_gate_counts_issues_at_or_above_the_threshold() {
-    let (a, b) = (issue("a"), issue("b"));
+    let (a, mut b) = (issue("a"), issue("b"));
+    b.severity = Some("MINOR".into());
     let c = vec![candidate(&a, Severity::Major), candidate(&b, Severity::Minor)];
     assert_eq!(scope::new_issues_gate(&c, None, false), None);
     assert_eq!(scope::new_issues_gate(&c, Some(Severity::Critical), false), None);
@@ -182,7 +184,7 @@ fn the_prs_own_gate_counts_issues_at_or_above_the_threshold() {
     // A partial list can fail the PR's own gate, never pass it.
     assert!(scope::new_issues_gate(&c, Some(Severity::Critical), true).unwrap().starts_with("the list of issues is partial"));
     assert_eq!(scope::new_issues_gate(&c, None, true), None);
-    assert_eq!(scope::count_by_severity(&c), [(Severity::Major, 1), (Severity::Minor, 1)]);
+    assert_eq!(scope::count_by_severity(&c), [("Major".to_string(), 1), ("Minor".to_string(), 1)]);
 }
 
 #[test]
@@ -249,7 +251,10 @@ fn settling_closes_this_runs_copy_and_gives_the_winner_its_content() {
     ];
     let writes: Vec<String> = settle(&[(41, &new)], &threads, "me").iter().map(|w| format!("{w:?}")).collect();
     assert_eq!(writes.len(), 3, "{writes:?}");
-    assert!(writes[0].contains("UpdateComment { thread: 40, comment: 1, content: \"passed\" }"), "{writes:?}");
+    assert!(
+        writes[0].contains("UpdateComment { thread: 40, comment: 1, content: \"passed\", what: \"the summary comment for 'proj'\" }"),
+        "{writes:?}"
+    );
     assert!(writes[1].contains("thread: 40, status: Fixed"), "{writes:?}");
     assert!(writes[2].contains("thread: 41, status: Closed"), "{writes:?}");
     // The run whose thread won has nothing to settle.
@@ -382,18 +387,18 @@ fn several_analyses_get_one_status_each_and_a_combined_one() {
 fn outcomes_follow_the_gate_the_prs_own_gate_and_the_switch() {
     let ok = analysis("OK", Scope::Main, &[]);
     let failing = analysis("ERROR", Scope::Main, &[]);
-    let passed = outcome(std::slice::from_ref(&ok), &[], true);
+    let passed = outcome(std::slice::from_ref(&ok), &[], true, "failOnQualityGateError");
     assert_eq!((passed.result, passed.message.as_str(), passed.exit_code), (TaskResult::Succeeded, "quality gate passed (1 analysis)", 0));
-    let failed = outcome(std::slice::from_ref(&failing), &[], true);
+    let failed = outcome(std::slice::from_ref(&failing), &[], true, "failOnQualityGateError");
     assert_eq!(failed.result, TaskResult::Failed);
     assert_eq!(failed.exit_code, 1);
     assert_eq!(failed.report, Report::Error("quality gate of 'proj' failed: Coverage on New Code is 50.0%, needs at least 80.0%".into()));
-    let lenient = outcome(std::slice::from_ref(&failing), &[], false);
+    let lenient = outcome(std::slice::from_ref(&failing), &[], false, "failOnQualityGateError");
     assert_eq!((lenient.result, lenient.exit_code), (TaskResult::SucceededWithIssues, 0));
     assert!(
-        matches!(lenient.report, Report::Warning(w) if w.ends_with("(failOnQualityGateError is false, so the task succeeds with issues)"))
+        matches!(lenient.report, Report::Warning(w) if w.ends_with("(failOnQualityGateError is false, so the run succeeds with issues)"))
     );
-    let own_gate = outcome(std::slice::from_ref(&ok), &["'proj': 1 issue (failOnNewIssues)".into()], false);
+    let own_gate = outcome(std::slice::from_ref(&ok), &["'proj': 1 issue (failOnNewIssues)".into()], false, "failOnQualityGateError");
     assert_eq!((own_gate.result, own_gate.message.as_str()), (TaskResult::Failed, "'proj': 1 issue (failOnNewIssues)"));
     assert_eq!(quality_gate_status(&[ok, failing]), "ERROR");
     assert_eq!(quality_gate_status(&[]), "NONE");
@@ -408,7 +413,7 @@ fn an_analysis_that_is_not_this_builds_gets_nothing_posted_and_fails_the_task() 
     let view = PullRequestView { threads: &[], me: "me", iteration: Some(1), tracking_ids: &ids };
     let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     assert!(plan.writes.is_empty(), "{:?}", plan.writes);
-    let o = outcome(std::slice::from_ref(&a), &[], false);
+    let o = outcome(std::slice::from_ref(&a), &[], false, "failOnQualityGateError");
     assert_eq!((o.result, o.message.as_str()), (TaskResult::Failed, "the analysis of 'proj' is of pull request 41"));
     assert_eq!(quality_gate_status(std::slice::from_ref(&a)), "NONE");
 }

@@ -96,17 +96,31 @@ impl Log {
         }
     }
 
+    /// A warning. Its lines (a list, one item a line) stay lines: in the CLI the first follows
+    /// "warning: " and the rest are printed as they are; under the agent they travel escaped in one
+    /// `task.logissue`, which the agent shows as they were.
     pub fn warning(&self, text: &str) {
-        match self.style {
-            Style::Agent => self.command(Command::new("task.logissue").property("type", "warning").message(self.inert(text))),
-            Style::Plain => self.write_err(&format!("warning: {}", self.inert(text))),
-        }
+        self.issue("warning", text);
     }
 
+    /// An error, printed like [`Log::warning`].
     pub fn error(&self, text: &str) {
+        self.issue("error", text);
+    }
+
+    fn issue(&self, kind: &str, text: &str) {
+        let lines = self.inert_lines(text);
         match self.style {
-            Style::Agent => self.command(Command::new("task.logissue").property("type", "error").message(self.inert(text))),
-            Style::Plain => self.write_err(&format!("error: {}", self.inert(text))),
+            Style::Agent => self.command(Command::new("task.logissue").property("type", kind).message(lines.join("\n"))),
+            Style::Plain => {
+                for (i, line) in lines.iter().enumerate() {
+                    if i == 0 {
+                        self.write_err(&format!("{kind}: {line}"));
+                    } else {
+                        self.write_err(line);
+                    }
+                }
+            }
         }
     }
 
@@ -114,6 +128,13 @@ impl Log {
     /// leave it readable), then commands defused and control characters made visible.
     fn inert(&self, text: &str) -> String {
         neutralize(&self.mask(text))
+    }
+
+    /// Like [`Log::inert`], line by line: the text's own line breaks are kept (each line inert).
+    fn inert_lines(&self, text: &str) -> Vec<String> {
+        let masked = self.mask(text);
+        let lines: Vec<String> = masked.lines().map(neutralize).collect();
+        if lines.is_empty() { vec![String::new()] } else { lines }
     }
 
     /// Verbose detail, shown only with `System.Debug` (or `--debug`).

@@ -17,6 +17,7 @@ pub use raw::RawSettings;
 
 use crate::azdo::{Credential, RepositoryRef};
 use crate::decide::Decoration;
+use crate::error::InputNames;
 use crate::secret::Secret;
 use crate::sonar::report_task::SearchPaths;
 
@@ -70,11 +71,23 @@ pub struct PullRequestTarget {
     pub credential: Option<Credential>,
 }
 
+/// An Azure DevOps account to verify the credential against when there is no pull request.
+#[derive(Clone, Debug)]
+pub struct AzureDevOpsAccess {
+    pub repository: RepositoryRef,
+    pub credential: Credential,
+}
+
 /// Where the result goes: a pull request, or nowhere (and why).
 #[derive(Clone, Debug)]
 pub enum Target {
     PullRequest(PullRequestTarget),
-    NoPullRequest { reason: String },
+    /// No pull request; `access` is the collection and credential when both were given, so check
+    /// mode still verifies the credential.
+    NoPullRequest {
+        reason: String,
+        access: Option<AzureDevOpsAccess>,
+    },
 }
 
 impl Target {
@@ -90,6 +103,8 @@ impl Target {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub origin: Origin,
+    /// How the user knows each setting where they are, for every message below this layer.
+    pub names: InputNames,
     pub mode: Mode,
     pub dry_run: bool,
     pub format: OutputFormat,

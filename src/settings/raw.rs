@@ -94,7 +94,9 @@ impl RawSettings {
                 out.push(pw);
             }
         }
-        for value in raw.into_iter().filter(|v| !v.is_empty()) {
+        // A value rejected as an unexpanded macro is no secret: masking `$(SONAR_TOKEN)` would hide
+        // the name of the missing variable in this step's message and every later step's log.
+        for value in raw.into_iter().filter(|v| !v.is_empty() && super::validate::unexpanded_macro(v).is_none()) {
             let [secret, as_password, as_user] = Secret::new(value).token_forms();
             out.push(as_password);
             out.push(as_user);

@@ -66,8 +66,12 @@ fn service_connection_supplies_url_and_token() {
 #[test]
 fn not_a_pr_build_is_not_an_error() {
     let s = task(&[("SYSTEM_PULLREQUEST_PULLREQUESTID", ""), ("BUILD_REASON", "IndividualCI")]).unwrap();
-    let Target::NoPullRequest { reason } = &s.target else { panic!("not a PR build") };
+    let Target::NoPullRequest { reason, access } = &s.target else { panic!("not a PR build") };
     assert_eq!(reason, "this build was not triggered by a pull request (Build.Reason is IndividualCI)");
+    // The credential can still be checked: the collection URL and the job token are known.
+    let access = access.as_ref().expect("collection and credential");
+    assert_eq!(access.repository.collection_url, "https://dev.azure.com/org");
+    assert!(matches!(access.credential, Credential::JobToken(_)));
 }
 
 #[test]
@@ -140,7 +144,22 @@ fn bad_settings_each_have_a_clear_message() {
         (
             &[("INPUT_SONARTOKEN", "$(SONAR_TOKEN)")],
             "sonarToken",
-            "the value is the unexpanded macro $(SONAR_TOKEN): the variable is not defined for this job; define it (as a secret) or link its variable group",
+            "the value is the unexpanded macro $(SONAR_TOKEN): no variable SONAR_TOKEN is defined for this job; define SONAR_TOKEN as a secret variable of the pipeline (or link the variable group that has it)",
+        ),
+        (
+            &[("INPUT_SONARURL", "$(SONAR_HOST_URL)")],
+            "sonarUrl",
+            "the value is the unexpanded macro $(SONAR_HOST_URL): no variable SONAR_HOST_URL is defined for this job; define SONAR_HOST_URL in the pipeline (or link the variable group that has it), or write the value itself",
+        ),
+        (
+            &[("INPUT_REPORTTASKFILE", "/agent/_work/1/s/$(APP_DIR)/.scannerwork/report-task.txt")],
+            "reportTaskFile",
+            "the value is the unexpanded macro $(APP_DIR): no variable APP_DIR is defined for this job; define APP_DIR in the pipeline (or link the variable group that has it), or write the value itself",
+        ),
+        (
+            &[("INPUT_POLLINGTIMEOUTSEC", "$(timeout)")],
+            "pollingTimeoutSec",
+            "the value is the unexpanded macro $(timeout): no variable timeout is defined for this job; define timeout in the pipeline (or link the variable group that has it), or write the value itself",
         ),
         (
             &[("INPUT_SONARQUBESERVICE", "0000aaaa-1111-2222-3333-444455556666")],
@@ -154,7 +173,12 @@ fn bad_settings_each_have_a_clear_message() {
         ),
         (&[("INPUT_POLLINGTIMEOUTSEC", "5m")], "pollingTimeoutSec", "'5m' is not a whole number; use a number from 1 to 21600, like 300"),
         (&[("INPUT_POLLINGTIMEOUTSEC", "0")], "pollingTimeoutSec", "0 is out of range; use a number from 1 to 21600"),
-        (&[("INPUT_POLLINGTIMEOUTSEC", "-5")], "pollingTimeoutSec", "'-5' is not a whole number; use a number from 1 to 21600, like 300"),
+        (&[("INPUT_POLLINGTIMEOUTSEC", "-5")], "pollingTimeoutSec", "-5 is out of range; use a number from 1 to 21600"),
+        (
+            &[("INPUT_POLLINGTIMEOUTSEC", "99999999999999999999999")],
+            "pollingTimeoutSec",
+            "99999999999999999999999 is out of range; use a number from 1 to 21600",
+        ),
         (&[("INPUT_POLLINGTIMEOUTSEC", "100000")], "pollingTimeoutSec", "100000 is out of range; use a number from 1 to 21600"),
         (&[("INPUT_MAXINLINECOMMENTS", "2500")], "maxInlineComments", "2500 is out of range; use a number from 0 to 500"),
         (&[("INPUT_MAXINLINECOMMENTS", "many")], "maxInlineComments", "'many' is not a whole number; use a number from 0 to 500, like 25"),
@@ -229,4 +253,53 @@ fn cli_messages_name_flags_and_never_echo_credentials() {
     assert!(text.contains("--sonar-url (or SONAR_HOST_URL): the URL contains a user name or password"), "{text}");
     assert!(text.contains("SONAR_TOKEN: the SonarQube token is missing; export SONAR_TOKEN=<token>"), "{text}");
     assert!(!text.contains("topsecret"));
+}
+
+/// A value rejected as an unexpanded macro is never registered as a secret: masking it would
+/// hide the missing variable's name here and in every later step of the job.
+#[test]
+fn a_macro_is_named_and_never_registered_as_a_secret() {
+    let env = AgentEnv::from_pairs([
+        ("INPUT_SONARURL", "https://sonar.example.com"),
+        ("INPUT_SONARTOKEN", "$(SONAR_TOKEN)"),
+        ("INPUT_AZUREDEVOPSPAT", " $(ADO_PAT) "),
+    ]);
+    let raw = RawSettings::from_task_env(&env);
+    let secrets: Vec<String> = raw.secret_candidates().iter().map(|s| s.expose().to_string()).collect();
+    assert!(secrets.iter().all(|s| !s.contains("$(")), "{secrets:?}");
+    let err = raw.validate().unwrap_err();
+    let inputs: Vec<_> = err.problems.iter().map(|p| (p.input.as_str(), p.message.contains("unexpanded macro"))).collect();
+    assert_eq!(inputs, [("sonarToken", true), ("azureDevOpsPat", true)]);
+}
+
+#[test]
+fn cli_macro_messages_name_the_variable_and_the_flag() {
+    let raw = RawSettings {
+        origin: Some(Origin::Cli),
+        sonar_url: Some("https://sq".into()),
+        sonar_token: Some("$(SONAR_TOKEN)".into()),
+        ..RawSettings::default()
+    };
+    let p = raw.validate().unwrap_err().problems.remove(0);
+    assert_eq!(
+        (p.input.as_str(), p.message.as_str()),
+        (
+            "SONAR_TOKEN",
+            "the value is the unexpanded macro $(SONAR_TOKEN): no variable SONAR_TOKEN is defined for this job; define the pipeline variable SONAR_TOKEN (or link its variable group), or give SONAR_TOKEN the value itself"
+        )
+    );
+}
+
+/// The names messages use agree with the settings' own names, in both front ends.
+#[test]
+fn input_names_agree_with_the_fields() {
+    for (origin, names) in [(Origin::Task, crate::error::InputNames::task()), (Origin::Cli, crate::error::InputNames::cli())] {
+        assert_eq!(names.sonar_url, Field::SonarUrl.name(origin));
+        assert!(names.sonar_token.starts_with(Field::SonarToken.name(origin)), "{origin:?}");
+        assert_eq!(names.polling_timeout, Field::PollingTimeoutSec.name(origin));
+        assert_eq!(names.report_task_file, Field::ReportTaskFile.name(origin));
+        assert_eq!(names.pat, Field::AzureDevOpsPat.name(origin));
+        assert_eq!(names.collection_url, Field::CollectionUrl.name(origin));
+        assert!(names.report_task_example.starts_with(&names.report_task_file.replace(" (or SONAR_HOST_URL)", "")));
+    }
 }

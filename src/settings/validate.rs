@@ -22,9 +22,12 @@ const MAX_INLINE_COMMENTS: usize = 500;
 
 impl RawSettings {
     /// Checks everything and builds [`Settings`], or reports every problem at once.
-    pub fn validate(self) -> Result<Settings, SettingsError> {
+    pub fn validate(mut self) -> Result<Settings, SettingsError> {
         let origin = self.origin.unwrap_or(Origin::Cli);
         let mut v = Validator { origin, problems: Vec::new() };
+        // First, on every value: a macro the agent left unexpanded names an undefined variable,
+        // whatever the input; saying so beats any complaint about the value's shape.
+        self.reject_macros(&mut v);
         let mode = v.mode(self.mode.as_deref());
         let sonar = self.sonar_settings(&mut v);
         let decoration = self.decoration(&mut v);
@@ -42,6 +45,7 @@ impl RawSettings {
         match (v.problems.is_empty(), sonar) {
             (true, Some(sonar)) => Ok(Settings {
                 origin,
+                names: input_names(origin, &sonar.url_from, &target),
                 mode,
                 dry_run: self.dry_run,
                 format: self.format,
@@ -54,6 +58,55 @@ impl RawSettings {
                 network,
             }),
             _ => Err(SettingsError { problems: v.problems }),
+        }
+    }
+
+    /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
+    fn reject_macros(&mut self, v: &mut Validator) {
+        let origin = v.origin;
+        let fields: [(Field, &mut Option<String>); 23] = [
+            (Field::Mode, &mut self.mode),
+            (Field::SonarService, &mut self.sonar_service),
+            (Field::SonarUrl, &mut self.sonar_url),
+            (Field::SonarToken, &mut self.sonar_token),
+            (Field::SonarOrganization, &mut self.sonar_organization),
+            (Field::ReportTaskFile, &mut self.report_task_file),
+            (Field::PollingTimeoutSec, &mut self.polling_timeout_sec),
+            (Field::AzureDevOpsPat, &mut self.azure_devops_pat),
+            (Field::FailOnQualityGateError, &mut self.fail_on_quality_gate_error),
+            (Field::PostStatus, &mut self.post_status),
+            (Field::PostSummaryComment, &mut self.post_summary_comment),
+            (Field::PostInlineComments, &mut self.post_inline_comments),
+            (Field::MaxInlineComments, &mut self.max_inline_comments),
+            (Field::StatusGenre, &mut self.status_genre),
+            (Field::StatusName, &mut self.status_name),
+            (Field::CaCertFile, &mut self.ca_cert_file),
+            (Field::DecorationMode, &mut self.decoration_mode),
+            (Field::FailOnNewIssues, &mut self.fail_on_new_issues),
+            (Field::ProjectBaseDir, &mut self.project_base_dir),
+            (Field::CollectionUrl, &mut self.collection_url),
+            (Field::Project, &mut self.project),
+            (Field::RepositoryId, &mut self.repository_id),
+            (Field::SourceCommit, &mut self.source_commit),
+        ];
+        for (field, slot) in fields {
+            let Some(name) = slot.as_deref().and_then(unexpanded_macro) else { continue };
+            let fix = match (origin, field) {
+                (Origin::Task, Field::SonarToken | Field::AzureDevOpsPat) => {
+                    format!("define {name} as a secret variable of the pipeline (or link the variable group that has it)")
+                }
+                (Origin::Task, _) => {
+                    format!("define {name} in the pipeline (or link the variable group that has it), or write the value itself")
+                }
+                (Origin::Cli, _) => {
+                    format!("define the pipeline variable {name} (or link its variable group), or give {} the value itself", field.flag())
+                }
+            };
+            v.problem(field, format!("the value is the unexpanded macro $({name}): no variable {name} is defined for this job; {fix}"));
+            *slot = None;
+        }
+        if self.job_access_token.as_deref().is_some_and(|t| unexpanded_macro(t).is_some()) {
+            self.job_access_token = None;
         }
     }
 
@@ -86,6 +139,7 @@ impl RawSettings {
         }
         let url = match self.sonar_url.clone().or(service_url) {
             Some(url) => v.url(Field::SonarUrl, &url),
+            None if v.has_problem(Field::SonarUrl) => None,
             None => {
                 let hint = match origin {
                     Origin::Task => {
@@ -256,18 +310,32 @@ impl RawSettings {
             (None, None) => None,
         };
         let collection_url = self.collection_url.as_deref().and_then(|u| v.url(Field::CollectionUrl, u));
+        let access = match (&collection_url, &credential) {
+            (Some(url), Some(credential)) => Some(AzureDevOpsAccess {
+                repository: RepositoryRef {
+                    collection_url: url.clone(),
+                    project: self.project.clone().unwrap_or_default(),
+                    repository: self.repository_id.clone().unwrap_or_default(),
+                },
+                credential: credential.clone(),
+            }),
+            _ => None,
+        };
         let Some(id) = self.pull_request_id.as_deref() else {
             let reason = match self.build_reason.as_deref() {
                 Some(reason) => format!("this build was not triggered by a pull request (Build.Reason is {reason})"),
-                None => "no pull request id was given".to_string(),
+                None => match v.origin {
+                    Origin::Task => "no pull request id was given".to_string(),
+                    Origin::Cli => format!("no pull request id was given ({})", Field::PullRequestId.flag()),
+                },
             };
-            return Target::NoPullRequest { reason };
+            return Target::NoPullRequest { reason, access };
         };
         let id = match id.parse::<u32>() {
             Ok(n) if n > 0 => n,
             _ => {
                 v.problem(Field::PullRequestId, format!("'{id}' is not a pull request id; it must be a positive whole number, like 42"));
-                return Target::NoPullRequest { reason: "the pull request id is not valid".to_string() };
+                return Target::NoPullRequest { reason: "the pull request id is not valid".to_string(), access };
             }
         };
         if let Some(provider) = self.repository_provider.as_deref().filter(|p| *p != "TfsGit") {
@@ -275,6 +343,7 @@ impl RawSettings {
                 reason: format!(
                     "the repository is hosted on {provider}, not Azure Repos, so there is no Azure DevOps pull request to decorate"
                 ),
+                access,
             };
         }
         let needed = [
@@ -292,12 +361,7 @@ impl RawSettings {
             }
         }
         if credential.is_none() && mode == Mode::Publish && !self.dry_run && !v.has_problem(Field::AzureDevOpsPat) {
-            let hint = match v.origin {
-                Origin::Task => {
-                    "the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat"
-                }
-                Origin::Cli => "export SYSTEM_ACCESSTOKEN or AZURE_DEVOPS_EXT_PAT",
-            };
+            let hint = InputNames::for_origin(v.origin == Origin::Task).provide_credential;
             v.problem(Field::AzureDevOpsPat, format!("no Azure DevOps credential to post with; {hint}"));
         }
         let repository = RepositoryRef {
@@ -314,6 +378,16 @@ impl RawSettings {
             credential,
         })
     }
+}
+
+/// The names messages below this layer use: the task's or the CLI's, with the URLs' actual sources.
+fn input_names(origin: Origin, sonar_url_from: &str, target: &Target) -> InputNames {
+    let mut names = InputNames::for_origin(origin == Origin::Task);
+    names.sonar_url = sonar_url_from.to_string();
+    if let Target::PullRequest(t) = target {
+        names.collection_url = t.collection_url_from.clone();
+    }
+    names
 }
 
 struct Validator {
@@ -420,12 +494,6 @@ impl Validator {
         } else if value.chars().any(char::is_whitespace) {
             self.problem(field, "the token contains spaces; it must be the bare token, without a 'Bearer ' or 'Basic ' prefix".to_string());
             None
-        } else if value.starts_with("$(") && value.ends_with(')') {
-            self.problem(
-                field,
-                format!("the value is the unexpanded macro {value}: the variable is not defined for this job; define it (as a secret) or link its variable group"),
-            );
-            None
         } else if value.is_empty() {
             None
         } else {
@@ -435,13 +503,15 @@ impl Validator {
 
     fn number(&mut self, field: Field, raw: Option<&str>, default: usize, min: usize, max: usize) -> usize {
         let Some(raw) = raw else { return default };
+        let digits = raw.strip_prefix(['-', '+']).unwrap_or(raw);
         match raw.parse::<usize>() {
             Ok(n) if (min..=max).contains(&n) => n,
-            Ok(n) => {
-                self.problem(field, format!("{n} is out of range; use a number from {min} to {max}"));
+            // Negative, zero when not allowed, or too many digits for any number: all out of range.
+            _ if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                self.problem(field, format!("{raw} is out of range; use a number from {min} to {max}"));
                 default
             }
-            Err(_) => {
+            _ => {
                 self.problem(field, format!("'{raw}' is not a whole number; use a number from {min} to {max}, like {default}"));
                 default
             }
@@ -471,4 +541,21 @@ impl Validator {
         }
         raw.to_string()
     }
+}
+
+/// The name of the first `$(name)` macro in a value: the agent leaves a macro as it is when no
+/// variable of that name is defined (variable names are letters, digits, `.`, `_` and `-`).
+pub fn unexpanded_macro(value: &str) -> Option<&str> {
+    let mut rest = value;
+    while let Some(start) = rest.find("$(") {
+        let after = &rest[start + 2..];
+        if let Some(end) = after.find(')') {
+            let name = &after[..end];
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+                return Some(name);
+            }
+        }
+        rest = after;
+    }
+    None
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::model::*;
-use crate::error::{Error, Service, TransportError};
+use crate::error::{Error, InputNames, Service, TransportError};
 use crate::net::url::{Origin, encode};
 use crate::net::{Auth, Client, Request, Response};
 use crate::secret::Secret;
@@ -35,8 +35,8 @@ pub struct SonarClient {
     http: Arc<Client>,
     /// When every request of this client must be over.
     deadline: Option<Instant>,
-    /// The setting the base URL came from, for messages about reaching it.
-    input: String,
+    /// The names the user knows the settings by (where the URL came from, where the token is set).
+    names: InputNames,
     base: String,
     auth: Auth,
     organization: Option<String>,
@@ -88,15 +88,7 @@ impl SonarClient {
     pub fn new(http: Arc<Client>, base: &str, token: &Secret, organization: Option<String>) -> Self {
         let cloud = is_cloud_url(base) || organization.is_some();
         let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token, &Secret::new("")) };
-        Self {
-            http,
-            deadline: None,
-            input: "the SonarQube URL".to_string(),
-            base: base.trim_end_matches('/').to_string(),
-            auth,
-            organization,
-            cloud,
-        }
+        Self { http, deadline: None, names: InputNames::default(), base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
     }
 
     /// The same client, with every request over by `deadline`.
@@ -104,10 +96,14 @@ impl SonarClient {
         Self { deadline: Some(deadline), ..self.clone() }
     }
 
-    /// Names the setting the base URL came from, for messages about reaching it.
-    pub fn from_input(mut self, input: impl Into<String>) -> Self {
-        self.input = input.into();
+    /// The names the user knows the settings by, for messages (the URL's source, the token's).
+    pub fn named(mut self, names: InputNames) -> Self {
+        self.names = names;
         self
+    }
+
+    pub fn names(&self) -> &InputNames {
+        &self.names
     }
 
     /// Whether this client's time is up.
@@ -121,6 +117,11 @@ impl SonarClient {
 
     pub fn is_cloud(&self) -> bool {
         self.cloud
+    }
+
+    /// SonarQube Cloud's organization (`None` on a server).
+    pub fn organization(&self) -> Option<&str> {
+        self.organization.as_deref().filter(|_| self.cloud)
     }
 
     fn url(&self, path: &str, params: &[(&str, String)]) -> String {
@@ -139,7 +140,7 @@ impl SonarClient {
         let auth = authenticated.then_some(&self.auth);
         self.http
             .send(&Request::get(url, auth).until(self.deadline))
-            .map_err(|source| Error::transport(Service::SonarQube, source, &self.input))
+            .map_err(|source| Error::transport(Service::SonarQube, source, &self.names.sonar_url))
     }
 
     /// `api/server/version`: plain text; anything else means the URL is not a SonarQube server.
@@ -432,21 +433,19 @@ impl SonarClient {
             300..=399 => Error::Api {
                 service: Service::SonarQube,
                 message: format!(
-                    "{} redirected the request to {} (HTTP {}) while trying to {what}: the URL is not the server's own address (often http:// where the server wants https://, or a missing or extra context path). Set the SonarQube URL to the address it redirects to",
+                    "{} redirected the request to {} (HTTP {}) while trying to {what}: the URL is not the server's own address (often http:// where the server wants https://, or a missing or extra context path). Set {} to the address it redirects to",
                     self.base,
                     resp.header("location").unwrap_or("another address"),
-                    resp.status
+                    resp.status,
+                    self.names.sonar_url
                 ),
             },
             401 => Error::Credentials {
                 service: Service::SonarQube,
                 message: format!(
-                    "the token was rejected while trying to {what} (HTTP 401): it is invalid, expired or revoked, or it belongs to another server. Create a new token in SonarQube (My Account > Security) and update {}",
-                    if self.cloud {
-                        "sonarToken (SonarQube Cloud tokens are personal or scoped organization tokens)"
-                    } else {
-                        "sonarToken or the service connection"
-                    }
+                    "the token was rejected while trying to {what} (HTTP 401): it is invalid, expired or revoked, or it belongs to another server. Create a new token in SonarQube (My Account > Security) and update {}{}",
+                    self.names.sonar_token,
+                    if self.cloud { " (SonarQube Cloud tokens are personal or scoped organization tokens)" } else { "" }
                 ),
             },
             403 => Error::Credentials {
@@ -484,7 +483,8 @@ impl SonarClient {
 pub fn error_messages(resp: &Response) -> Option<String> {
     let body: ErrorBody = serde_json::from_slice(&resp.body).ok()?;
     let msgs: Vec<String> = body.errors.into_iter().map(|e| e.msg).collect();
-    (!msgs.is_empty()).then(|| msgs.join("; "))
+    // One line: it lands in messages whose own line breaks separate list items.
+    (!msgs.is_empty()).then(|| crate::text::visible(&msgs.join("; ")))
 }
 
 /// The wait before the next CE poll.

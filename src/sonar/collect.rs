@@ -6,10 +6,10 @@
 use std::time::Instant;
 
 use super::client::{CeOutcome, IssueSet, Scope, SonarClient};
+use super::links::Links;
 use super::model::{CeStatus, CeTask, Hotspot, Measure, ProjectStatus};
 use super::report_task::ReportTask;
 use crate::error::Error;
-use crate::net::url::encode;
 use crate::parallel::join;
 
 /// Metrics the PR comment shows; unknown ones are dropped for older servers.
@@ -31,6 +31,8 @@ pub struct Analysis {
     pub report: ReportTask,
     pub scope: Scope,
     pub dashboard_url: String,
+    /// The analysis's pages on the server, for the comments.
+    pub links: Links,
     pub outcome: AnalysisOutcome,
     /// What could not be read and what that costs the report, for the log.
     pub warnings: Vec<String>,
@@ -42,7 +44,7 @@ pub enum AnalysisOutcome {
     Failed {
         message: String,
     },
-    /// The compute engine did not finish within pollingTimeoutSec.
+    /// The compute engine did not finish in the time the settings allow (pollingTimeoutSec).
     TimedOut {
         message: String,
     },
@@ -96,6 +98,7 @@ pub struct Finished {
     pub analysis_id: String,
     pub scope: Scope,
     pub dashboard_url: String,
+    pub links: Links,
 }
 
 /// How waiting for one analysis ended.
@@ -115,18 +118,20 @@ pub fn wait(
     on_status: impl FnMut(&CeTask),
 ) -> Result<Waited, Error> {
     let key = report.project_key.clone();
+    let links_of = |scope: &Scope| Links::new(link_base, &key, scope, client.organization());
     let ended = |report: ReportTask, scope: Scope, outcome: AnalysisOutcome| {
-        let dashboard_url = dashboard_url(link_base, &key, &scope);
-        Waited::Ended(Box::new(Analysis { report, scope, dashboard_url, outcome, warnings: vec![] }))
+        let links = links_of(&scope);
+        Waited::Ended(Box::new(Analysis { report, scope, dashboard_url: links.dashboard(), links, outcome, warnings: vec![] }))
     };
     let task = match client.wait_for_task(&report.ce_task_id, &key, started, on_status)? {
         CeOutcome::Finished(task) => task,
         CeOutcome::TimedOut { task_id, last_status, waited } => {
             let message = format!(
-                "the analysis of '{key}' did not finish within {} s: task {task_id} was still {} when the task stopped waiting. The server's queue may be busy; see {} and raise pollingTimeoutSec if analyses routinely take longer",
+                "the analysis of '{key}' did not finish within {} s: task {task_id} was still {} when the task stopped waiting. The server's queue may be busy; see {} and raise {} if analyses routinely take longer",
                 waited.as_secs(),
                 last_status.map_or("unknown", CeStatus::as_str),
-                client.background_tasks_url(&key)
+                client.background_tasks_url(&key),
+                client.names().polling_timeout
             );
             let scope = scope_from_report(&report);
             return Ok(ended(report, scope, AnalysisOutcome::TimedOut { message }));
@@ -141,7 +146,7 @@ pub fn wait(
         let message = format!(
             "the analysis of '{key}' {}: {}. See {}",
             if task.status == CeStatus::Canceled { "was canceled" } else { "failed on the server" },
-            task.error_message.as_deref().unwrap_or("SonarQube gave no reason"),
+            crate::text::visible(task.error_message.as_deref().unwrap_or("SonarQube gave no reason")),
             client.background_tasks_url(&key)
         );
         return Ok(ended(report, scope, AnalysisOutcome::Failed { message }));
@@ -150,8 +155,8 @@ pub fn wait(
         let message = format!("analysis task {} of '{key}' succeeded but names no analysis id; the server's answer is incomplete", task.id);
         return Ok(ended(report, scope, AnalysisOutcome::Failed { message }));
     };
-    let dashboard_url = dashboard_url(link_base, &key, &scope);
-    Ok(Waited::Succeeded(Box::new(Finished { report, task, analysis_id, scope, dashboard_url })))
+    let links = links_of(&scope);
+    Ok(Waited::Succeeded(Box::new(Finished { report, task, analysis_id, scope, dashboard_url: links.dashboard(), links })))
 }
 
 /// Which issues to read with the results.
@@ -198,6 +203,7 @@ pub fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Res
         report: finished.report,
         scope: finished.scope,
         dashboard_url: finished.dashboard_url,
+        links: finished.links,
         outcome: AnalysisOutcome::Completed(Box::new(completed)),
         warnings,
     })
@@ -209,26 +215,4 @@ fn scope_from_report(report: &ReportTask) -> Scope {
         (None, Some(b)) => Scope::Branch(b.clone()),
         _ => Scope::Main,
     }
-}
-
-/// A SonarQube page for a project, with the scope's parameters.
-fn page_url(link_base: &str, page: &str, project_key: &str, extra: &[(&str, &str)], scope: &Scope) -> String {
-    let mut url = format!("{}/{page}?id={}", link_base.trim_end_matches('/'), encode(project_key));
-    for (k, v) in extra {
-        url.push_str(&format!("&{k}={}", encode(v)));
-    }
-    for (k, v) in scope.params() {
-        url.push_str(&format!("&{k}={}", encode(&v)));
-    }
-    url
-}
-
-/// The dashboard link people open: on the server's public base URL when it is set.
-pub fn dashboard_url(link_base: &str, project_key: &str, scope: &Scope) -> String {
-    page_url(link_base, "dashboard", project_key, &[], scope)
-}
-
-/// A link to one issue on the server.
-pub fn issue_url(link_base: &str, project_key: &str, scope: &Scope, issue_key: &str) -> String {
-    page_url(link_base, "project/issues", project_key, &[("open", issue_key)], scope)
 }

@@ -3,11 +3,13 @@
 
 pub mod client;
 pub mod collect;
+pub mod links;
 pub mod model;
 pub mod preflight;
 pub mod present;
 pub mod report_task;
 
 pub use client::{Scope, SonarClient};
-pub use collect::{Analysis, AnalysisOutcome, Completed, Finished, IssueQuery, Issues, Waited, dashboard_url, issue_url};
+pub use collect::{Analysis, AnalysisOutcome, Completed, Finished, IssueQuery, Issues, Waited};
+pub use links::Links;
 pub use preflight::{Flavour, ServerFacts, check_report_server_url, preflight};

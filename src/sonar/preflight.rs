@@ -4,7 +4,7 @@
 use super::client::SonarClient;
 use super::report_task::ReportTask;
 use crate::checklist::Check;
-use crate::error::{Error, Service};
+use crate::error::{Error, InputNames, Service};
 use crate::net::url::Origin;
 use crate::parallel::join;
 
@@ -42,25 +42,50 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
     let version = match version {
         Ok(v) => v,
         Err(e) => {
-            checks.push(Check::fail("SonarQube server reachable", e.to_string()));
+            checks.push(Check::fail("sonar.server", "SonarQube server not reachable", e.detail()));
+            skip_rest(checks, &["sonar.token", "sonar.edition", "sonar.baseUrl"], "the server could not be reached");
             return Err(e);
         }
     };
-    let status = status?;
+    let status = match status {
+        Ok(status) => status,
+        Err(e) => {
+            checks.push(Check::fail("sonar.server", "SonarQube server status unreadable", e.detail()));
+            skip_rest(checks, &["sonar.token", "sonar.edition", "sonar.baseUrl"], "the server's status could not be read");
+            return Err(e);
+        }
+    };
     if status.status != "UP" {
         let msg = format!("SonarQube at {} reports status {}: {}", client.base_url(), status.status, status_meaning(&status.status));
-        checks.push(Check::fail("SonarQube server is UP", msg.clone()));
+        checks.push(Check::fail("sonar.server", "SonarQube server not ready", msg.clone()));
+        skip_rest(checks, &["sonar.token", "sonar.edition", "sonar.baseUrl"], "the server is not ready");
         return Err(Error::Api { service: Service::SonarQube, message: msg });
     }
-    checks.push(Check::pass("SonarQube server reachable", format!("{} answers, version {version}, status UP", client.base_url())));
+    checks.push(Check::pass(
+        "sonar.server",
+        "SonarQube server reachable",
+        format!("{} answers, version {version}, status UP", client.base_url()),
+    ));
 
-    if !valid? {
-        let msg = "the token is not valid for this server: api/authentication/validate answered valid=false. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update sonarToken or the service connection".to_string();
-        checks.push(Check::fail("SonarQube token valid", msg.clone()));
+    let valid = match valid {
+        Ok(valid) => valid,
+        Err(e) => {
+            checks.push(Check::fail("sonar.token", "SonarQube token not verified", e.detail()));
+            skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token could not be verified");
+            return Err(e);
+        }
+    };
+    if !valid {
+        let msg = format!(
+            "the token is not valid for this server: api/authentication/validate answered valid=false. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update {}",
+            client.names().sonar_token
+        );
+        checks.push(Check::fail("sonar.token", "SonarQube token rejected", msg.clone()));
+        skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token was rejected");
         return Err(Error::Credentials { service: Service::SonarQube, message: msg });
     }
-    checks.push(Check::pass("SonarQube token valid", "api/authentication/validate says valid=true".to_string()));
-    checks.push(Check::pass("SonarQube edition", flavour_detail(flavour).to_string()));
+    checks.push(Check::pass("sonar.token", "SonarQube token valid", "api/authentication/validate says valid=true".to_string()));
+    checks.push(Check::pass("sonar.edition", flavour_title(flavour), flavour_detail(flavour).to_string()));
 
     let public_base_url = if client.is_cloud() {
         None
@@ -69,6 +94,18 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
         base_url.ok().and_then(|url| check_base_url(client.base_url(), url, checks))
     };
     Ok(ServerFacts { version, flavour, public_base_url })
+}
+
+/// The checks that need an earlier one that failed, listed as not checked.
+fn skip_rest(checks: &mut Vec<Check>, ids: &[&'static str], because: &str) {
+    for &id in ids {
+        let title = match id {
+            "sonar.token" => "SonarQube token",
+            "sonar.edition" => "SonarQube edition",
+            _ => "sonar.core.serverBaseURL",
+        };
+        checks.push(Check::skip(id, title, format!("not checked: {because}")));
+    }
 }
 
 fn status_meaning(status: &str) -> &'static str {
@@ -86,12 +123,25 @@ fn status_meaning(status: &str) -> &'static str {
     }
 }
 
+fn flavour_title(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Cloud => "SonarQube Cloud",
+        Flavour::Commercial => "SonarQube commercial edition",
+        Flavour::Community => "SonarQube Community Build",
+        Flavour::Unknown => "SonarQube edition unknown",
+    }
+}
+
 fn flavour_detail(flavour: Flavour) -> &'static str {
     match flavour {
-        Flavour::Cloud => "SonarQube Cloud: pull request analysis supported",
-        Flavour::Commercial => "a commercial edition: pull request analysis supported",
-        Flavour::Community => "Community Build: no branch or pull request analysis; results are those of the analysed branch",
-        Flavour::Unknown => "could not tell the edition (api/navigation/global did not say)",
+        Flavour::Cloud => "pull request analysis supported",
+        Flavour::Commercial => "Developer, Enterprise or Data Center: pull request analysis supported",
+        Flavour::Community => {
+            "no branch or pull request analysis: results are those of the analysed branch, scoped to the lines the pull request changed"
+        }
+        Flavour::Unknown => {
+            "api/navigation/global did not say which edition this is; the decoration mode follows what the analysis reports"
+        }
     }
 }
 
@@ -105,7 +155,8 @@ fn check_base_url(base: &str, setting: Option<String>, checks: &mut Vec<Check>) 
     {
         let (shown, _) = crate::net::url::strip_userinfo(raw.trim());
         checks.push(Check::warn(
-            "sonar.core.serverBaseURL usable",
+            "sonar.baseUrl",
+            "sonar.core.serverBaseURL not an http(s) URL",
             format!("the server's base URL is set to '{shown}', which is not an http(s) URL; links in the pull request use {base} instead"),
             "an administrator corrects it in Administration > Configuration > General Settings > General > Server base URL, e.g. https://sonarqube.example.com".to_string(),
         ));
@@ -113,7 +164,8 @@ fn check_base_url(base: &str, setting: Option<String>, checks: &mut Vec<Check>) 
     }
     let Some(url) = setting.and_then(|s| crate::net::url::link_target(&s)) else {
         checks.push(Check::warn(
-            "sonar.core.serverBaseURL set",
+            "sonar.baseUrl",
+            "sonar.core.serverBaseURL not set",
             "the server's base URL is not set, so links that SonarQube builds (in report-task.txt, e-mails, its own PR decoration) point at http://localhost:9000".to_string(),
             format!("an administrator sets it in Administration > Configuration > General Settings > General > Server base URL, to the URL people use, e.g. {base}"),
         ));
@@ -122,12 +174,13 @@ fn check_base_url(base: &str, setting: Option<String>, checks: &mut Vec<Check>) 
     let url = url.trim_end_matches('/').to_string();
     if Origin::parse(&url) != Origin::parse(base) {
         checks.push(Check::warn(
-            "sonar.core.serverBaseURL matches",
+            "sonar.baseUrl",
+            "sonar.core.serverBaseURL differs from the URL this task uses",
             format!("the server's base URL is {url}, but this pipeline reaches it at {base}; links in the PR use {url}"),
             "if people cannot open that URL, correct the setting in Administration > Configuration > General Settings > Server base URL; if the agent needs an internal address, that is fine".to_string(),
         ));
     } else {
-        checks.push(Check::pass("sonar.core.serverBaseURL set", url.clone()));
+        checks.push(Check::pass("sonar.baseUrl", "sonar.core.serverBaseURL set", url.clone()));
     }
     Some(url)
 }
@@ -141,12 +194,16 @@ fn edition(client: &SonarClient) -> Flavour {
 }
 
 /// Compares the report's `serverUrl` with the URL the task uses.
-pub fn check_report_server_url(report: &ReportTask, base_url: &str, checks: &mut Vec<Check>) {
+pub fn check_report_server_url(report: &ReportTask, base_url: &str, names: &InputNames, checks: &mut Vec<Check>) {
     if Origin::parse(&report.server_url) != Origin::parse(base_url) {
         checks.push(Check::warn(
-            "report-task.txt serverUrl matches",
+            "report.server",
+            "report-task.txt names another server",
             format!("{} names the server {} but this task calls {}", report.path.display(), report.server_url, base_url),
-            "the task keeps calling the URL it was given; if that is a different server, set sonarUrl (or the service connection) to the server the scanner used".to_string(),
+            format!(
+                "the task keeps calling the URL it was given; if that is a different server, set {} to the server the scanner used",
+                names.sonar_url
+            ),
         ));
     }
 }

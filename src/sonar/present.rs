@@ -138,6 +138,51 @@ pub fn issue_severity(issue: &Issue) -> Severity {
     from_impacts.or_else(|| issue.severity.as_deref().and_then(Severity::parse)).unwrap_or(Severity::Major)
 }
 
+/// An issue's severity in the words of the model the server speaks: on 10.2+ (software-quality
+/// impacts) the highest impact's ("High", "Medium", "Low"; 10.8 adds "Blocker" and "Info"), before
+/// that the issue's own ("Blocker", "Critical", "Major", "Minor", "Info"). One finding, one word.
+pub fn severity_word(issue: &Issue) -> (Severity, &'static str) {
+    let from_impacts = issue.impacts.iter().filter_map(|i| Some((Severity::parse(&i.severity)?, impact_word(&i.severity)?))).max();
+    from_impacts.unwrap_or_else(|| {
+        let rank = issue_severity(issue);
+        (rank, rank.label())
+    })
+}
+
+fn impact_word(severity: &str) -> Option<&'static str> {
+    Some(match severity.to_ascii_uppercase().as_str() {
+        "BLOCKER" => "Blocker",
+        "HIGH" => "High",
+        "MEDIUM" => "Medium",
+        "LOW" => "Low",
+        "INFO" => "Info",
+        _ => return None,
+    })
+}
+
+/// What the issue is about: the legacy type ("Code Smell") before 10.2; on 10.2+ the software
+/// qualities it impacts, most severely first ("Maintainability", "Security, Reliability").
+pub fn issue_about(issue: &Issue) -> String {
+    if issue.impacts.is_empty() {
+        return issue_kind(issue);
+    }
+    let mut impacts: Vec<(Severity, String)> =
+        issue.impacts.iter().map(|i| (Severity::parse(&i.severity).unwrap_or(Severity::Info), quality_word(&i.software_quality))).collect();
+    impacts.sort_by_key(|i| std::cmp::Reverse(i.0));
+    let mut names: Vec<String> = impacts.into_iter().map(|(_, q)| q).collect();
+    names.dedup();
+    names.join(", ")
+}
+
+fn quality_word(quality: &str) -> String {
+    match quality {
+        "RELIABILITY" => "Reliability".to_string(),
+        "SECURITY" => "Security".to_string(),
+        "MAINTAINABILITY" => "Maintainability".to_string(),
+        other => other.to_string(),
+    }
+}
+
 /// The issue's kind as a person reads it: "Bug", "Vulnerability", "Code Smell", or with the 10.2+
 /// model the first software quality ("Reliability", "Security", "Maintainability").
 pub fn issue_kind(issue: &Issue) -> String {
@@ -190,6 +235,21 @@ mod tests {
         );
         assert_eq!(describe_condition(&cond("new_violations", "GT", "0", "4")), "New Issues is 4, needs at most 0");
         assert_eq!(metric_name("new_custom_metric"), "New custom metric");
+    }
+
+    #[test]
+    fn one_severity_word_per_issue_in_the_servers_vocabulary() {
+        let legacy: Issue = serde_json::from_str(r#"{"key":"k","severity":"MAJOR","type":"CODE_SMELL"}"#).unwrap();
+        assert_eq!((severity_word(&legacy), issue_about(&legacy).as_str()), ((Severity::Major, "Major"), "Code Smell"));
+        // 10.2+: the legacy fields are still sent, but the impacts are what the server shows.
+        let mqr: Issue = serde_json::from_str(
+            r#"{"key":"k","severity":"MAJOR","type":"CODE_SMELL","impacts":[{"softwareQuality":"MAINTAINABILITY","severity":"LOW"},{"softwareQuality":"SECURITY","severity":"HIGH"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((severity_word(&mqr), issue_about(&mqr).as_str()), ((Severity::Critical, "High"), "Security, Maintainability"));
+        let blocker: Issue =
+            serde_json::from_str(r#"{"key":"k","impacts":[{"softwareQuality":"RELIABILITY","severity":"BLOCKER"}]}"#).unwrap();
+        assert_eq!(severity_word(&blocker), (Severity::Blocker, "Blocker"));
     }
 
     #[test]

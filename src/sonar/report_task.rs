@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Error, InputNames};
 
 /// Where report-task.txt discovery looks: the folders and variables the agent and SonarSource's
 /// Prepare task provide.
@@ -113,53 +113,78 @@ pub fn project_prefix(report: &Path, sources: Option<&Path>) -> String {
     String::new()
 }
 
-/// One place that was searched, for the "not found" message.
+/// The places searched, for the "not found" message: one line each, a step that tries many
+/// conventional folders written as one line.
 struct Searched(Vec<String>);
+
+impl Searched {
+    fn note(&mut self, place: String) {
+        if !self.0.contains(&place) {
+            self.0.push(place);
+        }
+    }
+
+    /// One item a line, at most `MAX_LISTED` of them (then how many more).
+    fn listed(&self) -> String {
+        const MAX_LISTED: usize = 8;
+        let mut lines: Vec<String> = self.0.iter().take(MAX_LISTED).map(|p| format!("  - {p}")).collect();
+        if self.0.len() > MAX_LISTED {
+            lines.push(format!("  - and {} more", self.0.len() - MAX_LISTED));
+        }
+        lines.join("\n")
+    }
+}
 
 /// One step of the discovery order: it searches, records where, and returns what it found.
 type DiscoveryStep<'a> = Box<dyn Fn(&mut Searched) -> Vec<PathBuf> + 'a>;
 
+/// The scanners' working folders, where each writes report-task.txt.
+const WORK_DIRS: [&str; 4] = [".scannerwork", "target/sonar", "build/sonar", ".sonarqube/out/.sonar"];
+
 /// Finds every report-task.txt of this build, in the documented order; the first step that finds
 /// any file wins, and all files it finds count (a monorepo build has several analyses).
-pub fn discover(explicit: Option<&str>, paths: &SearchPaths) -> Result<Vec<PathBuf>, Error> {
+pub fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &InputNames) -> Result<Vec<PathBuf>, Error> {
     let mut searched = Searched(Vec::new());
     let base = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| PathBuf::from("."));
 
     if let Some(pattern) = explicit {
-        let found = expand(&base, pattern, &mut searched);
+        let found = expand(&base, pattern, &mut searched, true);
         if found.is_empty() {
             return Err(Error::ReportTask(format!(
-                "reportTaskFile '{pattern}' matches no file (looked for {}). Check the path: a relative path is taken from {}; the scanner writes report-task.txt into its working directory (.scannerwork/, target/sonar/, build/sonar/ or .sonarqube/out/.sonar/)",
+                "{} '{pattern}' matches no file (looked for {}). A relative path is taken from {}; the scanner writes report-task.txt into its working folder ({}/)",
+                names.report_task_file,
                 searched.0.join(", "),
-                base.display()
+                base.display(),
+                WORK_DIRS.join("/, ")
             )));
         }
         return Ok(found);
     }
     let steps: Vec<DiscoveryStep> = vec![
-        Box::new(|s| paths.report_task_variable.as_deref().map(|p| expand(&base, p, s)).unwrap_or_default()),
-        Box::new(|s| paths.legacy_report_task_variable.as_deref().map(|p| expand(&base, p, s)).unwrap_or_default()),
+        Box::new(|s| paths.report_task_variable.as_deref().map(|p| expand(&base, p, s, true)).unwrap_or_default()),
+        Box::new(|s| paths.legacy_report_task_variable.as_deref().map(|p| expand(&base, p, s, true)).unwrap_or_default()),
         Box::new(|s| {
             let Some(temp) = &paths.agent_temp_directory else { return Vec::new() };
             let pattern = match &paths.build_id {
                 Some(id) => format!("sonar/{id}/**/report-task.txt"),
                 None => "sonar/**/report-task.txt".to_string(),
             };
-            expand(temp, &pattern, s)
+            expand(temp, &pattern, s, true)
         }),
         Box::new(|s| {
             let mut found = Vec::new();
-            for dir in [".scannerwork", "target/sonar", "build/sonar", ".sonarqube/out/.sonar"] {
+            for dir in WORK_DIRS {
                 // The project's root, and up to two folders down for monorepos whose scanner ran in a subfolder.
                 for depth in ["", "*/", "*/*/"] {
-                    found.extend(expand(&base, &format!("{depth}{dir}/report-task.txt"), s));
+                    found.extend(expand(&base, &format!("{depth}{dir}/report-task.txt"), s, false));
                 }
             }
+            s.note(format!("{}, and up to two folders below it: {}/report-task.txt", base.display(), WORK_DIRS.join("/report-task.txt, ")));
             found
         }),
         Box::new(|s| {
             let Some(build) = &paths.agent_build_directory else { return Vec::new() };
-            expand(build, ".sonarqube/out/.sonar/report-task.txt", s)
+            expand(build, ".sonarqube/out/.sonar/report-task.txt", s, true)
         }),
     ];
     for step in steps {
@@ -171,22 +196,20 @@ pub fn discover(explicit: Option<&str>, paths: &SearchPaths) -> Result<Vec<PathB
         }
     }
     Err(Error::ReportTask(format!(
-        "no report-task.txt was found, so there is no analysis to wait for. Searched, in order: {}. Run this task after the analysis step in the same job (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end); if the scanner writes the file elsewhere (sonar.scanner.metadataFilePath), point reportTaskFile at it, e.g. reportTaskFile: '$(Build.SourcesDirectory)/app/.scannerwork/report-task.txt'",
-        dedup_keep_order(searched.0).join("; ")
+        "no report-task.txt was found, so there is no analysis to wait for. Searched, in order:\n{}\nRun this step after the analysis step in the same job (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end). If the scanner writes the file elsewhere (sonar.scanner.metadataFilePath), point {} at it, e.g. {}",
+        searched.listed(),
+        names.report_task_file,
+        names.report_task_example
     )))
 }
 
-fn dedup_keep_order(mut v: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    v.retain(|s| seen.insert(s.clone()));
-    v
-}
-
 /// Expands a path or glob relative to `base` into existing files, remembering what was searched.
-fn expand(base: &Path, pattern: &str, searched: &mut Searched) -> Vec<PathBuf> {
+fn expand(base: &Path, pattern: &str, searched: &mut Searched, note: bool) -> Vec<PathBuf> {
     let full = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { base.join(pattern) };
     let text = full.to_string_lossy().into_owned();
-    searched.0.push(text.clone());
+    if note {
+        searched.note(text.clone());
+    }
     let has_glob = pattern.contains(['*', '?', '[']);
     if !has_glob {
         return if full.is_file() { vec![full] } else { Vec::new() };

@@ -22,7 +22,7 @@ fn check_prints_a_checklist_and_writes_nothing() {
     let mut a = AnalysisSpec::new("T1", "shop");
     a.pull_request = Some("7".into());
     sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let report = env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
     let coll = sb.collection_url();
     let vars = cli_env(&sb);
     let run = run_cli(
@@ -31,24 +31,104 @@ fn check_prints_a_checklist_and_writes_nothing() {
         &env.sources(),
     );
     assert_eq!(run.status, 0, "{}", run.all());
-    for line in [
-        "== Preflight checks",
-        &format!("[pass] SonarQube server reachable: {} answers, version 10.8.1.101195, status UP", sb.sonar_url()),
-        "[pass] SonarQube token valid: api/authentication/validate says valid=true",
-        "[pass] SonarQube edition: a commercial edition: pull request analysis supported",
-        "[warn] sonar.core.serverBaseURL set: the server's base URL is not set",
-        "[pass] report-task.txt found:",
-        &format!("[pass] Azure DevOps credential: a PAT acting as SonarQube Bot on {} (hosted)", coll.trim_end_matches('/')),
-        "[pass] Pull request readable: #7 'Add the checkout page' (active)",
-        "[pass] Iterations readable: 2 iteration(s)",
-        "[pass] Threads readable: 0 thread(s)",
-        "[pass] PAT scopes needed to post: Code (Read), Code (Status) and Pull Request Threads (Read & write)",
-    ] {
-        assert!(run.stdout.contains(line), "missing {line:?} in:\n{}", run.stdout);
-    }
-    assert!(run.stdout.contains("sonar-pr-gate: 10 checks: 9 passed, 1 warnings, 0 failed"), "{}", run.stdout);
+    let expected = format!(
+        "== Preflight checks
+[pass] SonarQube server reachable: {sonar} answers, version 10.8.1.101195, status UP
+[pass] SonarQube token valid: api/authentication/validate says valid=true
+[pass] SonarQube commercial edition: Developer, Enterprise or Data Center: pull request analysis supported
+[warn] sonar.core.serverBaseURL not set: the server's base URL is not set, so links that SonarQube builds (in report-task.txt, e-mails, its own PR decoration) point at http://localhost:9000
+       fix: an administrator sets it in Administration > Configuration > General Settings > General > Server base URL, to the URL people use, e.g. {sonar}
+[pass] report-task.txt found: {report} (project 'shop', task T1)
+[pass] Azure DevOps credential accepted: a PAT acting as SonarQube Bot on {coll} (hosted)
+[pass] Pull request readable: #7 'Add the checkout page' (active)
+[pass] Iterations readable: 2 iteration(s)
+[pass] Comment threads readable: 0 thread(s)
+[skip] Permission to post: check mode writes nothing, so posting is not tried; the PAT needs Code (Read), Code (Status) and Pull Request Threads (Read & write); on Azure DevOps Server 2019/2020, Code (Read & write)
+sonar-pr-gate: preflight checks passed: 9 checked: 8 passed, 1 warning, 0 failed; 1 skipped
+",
+        sonar = sb.sonar_url(),
+        report = report.display(),
+        coll = coll.trim_end_matches('/'),
+    );
+    assert_eq!(run.stdout, expected);
+    // Each line once: nothing of the checklist is repeated on stderr.
+    assert_eq!(run.stderr, "");
     assert!(sb.azdo_server.requests().iter().all(|r| r.method == "GET"));
     assert!(sb.sonar_server.requests().iter().all(|r| r.path() != "/api/ce/task"), "check does not wait for the analysis");
+}
+
+/// Without a pull request, the credential is still verified; the pull request checks are listed
+/// as skipped with the reason, and not counted.
+#[test]
+fn check_verifies_the_credential_on_a_build_without_a_pull_request() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let coll = sb.collection_url();
+    let vars = cli_env(&sb);
+    let run = run_cli(&["check", "--collection-url", &coll], &as_refs(&vars), &env.sources());
+    assert_eq!(run.status, 0, "{}", run.all());
+    assert!(
+        run.stdout
+            .contains(&format!("[pass] Azure DevOps credential accepted: a PAT acting as SonarQube Bot on {}", coll.trim_end_matches('/'))),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("[skip] Pull request: not checked: no pull request id was given (--pull-request)\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("[warn] report-task.txt not found: no report-task.txt was found"), "{}", run.stdout);
+    assert!(
+        run.stdout.ends_with("sonar-pr-gate: preflight checks passed: 6 checked: 4 passed, 2 warnings, 0 failed; 1 skipped\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(sb.azdo_server.requests().iter().any(|r| r.path().ends_with("/_apis/connectionData")));
+}
+
+/// A failed check ends the list early no more: what could not run is listed as skipped, and the
+/// exit status says what kind of failure it was.
+#[test]
+fn check_lists_what_an_earlier_failure_left_unchecked() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let coll = sb.collection_url();
+    let vars = vec![
+        ("SONAR_HOST_URL".to_string(), sb.sonar_url()),
+        ("SONAR_TOKEN".to_string(), sandbox::SONAR_TOKEN.to_string()),
+        ("AZURE_DEVOPS_EXT_PAT".to_string(), "wrongpat0000000000000000000000000000000000000000".to_string()),
+    ];
+    let args = ["check", "--collection-url", &coll, "--project", "Fabrikam Web", "--repository", "web", "--pull-request", "7"];
+    let run = run_cli(&args, &as_refs(&vars), &env.sources());
+    assert_eq!(run.status, 3, "credentials refused: {}", run.all());
+    assert!(run.stdout.contains("[FAIL] Azure DevOps credential rejected: "), "{}", run.stdout);
+    for line in [
+        "[skip] Pull request readable: not checked: an earlier Azure DevOps check failed",
+        "[skip] Iterations readable: not checked: an earlier Azure DevOps check failed",
+        "[skip] Comment threads readable: not checked: an earlier Azure DevOps check failed",
+    ] {
+        assert!(run.stdout.contains(line), "missing {line:?} in {}", run.stdout);
+    }
+    assert!(!run.stdout.contains("wrongpat"), "{}", run.stdout);
+    assert_eq!(run.stderr, "error: preflight checks failed: 6 checked: 3 passed, 2 warnings, 1 failed; 4 skipped\n");
+}
+
+/// The same missing credential is a configuration error (2) in both commands, and both say how
+/// to give one from a shell.
+#[test]
+fn a_missing_credential_is_a_configuration_error_in_check_and_publish() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let coll = sb.collection_url();
+    let vars = vec![("SONAR_HOST_URL".to_string(), sb.sonar_url()), ("SONAR_TOKEN".to_string(), sandbox::SONAR_TOKEN.to_string())];
+    let args = ["--collection-url", coll.as_str(), "--project", "Fabrikam Web", "--repository", "web", "--pull-request", "7"];
+    let check = run_cli(&[&["check"][..], &args].concat(), &as_refs(&vars), &env.sources());
+    assert_eq!(check.status, 2, "{}", check.all());
+    assert!(
+        check.stdout.contains("[FAIL] No Azure DevOps credential: pull request 7 cannot be read or posted to without one; export AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a job's access token)\n"),
+        "{}",
+        check.stdout
+    );
+    let publish = run_cli(&[&["publish"][..], &args].concat(), &as_refs(&vars), &env.sources());
+    assert_eq!(publish.status, 2, "{}", publish.all());
+    assert_eq!(
+        publish.stderr,
+        "error: 1 setting needs fixing:\n  - AZURE_DEVOPS_EXT_PAT: no Azure DevOps credential to post with; export AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a job's access token)\n"
+    );
 }
 
 #[test]
@@ -57,11 +137,39 @@ fn check_has_a_json_form_for_tools() {
     let vars = cli_env(&sb);
     let run = run_cli(&["check", "--format", "json"], &as_refs(&vars), &env.sources());
     assert_eq!(run.status, 0, "{}", run.all());
-    let v: serde_json::Value = serde_json::from_str(&run.stdout[..run.stdout.rfind("\nsonar-pr-gate:").unwrap()]).expect("JSON checklist");
+    // The whole of stdout is the document.
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON checklist");
     let checks = v["checks"].as_array().unwrap();
-    assert_eq!(checks[0]["name"], "SonarQube server reachable");
-    assert_eq!(checks[0]["state"], "pass");
-    assert!(checks.iter().any(|c| c["name"] == "SonarQube edition" && c["detail"].as_str().unwrap().starts_with("Community Build")));
+    assert_eq!(
+        (&checks[0]["id"], &checks[0]["name"], &checks[0]["state"]),
+        (&"sonar.server".into(), &"SonarQube server reachable".into(), &"pass".into())
+    );
+    assert!(checks.iter().any(|c| c["id"] == "sonar.edition" && c["name"] == "SonarQube Community Build"));
+    assert!(checks.iter().any(|c| c["id"] == "azdo.pullRequest" && c["state"] == "skip"));
+    assert_eq!(v["summary"], "5 checked: 3 passed, 2 warnings, 0 failed; 2 skipped");
+}
+
+/// `--polling-timeout-sec -1` is a value (refused as out of range), not an unknown flag, with or
+/// without `=`; a macro the agent left unexpanded in an environment variable is named.
+#[test]
+fn negative_numbers_and_unexpanded_macros_get_plain_messages() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let vars = cli_env(&sb);
+    for args in [&["publish", "--polling-timeout-sec=-1"][..], &["publish", "--polling-timeout-sec", "-1"][..]] {
+        let run = run_cli(args, &as_refs(&vars), &env.sources());
+        assert_eq!(run.status, 2, "{}", run.all());
+        assert_eq!(
+            run.stderr,
+            "error: 1 setting needs fixing:\n  - --polling-timeout-sec: -1 is out of range; use a number from 1 to 21600\n"
+        );
+    }
+    let vars = vec![("SONAR_HOST_URL".to_string(), sb.sonar_url()), ("SONAR_TOKEN".to_string(), "$(SONAR_TOKEN)".to_string())];
+    let run = run_cli(&["publish", "--dry-run"], &as_refs(&vars), &env.sources());
+    assert_eq!(run.status, 2, "{}", run.all());
+    assert_eq!(
+        run.stderr,
+        "error: 1 setting needs fixing:\n  - SONAR_TOKEN: the value is the unexpanded macro $(SONAR_TOKEN): no variable SONAR_TOKEN is defined for this job; define the pipeline variable SONAR_TOKEN (or link its variable group), or give SONAR_TOKEN the value itself\n"
+    );
 }
 
 #[test]
@@ -84,7 +192,12 @@ fn exit_codes_distinguish_gate_configuration_and_reachability() {
 
     let run = run_cli(&["publish", "--fail-on-quality-gate-error", "false"], &as_refs(&vars), &env.sources());
     assert_eq!(run.status, 0);
-    assert!(run.stderr.contains("warning: quality gate of 'shop' failed"));
+    assert!(
+        run.stderr.contains("warning: quality gate of 'shop' failed")
+            && run.stderr.contains("(--fail-on-quality-gate-error is false, so the run succeeds with issues)"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -97,6 +210,14 @@ fn help_explains_flags_with_examples_and_exit_codes() {
     let run = run_cli(&["publish", "--help"], &[], dir.path());
     assert!(run.stdout.contains("--sonar-url <URL>") && run.stdout.contains("e.g. --sonar-url https://sonar.example.com"));
     assert!(run.stdout.contains("--dry-run") && run.stdout.contains("Example:"));
+    // Pasted into a shell the example works: every line short enough that no terminal wraps it,
+    // and every continuation `\\` at the end of a line that has a command on it.
+    let example = &run.stdout[run.stdout.find("Example:").unwrap()..];
+    for line in example.lines().take_while(|l| !l.is_empty()) {
+        assert!(line.chars().count() <= 72, "{line:?}");
+        assert!(line.trim() != "\\", "{example}");
+    }
+    assert!(example.contains("  sonar-pr-gate publish \\\n    --sonar-url https://sonar.example.com \\\n"), "{example}");
     let run = run_cli(&["--version"], &[], dir.path());
     assert_eq!(run.stdout.trim(), format!("sonar-pr-gate {}", env!("CARGO_PKG_VERSION")));
 }

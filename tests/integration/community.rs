@@ -148,14 +148,32 @@ fn comments_land_on_the_lines_the_pr_changed_mapped_from_the_merge_commit() {
     let st = sb.azdo_state();
     let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
     let text = summary["comments"][0]["content"].as_str().unwrap();
-    assert!(text.contains("**Issues on lines this pull request changed:** 2 (1 Major, 1 Minor)"), "{text}");
-    assert!(text.contains("1 more in changed files could not be placed"), "{text}");
+    assert!(text.contains("- [2 issues on lines this pull request changed]("), "{text}");
+    assert!(text.contains("): 1 Medium, 1 Low\n"), "{text}");
+    assert!(text.contains("- 1 more issue in changed files on lines that exist only in the merge commit"), "{text}");
+    assert!(text.contains("SonarQube analysed the main branch as a whole, not this pull request alone"), "{text}");
     drop(st);
     // Community Build was never asked about pull requests; Azure DevOps was asked for the diffs.
     assert!(sb.sonar_server.requests().iter().all(|r| r.query("pullRequest").is_none()));
     let endpoints: Vec<String> = sb.azdo_server.requests().iter().map(|r| r.endpoint()).collect();
     assert!(endpoints.iter().any(|e| e.ends_with("/iterations/1/changes")), "{endpoints:?}");
     assert_eq!(endpoints.iter().filter(|e| e.ends_with("/FileDiffs")).count(), 2, "merge base..source, and source..merge");
+}
+
+/// The summary a reviewer reads when Community Build's branch analysis is scoped to the lines the
+/// pull request changed: what counts for the pull request, and what for the whole project.
+#[test]
+fn the_changed_lines_summary_says_what_counts_for_the_pull_request() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (sb, env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    sb.sonar_state().server_base_url = Some(sandbox::demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses[0].hotspots = 2;
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let st = sb.azdo_state();
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    crate::golden::assert_golden("summary-changed-lines.md", summary["comments"][0]["content"].as_str().unwrap());
 }
 
 #[test]
@@ -268,7 +286,10 @@ fn a_shallow_checkout_of_a_pr_of_more_than_ten_files_is_decorated_through_the_ap
     let st = sb.azdo_state();
     let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
     let text = summary["comments"][0]["content"].as_str().unwrap();
-    assert!(text.contains("**Open issues in the project:** 5"), "{text}");
+    assert!(
+        text.contains(&format!("- [5 open issues in the whole project]({}/project/issues?id=shop&resolved=false)", sb.sonar_url())),
+        "{text}"
+    );
 }
 
 #[test]

@@ -58,6 +58,26 @@ fn every_input_read_is_declared_and_every_declared_input_is_read() {
 }
 
 /// Builds a .vsix with the binary under test and unpacks it the way the agent does (no mode bits).
+/// README's "complete step" shows every input task.json declares, with its default.
+#[test]
+fn the_readmes_complete_step_lists_every_input_with_its_default() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme.find("- task: SonarPrGate@0\n  displayName: SonarQube quality gate on the PR").expect("the complete step");
+    let step = &readme[start..start + readme[start..].find("```").unwrap()];
+    for input in manifest("task.json")["inputs"].as_array().unwrap() {
+        let name = input["name"].as_str().unwrap();
+        let line = step
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name}:")))
+            .unwrap_or_else(|| panic!("{name} missing from README's step"));
+        if name != "sonarQubeService" {
+            let default = input["defaultValue"].as_str().unwrap_or("");
+            let value = line.split_once(':').unwrap().1.split('#').next().unwrap().trim().trim_matches('\'');
+            assert_eq!(value, default, "README shows {name} with another value than task.json's default");
+        }
+    }
+}
+
 fn unpacked_extension(dir: &Path) -> PathBuf {
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_sonar-pr-gate"));
     let inputs = packager::Inputs { root: repo(), binaries: [("linux-x64".to_string(), binary)].into_iter().collect(), publisher: None };

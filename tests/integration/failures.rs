@@ -39,17 +39,16 @@ fn missing_report_task_names_every_place_searched() {
     let run = env.run();
     assert_eq!(run.result(), "Failed");
     let err = &run.issues("error")[0];
-    assert!(err.starts_with("no report-task.txt was found, so there is no analysis to wait for. Searched, in order: "), "{err}");
-    for place in [
-        "_temp/sonar/4711/**/report-task.txt",
-        "s/.scannerwork/report-task.txt",
-        "s/target/sonar/report-task.txt",
-        "s/build/sonar/report-task.txt",
-        "s/.sonarqube/out/.sonar/report-task.txt",
-    ] {
-        assert!(err.contains(place), "{place} missing from: {err}");
-    }
-    assert!(err.contains("point reportTaskFile at it"));
+    let root = env.dir.path().display().to_string();
+    // One place a line: the agent shows the issue's lines as they are.
+    let expected = format!(
+        "no report-task.txt was found, so there is no analysis to wait for. Searched, in order:
+  - {root}/_temp/sonar/4711/**/report-task.txt
+  - {root}/s, and up to two folders below it: .scannerwork/report-task.txt, target/sonar/report-task.txt, build/sonar/report-task.txt, .sonarqube/out/.sonar/report-task.txt
+  - {root}/.sonarqube/out/.sonar/report-task.txt
+Run this step after the analysis step in the same job (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end). If the scanner writes the file elsewhere (sonar.scanner.metadataFilePath), point reportTaskFile at it, e.g. reportTaskFile: '$(Build.SourcesDirectory)/app/.scannerwork/report-task.txt'"
+    );
+    assert_eq!(err, &expected);
 }
 
 #[test]
@@ -117,7 +116,7 @@ fn an_analysis_token_degrades_to_a_gate_only_report() {
     assert!(warnings.iter().any(|w| w.starts_with("the token may not read the issues of 'shop' (HTTP 403)")), "{warnings:?}");
     let st = sb.azdo_state();
     let summary = &st.pull_request(PR).threads[0]["comments"][0]["content"];
-    assert!(summary.as_str().unwrap().contains("**Open issues:** not readable with this token"));
+    assert!(summary.as_str().unwrap().contains("- Issues not readable with this token (it needs 'Browse' on the project)"), "{summary}");
 }
 
 #[test]
@@ -377,14 +376,14 @@ fn base_url_unset_or_mismatched_is_warned_with_the_fix() {
     assert!(
         run.issues("warning")
             .iter()
-            .any(|w| w.starts_with("sonar.core.serverBaseURL set: the server's base URL is not set, so links that SonarQube builds")
+            .any(|w| w.starts_with("sonar.core.serverBaseURL not set: the server's base URL is not set, so links that SonarQube builds")
                 && w.contains("Administration > Configuration > General Settings")),
         "{:?}",
         run.issues("warning")
     );
     sb.sonar_state().server_base_url = Some("https://sonar.fabrikam.example".into());
     let run = env.run();
-    assert!(run.issues("warning").iter().any(|w| w.starts_with(&format!("sonar.core.serverBaseURL matches: the server's base URL is https://sonar.fabrikam.example, but this pipeline reaches it at {}", sb.sonar_url()))), "{:?}", run.issues("warning"));
+    assert!(run.issues("warning").iter().any(|w| w.starts_with(&format!("sonar.core.serverBaseURL differs from the URL this task uses: the server's base URL is https://sonar.fabrikam.example, but this pipeline reaches it at {}", sb.sonar_url()))), "{:?}", run.issues("warning"));
     // Links in the PR use the public URL.
     let st = sb.azdo_state();
     assert_eq!(st.pull_request(PR).statuses.last().unwrap()["targetUrl"], "https://sonar.fabrikam.example/dashboard?id=shop&pullRequest=7");
@@ -402,4 +401,43 @@ fn output_from_the_server_cannot_inject_logging_commands() {
     let run = env.run();
     assert_eq!(run.result(), "Failed", "exactly one task.complete, ours");
     assert!(!run.stdout.lines().any(|l| l.starts_with("##[error]x")));
+}
+
+/// Under the agent, check mode prints each check once: passed and skipped ones as lines, a warning
+/// or failure as an issue only (the agent shows it in colour and in the run's summary).
+#[test]
+fn task_mode_check_reports_each_finding_once() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    env.set("INPUT_MODE", "check");
+    let run = env.run();
+    assert_eq!(run.result(), "SucceededWithIssues", "{}", run.all());
+    let warnings = run.issues("warning");
+    assert!(
+        warnings.iter().any(|w| w.starts_with("sonar.core.serverBaseURL not set: ") && w.contains("\nFix: an administrator sets it")),
+        "{warnings:?}"
+    );
+    assert!(!run.stdout.contains("[warn]"), "a warning is not printed twice: {}", run.stdout);
+    assert!(run.stdout.contains("[pass] SonarQube token valid: api/authentication/validate says valid=true"), "{}", run.stdout);
+    assert!(run.stdout.contains("[skip] Permission to post: check mode writes nothing"), "{}", run.stdout);
+    let complete = run.commands().into_iter().find(|c| c.event == "complete").unwrap();
+    assert_eq!(complete.message, "preflight checks passed: 9 checked: 7 passed, 2 warnings, 0 failed; 1 skipped");
+    assert!(sb.azdo_server.requests().iter().all(|r| r.method == "GET"));
+}
+
+/// `sonarToken: $(SONAR_TOKEN)` with the variable undefined: the message names the macro, and the
+/// literal is never registered as a secret (it would be masked in every later step's log).
+#[test]
+fn an_unexpanded_macro_is_named_and_not_masked() {
+    let (_sb, mut env) = pr_scenario(Flavour::Server108);
+    env.set("INPUT_SONARTOKEN", "$(SONAR_TOKEN)").set("INPUT_SONARURL", "$(SONAR_HOST_URL)");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert_eq!(
+        run.issues("error"),
+        [
+            "sonarUrl: the value is the unexpanded macro $(SONAR_HOST_URL): no variable SONAR_HOST_URL is defined for this job; define SONAR_HOST_URL in the pipeline (or link the variable group that has it), or write the value itself",
+            "sonarToken: the value is the unexpanded macro $(SONAR_TOKEN): no variable SONAR_TOKEN is defined for this job; define SONAR_TOKEN as a secret variable of the pipeline (or link the variable group that has it)",
+        ]
+    );
+    assert!(run.commands().iter().filter(|c| c.event == "setsecret").all(|c| !c.message.contains("$(")), "{}", run.stdout);
 }

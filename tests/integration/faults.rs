@@ -163,7 +163,11 @@ fn broken_and_hostile_answers_give_clear_errors() {
         hostile_expect("/api/measures/component", 200, "application/json", deep("{\"component\":{\"measures\":[],\"extra\":"), "Succeeded");
     assert!(run.issues("error").is_empty());
     let (_, run) = hostile_expect("/api/navigation/global", 200, "application/json", deep("{\"x\":{\"y\":"), "Succeeded");
-    assert!(run.stdout.contains("could not tell the edition"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("[pass] SonarQube edition unknown: api/navigation/global did not say which edition this is"),
+        "{}",
+        run.stdout
+    );
     let huge = vec![b' '; 65 * 1024 * 1024];
     let (err, _) = hostile("/api/hotspots/search", 200, "application/json", huge);
     assert!(err.contains("answered more than 67108864 bytes"), "{err}");
@@ -280,7 +284,7 @@ fn control_characters_and_line_breaks_from_the_server_stay_inert() {
     let inline = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").unwrap();
     let text = inline["comments"][0]["content"].as_str().unwrap();
     assert!(text.contains("red &lt;U+001B&gt;\\[31mALERT&lt;U+001B&gt;\\[0m and &lt;U+202E&gt;txt\\.exe"), "{text}");
-    assert!(text.contains("Rule java:S1 \\# Owned"), "{text}");
+    assert!(text.contains("java:S1 \\# Owned · [Why is this an issue?]"), "{text}");
 }
 
 #[test]
@@ -293,7 +297,7 @@ fn a_server_base_url_that_is_not_an_http_url_is_refused_for_links() {
     assert_eq!(run.result(), "Succeeded", "{}", run.all());
     assert!(
         run.issues("warning").iter().any(|w| w.starts_with(&format!(
-            "sonar.core.serverBaseURL usable: the server's base URL is set to 'javascript:alert(document.cookie)//', which is not an http(s) URL; links in the pull request use {} instead",
+            "sonar.core.serverBaseURL not an http(s) URL: the server's base URL is set to 'javascript:alert(document.cookie)//', which is not an http(s) URL; links in the pull request use {} instead",
             sb.sonar_url()
         ))),
         "{:?}",

@@ -17,6 +17,8 @@ mod failures;
 mod faults;
 /// Each supported server version and edition.
 mod flavours;
+/// The comments a reviewer reads, byte for byte, against reviewed golden files.
+mod golden;
 /// Figures the closing notes quote: detection delay, requests per endpoint.
 mod measure;
 /// Proxies, certificates and the network in between.

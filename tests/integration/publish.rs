@@ -80,18 +80,39 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     );
     assert_eq!(first["status"], "active");
     let content = first["comments"][0]["content"].as_str().unwrap();
-    assert!(content.starts_with("**Blocker Bug** · Reliability Blocker: Remove this unused \"x0\" variable."), "{content}");
-    assert!(content.contains(&format!("({}/project/issues?id=shop&open=issue-0&pullRequest=7)", sb.sonar_url())), "{content}");
+    // One severity, in the server's words (10.8 speaks software-quality impacts); the message on
+    // its own; the rule with its description and the issue in SonarQube.
+    assert_eq!(
+        content,
+        format!(
+            "⛔ **Blocker** · Reliability\n\nRemove this unused \"x0\" variable.\n\n`java:S1144` · [Why is this an issue?]({url}/coding_rules?open=java%3AS1144&rule_key=java%3AS1144) · [View in SonarQube]({url}/project/issues?id=shop&open=issue-0&pullRequest=7)",
+            url = sb.sonar_url()
+        )
+    );
 
     let summary = pr.threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
     assert_eq!(summary["status"], "active");
     assert_eq!(summary["properties"]["SonarPrGate.ProjectKey"]["$value"], "shop");
     let text = summary["comments"][0]["content"].as_str().unwrap();
     assert!(text.starts_with("### ❌ Quality gate failed for `shop`"), "{text}");
-    assert!(text.contains("| Coverage on New Code | 45.5% | ≥ 80.0% |"), "{text}");
-    assert!(text.contains("**Open issues:** 3 (1 Blocker, 1 Critical, 1 Minor;"), "{text}");
-    assert!(text.contains("**Security hotspots to review:** 2"), "{text}");
-    assert!(text.contains("**Inline comments:** 3 on changed lines"), "{text}");
+    let url = sb.sonar_url();
+    for line in [
+        format!(
+            "- [45.5% Coverage on New Code]({url}/component_measures?id=shop&metric=new_coverage&view=list&pullRequest=7) (required ≥ 80.0%)"
+        ),
+        format!("- [3 new issues]({url}/project/issues?id=shop&resolved=false&pullRequest=7): 1 Blocker, 1 High, 1 Low"),
+        format!("- [No fixed issues]({url}/project/issues?id=shop&fixedInPullRequest=7)"),
+        format!("- [No accepted issues]({url}/project/issues?id=shop&issueStatuses=ACCEPTED&pullRequest=7)"),
+        format!("- [2 security hotspots]({url}/security_hotspots?id=shop&pullRequest=7) to review"),
+        format!(
+            "- [1.2% duplication on new code]({url}/component_measures?id=shop&metric=new_duplicated_lines_density&view=list&pullRequest=7)"
+        ),
+        "**Inline comments:** 3 on changed lines".to_string(),
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in:\n{text}");
+    }
+    // The failed coverage condition is not repeated among the measures.
+    assert_eq!(text.matches("Coverage on New Code").count(), 1, "{text}");
 
     // The build summary was written and attached with an absolute path.
     let upload = run.commands().into_iter().find(|c| c.event == "uploadsummary").expect("uploadsummary");
@@ -309,7 +330,7 @@ fn with_fail_on_gate_off_a_failing_gate_succeeds_with_issues() {
     env.set("INPUT_FAILONQUALITYGATEERROR", "false");
     let run = env.run();
     assert_eq!(run.result(), "SucceededWithIssues");
-    assert!(run.issues("warning").iter().any(|w| w.ends_with("(failOnQualityGateError is false, so the task succeeds with issues)")));
+    assert!(run.issues("warning").iter().any(|w| w.ends_with("(failOnQualityGateError is false, so the run succeeds with issues)")));
     assert_eq!(sb.azdo_state().pull_request(PR).statuses[0]["state"], "failed", "the PR status still tells the truth");
 }
 

@@ -1,0 +1,74 @@
+//! The comments a reviewer reads, byte for byte: the demo's pull request (a failing gate, then the
+//! fix), a server that speaks the legacy severities, and Community Build scoped to changed lines.
+//! Each is compared with `tests/golden/NAME.md`; a change there is reviewed by eye (the
+//! screenshots in README and the Marketplace page are rendered from these files by
+//! `scripts/screenshots`). To accept a deliberate change, run the tests with
+//! `SONAR_PR_GATE_UPDATE_GOLDEN=1` (read by this test only) and review the diff.
+
+use sandbox::demo;
+use sandbox::sonar::Flavour;
+
+use crate::util::*;
+
+/// Compares `actual` with the golden file `name`, or writes it when asked to.
+pub fn assert_golden(name: &str, actual: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    if std::env::var_os("SONAR_PR_GATE_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; create it with SONAR_PR_GATE_UPDATE_GOLDEN=1", path.display()));
+    assert_eq!(
+        actual, expected,
+        "{name} differs from tests/golden/{name}; if the change is deliberate, rerun with SONAR_PR_GATE_UPDATE_GOLDEN=1 and review the diff"
+    );
+}
+
+/// The first comment of each of this task's threads, by kind and issue key.
+fn comment(sb: &sandbox::Sandbox, kind: &str, issue: Option<&str>) -> String {
+    let st = sb.azdo_state();
+    let t = st
+        .pull_request(PR)
+        .threads
+        .iter()
+        .find(|t| {
+            t["properties"]["SonarPrGate.Kind"]["$value"] == kind
+                && issue.is_none_or(|k| t["properties"]["SonarPrGate.IssueKey"]["$value"] == k)
+        })
+        .unwrap_or_else(|| panic!("no {kind} thread {issue:?}"))
+        .clone();
+    t["comments"][0]["content"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_demo_pull_request_before_and_after_the_fix() {
+    let (sb, env) = pr_scenario(Flavour::Server2025);
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses.push(demo::analysis("T1", false));
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    assert_golden("summary-failed.md", &comment(&sb, "summary", None));
+    assert_golden("inline-bug.md", &comment(&sb, "issue", Some("AZ-1")));
+    assert_golden("inline-code-smell.md", &comment(&sb, "issue", Some("AZ-3")));
+
+    sb.sonar_state().analyses.push(demo::analysis("T2", true));
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T2", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert_golden("summary-passed.md", &comment(&sb, "summary", None));
+}
+
+/// Before 10.2 a server speaks of "Major Code Smell"; that is the one wording the comment uses.
+#[test]
+fn a_server_with_the_legacy_severities() {
+    let (sb, env) = pr_scenario(Flavour::Server99);
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses.push(demo::analysis("T1", false));
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    assert_golden("inline-legacy.md", &comment(&sb, "issue", Some("AZ-2")));
+    assert_golden("summary-legacy.md", &comment(&sb, "summary", None));
+}
