@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use serde::Serialize;
@@ -88,6 +89,11 @@ pub struct AzdoClient {
     kind: CredentialKind,
     /// Index into `API_VERSIONS`; lowered once when the server says a version is out of range.
     api: AtomicUsize,
+    /// Whether an answer has shown which api-version the server takes. Until then requests go one
+    /// at a time (`negotiation`): several in flight together would each be refused by the same
+    /// version and each step down, so a refused version would cost a request per caller.
+    api_known: AtomicBool,
+    negotiation: Mutex<()>,
 }
 
 impl AzdoClient {
@@ -98,7 +104,17 @@ impl AzdoClient {
             Credential::Pat(p) => Auth::basic(&collection, &Secret::new(""), p),
         };
         let repo = RepositoryRef { collection_url: collection, ..repo.clone() };
-        Self { http, deadline: None, names: InputNames::default(), repo, auth, kind: credential.kind(), api: AtomicUsize::new(0) }
+        Self {
+            http,
+            deadline: None,
+            names: InputNames::default(),
+            repo,
+            auth,
+            kind: credential.kind(),
+            api: AtomicUsize::new(0),
+            api_known: AtomicBool::new(false),
+            negotiation: Mutex::new(()),
+        }
     }
 
     /// Every request of this client over by `deadline`.
@@ -159,8 +175,10 @@ impl AzdoClient {
     /// Sends with the current api-version, stepping down once per out-of-range answer, and returns
     /// whatever came back.
     fn exchange<B: Serialize + ?Sized>(&self, method: Method, url: &str, api: Api, body: Option<&B>) -> Result<Response, Error> {
+        let _one_at_a_time =
+            (!self.api_known.load(Ordering::Acquire)).then(|| self.negotiation.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         loop {
-            let index = self.api.load(Ordering::Relaxed);
+            let index = self.api.load(Ordering::Acquire);
             let (general, status) = API_VERSIONS[index];
             let version = match api {
                 Api::General => general.to_string(),
@@ -175,9 +193,15 @@ impl AzdoClient {
             }
             let resp = self.http.send(&request.until(self.deadline)).map_err(|source| self.transport(source))?;
             if resp.status == 400 && is_version_out_of_range(&resp) && index + 1 < API_VERSIONS.len() {
-                // Another thread may have stepped down already; only move forward from what we used.
-                let _ = self.api.compare_exchange(index, index + 1, Ordering::Relaxed, Ordering::Relaxed);
+                // A caller that did not wait (the version was known) may have stepped down already;
+                // only move forward from what this request used.
+                let _ = self.api.compare_exchange(index, index + 1, Ordering::AcqRel, Ordering::Acquire);
                 continue;
+            }
+            // Preview-only resources (FileDiffs) answer in their own way; the general version is
+            // settled by any other answer.
+            if api != Api::Preview {
+                self.api_known.store(true, Ordering::Release);
             }
             return Ok(resp);
         }
