@@ -23,7 +23,10 @@ fn passing_pr(sb: &sandbox::Sandbox, env: &TaskEnv) {
 fn timed(env: &TaskEnv) -> (Run, Duration) {
     let started = Instant::now();
     let run = env.run();
-    (run, started.elapsed())
+    let took = started.elapsed();
+    // The figure the closing notes quote (`cargo test --test integration bounded -- --nocapture`).
+    eprintln!("{}: the run took {:.1} s", std::thread::current().name().unwrap_or("?"), took.as_secs_f64());
+    (run, took)
 }
 
 /// pollingTimeoutSec=3 plus room for a loaded machine: far below the minutes these cases took.
