@@ -279,13 +279,7 @@ impl Thread {
 impl Thread {
     /// Where the thread sits, as "/path:line", when it is on a file.
     pub fn location(&self) -> Option<String> {
-        let ctx = self.thread_context.as_ref()?;
-        let path = ctx.get("filePath")?.as_str()?;
-        let line = ctx.get("rightFileStart").and_then(|s| s.get("line")).and_then(Value::as_u64);
-        Some(match line {
-            Some(line) => format!("{path}:{line}"),
-            None => path.to_string(),
-        })
+        location(self.thread_context.as_ref()?)
     }
 
     /// What the thread is, for the log: "the inline comment on /src/Cart.java:88 (java:S117,
@@ -293,6 +287,16 @@ impl Thread {
     pub fn describe(&self) -> String {
         describe(self.marker().as_ref(), self.location(), self.property(PROP_RULE))
     }
+}
+
+/// "/path:line" (or the path alone) from a `threadContext`, as sent or as read back.
+fn location(ctx: &Value) -> Option<String> {
+    let path = ctx.get("filePath")?.as_str()?;
+    let line = ctx.get("rightFileStart").and_then(|s| s.get("line")).and_then(Value::as_u64);
+    Some(match line {
+        Some(line) => format!("{path}:{line}"),
+        None => path.to_string(),
+    })
 }
 
 fn describe(marker: Option<&Marker>, location: Option<String>, rule: Option<String>) -> String {
@@ -425,11 +429,7 @@ impl NewThread {
 
     /// What the thread is, for the log, like [`Thread::describe`].
     pub fn describe(&self) -> String {
-        let location = self.thread_context.as_ref().and_then(|ctx| {
-            let path = ctx.get("filePath")?.as_str()?;
-            let line = ctx.get("rightFileStart").and_then(|s| s.get("line")).and_then(Value::as_u64)?;
-            Some(format!("{path}:{line}"))
-        });
+        let location = self.thread_context.as_ref().and_then(location);
         let rule = self.properties.get(PROP_RULE).and_then(|v| v.get("$value")).and_then(Value::as_str).map(str::to_string);
         describe(Some(&self.marker), location, rule)
     }

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use super::*;
 use crate::azdo::Write;
-use crate::azdo::model::{Thread, ThreadStatus};
+use crate::azdo::model::{LineRange, Marker, NewThread, Thread, ThreadStatus};
 use crate::changes::{Block, FileDiff, PrChanges};
 use crate::pipeline::TaskResult;
 use crate::sonar::client::IssueSet;
@@ -429,4 +429,19 @@ fn a_capped_issue_list_resolves_nothing() {
     let m = match_issues(&a, "", false, None, Some(Severity::Blocker));
     assert!(m.partial && !m.complete(&a));
     assert!(m.new_issues_failure.unwrap().starts_with("the list of issues is partial"));
+}
+
+/// Write lines say which thread: the file and line, the rule and the issue, as the log shows them.
+#[test]
+fn threads_are_described_by_place_rule_and_issue() {
+    let mut t = thread(106, "active", "issue", Some("AZ-1"), ours("me"));
+    assert_eq!(t.describe(), "the inline comment (issue AZ-1)");
+    t.thread_context = Some(json!({"filePath": "/src/Cart.java", "rightFileStart": {"line": 88, "offset": 1}}));
+    t.properties.as_mut().unwrap().insert("SonarPrGate.Rule".into(), json!({"$type": "System.String", "$value": "java:S117"}));
+    assert_eq!(t.describe(), "the inline comment on /src/Cart.java:88 (java:S117, issue AZ-1)");
+    assert_eq!(thread(109, "active", "summary", None, ours("me")).describe(), "the summary comment for 'proj'");
+    // A new thread says the same before it exists.
+    let range = LineRange { file_path: "/src/Cart.java".into(), start_line: 88, start_offset: 1, end_line: 88, end_offset: 1 };
+    let new = NewThread::new(Marker::issue("proj", "AZ-1"), "x".into(), ThreadStatus::Active, Some(&range)).with_rule("java:S117");
+    assert_eq!(new.describe(), "the inline comment on /src/Cart.java:88 (java:S117, issue AZ-1)");
 }
