@@ -225,10 +225,9 @@ impl SonarClient {
         }
     }
 
-    /// Polls the compute engine until the task ends or this client's deadline passes: at once,
-    /// then every 250 to 750 ms for the first ten seconds (most analyses finish there), then every
-    /// two seconds, then every five. A poll the server does not answer before the deadline ends the
-    /// wait like a task that did not finish. `started` is when the wait's time began, for messages.
+    /// Polls the compute engine until the task ends or this client's deadline passes, on the grid
+    /// of [`next_poll_at`]. A poll the server does not answer before the deadline ends the wait
+    /// like a task that did not finish. `started` is when the wait's time began, for messages.
     pub fn wait_for_task(
         &self,
         id: &str,
@@ -238,7 +237,6 @@ impl SonarClient {
     ) -> Result<CeOutcome, Error> {
         let waiting = Instant::now();
         let mut last_status = None;
-        let mut polls: u32 = 0;
         loop {
             let task = match self.ce_task(id, project_key) {
                 Ok(task) => task,
@@ -249,7 +247,6 @@ impl SonarClient {
                 }
                 Err(e) => return Err(e),
             };
-            polls += 1;
             if last_status != Some(task.status) {
                 on_status(&task);
             }
@@ -261,7 +258,8 @@ impl SonarClient {
             if left.is_zero() {
                 return Ok(CeOutcome::TimedOut { task_id: id.to_string(), last_status, waited: started.elapsed() });
             }
-            std::thread::sleep(poll_interval(waiting.elapsed(), polls).min(left));
+            let due = waiting + next_poll_at(waiting.elapsed());
+            std::thread::sleep(due.saturating_duration_since(Instant::now()).min(left));
         }
     }
 
@@ -487,17 +485,16 @@ pub fn error_messages(resp: &Response) -> Option<String> {
     (!msgs.is_empty()).then(|| crate::text::visible(&msgs.join("; ")))
 }
 
-/// The wait before the next CE poll.
-pub fn poll_interval(elapsed: Duration, polls: u32) -> Duration {
-    if elapsed < Duration::from_secs(10) {
-        // 250 ms, 500 ms, then every 750 ms: a finished task is seen within a second even with
-        // a slow round trip on top.
-        Duration::from_millis(250 * u64::from(polls.min(3)))
-    } else if elapsed < Duration::from_secs(30) {
-        Duration::from_secs(2)
-    } else {
-        Duration::from_secs(5)
-    }
+/// When the next compute-engine poll is due, counted from the first poll: on a 200 ms grid for
+/// the first ten seconds (most analyses finish there, and the end is noticed about 100 ms after it
+/// on average), then on a 1 s grid, as SonarSource's own task polls. Start times on a grid, not a
+/// pause after each answer, so a slow answer does not push the schedule back. The server gets 50
+/// polls in the first ten seconds, then 60 a minute: each a small read of one task by id.
+pub fn next_poll_at(elapsed: Duration) -> Duration {
+    const EARLY: Duration = Duration::from_secs(10);
+    let step: u128 = if elapsed < EARLY { 200 } else { 1_000 };
+    let next = (elapsed.as_millis() / step + 1) * step;
+    Duration::from_millis(u64::try_from(next).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -513,10 +510,13 @@ mod tests {
     }
 
     #[test]
-    fn polling_sees_a_finished_task_within_a_second_early_on() {
-        assert_eq!(poll_interval(Duration::ZERO, 1), Duration::from_millis(250));
-        assert_eq!(poll_interval(Duration::from_secs(9), 30), Duration::from_millis(750));
-        assert_eq!(poll_interval(Duration::from_secs(20), 30), Duration::from_secs(2));
-        assert_eq!(poll_interval(Duration::from_secs(60), 40), Duration::from_secs(5));
+    fn polls_follow_a_200_ms_grid_then_a_1_s_grid() {
+        let ms = Duration::from_millis;
+        assert_eq!(next_poll_at(Duration::ZERO), ms(200));
+        assert_eq!(next_poll_at(ms(230)), ms(400), "a slow answer does not push the grid back");
+        assert_eq!(next_poll_at(ms(9_950)), ms(10_000));
+        assert_eq!(next_poll_at(ms(10_000)), ms(11_000));
+        assert_eq!(next_poll_at(ms(3_600_400)), ms(3_601_000));
+        assert_eq!(next_poll_at(Duration::MAX), Duration::from_millis(u64::MAX), "no overflow");
     }
 }
