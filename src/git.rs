@@ -8,22 +8,69 @@ use crate::changes::{PrChanges, parse_unified};
 
 /// The PR's changes from the local clone.
 pub fn from_git(repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
+    from_git_with("git", repo, merge_base, source, analysed)
+}
+
+/// [`from_git`] with the git program named: a parameter, so a test can name one that is missing.
+fn from_git_with(program: &str, repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
+    let git = |args: &[&str]| run(program, repo, args);
     for commit in [Some(merge_base), Some(source), analysed].into_iter().flatten() {
-        git(repo, &["cat-file", "-e", &format!("{commit}^{{commit}}")])
-            .map_err(|_| format!("commit {commit} is not in the local clone (a shallow fetch keeps only the built commit)"))?;
+        git(&["cat-file", "-e", &format!("{commit}^{{commit}}")]).map_err(|e| match e {
+            // Not "the commit is missing": the user would fetch more history and still fail.
+            Git::NotStarted(why) => not_started(&why),
+            Git::Failed(_) => format!("commit {commit} is not in the local clone (a shallow fetch keeps only the built commit)"),
+        })?;
     }
-    let pr = parse_unified(&git(repo, &["diff", "-U0", "--no-color", "--no-ext-diff", "-M", merge_base, source])?);
+    let diff = |from: &str, to: &str| {
+        git(&["diff", "-U0", "--no-color", "--no-ext-diff", "-M", from, to]).map_err(|e| match e {
+            Git::NotStarted(why) => not_started(&why),
+            Git::Failed(why) => why,
+        })
+    };
+    let pr = parse_unified(&diff(merge_base, source)?);
     let merge = match analysed.filter(|a| *a != source) {
-        Some(a) => parse_unified(&git(repo, &["diff", "-U0", "--no-color", "--no-ext-diff", "-M", source, a])?),
+        Some(a) => parse_unified(&diff(source, a)?),
         None => BTreeMap::new(),
     };
     Ok(PrChanges { pr, merge })
 }
 
-fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
-    let out = std::process::Command::new("git").arg("-C").arg(repo).args(args).output().map_err(|e| format!("git could not run: {e}"))?;
+fn not_started(why: &str) -> String {
+    format!(
+        "git could not be started ({why}), so the changed lines cannot be read from the local clone: put Git on the agent's PATH (on Windows agents, Git for Windows)"
+    )
+}
+
+/// How a git command went wrong.
+enum Git {
+    /// The program could not be started (not installed, not on PATH).
+    NotStarted(String),
+    /// It ran and failed; its error output.
+    Failed(String),
+}
+
+fn run(program: &str, repo: &Path, args: &[&str]) -> Result<String, Git> {
+    let out = std::process::Command::new(program).arg("-C").arg(repo).args(args).output().map_err(|e| Git::NotStarted(e.to_string()))?;
     if !out.status.success() {
-        return Err(format!("git {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()));
+        return Err(Git::Failed(format!(
+            "git {} failed: {}",
+            args.join(" "),
+            crate::text::visible(String::from_utf8_lossy(&out.stderr).trim())
+        )));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Without git the message says so, instead of sending the user to fetch more history.
+    #[test]
+    fn a_missing_git_is_named_not_taken_for_a_shallow_clone() {
+        let dir = std::env::temp_dir();
+        let err = from_git_with("sonar-pr-gate-no-such-git", &dir, "a", "b", None).unwrap_err();
+        assert!(err.starts_with("git could not be started ("), "{err}");
+        assert!(err.ends_with("put Git on the agent's PATH (on Windows agents, Git for Windows)"), "{err}");
+    }
 }
