@@ -59,7 +59,9 @@ impl Links {
         self.page("project/issues", &[("resolved", "false"), ("files", &files.join(","))])
     }
 
-    /// The issues accepted in the scope (SonarQube 10.4+ names the status ACCEPTED).
+    /// The issues accepted in the scope (SonarQube 10.4+ names the status ACCEPTED). The same link
+    /// SonarQube's own decoration posts ("[0 Accepted issues](…/project/issues?id=…&pullRequest=N
+    /// &issueStatuses=ACCEPTED)", seen in SonarQube Cloud's PR comments on public repositories).
     pub fn accepted_issues(&self) -> String {
         self.page("project/issues", &[("issueStatuses", "ACCEPTED")])
     }
