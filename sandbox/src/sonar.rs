@@ -194,6 +194,9 @@ impl AnalysisSpec {
 pub struct SonarState {
     pub flavour: Flavour,
     pub valid_tokens: Vec<String>,
+    /// Accounts that sign in with a login and password (Basic `login:password`), as old
+    /// SonarQube service connections hold them.
+    pub valid_logins: Vec<(String, String)>,
     /// Tokens that authenticate but may not read measures, issues or hotspots (analysis tokens).
     pub analysis_only_tokens: Vec<String>,
     /// Tokens that may not read CE tasks (Browse only).
@@ -217,6 +220,7 @@ impl FakeSonar {
             state: Mutex::new(SonarState {
                 flavour,
                 valid_tokens: vec![],
+                valid_logins: vec![],
                 analysis_only_tokens: vec![],
                 browse_only_tokens: vec![],
                 server_base_url: None,
@@ -246,11 +250,17 @@ fn caller(st: &SonarState, req: &RecordedRequest) -> Caller {
         // Server accepts Bearer from 10.0; Cloud always.
         Some(b.to_string())
     } else if let Some(b) = auth.strip_prefix("Basic ") {
-        base64::engine::general_purpose::STANDARD
-            .decode(b)
-            .ok()
-            .and_then(|d| String::from_utf8(d).ok())
-            .map(|s| s.split(':').next().unwrap_or("").to_string())
+        let pair = base64::engine::general_purpose::STANDARD.decode(b).ok().and_then(|d| String::from_utf8(d).ok()).unwrap_or_default();
+        let (user, password) = pair.split_once(':').unwrap_or((&pair, ""));
+        // SonarQube's BasicAuthentication: an empty password means the user field is a token;
+        // otherwise the pair is a login and its password, and a token sent with a password fails.
+        if password.is_empty() {
+            Some(user.to_string())
+        } else if st.valid_logins.iter().any(|(l, p)| l == user && p == password) {
+            return Caller::Valid { analysis_only: false, browse_only: false };
+        } else {
+            None
+        }
     } else {
         None
     };

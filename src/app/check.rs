@@ -47,11 +47,17 @@ pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -
     let azdo_failure = check_azdo(settings, http, &mut checks, clock);
     match settings.format {
         OutputFormat::Json => {
-            let doc = json!({ "checks": checks, "summary": tally(&checks) });
+            let sonar = &settings.sonar;
+            let sources = json!({
+                "url": sonar.url, "urlFrom": sonar.url_from, "credentialFrom": sonar.credential_from,
+                "organization": sonar.organization, "organizationFrom": sonar.organization_from,
+            });
+            let doc = json!({ "sonarQube": sources, "checks": checks, "summary": tally(&checks) });
             log.info(&serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         OutputFormat::Text => {
             log.group("Preflight checks");
+            log.info(&settings.sonar.sources());
             log_checks(log, &checks, Failures::Report);
             log.end_group();
         }

@@ -54,7 +54,7 @@ pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
 
 /// The SonarQube client, its requests over by `deadline`.
 fn sonar_client(settings: &Settings, http: &Arc<Client>, deadline: Instant) -> SonarClient {
-    SonarClient::new(http.clone(), &settings.sonar.url, &settings.sonar.token, settings.sonar.organization.clone())
+    SonarClient::new(http.clone(), &settings.sonar.url, &settings.sonar.credential, settings.sonar.organization.clone())
         .named(settings.names.clone())
         .until(deadline)
 }

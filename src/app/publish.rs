@@ -69,6 +69,7 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         let reports = load_reports(settings, log)?;
         let mut checks = Vec::new();
         log.group("SonarQube server");
+        log.info(&settings.sonar.sources());
         let preflight = sonar::preflight(&sonar, &mut checks);
         log_checks(log, &checks, Failures::EndTheRun);
         log.end_group();

@@ -83,7 +83,11 @@ impl AgentEnv {
     /// The job's access token: the always-present system connection first, then the
     /// `SYSTEM_ACCESSTOKEN` variable that YAML maps with `env:`.
     pub fn job_access_token(&self) -> Option<String> {
-        self.raw("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN").or_else(|| self.raw("SYSTEM_ACCESSTOKEN"))
+        // Mapped into a step's env as SYSTEM_ACCESSTOKEN; where the server sends it as a secret
+        // job variable, a Node-handler task sees it as SECRET_SYSTEM_ACCESSTOKEN (Handler.cs).
+        self.raw("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN")
+            .or_else(|| self.raw("SYSTEM_ACCESSTOKEN"))
+            .or_else(|| self.raw("SECRET_SYSTEM_ACCESSTOKEN"))
     }
 
     /// Whether this process runs under an Azure Pipelines agent (`TF_BUILD` is always set there).
@@ -211,8 +215,10 @@ mod tests {
     fn job_token_prefers_the_system_connection() {
         let env = AgentEnv::from_pairs([("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN", "a"), ("SYSTEM_ACCESSTOKEN", "b")]);
         assert_eq!(env.job_access_token().as_deref(), Some("a"));
-        let env = AgentEnv::from_pairs([("SYSTEM_ACCESSTOKEN", "b")]);
+        let env = AgentEnv::from_pairs([("SYSTEM_ACCESSTOKEN", "b"), ("SECRET_SYSTEM_ACCESSTOKEN", "c")]);
         assert_eq!(env.job_access_token().as_deref(), Some("b"));
+        let env = AgentEnv::from_pairs([("SECRET_SYSTEM_ACCESSTOKEN", "c")]);
+        assert_eq!(env.job_access_token().as_deref(), Some("c"));
     }
 
     #[test]

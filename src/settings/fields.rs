@@ -9,6 +9,7 @@ use super::Origin;
 pub enum Field {
     Mode,
     SonarService,
+    SonarCloudService,
     SonarUrl,
     SonarToken,
     SonarOrganization,
@@ -34,14 +35,19 @@ pub enum Field {
     DecorationMode,
     FailOnNewIssues,
     ProjectBaseDir,
+    /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
+    PrepareEndpoint,
+    /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
+    ScannerParams,
 }
 
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub const INPUTS: [Field; 19] = [
+    pub const INPUTS: [Field; 20] = [
         Field::Mode,
         Field::SonarService,
+        Field::SonarCloudService,
         Field::SonarUrl,
         Field::SonarToken,
         Field::SonarOrganization,
@@ -75,6 +81,7 @@ impl Field {
         match self {
             Field::Mode => "mode",
             Field::SonarService => "sonarQubeService",
+            Field::SonarCloudService => "sonarCloudService",
             Field::SonarUrl => "sonarUrl",
             Field::SonarToken => "sonarToken",
             Field::SonarOrganization => "sonarOrganization",
@@ -100,6 +107,8 @@ impl Field {
             Field::DecorationMode => "decorationMode",
             Field::FailOnNewIssues => "failOnNewIssues",
             Field::ProjectBaseDir => "projectBaseDir",
+            Field::PrepareEndpoint => "SONAR_ENDPOINT",
+            Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
     }
 
@@ -107,6 +116,7 @@ impl Field {
         match self {
             Field::Mode => "the command (check or publish)",
             Field::SonarService => "sonarQubeService",
+            Field::SonarCloudService => "sonarCloudService",
             Field::SonarUrl => "--sonar-url (or SONAR_HOST_URL)",
             Field::SonarToken => "SONAR_TOKEN",
             Field::SonarOrganization => "--organization",
@@ -132,6 +142,18 @@ impl Field {
             Field::DecorationMode => "--decoration-mode",
             Field::FailOnNewIssues => "--fail-on-new-issues",
             Field::ProjectBaseDir => "--project-base-dir",
+            Field::PrepareEndpoint => "SONAR_ENDPOINT",
+            Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
+        }
+    }
+
+    /// How to mend a connection that lacks a URL or token, for the setting that named it.
+    pub fn fix_connection(self) -> &'static str {
+        match self {
+            Field::PrepareEndpoint | Field::ScannerParams => {
+                "edit the service connection chosen in SonarSource's Prepare task, or give this task sonarUrl and sonarToken"
+            }
+            _ => "edit the service connection (Project settings > Service connections) and fill in the server URL and token",
         }
     }
 }

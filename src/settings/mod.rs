@@ -18,7 +18,7 @@ pub use raw::RawSettings;
 use crate::azdo::{Credential, RepositoryRef};
 use crate::decide::Decoration;
 use crate::error::InputNames;
-use crate::secret::Secret;
+use crate::sonar::SonarCredential;
 use crate::sonar::report_task::SearchPaths;
 
 /// What to do.
@@ -50,12 +50,31 @@ pub struct SonarSettings {
     pub url: String,
     /// The setting the URL came from, for messages about reaching it.
     pub url_from: String,
-    pub token: Secret,
+    pub credential: SonarCredential,
+    /// Where the credential came from, for the log and for messages about it.
+    pub credential_from: String,
     pub organization: Option<String>,
+    pub organization_from: Option<String>,
     /// `reportTaskFile`: a path or glob; discovery when absent.
     pub report_task_file: Option<String>,
     pub polling_timeout: Duration,
     pub search_paths: SearchPaths,
+}
+
+impl SonarSettings {
+    /// Where each SonarQube setting came from, for the log: a run that found its connection by
+    /// itself says which one it used.
+    pub fn sources(&self) -> String {
+        let what = match self.credential {
+            SonarCredential::Token(_) => "token",
+            SonarCredential::Login { .. } => "login and password",
+        };
+        let mut line = format!("SonarQube at {}: URL from {}; {what} from {}", self.url, self.url_from, self.credential_from);
+        if let (Some(org), Some(from)) = (&self.organization, &self.organization_from) {
+            line.push_str(&format!("; organization {org} from {from}"));
+        }
+        line
+    }
 }
 
 /// The pull request to decorate.

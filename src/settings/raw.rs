@@ -8,6 +8,7 @@ use super::{Origin, OutputFormat};
 use crate::net::proxy::parse_proxy_url;
 use crate::pipeline::env::AgentEnv;
 use crate::secret::Secret;
+use crate::sonar::connection::{self, ConnectionFields, PREPARE_ENDPOINT_VARIABLES, SCANNER_PARAMS_VARIABLE};
 use crate::sonar::report_task::SearchPaths;
 
 /// Settings as gathered, before validation: everything is an optional, trimmed string.
@@ -16,6 +17,8 @@ pub struct RawSettings {
     pub origin: Option<Origin>,
     pub mode: Option<String>,
     pub sonar_service: Option<String>,
+    /// `sonarCloudService`: a SonarQube Cloud service connection's id.
+    pub sonar_cloud_service: Option<String>,
     pub sonar_url: Option<String>,
     pub sonar_token: Option<String>,
     pub sonar_organization: Option<String>,
@@ -61,8 +64,13 @@ pub struct RawSettings {
     pub format: OutputFormat,
     pub debug: bool,
     pub paths: SearchPaths,
-    /// The agent's service connection, resolved by the task front end (URL, token).
-    pub sonar_service_resolved: Option<(Option<String>, Option<String>)>,
+    /// The agent's service connections, resolved by the task front end.
+    pub sonar_service_resolved: Option<ConnectionFields>,
+    pub sonar_cloud_service_resolved: Option<ConnectionFields>,
+    /// What SonarSource's Prepare task left in the job: its connection (the variable's name and
+    /// its JSON) and the scanner properties (JSON). Used when no connection is given.
+    pub prepare_endpoint: Option<(&'static str, String)>,
+    pub scanner_params: Option<String>,
     /// `System.PipelineStartTime`: a report-task.txt older than this was left by an earlier build.
     pub pipeline_start_time: Option<String>,
     /// The first retry's delay in milliseconds: a test seam (a hidden flag), so tests exercise
@@ -74,12 +82,23 @@ impl RawSettings {
     /// Every secret-looking value as given, valid or not, with the Basic-header forms derived from
     /// it: registered with the agent before anything (even a validation error) is printed.
     pub fn secret_candidates(&self) -> Vec<Secret> {
-        let mut raw: Vec<&str> =
+        let raw: Vec<&str> =
             [&self.sonar_token, &self.azure_devops_pat, &self.job_access_token].into_iter().flatten().map(|s| s.trim()).collect();
-        if let Some((_, Some(token))) = &self.sonar_service_resolved {
-            raw.push(token.trim());
-        }
         let mut out = Vec::new();
+        // Every credential a connection holds, whether or not it ends up used: the service
+        // connections' and the Prepare task's (its scanner properties hold the token in plain text).
+        let prepared = [
+            self.prepare_endpoint.as_ref().and_then(|(_, json)| connection::parse_prepare_endpoint(json).ok()),
+            self.scanner_params.as_deref().and_then(|json| connection::parse_scanner_params(json).ok()),
+        ];
+        let connections =
+            [self.sonar_service_resolved.clone(), self.sonar_cloud_service_resolved.clone()].into_iter().chain(prepared).flatten();
+        for fields in connections {
+            // A login's user name is no secret (masking it would hide every word like it); its
+            // password is, even beside a token that wins over it.
+            out.extend(fields.credential().map(|c| c.secret_forms()).unwrap_or_default());
+            out.extend(fields.password.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(Secret::new));
+        }
         // Proxy passwords, given alone or inside a proxy URL, with their Basic form.
         if let Some(pw) = &self.agent_proxy_password {
             let pw = pw.trim();
@@ -114,6 +133,7 @@ impl RawSettings {
             origin: Some(Origin::Task),
             mode: input(Field::Mode),
             sonar_service: input(Field::SonarService),
+            sonar_cloud_service: input(Field::SonarCloudService),
             sonar_url: input(Field::SonarUrl),
             sonar_token: input(Field::SonarToken),
             sonar_organization: input(Field::SonarOrganization),
@@ -142,14 +162,24 @@ impl RawSettings {
             ..RawSettings::default()
         };
         raw.fill_pipeline_context(env);
-        if let Some(id) = &raw.sonar_service {
-            raw.sonar_service_resolved = env.endpoint(id).map(|ep| {
-                // SonarSource's `sonarqube` connection keeps the token in the username field
-                // (scheme UsernamePassword); a Token-scheme connection keeps it in `apitoken`.
-                let token = ep.auth_parameter("username").or_else(|| ep.auth_parameter("apitoken")).map(str::to_string);
-                (ep.url.clone(), token)
-            });
-        }
+        // A connection's parameters are read as SonarSource's tasks read them (`getEndpoint`):
+        // `apitoken`, `username` and `password`, whatever the scheme. `sonarqube` connections
+        // (scheme UsernamePassword) keep the token in `username`; `sonarcloud` ones (scheme Token)
+        // in `apitoken`.
+        let resolve = |id: &Option<String>, cloud: bool| {
+            let ep = env.endpoint(id.as_deref()?)?;
+            let param = |key: &str| ep.auth_parameter(key).map(str::to_string);
+            Some(ConnectionFields {
+                url: ep.url.clone(),
+                token: param("apitoken"),
+                username: param("username"),
+                password: param("password"),
+                organization: None,
+                cloud,
+            })
+        };
+        raw.sonar_service_resolved = resolve(&raw.sonar_service, false);
+        raw.sonar_cloud_service_resolved = resolve(&raw.sonar_cloud_service, true);
         raw
     }
 
@@ -179,6 +209,12 @@ impl RawSettings {
         p.build_id = p.build_id.take().or_else(|| env.variable("Build.BuildId"));
         p.report_task_variable = p.report_task_variable.take().or_else(|| env.variable("SONAR_SCANNER_REPORTTASKFILE"));
         p.legacy_report_task_variable = p.legacy_report_task_variable.take().or_else(|| env.variable("SONARQUBE_SCANNER_REPORTTASKFILE"));
+        // What SonarSource's Prepare task left: the endpoint is a secret variable (found as
+        // SECRET_SONAR_ENDPOINT by `variable`), the scanner properties a plain one.
+        if self.prepare_endpoint.is_none() {
+            self.prepare_endpoint = PREPARE_ENDPOINT_VARIABLES.into_iter().find_map(|name| Some((name, env.variable(name)?)));
+        }
+        fill(&mut self.scanner_params, env.variable(SCANNER_PARAMS_VARIABLE));
     }
 }
 
@@ -192,6 +228,7 @@ mod tests {
             match field {
                 Field::Mode => self.mode.as_deref(),
                 Field::SonarService => self.sonar_service.as_deref(),
+                Field::SonarCloudService => self.sonar_cloud_service.as_deref(),
                 Field::SonarUrl => self.sonar_url.as_deref(),
                 Field::SonarToken => self.sonar_token.as_deref(),
                 Field::SonarOrganization => self.sonar_organization.as_deref(),

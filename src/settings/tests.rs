@@ -60,7 +60,134 @@ fn service_connection_supplies_url_and_token() {
     ])
     .unwrap();
     assert_eq!(s.sonar.url, "https://sq.corp");
-    assert_eq!(s.sonar.token.expose(), "squ_fromconn");
+    assert_eq!(token(&s), "squ_fromconn");
+    assert_eq!(s.sonar.credential_from, "the service connection AAAAAAAA-1111-2222-3333-444455556666 in sonarQubeService");
+    assert_eq!(s.names.sonar_token, s.sonar.credential_from);
+}
+
+fn token(s: &Settings) -> &str {
+    match &s.sonar.credential {
+        SonarCredential::Token(t) => t.expose(),
+        SonarCredential::Login { .. } => panic!("a login, not a token"),
+    }
+}
+
+const CONN: &str = "aaaaaaaa-1111-2222-3333-444455556666";
+
+/// Without sonarUrl and sonarToken: a `sonarqube` connection, as the agent exports it.
+fn with_connection(input: &str, extra: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    let mut pairs = vec![("INPUT_SONARURL", ""), ("INPUT_SONARTOKEN", ""), (input, CONN)];
+    pairs.extend_from_slice(extra);
+    task(&pairs)
+}
+
+#[test]
+fn an_old_connection_with_a_login_and_password_signs_in_with_both() {
+    let s = with_connection(
+        "INPUT_SONARQUBESERVICE",
+        &[
+            ("ENDPOINT_URL_aaaaaaaa-1111-2222-3333-444455556666", "http://sq.corp:9000/"),
+            ("ENDPOINT_AUTH_SCHEME_aaaaaaaa-1111-2222-3333-444455556666", "UsernamePassword"),
+            ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_USERNAME", "ci-user"),
+            ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_PASSWORD", "pa55 word"),
+        ],
+    )
+    .unwrap();
+    let SonarCredential::Login { user, password } = &s.sonar.credential else { panic!("expected a login") };
+    assert_eq!((user.expose(), password.expose()), ("ci-user", "pa55 word"));
+    // The password and the Basic value are masked; the user name is not.
+    let raw = RawSettings::from_task_env(&AgentEnv::from_pairs([
+        ("INPUT_SONARQUBESERVICE", CONN),
+        ("ENDPOINT_URL_aaaaaaaa-1111-2222-3333-444455556666", "http://sq.corp:9000/"),
+        ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_USERNAME", "ci-user"),
+        ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_PASSWORD", "pa55 word"),
+    ]));
+    let masked: Vec<String> = raw.secret_candidates().iter().map(|s| s.expose().to_string()).collect();
+    assert!(
+        masked.contains(&"pa55 word".to_string())
+            && masked.contains(&crate::secret::Secret::basic("ci-user", "pa55 word").expose().to_string())
+    );
+    assert!(!masked.contains(&"ci-user".to_string()), "{masked:?}");
+}
+
+#[test]
+fn a_sonarqube_cloud_connection_takes_its_token_from_apitoken_and_needs_an_organization() {
+    let cloud = [
+        ("ENDPOINT_URL_aaaaaaaa-1111-2222-3333-444455556666", "https://sonarcloud.io"),
+        ("ENDPOINT_AUTH_SCHEME_aaaaaaaa-1111-2222-3333-444455556666", "Token"),
+        ("ENDPOINT_AUTH_PARAMETER_aaaaaaaa-1111-2222-3333-444455556666_APITOKEN", "sqc_token"),
+        ("INPUT_SONARORGANIZATION", "fabrikam"),
+    ];
+    let s = with_connection("INPUT_SONARCLOUDSERVICE", &cloud).unwrap();
+    assert_eq!(
+        (s.sonar.url.as_str(), token(&s), s.sonar.organization.as_deref()),
+        ("https://sonarcloud.io", "sqc_token", Some("fabrikam"))
+    );
+    let err = with_connection("INPUT_SONARCLOUDSERVICE", &cloud[..3]).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert_eq!(err.problems[0].input, "sonarOrganization");
+    assert!(err.problems[0].message.starts_with("SonarQube Cloud needs the organization key; set sonarOrganization"), "{err}");
+    // The organization Prepare recorded for the same server will do.
+    let prepared = r#"{"type":"SonarQube Cloud","data":{"url":"https://sonarcloud.io/","token":"sqc_token","organization":"contoso"}}"#;
+    let mut with_prepare = cloud[..3].to_vec();
+    with_prepare.push(("SECRET_SONAR_ENDPOINT", prepared));
+    let s = with_connection("INPUT_SONARCLOUDSERVICE", &with_prepare).unwrap();
+    assert_eq!(s.sonar.organization.as_deref(), Some("contoso"));
+    assert_eq!(s.sonar.organization_from.as_deref(), Some("SonarSource's Prepare task (SONAR_ENDPOINT)"));
+}
+
+#[test]
+fn both_kinds_of_connection_at_once_is_a_problem() {
+    let p = only_problem(&[
+        ("INPUT_SONARURL", ""),
+        ("INPUT_SONARTOKEN", ""),
+        ("INPUT_SONARQUBESERVICE", CONN),
+        ("INPUT_SONARCLOUDSERVICE", CONN),
+    ]);
+    assert_eq!(p.input, "sonarCloudService");
+    assert_eq!(
+        p.message,
+        "both sonarQubeService and sonarCloudService name a service connection; keep one: sonarQubeService for SonarQube Server, sonarCloudService for SonarQube Cloud"
+    );
+}
+
+#[test]
+fn with_nothing_given_prepare_tasks_variables_are_used_and_named() {
+    let zero = |extra: &[(&str, &str)]| {
+        let mut pairs = vec![("INPUT_SONARURL", ""), ("INPUT_SONARTOKEN", "")];
+        pairs.extend_from_slice(extra);
+        task(&pairs)
+    };
+    let endpoint = r#"{"type":"SonarQube Server","data":{"url":"https://sq.corp/","username":"squ_prep"}}"#;
+    let params = r#"{"sonar.host.url":"https://other.corp","sonar.token":"squ_params","sonar.pullrequest.key":"7"}"#;
+    let s = zero(&[("SECRET_SONAR_ENDPOINT", endpoint), ("SONARQUBE_SCANNER_PARAMS", params)]).unwrap();
+    assert_eq!((s.sonar.url.as_str(), token(&s)), ("https://sq.corp", "squ_prep"));
+    assert_eq!(s.sonar.url_from, "SonarSource's Prepare task (SONAR_ENDPOINT)");
+    // Without the secret (a script step never sees it), the scanner properties.
+    let s = zero(&[("SONARQUBE_SCANNER_PARAMS", params)]).unwrap();
+    assert_eq!((s.sonar.url.as_str(), token(&s)), ("https://other.corp", "squ_params"));
+    assert_eq!(s.sonar.credential_from, "SonarSource's Prepare task (SONARQUBE_SCANNER_PARAMS)");
+    // Earlier majors' name.
+    let s = zero(&[("SECRET_SONARQUBE_ENDPOINT", endpoint)]).unwrap();
+    assert_eq!(s.sonar.url_from, "SonarSource's Prepare task (SONARQUBE_ENDPOINT)");
+    // An explicit URL or token turns it off: a token is never sent to a server it was not given for.
+    let err = zero(&[("INPUT_SONARURL", "https://mine.corp"), ("SECRET_SONAR_ENDPOINT", endpoint)]).unwrap_err();
+    assert_eq!(err.problems[0].input, "sonarToken");
+    // Unreadable: named, never shown.
+    let err = zero(&[("SECRET_SONAR_ENDPOINT", "squ_leaked_value")]).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert_eq!(err.problems[0].input, "SONAR_ENDPOINT");
+    assert!(
+        err.problems[0].message.starts_with("SONAR_ENDPOINT cannot be read (it is not JSON). SonarSource's Prepare task sets it"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("squ_leaked_value"));
+    // A connection Prepare used without a token.
+    let err = zero(&[("SECRET_SONAR_ENDPOINT", r#"{"type":"SonarQube Server","data":{"url":"https://sq.corp"}}"#)]).unwrap_err();
+    assert_eq!(
+        err.problems[0].message,
+        "SonarSource's Prepare task (SONAR_ENDPOINT) holds no token; edit the service connection chosen in SonarSource's Prepare task, or give this task sonarUrl and sonarToken"
+    );
 }
 
 #[test]
@@ -96,7 +223,7 @@ fn bad_settings_each_have_a_clear_message() {
         (
             &[("INPUT_SONARURL", "")],
             "sonarUrl",
-            "the SonarQube URL is missing; set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService",
+            "the SonarQube URL is missing; set sonarUrl (for example https://sonarqube.example.com) and sonarToken, choose a service connection in sonarQubeService (SonarQube Server) or sonarCloudService (SonarQube Cloud), or run SonarSource's Prepare task before this one in the same job",
         ),
         (
             &[("INPUT_SONARURL", "sonar.example.com")],
@@ -164,7 +291,7 @@ fn bad_settings_each_have_a_clear_message() {
         (
             &[("INPUT_SONARQUBESERVICE", "0000aaaa-1111-2222-3333-444455556666")],
             "sonarQubeService",
-            "service connection '0000aaaa-1111-2222-3333-444455556666' is not available to this job; check that it exists, that it is of type SonarQube, and that this pipeline is allowed to use it (Project settings > Service connections > Security)",
+            "service connection '0000aaaa-1111-2222-3333-444455556666' is not available to this job; check that it exists, that it is of type SonarQube Server, and that this pipeline is allowed to use it (Project settings > Service connections > Security)",
         ),
         (
             &[("INPUT_SONARORGANIZATION", "my org")],

@@ -12,6 +12,7 @@ use crate::decide::{Decoration, DecorationMode};
 use crate::net::proxy::{ProxyConfig, ProxyError};
 use crate::pipeline::env::parse_bool;
 use crate::secret::Secret;
+use crate::sonar::connection::{self, ConnectionFields, SCANNER_PARAMS_VARIABLE, SonarCredential};
 use crate::sonar::present::Severity;
 
 /// Six hours: the longest a hosted job may run; anything longer is a typo.
@@ -32,7 +33,7 @@ impl RawSettings {
         let sonar = self.sonar_settings(&mut v);
         let decoration = self.decoration(&mut v);
         let fail_on_quality_gate_error = v.boolean(Field::FailOnQualityGateError, self.fail_on_quality_gate_error.as_deref(), true);
-        let network = self.network(&mut v);
+        let network = self.network(&mut v, sonar.as_ref().map(|s| s.url.as_str()));
         let target = self.target(&mut v, mode);
         if let Some(commit) = &self.source_commit
             && !(commit.len() >= 7 && commit.len() <= 64 && commit.chars().all(|c| c.is_ascii_hexdigit()))
@@ -45,7 +46,7 @@ impl RawSettings {
         match (v.problems.is_empty(), sonar) {
             (true, Some(sonar)) => Ok(Settings {
                 origin,
-                names: input_names(origin, &sonar.url_from, &target),
+                names: input_names(origin, &sonar, &target),
                 mode,
                 dry_run: self.dry_run,
                 format: self.format,
@@ -64,9 +65,10 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 23] = [
+        let fields: [(Field, &mut Option<String>); 24] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
+            (Field::SonarCloudService, &mut self.sonar_cloud_service),
             (Field::SonarUrl, &mut self.sonar_url),
             (Field::SonarToken, &mut self.sonar_token),
             (Field::SonarOrganization, &mut self.sonar_organization),
@@ -110,63 +112,58 @@ impl RawSettings {
         }
     }
 
-    /// SonarQube URL and token: explicit settings first, then the service connection.
+    /// SonarQube URL, credential and organization: explicit settings first, then the service
+    /// connection, then (when neither is given) what SonarSource's Prepare task left in the job.
     fn sonar_settings(&self, v: &mut Validator) -> Option<SonarSettings> {
         let origin = v.origin;
-        let (service_url, service_token) = match (&self.sonar_service, &self.sonar_service_resolved) {
-            (Some(id), None) => {
-                v.problem(
-                    Field::SonarService,
-                    format!(
-                        "service connection '{id}' is not available to this job; check that it exists, that it is of type SonarQube, and that this pipeline is allowed to use it (Project settings > Service connections > Security)"
-                    ),
-                );
-                (None, None)
-            }
-            (_, Some((url, token))) => (url.clone(), token.clone()),
-            _ => (None, None),
-        };
-        if self.sonar_token.is_some() && service_token.is_some() {
+        let problems_before = v.problems.len();
+        let found = self.found_connection(v);
+        // A connection that could not be read has said so; "missing" would only repeat it.
+        let connection_reported = v.problems.len() > problems_before;
+        if let (Some(_), Some(f)) = (&self.sonar_token, &found)
+            && f.fields.credential().is_some()
+        {
             v.problem(
                 Field::SonarToken,
                 format!(
                     "both {} and {} give a SonarQube token; set only one (keep the service connection and clear {}, or the other way round)",
                     Field::SonarToken.name(origin),
-                    Field::SonarService.name(origin),
+                    f.field.name(origin),
                     Field::SonarToken.name(origin)
                 ),
             );
         }
-        let url = match self.sonar_url.clone().or(service_url) {
-            Some(url) => v.url(Field::SonarUrl, &url),
-            None if v.has_problem(Field::SonarUrl) => None,
-            None => {
-                let hint = match origin {
-                    Origin::Task => {
-                        "set sonarUrl (for example https://sonarqube.example.com) or choose a SonarQube service connection in sonarQubeService"
-                    }
-                    Origin::Cli => "pass --sonar-url https://sonarqube.example.com or set SONAR_HOST_URL",
-                };
-                v.problem(Field::SonarUrl, format!("the SonarQube URL is missing; {hint}"));
+        let url = match (&self.sonar_url, found.as_ref().and_then(|f| Some((f, f.fields.url.as_deref()?)))) {
+            (Some(url), _) => v.url(Field::SonarUrl, url).map(|u| (u, Field::SonarUrl.name(origin).to_string())),
+            (None, Some((f, url))) => v.url(f.field, url).map(|u| (u, f.from.clone())),
+            (None, None) => {
+                if !(connection_reported || v.has_problem(Field::SonarUrl)) {
+                    let message = match &found {
+                        Some(f) => format!("{} has no server URL; {}", f.from, f.field.fix_connection()),
+                        None => format!("the SonarQube URL is missing; {}", missing_connection_hint(origin)),
+                    };
+                    v.problem(found.as_ref().map_or(Field::SonarUrl, |f| f.field), message);
+                }
                 None
             }
         };
-        let token = self.sonar_token.clone().or(service_token).and_then(|t| v.token(Field::SonarToken, &t));
-        if token.is_none() && !v.has_problem(Field::SonarToken) {
-            let hint = match origin {
-                Origin::Task => "set sonarToken to a secret variable, e.g. $(SONAR_TOKEN), or use a SonarQube service connection",
-                Origin::Cli => "export SONAR_TOKEN=<token> (a user token of an account with Browse and Execute Analysis on the project)",
-            };
-            v.problem(Field::SonarToken, format!("the SonarQube token is missing; {hint}"));
-        }
-        if let Some(org) = &self.sonar_organization
-            && !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
-            v.problem(
-                Field::SonarOrganization,
-                format!("'{org}' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)"),
-            );
-        }
+        let credential = match (&self.sonar_token, found.as_ref().and_then(|f| Some((f, f.fields.credential()?)))) {
+            (Some(token), _) => {
+                v.token(Field::SonarToken, token).map(|t| (SonarCredential::Token(t), Field::SonarToken.name(origin).to_string()))
+            }
+            (None, Some((f, credential))) => v.credential(f.field, credential).map(|c| (c, f.from.clone())),
+            (None, None) => {
+                if !(connection_reported || v.has_problem(Field::SonarToken)) {
+                    let message = match &found {
+                        Some(f) => format!("{} holds no token; {}", f.from, f.field.fix_connection()),
+                        None => format!("the SonarQube token is missing; {}", missing_token_hint(origin)),
+                    };
+                    v.problem(found.as_ref().map_or(Field::SonarToken, |f| f.field), message);
+                }
+                None
+            }
+        };
+        let organization = self.organization(v, found.as_ref(), url.as_ref().map(|(u, _)| u.as_str()));
         let polling_secs = v.number(
             Field::PollingTimeoutSec,
             self.polling_timeout_sec.as_deref(),
@@ -174,19 +171,129 @@ impl RawSettings {
             1,
             MAX_POLLING_TIMEOUT_SEC as usize,
         );
-        let url_from = match (&self.sonar_url, &self.sonar_service) {
-            (None, Some(id)) => format!("the service connection {id} in {}", Field::SonarService.name(origin)),
-            _ => Field::SonarUrl.name(origin).to_string(),
-        };
+        let (url, url_from) = url?;
+        let (credential, credential_from) = credential?;
+        let (organization, organization_from) = organization.unzip();
         Some(SonarSettings {
-            url: url?,
+            url,
             url_from,
-            token: token?,
-            organization: self.sonar_organization.clone(),
+            credential,
+            credential_from,
+            organization,
+            organization_from,
             report_task_file: self.report_task_file.clone(),
             polling_timeout: Duration::from_secs(polling_secs as u64),
             search_paths: self.paths.clone(),
         })
+    }
+
+    /// The connection named by an input, or, when no connection, URL or token is given at all,
+    /// the one SonarSource's Prepare task used.
+    fn found_connection(&self, v: &mut Validator) -> Option<FoundConnection> {
+        let origin = v.origin;
+        if let (Some(_), Some(_)) = (&self.sonar_service, &self.sonar_cloud_service) {
+            v.problem(
+                Field::SonarCloudService,
+                format!(
+                    "both {} and {} name a service connection; keep one: {} for SonarQube Server, {} for SonarQube Cloud",
+                    Field::SonarService.name(origin),
+                    Field::SonarCloudService.name(origin),
+                    Field::SonarService.name(origin),
+                    Field::SonarCloudService.name(origin)
+                ),
+            );
+            return None;
+        }
+        let services = [
+            (Field::SonarService, &self.sonar_service, &self.sonar_service_resolved, "SonarQube Server"),
+            (Field::SonarCloudService, &self.sonar_cloud_service, &self.sonar_cloud_service_resolved, "SonarQube Cloud"),
+        ];
+        for (field, id, resolved, kind) in services {
+            let Some(id) = id else { continue };
+            let Some(fields) = resolved else {
+                v.problem(
+                    field,
+                    format!(
+                        "service connection '{id}' is not available to this job; check that it exists, that it is of type {kind}, and that this pipeline is allowed to use it (Project settings > Service connections > Security)"
+                    ),
+                );
+                return None;
+            };
+            return Some(FoundConnection {
+                fields: fields.clone(),
+                field,
+                from: format!("the service connection {id} in {}", field.name(origin)),
+            });
+        }
+        if self.sonar_url.is_some() || self.sonar_token.is_some() {
+            return None;
+        }
+        self.prepared_connection().unwrap_or_else(|(field, message)| {
+            v.problem(field, message);
+            None
+        })
+    }
+
+    /// The connection SonarSource's Prepare task recorded: its endpoint, or else the scanner
+    /// properties it wrote. An error names the variable that could not be read (never its value).
+    fn prepared_connection(&self) -> Result<Option<FoundConnection>, (Field, String)> {
+        let endpoint = self.prepare_endpoint.as_ref().map(|(name, json)| (*name, connection::parse_prepare_endpoint(json)));
+        let params = self.scanner_params.as_deref().map(connection::parse_scanner_params);
+        let unreadable = |name: &str, why: &str| {
+            format!(
+                "{name} cannot be read ({why}). SonarSource's Prepare task sets it: check that no other step sets a variable of that name, or give this task its own connection ({})",
+                missing_connection_hint(Origin::Task)
+            )
+        };
+        match (endpoint, params) {
+            (Some((name, Ok(fields))), _) => {
+                Ok(Some(FoundConnection { fields, field: Field::PrepareEndpoint, from: format!("SonarSource's Prepare task ({name})") }))
+            }
+            (_, Some(Ok(fields))) => Ok(Some(FoundConnection {
+                fields,
+                field: Field::ScannerParams,
+                from: format!("SonarSource's Prepare task ({SCANNER_PARAMS_VARIABLE})"),
+            })),
+            (Some((name, Err(e))), _) => Err((Field::PrepareEndpoint, unreadable(name, e.0))),
+            (None, Some(Err(e))) => Err((Field::ScannerParams, unreadable(SCANNER_PARAMS_VARIABLE, e.0))),
+            (None, None) => Ok(None),
+        }
+    }
+
+    /// `sonarOrganization`, else the one recorded with the connection, else the Prepare task's
+    /// when it used the same server. SonarQube Cloud cannot be read without one.
+    fn organization(&self, v: &mut Validator, found: Option<&FoundConnection>, url: Option<&str>) -> Option<(String, String)> {
+        let origin = v.origin;
+        if let Some(org) = &self.sonar_organization {
+            if !org.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                v.problem(
+                    Field::SonarOrganization,
+                    format!("'{org}' is not an organization key; use the key shown in SonarQube Cloud's URL (letters, digits, - and _)"),
+                );
+                return None;
+            }
+            return Some((org.clone(), Field::SonarOrganization.name(origin).to_string()));
+        }
+        let same_server = |f: &FoundConnection| {
+            let origin_of = |u: &str| crate::net::url::Origin::parse(u);
+            f.fields.url.as_deref().and_then(origin_of).is_some_and(|o| url.and_then(origin_of) == Some(o))
+        };
+        let recorded = found.and_then(|f| Some((f.fields.organization.clone()?, f.from.clone())));
+        let prepared = || {
+            let f = self.prepared_connection().ok().flatten().filter(same_server)?;
+            Some((f.fields.organization.clone()?, f.from))
+        };
+        let organization = recorded.or_else(prepared);
+        if organization.is_none() && found.is_some_and(|f| f.fields.cloud) && url.is_some() {
+            v.problem(
+                Field::SonarOrganization,
+                format!(
+                    "SonarQube Cloud needs the organization key; set {} to the key shown in SonarQube Cloud's URL (sonarcloud.io/organizations/<key>)",
+                    Field::SonarOrganization.name(origin)
+                ),
+            );
+        }
+        organization
     }
 
     /// How the pull request is decorated.
@@ -244,7 +351,7 @@ impl RawSettings {
     }
 
     /// The HTTP client's configuration: trust roots, certificate checks and the proxy.
-    fn network(&self, v: &mut Validator) -> crate::net::Config {
+    fn network(&self, v: &mut Validator, sonar_url: Option<&str>) -> crate::net::Config {
         let mut ca_cert_files: Vec<PathBuf> = Vec::new();
         if let Some(path) = self.ca_cert_file.as_deref() {
             let p = PathBuf::from(path);
@@ -288,9 +395,7 @@ impl RawSettings {
         };
         let is_https = |u: &Option<String>| u.as_deref().is_some_and(crate::net::url::is_https);
         let mut config = crate::net::Config {
-            needs_tls: is_https(&self.sonar_url)
-                || is_https(&self.collection_url)
-                || self.sonar_service_resolved.as_ref().is_some_and(|(url, _)| is_https(url)),
+            needs_tls: sonar_url.is_some_and(crate::net::url::is_https) || is_https(&self.sonar_url) || is_https(&self.collection_url),
             ca_cert_files,
             skip_cert_validation: self.skip_cert_validation.as_deref().and_then(parse_bool).unwrap_or(false),
             proxy,
@@ -380,14 +485,41 @@ impl RawSettings {
     }
 }
 
-/// The names messages below this layer use: the task's or the CLI's, with the URLs' actual sources.
-fn input_names(origin: Origin, sonar_url_from: &str, target: &Target) -> InputNames {
+/// The names messages below this layer use: the task's or the CLI's, with the URLs' and the
+/// SonarQube credential's actual sources.
+fn input_names(origin: Origin, sonar: &SonarSettings, target: &Target) -> InputNames {
     let mut names = InputNames::for_origin(origin == Origin::Task);
-    names.sonar_url = sonar_url_from.to_string();
+    names.sonar_url = sonar.url_from.clone();
+    names.sonar_token = sonar.credential_from.clone();
     if let Target::PullRequest(t) = target {
         names.collection_url = t.collection_url_from.clone();
     }
     names
+}
+
+/// A SonarQube connection found in the job, with the setting it is named by in problems and how
+/// the log names where it came from.
+struct FoundConnection {
+    fields: ConnectionFields,
+    field: Field,
+    from: String,
+}
+
+/// Where a SonarQube URL can come from, said when there is none.
+fn missing_connection_hint(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Task => {
+            "set sonarUrl (for example https://sonarqube.example.com) and sonarToken, choose a service connection in sonarQubeService (SonarQube Server) or sonarCloudService (SonarQube Cloud), or run SonarSource's Prepare task before this one in the same job"
+        }
+        Origin::Cli => "pass --sonar-url https://sonarqube.example.com or set SONAR_HOST_URL",
+    }
+}
+
+fn missing_token_hint(origin: Origin) -> &'static str {
+    match origin {
+        Origin::Task => "set sonarToken to a secret variable, e.g. $(SONAR_TOKEN), or use a SonarQube service connection",
+        Origin::Cli => "export SONAR_TOKEN=<token> (a user token of an account with Browse and Execute Analysis on the project)",
+    }
 }
 
 struct Validator {
@@ -486,6 +618,14 @@ impl Validator {
     }
 
     /// A token: non-empty, one line, no spaces. Never echoes the value.
+    /// A connection's credential, its token checked as a typed one is.
+    fn credential(&mut self, field: Field, credential: SonarCredential) -> Option<SonarCredential> {
+        match credential {
+            SonarCredential::Token(token) => self.token(field, token.expose()).map(SonarCredential::Token),
+            login => Some(login),
+        }
+    }
+
     fn token(&mut self, field: Field, raw: &str) -> Option<Secret> {
         let value = raw.trim();
         if value.contains('\n') || value.contains('\r') {

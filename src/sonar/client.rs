@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::connection::SonarCredential;
 use super::model::*;
 use crate::error::{Error, InputNames, Service, TransportError};
 use crate::net::url::{Origin, encode};
@@ -85,9 +86,14 @@ impl SonarClient {
     /// Server takes the token as Basic (token, empty password), which every version since 8.9
     /// accepts; Cloud documents Bearer. An organization means Cloud too: only Cloud has them, and
     /// it is how a Cloud instance behind another host name (a proxy, a test fake) is recognised.
-    pub fn new(http: Arc<Client>, base: &str, token: &Secret, organization: Option<String>) -> Self {
+    /// A login and password go as Basic `login:password`, wherever they go.
+    pub fn new(http: Arc<Client>, base: &str, credential: &SonarCredential, organization: Option<String>) -> Self {
         let cloud = is_cloud_url(base) || organization.is_some();
-        let auth = if cloud { Auth::bearer(base, token) } else { Auth::basic(base, token, &Secret::new("")) };
+        let auth = match credential {
+            SonarCredential::Token(token) if cloud => Auth::bearer(base, token),
+            SonarCredential::Token(token) => Auth::basic(base, token, &Secret::new("")),
+            SonarCredential::Login { user, password } => Auth::basic(base, user, password),
+        };
         Self { http, deadline: None, names: InputNames::default(), base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
     }
 

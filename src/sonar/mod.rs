@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod collect;
+pub mod connection;
 pub mod links;
 pub mod model;
 pub mod preflight;
@@ -11,5 +12,6 @@ pub mod report_task;
 
 pub use client::{Scope, SonarClient};
 pub use collect::{Analysis, AnalysisOutcome, Completed, Finished, IssueQuery, Issues, Waited};
+pub use connection::{ConnectionFields, SonarCredential};
 pub use links::Links;
 pub use preflight::{Flavour, ServerFacts, check_report_server_url, preflight};

@@ -33,6 +33,7 @@ fn check_prints_a_checklist_and_writes_nothing() {
     assert_eq!(run.status, 0, "{}", run.all());
     let expected = format!(
         "== Preflight checks
+SonarQube at {sonar}: URL from --sonar-url (or SONAR_HOST_URL); token from SONAR_TOKEN
 [pass] SonarQube server reachable: {sonar} answers, version 10.8.1.101195, status UP
 [pass] SonarQube token valid: api/authentication/validate says valid=true
 [pass] SonarQube commercial edition: Developer, Enterprise or Data Center: pull request analysis supported

@@ -9,6 +9,9 @@ mod bounded;
 mod cli;
 /// Community Build: issues scoped to the lines the PR changed, with a real git repository.
 mod community;
+/// Where the SonarQube connection comes from: service connections of each kind, and SonarSource's
+/// Prepare task's variables alone.
+mod connections;
 /// The extension: manifests, launcher, the unpacked .vsix run through node.
 mod extension;
 /// Every failure a user can meet, and what they are told.

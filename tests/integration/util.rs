@@ -69,9 +69,10 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 19] = [
+pub const DECLARED_INPUTS: [&str; 20] = [
     "mode",
     "sonarQubeService",
+    "sonarCloudService",
     "sonarUrl",
     "sonarToken",
     "sonarOrganization",
