@@ -1,6 +1,7 @@
-//! Builds the extension's .vsix: lays out the task folder (task.json, the Node launcher, one binary
-//! per platform) with the marketplace files, writes the VSIX manifests, and zips it all so that the
-//! same inputs always give the same bytes (sorted entries, a fixed date, Unix attributes, 0755 on
+//! Builds the extensions' .vsix files: the task's (task.json, the Node launcher, one binary per
+//! platform, with the marketplace files) and the optional pipeline decorator's (its own manifest in
+//! `decorator/`, the template it injects). Writes the VSIX manifests and zips each so that the same
+//! inputs always give the same bytes (sorted entries, a fixed date, Unix attributes, 0755 on
 //! executables).
 
 use std::collections::BTreeMap;
@@ -72,7 +73,10 @@ fn cargo_version(root: &Path) -> Result<String, Error> {
     Err(Error("Cargo.toml has no [package] version".into()))
 }
 
-/// The one version all three manifests agree on, or an error naming each.
+/// The decorator extension's folder, beside the task extension's files.
+pub const DECORATOR_DIR: &str = "decorator";
+
+/// The one version all four manifests agree on, or an error naming each.
 pub fn check_versions(root: &Path) -> Result<String, Error> {
     let cargo = cargo_version(root)?;
     let task = json(&root.join("task.json"))?;
@@ -80,12 +84,82 @@ pub fn check_versions(root: &Path) -> Result<String, Error> {
     let task_version = format!("{}.{}.{}", v["Major"], v["Minor"], v["Patch"]);
     let ext = json(&root.join("vss-extension.json"))?;
     let ext_version = ext["version"].as_str().unwrap_or("").to_string();
-    if cargo != task_version || cargo != ext_version {
+    let decorator = json(&root.join(DECORATOR_DIR).join("vss-extension.json"))?;
+    let decorator_version = decorator["version"].as_str().unwrap_or("").to_string();
+    if cargo != task_version || cargo != ext_version || cargo != decorator_version {
         return Err(Error(format!(
-            "refusing to package: the versions disagree (Cargo.toml {cargo}, task.json {task_version}, vss-extension.json {ext_version}); set all three to the release version"
+            "refusing to package: the versions disagree (Cargo.toml {cargo}, task.json {task_version}, vss-extension.json {ext_version}, decorator/vss-extension.json {decorator_version}); set all four to the release version"
         )));
     }
     Ok(cargo)
+}
+
+/// A manifest, with the publisher overridden when one is given. Refuses what the Marketplace
+/// (and tfx) refuse: a description of 200 characters or more.
+fn manifest(path: &Path, publisher: &Option<String>) -> Result<Value, Error> {
+    let mut manifest = json(path)?;
+    let description = manifest["description"].as_str().unwrap_or_default();
+    if description.chars().count() >= 200 {
+        return Err(Error(format!(
+            "{}: 'description' must be less than 200 characters (it has {}); shorten it",
+            path.display(),
+            description.chars().count()
+        )));
+    }
+    if let Some(p) = publisher {
+        manifest["publisher"] = Value::String(p.clone());
+    }
+    Ok(manifest)
+}
+
+/// Adds the generated VSIX files to an extension's own, sorted; returns the package's file name.
+fn finish(manifest: &Value, version: &str, mut entries: Vec<Entry>, addressable: &[String]) -> (String, Vec<Entry>) {
+    let publisher = manifest["publisher"].as_str().unwrap_or("").to_string();
+    let id = manifest["id"].as_str().unwrap_or("").to_string();
+    entries.push(Entry { path: "extension.vsomanifest".into(), bytes: vso_manifest(manifest).into_bytes(), executable: false });
+    entries.push(Entry {
+        path: "extension.vsixmanifest".into(),
+        bytes: vsix_manifest(manifest, version, addressable).into_bytes(),
+        executable: false,
+    });
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let content_types = content_types(&entries);
+    entries.insert(0, Entry { path: "[Content_Types].xml".into(), bytes: content_types.into_bytes(), executable: false });
+    (format!("{publisher}.{id}-{version}.vsix"), entries)
+}
+
+/// Every file of the decorator extension, sorted by path: its manifest's files, the overview and
+/// the icon. It holds no task: it injects the task extension's one.
+pub fn decorator_layout(root: &Path, publisher: &Option<String>) -> Result<(String, Vec<Entry>), Error> {
+    let version = check_versions(root)?;
+    let dir = root.join(DECORATOR_DIR);
+    let manifest = manifest(&dir.join("vss-extension.json"), publisher)?;
+    let mut entries = vec![
+        Entry { path: "overview.md".into(), bytes: read(&dir.join("overview.md"))?, executable: false },
+        Entry { path: "images/icon.png".into(), bytes: read(&root.join("extension/images/icon.png"))?, executable: false },
+    ];
+    let mut addressable = Vec::new();
+    for file in manifest["files"].as_array().into_iter().flatten() {
+        let Some(path) = file["path"].as_str() else { continue };
+        entries.push(Entry { path: path.to_string(), bytes: read(&dir.join(path))?, executable: false });
+        if file["addressable"].as_bool() == Some(true) {
+            addressable.push(path.to_string());
+        }
+    }
+    Ok(finish(&manifest, &version, entries, &addressable))
+}
+
+/// Lays out, zips and writes the decorator extension's .vsix; returns its path.
+pub fn package_decorator(root: &Path, publisher: &Option<String>, out_dir: &Path) -> Result<PathBuf, Error> {
+    let (name, entries) = decorator_layout(root, publisher)?;
+    write_package(&name, &entries, out_dir)
+}
+
+/// The decorator's files as a folder with its `vss-extension.json` at the root, for tfx.
+pub fn write_decorator_layout(root: &Path, publisher: &Option<String>, dir: &Path) -> Result<(), Error> {
+    let (_, entries) = decorator_layout(root, publisher)?;
+    let manifest = manifest(&root.join(DECORATOR_DIR).join("vss-extension.json"), publisher)?;
+    write_tree(&entries, &manifest, dir)
 }
 
 /// Every file of the package, sorted by path.
@@ -97,13 +171,7 @@ pub fn layout(inputs: &Inputs) -> Result<(String, Vec<Entry>), Error> {
             "no binary to package; build one (scripts/package does) or put prebuilt ones in dist/bin/<platform>-<arch>/".into(),
         ));
     }
-    let mut manifest = json(&root.join("vss-extension.json"))?;
-    if let Some(p) = &inputs.publisher {
-        manifest["publisher"] = Value::String(p.clone());
-    }
-    let publisher = manifest["publisher"].as_str().unwrap_or("").to_string();
-    let id = manifest["id"].as_str().unwrap_or("").to_string();
-
+    let manifest = manifest(&root.join("vss-extension.json"), &inputs.publisher)?;
     let mut entries = vec![
         Entry { path: "overview.md".into(), bytes: read(&root.join("extension/overview.md"))?, executable: false },
         Entry { path: "images/icon.png".into(), bytes: read(&root.join("extension/images/icon.png"))?, executable: false },
@@ -123,16 +191,8 @@ pub fn layout(inputs: &Inputs) -> Result<(String, Vec<Entry>), Error> {
         };
         entries.push(Entry { path: format!("task/bin/{platform}/{name}"), bytes: read(path)?, executable: true });
     }
-    entries.push(Entry { path: "extension.vsomanifest".into(), bytes: vso_manifest(&manifest).into_bytes(), executable: false });
-    entries.push(Entry {
-        path: "extension.vsixmanifest".into(),
-        bytes: vsix_manifest(&manifest, &version, &screenshots).into_bytes(),
-        executable: false,
-    });
-    entries.sort_by(|a, b| a.path.cmp(&b.path));
-    let content_types = content_types(&entries);
-    entries.insert(0, Entry { path: "[Content_Types].xml".into(), bytes: content_types.into_bytes(), executable: false });
-    Ok((format!("{publisher}.{id}-{version}.vsix"), entries))
+    let addressable: Vec<String> = screenshots.iter().map(|n| format!("images/{n}")).collect();
+    Ok(finish(&manifest, &version, entries, &addressable))
 }
 
 /// The PNG files beside the icon, by name.
@@ -148,12 +208,24 @@ fn xml(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// `extension.vsixmanifest` (VSIX 2.0), as tfx writes it.
-fn vsix_manifest(m: &Value, version: &str, screenshots: &[String]) -> String {
+/// `extension.vsixmanifest` (VSIX 2.0), as tfx writes it: the manifest's installation targets
+/// (with their version ranges) and every addressable file as an asset.
+fn vsix_manifest(m: &Value, version: &str, addressable: &[String]) -> String {
     let s = |k: &str| m[k].as_str().unwrap_or("").to_string();
-    let images: String = screenshots
+    let images: String = addressable
         .iter()
-        .map(|n| format!("    <Asset Type=\"images/{n}\" d:Source=\"File\" Path=\"images/{n}\" Addressable=\"true\" />\n", n = xml(n)))
+        .map(|n| format!("    <Asset Type=\"{n}\" d:Source=\"File\" Path=\"{n}\" Addressable=\"true\" />\n", n = xml(n)))
+        .collect();
+    let targets: String = m["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| match t["version"].as_str() {
+            Some(range) => {
+                format!("    <InstallationTarget Id=\"{}\" Version=\"{}\" />\n", xml(t["id"].as_str().unwrap_or("")), xml(range))
+            }
+            None => format!("    <InstallationTarget Id=\"{}\" />\n", xml(t["id"].as_str().unwrap_or(""))),
+        })
         .collect();
     let mut props = String::new();
     let links =
@@ -183,8 +255,7 @@ fn vsix_manifest(m: &Value, version: &str, screenshots: &[String]) -> String {
     <Icon>images/icon.png</Icon>
   </Metadata>
   <Installation>
-    <InstallationTarget Id="Microsoft.VisualStudio.Services" />
-  </Installation>
+{targets}  </Installation>
   <Dependencies />
   <Assets>
     <Asset Type="images/icon.png" d:Source="File" Path="images/icon.png" Addressable="true" />
@@ -274,6 +345,12 @@ pub fn zip_bytes(entries: &[Entry]) -> Result<Vec<u8>, Error> {
 /// the same layout and its file list be compared with ours.
 pub fn write_layout(inputs: &Inputs, dir: &Path) -> Result<(), Error> {
     let (_, entries) = layout(inputs)?;
+    let manifest = manifest(&inputs.root.join("vss-extension.json"), &inputs.publisher)?;
+    write_tree(&entries, &manifest, dir)
+}
+
+/// An extension's files without the generated VSIX ones, and its manifest, as a folder.
+fn write_tree(entries: &[Entry], manifest: &Value, dir: &Path) -> Result<(), Error> {
     let generated = ["[Content_Types].xml", "extension.vsixmanifest", "extension.vsomanifest"];
     for e in entries.iter().filter(|e| !generated.contains(&e.path.as_str())) {
         let path = dir.join(&e.path);
@@ -282,18 +359,18 @@ pub fn write_layout(inputs: &Inputs, dir: &Path) -> Result<(), Error> {
         }
         std::fs::write(&path, &e.bytes).map_err(|err| Error(format!("cannot write {}: {err}", path.display())))?;
     }
-    let mut manifest = json(&inputs.root.join("vss-extension.json"))?;
-    if let Some(p) = &inputs.publisher {
-        manifest["publisher"] = Value::String(p.clone());
-    }
-    let text = serde_json::to_string_pretty(&manifest).expect("JSON serializes");
+    let text = serde_json::to_string_pretty(manifest).expect("JSON serializes");
     std::fs::write(dir.join("vss-extension.json"), text).map_err(|err| Error(format!("cannot write the layout's manifest: {err}")))
 }
 
 /// Lays out, zips and writes `<out>/<publisher>.<id>-<version>.vsix`; returns its path.
 pub fn package(inputs: &Inputs, out_dir: &Path) -> Result<PathBuf, Error> {
     let (name, entries) = layout(inputs)?;
-    let bytes = zip_bytes(&entries)?;
+    write_package(&name, &entries, out_dir)
+}
+
+fn write_package(name: &str, entries: &[Entry], out_dir: &Path) -> Result<PathBuf, Error> {
+    let bytes = zip_bytes(entries)?;
     std::fs::create_dir_all(out_dir).map_err(|e| Error(format!("cannot create {}: {e}", out_dir.display())))?;
     let path = out_dir.join(name);
     std::fs::write(&path, bytes).map_err(|e| Error(format!("cannot write {}: {e}", path.display())))?;
@@ -374,5 +451,39 @@ mod tests {
         let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
         let bin = archive.by_name("task/bin/linux-x64/sonar-pr-gate").unwrap();
         assert_eq!(bin.unix_mode().map(|m| m & 0o777), Some(0o755));
+        // Installable only where the task runs: Services, and Azure DevOps Server 2019 (17.0) on.
+        assert!(vsix.contains("<InstallationTarget Id=\"Microsoft.VisualStudio.Services.Cloud\" />"), "{vsix}");
+        assert!(vsix.contains("<InstallationTarget Id=\"Microsoft.TeamFoundation.Server\" Version=\"[17.0,)\" />"), "{vsix}");
+    }
+
+    #[test]
+    fn the_decorator_is_its_own_package_with_its_template_addressable() {
+        let (name, entries) = decorator_layout(&repo(), &Some("fabrikam".into())).unwrap();
+        assert!(name.starts_with("fabrikam.sonar-pr-gate-decorator-") && name.ends_with(".vsix"), "{name}");
+        let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "[Content_Types].xml",
+                "extension.vsixmanifest",
+                "extension.vsomanifest",
+                "images/icon.png",
+                "overview.md",
+                "sonar-pr-gate-decorator.yml",
+            ]
+        );
+        let vsix = String::from_utf8(entries[1].bytes.clone()).unwrap();
+        assert!(
+            vsix.contains(
+                "<Asset Type=\"sonar-pr-gate-decorator.yml\" d:Source=\"File\" Path=\"sonar-pr-gate-decorator.yml\" Addressable=\"true\" />"
+            ),
+            "{vsix}"
+        );
+        // Decorators with task targets: Services and Azure DevOps Server 2022 (19.0) on.
+        assert!(vsix.contains("<InstallationTarget Id=\"Microsoft.TeamFoundation.Server\" Version=\"[19.0,)\" />"), "{vsix}");
+        // Only private extensions may contribute decorators.
+        assert!(vsix.contains("<GalleryFlags></GalleryFlags>"), "{vsix}");
+        let vso = String::from_utf8(entries[2].bytes.clone()).unwrap();
+        assert!(vso.contains("ms.azure-pipelines.pipeline-decorator"), "{vso}");
     }
 }

@@ -316,7 +316,12 @@ fn our_models_read_the_official_azure_devops_examples(dir: &Path) {
 fn manifests_validate_against_the_official_schemas(dir: &Path) {
     let reference = dir.join("azure-pipelines");
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for (doc, schema) in [("task.json", "tasks.schema.json"), ("vss-extension.json", "vss-extension.schemastore.schema.json")] {
+    let documents = [
+        ("task.json", "tasks.schema.json"),
+        ("vss-extension.json", "vss-extension.schemastore.schema.json"),
+        ("decorator/vss-extension.json", "vss-extension.schemastore.schema.json"),
+    ];
+    for (doc, schema) in documents {
         let schema: Value = serde_json::from_str(&std::fs::read_to_string(reference.join(schema)).unwrap()).unwrap();
         let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
         let manifest: Value = serde_json::from_str(&std::fs::read_to_string(repo.join(doc)).unwrap()).unwrap();

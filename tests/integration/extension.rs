@@ -224,7 +224,8 @@ fn wait_with_deadline(child: &mut std::process::Child, deadline: Duration) -> st
 #[test]
 fn packaging_refuses_when_versions_disagree() {
     let dir = tempfile::tempdir().unwrap();
-    for f in ["Cargo.toml", "vss-extension.json"] {
+    std::fs::create_dir(dir.path().join("decorator")).unwrap();
+    for f in ["Cargo.toml", "vss-extension.json", "decorator/vss-extension.json"] {
         std::fs::copy(repo().join(f), dir.path().join(f)).unwrap();
     }
     let mut task = manifest("task.json");
@@ -236,7 +237,7 @@ fn packaging_refuses_when_versions_disagree() {
     assert_eq!(
         err,
         format!(
-            "refusing to package: the versions disagree (Cargo.toml {v}, task.json {major_minor}.99, vss-extension.json {v}); set all three to the release version"
+            "refusing to package: the versions disagree (Cargo.toml {v}, task.json {major_minor}.99, vss-extension.json {v}, decorator/vss-extension.json {v}); set all four to the release version"
         )
     );
 }

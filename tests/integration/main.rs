@@ -12,6 +12,8 @@ mod community;
 /// Where the SonarQube connection comes from: service connections of each kind, and SonarSource's
 /// Prepare task's variables alone.
 mod connections;
+/// The pipeline decorator: its template's YAML and expressions, its manifest.
+mod decorator;
 /// The extension: manifests, launcher, the unpacked .vsix run through node.
 mod extension;
 /// Every failure a user can meet, and what they are told.

@@ -1,7 +1,9 @@
 //! `package-vsix`: writes the extension's .vsix from the repository and the binaries given.
 //!
 //! Usage: package-vsix [--root DIR] [--out DIR] [--publisher NAME] [--bin-dir DIR]
-//!                     [--binary PLATFORM=PATH]... [--layout DIR]
+//!                     [--binary PLATFORM=PATH]... [--layout DIR] [--decorator]
+//! `--decorator` writes the optional pipeline-decorator extension (`decorator/`) instead of the
+//! task's; it holds no binary.
 //! Prebuilt binaries for other platforms are taken from `--bin-dir` (default dist/bin), laid out as
 //! `<platform>-<arch>/sonar-pr-gate[.exe]`; `--binary` adds or replaces one.
 
@@ -14,6 +16,7 @@ fn main() {
     let mut publisher = std::env::var("PUBLISHER").ok().filter(|p| !p.is_empty());
     let mut explicit = Vec::new();
     let mut layout_dir: Option<PathBuf> = None;
+    let mut decorator = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().unwrap_or_else(|| die(&format!("{name} needs a value")));
@@ -23,6 +26,7 @@ fn main() {
             "--bin-dir" => bin_dir = Some(PathBuf::from(value("--bin-dir"))),
             "--publisher" => publisher = Some(value("--publisher")),
             "--layout" => layout_dir = Some(PathBuf::from(value("--layout"))),
+            "--decorator" => decorator = true,
             "--binary" => {
                 let v = value("--binary");
                 let (platform, path) =
@@ -30,11 +34,27 @@ fn main() {
                 explicit.push((platform.to_string(), PathBuf::from(path)));
             }
             "-h" | "--help" => {
-                println!("package-vsix [--root DIR] [--out DIR] [--publisher NAME] [--bin-dir DIR] [--binary PLATFORM=PATH]...");
+                println!(
+                    "package-vsix [--root DIR] [--out DIR] [--publisher NAME] [--bin-dir DIR] [--binary PLATFORM=PATH]... [--layout DIR] [--decorator]"
+                );
                 return;
             }
             other => die(&format!("unknown argument '{other}'")),
         }
+    }
+    if decorator {
+        if let Some(dir) = &layout_dir
+            && let Err(e) = sonar_pr_gate_packager::write_decorator_layout(&root, &publisher, dir)
+        {
+            die(&e.to_string());
+        }
+        match sonar_pr_gate_packager::package_decorator(&root, &publisher, &out) {
+            Ok(path) => {
+                println!("{} ({} bytes): the pipeline decorator", path.display(), std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0))
+            }
+            Err(e) => die(&e.to_string()),
+        }
+        return;
     }
     let bin_dir = bin_dir.unwrap_or_else(|| root.join("dist/bin"));
     let mut binaries = sonar_pr_gate_packager::prebuilt(&bin_dir);
