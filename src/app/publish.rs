@@ -70,12 +70,18 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         let mut checks = Vec::new();
         log.group("SonarQube server");
         log.info(&settings.sonar.sources());
-        let preflight = sonar::preflight(&sonar, &mut checks);
+        // The analyses' tasks need nothing but report-task.txt: their first poll goes out beside
+        // the server checks, so a finished analysis costs no round trip of its own. The checks
+        // still decide: when they fail, the polls' answers are dropped.
+        let (preflight, first_polls) = std::thread::scope(|s| {
+            let polls = s.spawn(|| crate::parallel::map_bounded(&reports, 4, |r| sonar.ce_task(&r.ce_task_id, &r.project_key).ok()));
+            (sonar::preflight(&sonar, &mut checks), join(polls))
+        });
         log_checks(log, &checks, Failures::EndTheRun);
         log.end_group();
         let facts = preflight?;
         let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
-        let waited = wait_all(&sonar, reports, &link_base, clock, log)?;
+        let waited = wait_all(&sonar, reports, first_polls, &link_base, clock, log)?;
         // The analyses are done: their results are read within the rest of the run's time.
         let sonar = sonar.until(clock.run_by);
 
@@ -194,16 +200,23 @@ fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error
 }
 
 /// Waits for each analysis in turn, all within pollingTimeoutSec of the run's start.
-fn wait_all(sonar: &SonarClient, reports: Vec<ReportTask>, link_base: &str, clock: Clock, log: &Log) -> Result<Vec<Waited>, Error> {
+fn wait_all(
+    sonar: &SonarClient,
+    reports: Vec<ReportTask>,
+    first_polls: Vec<Option<sonar::model::CeTask>>,
+    link_base: &str,
+    clock: Clock,
+    log: &Log,
+) -> Result<Vec<Waited>, Error> {
     let mut waited = Vec::new();
-    for report in reports {
+    for (report, first) in reports.into_iter().zip(first_polls) {
         log.group(&format!("Analysis of {}", report.project_key));
         log.info(&format!("report-task.txt: {}", report.path.display()));
         let mut url_checks = Vec::new();
         sonar::check_report_server_url(&report, sonar.base_url(), sonar.names(), &mut url_checks);
         log_checks(log, &url_checks, Failures::EndTheRun);
         log.info(&format!("Waiting for analysis task {} of project '{}'", report.ce_task_id, report.project_key));
-        let result = sonar::collect::wait(sonar, report, link_base, clock.started, |task| {
+        let result = sonar::collect::wait(sonar, report, link_base, clock.started, first, |task| {
             log.info(&format!("  analysis task {}: {}", task.id, task.status.as_str()));
         });
         log.end_group();

@@ -234,17 +234,24 @@ impl SonarClient {
     /// Polls the compute engine until the task ends or this client's deadline passes, on the grid
     /// of [`next_poll_at`]. A poll the server does not answer before the deadline ends the wait
     /// like a task that did not finish. `started` is when the wait's time began, for messages.
+    /// Polls the task until it ends or the time is up. `first` is an answer already read (the
+    /// first poll goes out beside the server checks), used instead of polling at once.
     pub fn wait_for_task(
         &self,
         id: &str,
         project_key: &str,
         started: Instant,
+        mut first: Option<CeTask>,
         mut on_status: impl FnMut(&CeTask),
     ) -> Result<CeOutcome, Error> {
         let waiting = Instant::now();
         let mut last_status = None;
         loop {
-            let task = match self.ce_task(id, project_key) {
+            let polled = match first.take() {
+                Some(task) => Ok(task),
+                None => self.ce_task(id, project_key),
+            };
+            let task = match polled {
                 Ok(task) => task,
                 Err(Error::Transport { source: TransportError::Timeout { .. } | TransportError::OutOfTime { .. }, .. })
                     if self.out_of_time() =>

@@ -115,6 +115,7 @@ pub fn wait(
     report: ReportTask,
     link_base: &str,
     started: Instant,
+    first: Option<CeTask>,
     on_status: impl FnMut(&CeTask),
 ) -> Result<Waited, Error> {
     let key = report.project_key.clone();
@@ -123,7 +124,7 @@ pub fn wait(
         let links = links_of(&scope);
         Waited::Ended(Box::new(Analysis { report, scope, dashboard_url: links.dashboard(), links, outcome, warnings: vec![] }))
     };
-    let task = match client.wait_for_task(&report.ce_task_id, &key, started, on_status)? {
+    let task = match client.wait_for_task(&report.ce_task_id, &key, started, first, on_status)? {
         CeOutcome::Finished(task) => task,
         CeOutcome::TimedOut { task_id, last_status, waited } => {
             let message = format!(

@@ -120,8 +120,9 @@ fn a_dribbled_tls_handshake_does_not_hold_the_diagnosis() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
     passing_pr(&sb, &env);
     let ca = sandbox::tls::TestCa::new();
-    // Five real handshakes for the server checks, then the diagnosis is dribbled a byte at a time.
-    let server = sandbox::tls::DribbleAfterFirst::start(ca.server_config.clone(), 5);
+    // Six real handshakes (the five server checks and, beside them, the analysis's first poll),
+    // then the diagnosis is dribbled a byte at a time.
+    let server = sandbox::tls::DribbleAfterFirst::start(ca.server_config.clone(), 6);
     env.set("INPUT_SONARURL", &server.url()).set("INPUT_POLLINGTIMEOUTSEC", "3");
     let (run, took) = timed(&env);
     assert!(took < BOUND, "took {took:?}");
