@@ -155,6 +155,8 @@ pub trait Handler: Send + Sync + 'static {
 #[derive(Default)]
 struct Shared {
     requests: Vec<RecordedRequest>,
+    /// TCP connections accepted (each one a TLS handshake on a TLS server).
+    connections: usize,
     faults: Vec<FaultRule>,
     latency: Duration,
 }
@@ -188,6 +190,7 @@ impl Server {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
+                s.lock().unwrap().connections += 1;
                 let (handler, shared, tls) = (handler.clone(), s.clone(), tls.clone());
                 thread::spawn(move || {
                     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
@@ -214,6 +217,12 @@ impl Server {
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// TCP connections this server accepted: what a client's keep-alive and connection cap let
+    /// through (on a TLS server, also the number of handshakes).
+    pub fn connections(&self) -> usize {
+        self.shared.lock().unwrap().connections
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

@@ -46,9 +46,9 @@ impl Write {
     }
 }
 
-/// Writes to the pull request: independent of each other, so several at once. Azure DevOps' own
-/// clients issue a handful of requests in parallel; 16 keeps a 25-comment run to two round trips.
-const WRITE_CONCURRENCY: usize = 16;
+/// Writes to the pull request: independent of each other, so as many at once as the client keeps
+/// connections to one server (more threads would only wait for a connection).
+const WRITE_CONCURRENCY: usize = crate::net::MAX_CONNECTIONS_PER_HOST;
 
 pub struct Writer<'a> {
     pub client: &'a AzdoClient,

@@ -33,7 +33,15 @@ pub struct Config {
     pub proxy: Option<ProxyConfig>,
     /// Whether any URL is https: only then are the system's roots read (it costs a few ms).
     pub needs_tls: bool,
+    /// Requests in flight to one origin at most, and so connections open to it: each finished
+    /// request hands its connection back to the pool for the next (keep-alive), so a run opens at
+    /// most this many TCP connections, and TLS handshakes, per server.
+    pub max_connections_per_host: usize,
 }
+
+/// Six, as browsers allow per host over HTTP/1.1: enough for the writes and issue pages to overlap,
+/// few enough that a run never floods a server or a proxy with handshakes.
+pub const MAX_CONNECTIONS_PER_HOST: usize = 6;
 
 impl Default for Config {
     fn default() -> Self {
@@ -46,6 +54,7 @@ impl Default for Config {
             skip_cert_validation: false,
             proxy: None,
             needs_tls: false,
+            max_connections_per_host: MAX_CONNECTIONS_PER_HOST,
         }
     }
 }
@@ -215,6 +224,25 @@ pub struct Client {
     /// A service asked to hold back until then: every request to its origin waits for it (one
     /// service's rate limit never slows the other).
     hold_until: Mutex<std::collections::HashMap<Option<Origin>, Instant>>,
+    /// Requests in flight per origin, kept within `max_connections_per_host`.
+    in_flight: (Mutex<std::collections::HashMap<Option<Origin>, usize>>, std::sync::Condvar),
+}
+
+/// A request's place among its origin's in-flight requests, given back when dropped.
+struct Slot<'a> {
+    client: &'a Client,
+    origin: Option<Origin>,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let (counts, freed) = &self.client.in_flight;
+        let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = counts.get_mut(&self.origin) {
+            *n = n.saturating_sub(1);
+        }
+        freed.notify_all();
+    }
 }
 
 impl Client {
@@ -238,6 +266,9 @@ impl Client {
                 // The proxy is chosen here, deliberately, never by ureq's own env detection with
                 // its different NO_PROXY rules.
                 .proxy(proxy)
+                // Every connection a capped set of requests opens stays in the pool for the next.
+                .max_idle_connections_per_host(config.max_connections_per_host.max(1))
+                .max_idle_connections(4 * config.max_connections_per_host.max(1))
                 .build()
                 .new_agent()
         };
@@ -257,6 +288,7 @@ impl Client {
             observer,
             waited: Mutex::new(Duration::ZERO),
             hold_until: Mutex::new(Default::default()),
+            in_flight: (Mutex::new(Default::default()), std::sync::Condvar::new()),
         })
     }
 
@@ -367,9 +399,33 @@ impl Client {
         if attempt < self.config.connect_timeout { attempt.mul_f64(0.9) } else { self.config.connect_timeout }
     }
 
-    /// One attempt, within `timeout` from the first byte of name resolution to the last of the body.
+    /// Waits for a place among the origin's in-flight requests, until `by` at most; `None` when
+    /// the time ran out first.
+    fn slot(&self, url: &str, by: Instant) -> Option<Slot<'_>> {
+        let origin = Origin::parse(url);
+        let (counts, freed) = &self.in_flight;
+        let mut counts = counts.lock().unwrap_or_else(|p| p.into_inner());
+        let cap = self.config.max_connections_per_host.max(1);
+        while counts.get(&origin).copied().unwrap_or(0) >= cap {
+            let left = by.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            counts = freed.wait_timeout(counts, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        *counts.entry(origin.clone()).or_insert(0) += 1;
+        Some(Slot { client: self, origin })
+    }
+
+    /// One attempt, within `timeout` from the first byte of name resolution to the last of the body
+    /// (waiting for a free connection counts too).
     fn send_once(&self, request: &Request<'_>, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url.as_str();
+        let started = Instant::now();
+        let _slot = self
+            .slot(url, started + timeout)
+            .ok_or_else(|| TransportError::Timeout { url: without_query(url).to_string(), seconds: timeout.as_secs() })?;
+        let timeout = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
         let (agent, proxy) = self.agent_for(url);
         let mut builder = http::Request::builder().method(request.method.as_str()).uri(url);
         builder = builder.header("Accept", "application/json");

@@ -8,4 +8,4 @@ pub mod retry;
 pub mod tls;
 pub mod url;
 
-pub use client::{Auth, Client, Config, Event, Method, Observer, Request, Response};
+pub use client::{Auth, Client, Config, Event, MAX_CONNECTIONS_PER_HOST, Method, Observer, Request, Response};

@@ -27,9 +27,9 @@ pub const ISSUE_PAGE_SIZE: u64 = 500;
 /// Files named in one issue query: their keys go into the URL, and SonarQube caps each query's
 /// results, so a handful at a time.
 const FILES_PER_QUERY: usize = 25;
-/// Issue pages read at once after the first: enough to hide latency, few enough not to hammer the
+/// Issue pages read at once after the first: as many as the client keeps connections to one
 /// server (20 pages at most exist).
-const PAGE_CONCURRENCY: usize = 8;
+const PAGE_CONCURRENCY: usize = crate::net::MAX_CONNECTIONS_PER_HOST;
 
 #[derive(Clone)]
 pub struct SonarClient {

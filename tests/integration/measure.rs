@@ -113,3 +113,20 @@ fn requests_for_one_pr_analysis_with_25_inline_issues_first_run_and_rerun() {
     assert_eq!(azdo_rerun, expected_rerun);
     eprintln!("first run, SonarQube: {sonar_first:#?}\nfirst run, Azure DevOps: {azdo_first:#?}\nre-run, Azure DevOps: {azdo_rerun:#?}");
 }
+
+/// Connections are reused and capped per server: a first run with 25 inline comments (27 writes,
+/// 11 SonarQube reads) opens at most `MAX_CONNECTIONS_PER_HOST` connections to each server, where
+/// one connection per request would be 34 to Azure DevOps and 11 to SonarQube.
+#[test]
+fn a_run_opens_at_most_six_connections_to_each_server() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(pr_with_issues("T1", 1_000));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let cap = sonar_pr_gate::net::MAX_CONNECTIONS_PER_HOST;
+    let (azdo_requests, sonar_requests) = (sb.azdo_server.requests().len(), sb.sonar_server.requests().len());
+    let (azdo, sonar) = (sb.azdo_server.connections(), sb.sonar_server.connections());
+    eprintln!("connections: Azure DevOps {azdo} for {azdo_requests} requests, SonarQube {sonar} for {sonar_requests} requests");
+    assert!(azdo_requests >= 30 && sonar_requests >= 12, "{azdo_requests} and {sonar_requests} requests");
+    assert!(azdo <= cap && sonar <= cap, "{azdo} connections to Azure DevOps, {sonar} to SonarQube");
+}
