@@ -15,6 +15,7 @@ var path = require('path');
 
 var PLATFORMS = {
   'linux-x64': 'sonar-pr-gate',
+  'linux-x64-musl': 'sonar-pr-gate',
   'linux-arm64': 'sonar-pr-gate',
   'win32-x64': 'sonar-pr-gate.exe',
   'darwin-x64': 'sonar-pr-gate',
@@ -64,8 +65,32 @@ function ensureExecutable(binary) {
   return binary;
 }
 
-function main() {
+// Whether this Linux runs on glibc: Node's report names the glibc it runs with, and has no such
+// field on musl (Alpine containers). Node before 12 has no report; agents there run glibc.
+function hasGlibc() {
+  try {
+    return !process.report || !!process.report.getReport().header.glibcVersionRuntime;
+  } catch (e) {
+    return true;
+  }
+}
+
+// The binary folder for this agent: <platform>-<arch>, except that an x64 Linux without glibc, or
+// an extension without the glibc build, takes the static musl build, which runs on any x64 Linux.
+function platformFolder() {
   var platform = process.platform + '-' + process.arch;
+  if (platform === 'linux-x64') {
+    var musl = path.join(__dirname, 'bin', 'linux-x64-musl', PLATFORMS['linux-x64-musl']);
+    var glibc = path.join(__dirname, 'bin', 'linux-x64', PLATFORMS['linux-x64']);
+    if (fs.existsSync(musl) && (!hasGlibc() || !fs.existsSync(glibc))) {
+      return 'linux-x64-musl';
+    }
+  }
+  return platform;
+}
+
+function main() {
+  var platform = platformFolder();
   var name = PLATFORMS[platform];
   if (!name) {
     fail('This agent runs on ' + platform + ', which sonar-pr-gate has no binary for. Supported: ' +

@@ -12,11 +12,13 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// The platforms the launcher knows, and the binary's file name on each.
-pub const PLATFORMS: [(&str, &str); 5] = [
+pub const PLATFORMS: [(&str, &str); 6] = [
     ("darwin-arm64", "sonar-pr-gate"),
     ("darwin-x64", "sonar-pr-gate"),
     ("linux-arm64", "sonar-pr-gate"),
     ("linux-x64", "sonar-pr-gate"),
+    // Static (musl): the launcher takes it on x64 Linux without glibc (Alpine containers).
+    ("linux-x64-musl", "sonar-pr-gate"),
     ("win32-x64", "sonar-pr-gate.exe"),
 ];
 

@@ -28,6 +28,19 @@ impl Endpoint {
     }
 }
 
+/// Environment variable names are case-insensitive on Windows.
+const NAMES_IGNORE_CASE: bool = cfg!(windows);
+
+/// `name` without `prefix`, compared as the platform compares variable names.
+fn strip_name_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
+    match name.strip_prefix(prefix) {
+        None if NAMES_IGNORE_CASE => {
+            name.get(..prefix.len()).filter(|head| head.eq_ignore_ascii_case(prefix)).map(|_| &name[prefix.len()..])
+        }
+        found => found,
+    }
+}
+
 /// Turns a variable or input name into its environment form: `System.PullRequest.PullRequestId`
 /// becomes `SYSTEM_PULLREQUEST_PULLREQUESTID`.
 pub fn env_name(name: &str) -> String {
@@ -43,9 +56,15 @@ impl AgentEnv {
         Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
-    /// A raw environment variable, trimmed; blank counts as unset.
+    /// A raw environment variable, trimmed; blank counts as unset. On Windows names are
+    /// case-insensitive, as the system treats them (Wine hands them over upper-cased).
     pub fn raw(&self, key: &str) -> Option<String> {
-        self.vars.get(key).map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string)
+        let exact = self.vars.get(key);
+        let value = match exact {
+            None if NAMES_IGNORE_CASE => self.vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v),
+            found => found,
+        };
+        value.map(|v| v.trim()).filter(|v| !v.is_empty()).map(str::to_string)
     }
 
     /// A task input (`INPUT_<NAME>`), trimmed; empty means unset, as in task-lib.
@@ -71,7 +90,7 @@ impl AgentEnv {
         let params: BTreeMap<String, String> = self
             .vars
             .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_string(), v.trim().to_string())))
+            .filter_map(|(k, v)| Some((strip_name_prefix(k, &prefix)?.to_ascii_uppercase(), v.trim().to_string())))
             .filter(|(_, v)| !v.is_empty())
             .collect();
         if url.is_none() && scheme.is_none() && params.is_empty() {

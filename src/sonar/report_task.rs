@@ -205,7 +205,7 @@ pub fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &InputNames)
 
 /// Expands a path or glob relative to `base` into existing files, remembering what was searched.
 fn expand(base: &Path, pattern: &str, searched: &mut Searched, note: bool) -> Vec<PathBuf> {
-    let full = if Path::new(pattern).is_absolute() { PathBuf::from(pattern) } else { base.join(pattern) };
+    let full = join_relative(base, pattern);
     let text = full.to_string_lossy().into_owned();
     if note {
         searched.note(text.clone());
@@ -219,6 +219,20 @@ fn expand(base: &Path, pattern: &str, searched: &mut Searched, note: bool) -> Ve
         Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
         Err(_) => Vec::new(),
     }
+}
+
+/// `base` and a relative path written with either separator, joined part by part, so the result
+/// uses the platform's own separator throughout (on Windows `D:\a\1\s\.scannerwork\…`, never a
+/// mixed `s\.scannerwork/…`). A path with a root or a drive is joined as the platform joins it
+/// (kept whole; on Windows `\x` keeps the base's drive).
+fn join_relative(base: &Path, relative: &str) -> PathBuf {
+    use std::path::Component;
+    if matches!(Path::new(relative).components().next(), Some(Component::Prefix(_) | Component::RootDir)) {
+        return base.join(relative);
+    }
+    let mut full = base.to_path_buf();
+    full.extend(relative.split(['/', '\\']).filter(|part| !part.is_empty() && *part != "."));
+    full
 }
 
 /// The largest report-task.txt read: a scanner writes a few hundred bytes.
@@ -255,6 +269,17 @@ pub fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_paths_in_either_separator_style_join_with_the_platforms_own() {
+        let base = Path::new("base");
+        let expected: PathBuf = ["base", "app", ".scannerwork", "report-task.txt"].iter().collect();
+        assert_eq!(join_relative(base, "app/.scannerwork/report-task.txt"), expected);
+        assert_eq!(join_relative(base, "app\\.scannerwork\\report-task.txt"), expected);
+        assert_eq!(join_relative(base, "./app//.scannerwork/report-task.txt"), expected);
+        let absolute = if cfg!(windows) { "C:\\agent\\report-task.txt" } else { "/agent/report-task.txt" };
+        assert_eq!(join_relative(base, absolute), PathBuf::from(absolute));
+    }
 
     #[test]
     fn parses_bom_crlf_comments_and_equals_in_values() {

@@ -51,7 +51,7 @@ sonar-pr-gate: preflight checks passed: 9 checked: 8 passed, 1 warning, 0 failed
         report = report.display(),
         coll = coll.trim_end_matches('/'),
     );
-    assert_eq!(run.stdout, expected);
+    assert_eq!(host_paths(&run.stdout), expected);
     // Each line once: nothing of the checklist is repeated on stderr.
     assert_eq!(run.stderr, "");
     assert!(sb.azdo_server.requests().iter().all(|r| r.method == "GET"));
@@ -253,12 +253,15 @@ fn the_build_summary_is_a_new_file_never_one_planted_at_a_fixed_name() {
     )
     .unwrap();
     let mut vars = cli_env(&sb);
-    vars.push(("TMPDIR".into(), tmp.display().to_string()));
+    // The temp folder as each platform names it (TMP and TEMP on Windows).
+    for name in ["TMPDIR", "TMP", "TEMP"] {
+        vars.push((name.into(), tmp.display().to_string()));
+    }
     let run = run_cli(&["publish"], &as_refs(&vars), dir.path());
     assert_eq!(run.status, 0, "{}", run.all());
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
     let line = run.stdout.lines().find(|l| l.starts_with("Build summary written to ")).expect("says where");
-    let written = std::path::PathBuf::from(line.trim_start_matches("Build summary written to "));
+    let written = std::path::PathBuf::from(host_paths(line.trim_start_matches("Build summary written to ")));
     assert!(written.starts_with(&tmp) && written.file_name().unwrap().to_string_lossy().starts_with("sonar-pr-gate-summary-"), "{line}");
     assert!(std::fs::read_to_string(&written).unwrap().starts_with("# SonarQube quality gate"));
 }

@@ -79,8 +79,11 @@ fn the_readmes_complete_step_lists_every_input_with_its_default() {
 }
 
 fn unpacked_extension(dir: &Path) -> PathBuf {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_sonar-pr-gate"));
-    let inputs = packager::Inputs { root: repo(), binaries: [("linux-x64".to_string(), binary)].into_iter().collect(), publisher: None };
+    unpacked_extension_with(dir, "linux-x64", PathBuf::from(env!("CARGO_BIN_EXE_sonar-pr-gate")))
+}
+
+fn unpacked_extension_with(dir: &Path, platform: &str, binary: PathBuf) -> PathBuf {
+    let inputs = packager::Inputs { root: repo(), binaries: [(platform.to_string(), binary)].into_iter().collect(), publisher: None };
     let vsix = packager::package(&inputs, &dir.join("dist")).unwrap();
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&vsix).unwrap()).unwrap();
     let out = dir.join("unpacked");
@@ -142,6 +145,49 @@ fn the_unpacked_vsix_runs_a_full_publish_through_the_node_launcher() {
     assert_ne!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o111, 0, "the launcher made it executable");
 }
 
+/// The launcher as a Windows agent runs it: Windows `node.exe` starts `launcher.js`, which must
+/// pick `bin\\win32-x64\\sonar-pr-gate.exe` and run a whole publish. It needs the Windows build,
+/// Wine and a Windows node.exe, which `scripts/build-platforms --test` provides
+/// (`SONAR_PR_GATE_TEST_BIN`, `SONAR_PR_GATE_TEST_RUNNER=wine`, `SONAR_PR_GATE_TEST_NODE`);
+/// elsewhere it says visibly that it did not run.
+#[test]
+fn windows_node_runs_the_launcher_and_the_exe_publishes() {
+    let (Ok(node), Ok(binary)) = (std::env::var("SONAR_PR_GATE_TEST_NODE"), std::env::var("SONAR_PR_GATE_TEST_BIN")) else {
+        eprintln!("windows launcher: SKIPPED (scripts/build-platforms --test win32-x64 runs it under Wine)");
+        return;
+    };
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let task_dir = unpacked_extension_with(env.dir.path(), "win32-x64", PathBuf::from(binary));
+    // `wine node.exe launcher.js`: the runner's own variables, then the agent's.
+    let mut command = Command::new("wine");
+    command.arg(&node).arg(task_dir.join("launcher.js")).env_clear();
+    for name in ["PATH", "HOME", "WINEPREFIX", "WINEDEBUG"] {
+        if let Some(v) = std::env::var_os(name) {
+            command.env(name, v);
+        }
+    }
+    let out = command.envs(&env.vars).current_dir(env.sources()).output().unwrap();
+    let run = Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_no_secrets(&run, &[sandbox::SONAR_TOKEN.into(), sandbox::JOB_TOKEN.into(), sandbox::PAT.into()], env.dir.path());
+    assert_eq!(run.status, 0, "{}", run.all());
+    assert_eq!(run.result(), "Failed", "the gate fails: {}", run.all());
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses[0]["state"], "failed");
+    assert_eq!(st.pull_request(PR).threads.len(), 2);
+    // No verbatim path (`\\?\...`) in anything printed or handed to the agent.
+    assert!(!run.stdout.contains("\\\\?\\"), "{}", run.stdout);
+    eprintln!("windows launcher: ran {} through Windows node.exe", task_dir.join("bin/win32-x64/sonar-pr-gate.exe").display());
+}
+
 #[test]
 fn the_launcher_fails_clearly_when_its_binary_is_missing() {
     let dir = tempfile::tempdir().unwrap();
@@ -160,6 +206,26 @@ fn the_launcher_fails_clearly_when_its_binary_is_missing() {
     );
     assert!(issue.contains(&platform), "{issue} should name {platform}");
     assert!(stdout.contains("##vso[task.complete result=Failed]"));
+}
+
+/// On x64 Linux the glibc build is preferred; the static musl build is taken where there is no
+/// glibc (Alpine) or no glibc build in the package.
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn the_launcher_takes_the_static_build_when_the_glibc_one_is_absent() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(repo().join("extension/launcher.js"), dir.path().join("launcher.js")).unwrap();
+    std::fs::copy(repo().join("task.json"), dir.path().join("task.json")).unwrap();
+    let stand_in = |folder: &str| {
+        let bin = dir.path().join("bin").join(folder);
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::write(bin.join("sonar-pr-gate"), format!("#!/bin/sh\necho {folder}\n")).unwrap();
+    };
+    let ran = || String::from_utf8_lossy(&node().arg(dir.path().join("launcher.js")).output().unwrap().stdout).trim().to_string();
+    stand_in("linux-x64-musl");
+    assert_eq!(ran(), "linux-x64-musl");
+    stand_in("linux-x64");
+    assert_eq!(ran(), "linux-x64", "this machine has glibc: its build wins");
 }
 
 #[test]
@@ -246,6 +312,7 @@ fn packaging_refuses_when_versions_disagree() {
 fn launcher_packager_and_release_pipeline_agree_on_the_platforms() {
     let launcher = std::fs::read_to_string(repo().join("extension/launcher.js")).unwrap();
     let release = std::fs::read_to_string(repo().join(".azure-pipelines/release.yml")).unwrap();
+    yaml_rust2::YamlLoader::load_from_str(&release).expect("release.yml is YAML");
     for (platform, name) in packager::PLATFORMS {
         assert!(launcher.contains(&format!("'{platform}': '{name}'")), "launcher.js lacks {platform}");
         assert!(release.contains(&format!("platform: {platform}")), "release.yml does not build {platform}");

@@ -48,7 +48,7 @@ fn missing_report_task_names_every_place_searched() {
   - {root}/.sonarqube/out/.sonar/report-task.txt
 Run this step after the analysis step in the same job (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end). If the scanner writes the file elsewhere (sonar.scanner.metadataFilePath), point reportTaskFile at it, e.g. reportTaskFile: '$(Build.SourcesDirectory)/app/.scannerwork/report-task.txt'"
     );
-    assert_eq!(err, &expected);
+    assert_eq!(host_paths(err), expected);
 }
 
 #[test]
@@ -252,7 +252,7 @@ fn a_refused_pull_request_write_still_leaves_the_build_summary_and_the_output_va
     // The gate's result is known, so later steps and the run's page still get it.
     assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("ERROR"));
     let upload = run.commands().into_iter().find(|c| c.event == "uploadsummary").expect("the build summary is attached");
-    let md = std::fs::read_to_string(&upload.message).unwrap();
+    let md = std::fs::read_to_string(host_paths(&upload.message)).unwrap();
     assert!(md.contains("| Coverage on New Code is 45.5%, needs at least 80.0% | ❌ failed |"), "{md}");
     assert!(sb.azdo_state().pull_request(PR).statuses.is_empty(), "nothing was written");
 }

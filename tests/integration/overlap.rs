@@ -3,7 +3,7 @@
 //! The pull request must end with one summary per project and one thread per issue.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
@@ -24,10 +24,8 @@ fn analysis(task: &str, issues: usize, passing: bool) -> AnalysisSpec {
 
 /// The task as a child process, with the environment of `env`.
 fn spawn(env: &TaskEnv) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate"))
+    task_command(&env.vars)
         .args(["task", "--first-retry-delay-ms=20"])
-        .env_clear()
-        .envs(&env.vars)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

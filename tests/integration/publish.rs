@@ -116,8 +116,9 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
 
     // The build summary was written and attached with an absolute path.
     let upload = run.commands().into_iter().find(|c| c.event == "uploadsummary").expect("uploadsummary");
-    let path = std::path::Path::new(&upload.message);
-    assert!(path.is_absolute() && path.is_file());
+    let path = host_paths(&upload.message);
+    let path = std::path::Path::new(&path);
+    assert!(path.is_absolute() && path.is_file(), "{}", upload.message);
     let md = std::fs::read_to_string(path).unwrap();
     assert!(md.contains("| Coverage on New Code is 45.5%, needs at least 80.0% | ❌ failed |"), "{md}");
 
@@ -425,7 +426,7 @@ fn an_analysis_of_another_pull_request_posts_nothing_and_fails_the_task() {
     let errors = run.issues("error");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(
-        errors[0].starts_with(&format!(
+        host_paths(&errors[0]).starts_with(&format!(
             "the analysis of 'shop' (task AZx-task-1) is of pull request 41, but this build is for pull request 7: {} was not written by this build's scanner. No status is posted from it.",
             path.display()
         )),
@@ -479,7 +480,7 @@ fn a_report_older_than_the_pipeline_run_is_named() {
     let run = env.run();
     let warning = run.issues("warning").into_iter().find(|w| w.contains("before this pipeline run started")).expect("a warning");
     assert_eq!(
-        warning,
+        host_paths(&warning),
         format!(
             "{} was written 120 minute(s) before this pipeline run started: it may be left over from an earlier build. The analysis is refused if SonarQube says it is of another pull request or commit",
             path.display()
@@ -582,7 +583,7 @@ fn two_reports_of_one_project_make_one_set_of_threads() {
     std::fs::File::options().write(true).open(&older).unwrap().set_modified(past).unwrap();
     let run = env.run();
     assert!(
-        run.issues("warning").iter().any(|w| *w
+        run.issues("warning").iter().any(|w| host_paths(w)
             == format!(
                 "2 report-task.txt files name project 'shop': using {}, the newest, and ignoring {} (a scanner that ran twice in one build leaves one per run)",
                 newer.display(),

@@ -60,6 +60,51 @@ impl Run {
     }
 }
 
+/// The binary under test, started with exactly this environment (and nothing of the test's own).
+///
+/// By default it is the binary cargo built. To run the suite against another platform's build,
+/// `SONAR_PR_GATE_TEST_BIN` names the binary and `SONAR_PR_GATE_TEST_RUNNER` the command that runs
+/// it (`wine`, `qemu-aarch64 -L /usr/aarch64-linux-gnu`); the runner keeps the few variables it
+/// needs itself (`PATH`, `HOME`, Wine's and qemu's). Only the tests read these variables; the
+/// shipped binary never does (scripts/build-platforms sets them).
+pub fn task_command<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(vars: impl IntoIterator<Item = (K, V)>) -> Command {
+    let binary = std::env::var_os("SONAR_PR_GATE_TEST_BIN")
+        .filter(|b| !b.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sonar-pr-gate")));
+    let runner = std::env::var("SONAR_PR_GATE_TEST_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    let mut command = match words.next() {
+        None => Command::new(&binary),
+        Some(program) => {
+            let mut c = Command::new(program);
+            c.args(words).arg(&binary);
+            c
+        }
+    };
+    command.env_clear();
+    if !runner.trim().is_empty() {
+        for name in RUNNER_VARIABLES {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+    }
+    command.envs(vars);
+    command
+}
+
+/// What an emulator needs from the test's environment to start at all.
+const RUNNER_VARIABLES: [&str; 7] = ["PATH", "HOME", "WINEPREFIX", "WINEDEBUG", "WINEDLLOVERRIDES", "WINESERVER", "QEMU_LD_PREFIX"];
+
+/// Paths the binary printed, written as this machine writes them. The Windows build under Wine
+/// turns the test's `/tmp/x/s` into `Z:\tmp\x\s` (an absolute path) or joins `/tmp/x/s` and
+/// `.scannerwork` with `\`; elsewhere the text is unchanged.
+pub fn host_paths(text: &str) -> String {
+    let under_wine = std::env::var("SONAR_PR_GATE_TEST_RUNNER").is_ok_and(|r| r.split_whitespace().next() == Some("wine"));
+    if under_wine { text.replace("Z:\\", "/").replace('\\', "/") } else { text.to_string() }
+}
+
 /// An agent-like environment for one task run, with its own temp and sources folders.
 pub struct TaskEnv {
     pub vars: BTreeMap<String, String>,
@@ -180,7 +225,7 @@ impl TaskEnv {
     }
 
     pub fn run_args(&self, args: &[&str]) -> Run {
-        let run = Run::of(Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate")).args(args).env_clear().envs(&self.vars));
+        let run = Run::of(task_command(&self.vars).args(args));
         let mut secrets: Vec<String> = vec![SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()];
         secrets.extend(self.secrets.iter().cloned());
         assert_no_secrets(&run, &secrets, self.dir.path());
@@ -243,7 +288,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 /// Runs the CLI with flags and an environment (no agent variables unless given).
 pub fn run_cli(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Run {
-    let run = Run::of(Command::new(env!("CARGO_BIN_EXE_sonar-pr-gate")).args(args).env_clear().envs(env.iter().copied()).current_dir(cwd));
+    let run = Run::of(task_command(env.iter().copied()).args(args).current_dir(cwd));
     assert_no_secrets(&run, &[SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()], cwd);
     run
 }
