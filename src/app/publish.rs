@@ -28,6 +28,8 @@ type ChangesRead = (Option<Result<PrChanges, String>>, Result<Vec<ChangeEntry>, 
 struct PullRequestState {
     pull_request: PullRequest,
     iterations: Vec<Iteration>,
+    /// The chosen iteration's files, when read early (see `read_early`).
+    files: Option<IterationFiles>,
     threads: Vec<Thread>,
     /// This task's identity (the credential's): only threads whose first comment it wrote are its own.
     me: String,
@@ -39,17 +41,29 @@ struct PullRequestState {
 struct Early {
     pull_request: PullRequest,
     iterations: Vec<Iteration>,
+    files: Option<IterationFiles>,
     me: String,
 }
 
-fn read_early(client: &AzdoClient, pr: u32) -> Result<Early, Error> {
+/// An iteration's changed files (with their change tracking ids), by iteration id.
+type IterationFiles = (u32, Result<Vec<ChangeEntry>, String>);
+
+/// `files_of`: the source commit whose iteration's files are read too, when any decoration will
+/// need them; the files of the iteration the decoration will choose are then read while the
+/// analyses are, not after.
+fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>) -> Result<Early, Error> {
     let pull_request = client.pull_request(pr)?;
     let (iterations, me) = std::thread::scope(|s| {
         let me = s.spawn(|| client.connection_data());
         (client.iterations(pr), join(me))
     });
+    let iterations = iterations?;
+    let files = files_of.and_then(|commit| {
+        let id = decide::choose_iteration(&iterations, commit.as_deref()).id?;
+        Some((id, client.iteration_changes(pr, id).map_err(|e| e.to_string())))
+    });
     let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
-    Ok(Early { pull_request, iterations: iterations?, me })
+    Ok(Early { pull_request, iterations, files, me })
 }
 
 /// Reads the analyses and posts the results.
@@ -59,9 +73,12 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
     let azdo = target.and_then(|t| Some((Arc::new(azdo_client(settings, t, http, clock.run_by)?), t)));
     // Read while the analyses are awaited, on a thread of its own: if SonarQube fails the run, the
     // run ends at once, without waiting for these reads.
+    let decoration = &settings.decoration;
+    let files_needed = decoration.post_inline_comments || decoration.mode != decide::DecorationMode::PullRequest;
     let early = azdo.as_ref().map(|(client, t)| {
         let (client, id) = (client.clone(), t.id);
-        std::thread::spawn(move || read_early(&client, id))
+        let files_of = files_needed.then(|| t.source_commit.clone());
+        std::thread::spawn(move || read_early(&client, id, files_of))
     });
     {
         // The reports first: they need no network, and a credential found in one is registered
@@ -96,7 +113,13 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         let early = early.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
         let pr_state = early.zip(threads).map(|(early, threads)| {
             let (early, threads) = (early?, threads?);
-            Ok(PullRequestState { pull_request: early.pull_request, iterations: early.iterations, threads, me: early.me })
+            Ok(PullRequestState {
+                pull_request: early.pull_request,
+                iterations: early.iterations,
+                files: early.files,
+                threads,
+                me: early.me,
+            })
         });
         let mut analyses = analyses?;
         check_provenance(settings, &mut analyses);
@@ -306,7 +329,8 @@ impl Decorating<'_> {
             log.warning(w);
         }
         let iteration = state.iterations.iter().find(|i| Some(i.id) == choice.id);
-        let (changes, files) = self.read_changes(analyses, iteration);
+        let early_files = state.files.clone().filter(|(id, _)| Some(*id) == choice.id).map(|(_, files)| files);
+        let (changes, files) = self.read_changes(analyses, iteration, early_files);
         let tracking_ids: BTreeMap<String, u64> =
             files.iter().flatten().filter_map(|e| Some((e.item.path.clone()?, e.change_tracking_id?))).collect();
         let matched = self.match_all(analyses, changes.as_ref());
@@ -333,14 +357,20 @@ impl Decorating<'_> {
     /// When any analysis is scoped to the changed lines, or inline threads need their files'
     /// change tracking ids: the iteration's files, the line diffs, and the issues of the changed
     /// files of each scoped analysis.
-    fn read_changes(&self, analyses: &mut [Analysis], iteration: Option<&Iteration>) -> ChangesRead {
+    fn read_changes(
+        &self,
+        analyses: &mut [Analysis],
+        iteration: Option<&Iteration>,
+        early: Option<Result<Vec<ChangeEntry>, String>>,
+    ) -> ChangesRead {
         let settings = self.settings;
         let scoped: Vec<bool> =
             analyses.iter().map(|a| decide::matching(settings.decoration.mode, self.flavour, &a.scope).changed_lines).collect();
         let needed = settings.decoration.post_inline_comments || scoped.contains(&true);
-        let files = match iteration.filter(|_| needed) {
-            Some(it) => self.client.iteration_changes(self.target.id, it.id).map_err(|e| e.to_string()),
-            None => Err("the pull request has no iteration".to_string()),
+        let files = match (iteration.filter(|_| needed), early) {
+            (Some(_), Some(read)) => read,
+            (Some(it), None) => self.client.iteration_changes(self.target.id, it.id).map_err(|e| e.to_string()),
+            (None, _) => Err("the pull request has no iteration".to_string()),
         };
         if !scoped.contains(&true) {
             return (None, files);
