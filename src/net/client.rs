@@ -266,6 +266,10 @@ impl Client {
                 // The proxy is chosen here, deliberately, never by ureq's own env detection with
                 // its different NO_PROXY rules.
                 .proxy(proxy)
+                // ureq's default is 128 KiB each way per connection; a response head (all that must
+                // fit) is a few KiB even from Azure DevOps, and bodies stream through.
+                .input_buffer_size(32 * 1024)
+                .output_buffer_size(32 * 1024)
                 // Every connection a capped set of requests opens stays in the pool for the next.
                 .max_idle_connections_per_host(config.max_connections_per_host.max(1))
                 .max_idle_connections(4 * config.max_connections_per_host.max(1))
