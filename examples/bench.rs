@@ -128,8 +128,8 @@ fn agent_env(sb: &Sandbox, dir: &Path) -> Vec<(String, String)> {
     ]
 }
 
-fn run_scenario(binary: &Path, sc: &Scenario) -> Vec<String> {
-    let sb = Sandbox::start(Flavour::Server2025);
+/// Puts the scenario's PR and finished analysis in the sandbox and its report-task.txt in `dir`.
+fn prepare(sb: &Sandbox, dir: &Path, sc: &Scenario) {
     sb.azdo_state().add_pull_request(7, &[(1, SOURCE_COMMIT)]);
     let mut a = AnalysisSpec::new("BENCH", "shop").failing_gate();
     a.pull_request = Some("7".into());
@@ -146,15 +146,20 @@ fn run_scenario(binary: &Path, sc: &Scenario) -> Vec<String> {
         })
         .collect();
     sb.sonar_state().analyses.push(a);
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("s/.scannerwork")).unwrap();
-    std::fs::create_dir_all(dir.path().join("t")).unwrap();
+    std::fs::create_dir_all(dir.join("s/.scannerwork")).unwrap();
+    std::fs::create_dir_all(dir.join("t")).unwrap();
     let url = sb.sonar_url();
     std::fs::write(
-        dir.path().join("s/.scannerwork/report-task.txt"),
+        dir.join("s/.scannerwork/report-task.txt"),
         format!("projectKey=shop\nserverUrl={url}\ndashboardUrl={url}/dashboard?id=shop&pullRequest=7\nceTaskId=BENCH\n"),
     )
     .unwrap();
+}
+
+fn run_scenario(binary: &Path, sc: &Scenario) -> Vec<String> {
+    let sb = Sandbox::start(Flavour::Server2025);
+    let dir = tempfile::tempdir().unwrap();
+    prepare(&sb, dir.path(), sc);
     let latency = Duration::from_millis(sc.latency_ms);
     sb.sonar_server.set_latency(latency);
     sb.azdo_server.set_latency(latency);
@@ -214,6 +219,104 @@ fn run_scenario(binary: &Path, sc: &Scenario) -> Vec<String> {
     rows
 }
 
+/// One first run of the 1 000-issue scenario (25 inline comments) over HTTP or HTTPS, with this
+/// latency on every answer; `command` is the task, or any other command to time the same way.
+struct DepthRun {
+    usage: Usage,
+    requests: (usize, usize),
+    connections: (usize, usize),
+}
+
+fn depth_run(command: &[String], tls: bool, latency_ms: u64, issues: usize) -> DepthRun {
+    let ca = sandbox::tls::TestCa::new();
+    let sb = if tls { Sandbox::start_tls(Flavour::Server2025, &ca) } else { Sandbox::start(Flavour::Server2025) };
+    let dir = tempfile::tempdir().unwrap();
+    prepare(&sb, dir.path(), &Scenario { issues, latency_ms, files: 20 });
+    let latency = Duration::from_millis(latency_ms);
+    sb.sonar_server.set_latency(latency);
+    sb.azdo_server.set_latency(latency);
+    let mut env = agent_env(&sb, dir.path());
+    if tls {
+        let ca_file = dir.path().join("ca.pem");
+        std::fs::write(&ca_file, &ca.ca_pem).unwrap();
+        env.push(("INPUT_CACERTFILE".into(), ca_file.display().to_string()));
+    }
+    let out = std::fs::File::create(dir.path().join("run.log")).unwrap();
+    let usage = measure_to(Command::new(&command[0]).args(&command[1..]).env_clear().envs(env.iter().cloned()), out);
+    DepthRun {
+        usage,
+        requests: (sb.sonar_server.requests().len(), sb.azdo_server.requests().len()),
+        connections: (sb.sonar_server.connections(), sb.azdo_server.connections()),
+    }
+}
+
+/// The median run of `n` by wall time.
+fn median_run(n: usize, run: impl Fn() -> DepthRun) -> DepthRun {
+    let mut runs: Vec<DepthRun> = (0..n).map(|_| run()).collect();
+    runs.sort_by_key(|r| r.usage.wall);
+    runs.swap_remove(n / 2)
+}
+
+/// `--depth [--also CMD]`: the chain of dependent round trips, over HTTP and over HTTPS (a CA made
+/// here, so every connection is a real handshake): the 1 000-issue, 25-comment first run at 25 and
+/// 75 ms per answer, the median of 5 runs each; the depth is the slope of wall time over latency.
+/// Also the connections and TLS handshakes per server, and the binary alone (analysis finished,
+/// loopback, no latency) against `node -e 0`. `--also CMD` times another command (a peer, run
+/// with the same agent environment) the same way.
+fn depth(binary: &Path, also: Option<&str>) {
+    let task = vec![binary.display().to_string(), "task".to_string()];
+    let mut commands = vec![("sonar-pr-gate", task)];
+    if let Some(cmd) = also {
+        commands.push(("--also", vec!["sh".into(), "-c".into(), cmd.to_string()]));
+    }
+    println!(
+        "| command | transport | latency | wall | CPU | peak RSS | requests SonarQube / Azure DevOps | connections = TLS handshakes, SonarQube / Azure DevOps |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    let mut depths = Vec::new();
+    for (name, command) in &commands {
+        for tls in [false, true] {
+            let transport = if tls { "HTTPS" } else { "HTTP" };
+            let mut walls = Vec::new();
+            for latency_ms in [25u64, 75] {
+                let r = median_run(5, || depth_run(command, tls, latency_ms, 1_000));
+                walls.push(r.usage.wall);
+                println!(
+                    "| {name} | {transport} | {latency_ms} ms | {} ms | {} ms | {:.1} MiB | {} / {} | {} / {} |",
+                    r.usage.wall.as_millis(),
+                    r.usage.cpu.as_millis(),
+                    r.usage.peak_kib as f64 / 1024.0,
+                    r.requests.0,
+                    r.requests.1,
+                    r.connections.0,
+                    r.connections.1
+                );
+            }
+            let slope = (walls[1].as_secs_f64() - walls[0].as_secs_f64()) / 0.050;
+            depths.push(format!("{name} over {transport}: depth {slope:.1} round trips (wall time's slope over latency, 25 to 75 ms)"));
+        }
+    }
+    println!();
+    for d in depths {
+        println!("{d}");
+    }
+    // Start-up: the binary alone, analysis already finished, loopback, against `node -e 0`.
+    let node: Vec<Duration> = {
+        let mut t: Vec<Duration> = (0..21).map(|_| measure(Command::new("node").args(["-e", "0"]).stdout(Stdio::null())).wall).collect();
+        t.sort();
+        t
+    };
+    let alone = median_run(21, || depth_run(&commands[0].1, false, 0, 0));
+    let node_median = node[10];
+    println!(
+        "\nthe binary alone (no issues, analysis finished, loopback): median {:.1} ms, {:.1} MiB; node -e 0: median {:.1} ms; ratio {:.2}",
+        alone.usage.wall.as_secs_f64() * 1e3,
+        alone.usage.peak_kib as f64 / 1024.0,
+        node_median.as_secs_f64() * 1e3,
+        alone.usage.wall.as_secs_f64() / node_median.as_secs_f64()
+    );
+}
+
 /// `--notice`: how long after the analysis ends the task notices it, over 16 finish times between
 /// 1 and 8.5 s and two past the first ten seconds; the median is what README states.
 fn notice_lag(binary: &Path) {
@@ -269,6 +372,11 @@ fn main() {
     assert!(binary.is_file(), "build the release binary first: cargo build --release (scripts/bench does)");
     if rest.iter().any(|a| a == "--notice") {
         notice_lag(&binary);
+        return;
+    }
+    if rest.iter().any(|a| a == "--depth") {
+        let also = rest.iter().position(|a| a == "--also").and_then(|i| rest.get(i + 1));
+        depth(&binary, also.map(String::as_str));
         return;
     }
 

@@ -57,6 +57,16 @@ impl Sandbox {
         Self { sonar, azdo, sonar_server, azdo_server }
     }
 
+    /// The same fakes over TLS, with certificates of this test CA (give its `ca_pem` to the task
+    /// as `caCertFile`): every connection costs a real handshake, as on the real services.
+    pub fn start_tls(flavour: sonar::Flavour, ca: &tls::TestCa) -> Self {
+        let plain = Self::start(flavour);
+        let (sonar, azdo) = (plain.sonar.clone(), plain.azdo.clone());
+        let sonar_server = Server::start_tls(sonar.clone(), ca.server_config.clone());
+        let azdo_server = Server::start_tls(azdo.clone(), ca.server_config.clone());
+        Self { sonar, azdo, sonar_server, azdo_server }
+    }
+
     pub fn sonar_url(&self) -> String {
         self.sonar_server.url()
     }

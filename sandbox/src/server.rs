@@ -166,6 +166,7 @@ pub struct Server {
     addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
     stop: Arc<AtomicBool>,
+    tls: bool,
 }
 
 impl Server {
@@ -184,6 +185,7 @@ impl Server {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (shared.clone(), stop.clone());
+        let is_tls = tls.is_some();
         thread::spawn(move || {
             for stream in listener.incoming() {
                 if st.load(Ordering::SeqCst) {
@@ -208,11 +210,12 @@ impl Server {
                 });
             }
         });
-        Self { addr, shared, stop }
+        Self { addr, shared, stop, tls: is_tls }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        // A TLS server is named by `localhost`, which its test certificate holds.
+        if self.tls { format!("https://localhost:{}", self.addr.port()) } else { format!("http://{}", self.addr) }
     }
 
     pub fn port(&self) -> u16 {
