@@ -94,14 +94,17 @@ struct Scenario {
     files: usize,
 }
 
-/// Dependent round trips of one run: the SonarQube chain (preflight, CE poll, the reads that need
-/// the analysis id, the other issue pages) and, overlapped with it, the PR reads (the PR, then
-/// iterations and threads); then the writes, which depend on both and not on each other.
-fn critical_round_trips(issues: usize, writes: usize) -> u32 {
+/// Dependent round trips of one run, with at most `MAX_CONNECTIONS_PER_HOST` requests in flight
+/// per server: the SonarQube chain (the server checks with the first poll of the task, the results
+/// with the first issue page, the other pages in waves) beside the PR's reads (the PR, then its
+/// iterations, then the chosen iteration's files); then the writes, in waves; then, when threads
+/// were created, the re-read that settles with an overlapping run.
+fn critical_round_trips(issues: usize, writes: usize, threads_created: bool) -> u32 {
+    let cap = sonar_pr_gate::net::MAX_CONNECTIONS_PER_HOST;
     let pages = issues.min(10_000).div_ceil(500).max(1);
-    let sonar = 1 + 1 + 1 + u32::from(pages > 1);
-    let azdo = 2;
-    sonar.max(azdo) + u32::from(writes > 0)
+    let sonar = 2 + (pages - 1).div_ceil(cap) as u32;
+    let azdo = 3;
+    sonar.max(azdo) + writes.div_ceil(cap) as u32 + u32::from(threads_created)
 }
 
 fn agent_env(sb: &Sandbox, dir: &Path) -> Vec<(String, String)> {
@@ -190,7 +193,8 @@ fn run_scenario(binary: &Path, sc: &Scenario) -> Vec<String> {
             })
             .collect();
         let writes: usize = azdo.iter().filter(|(k, _)| !k.starts_with("GET")).map(|(_, v)| v).sum();
-        let bound_rtt = critical_round_trips(sc.issues, writes);
+        let threads_created = azdo.iter().any(|(k, v)| k.starts_with("POST") && k.ends_with("/threads") && *v > 0);
+        let bound_rtt = critical_round_trips(sc.issues, writes, threads_created);
         let bound = latency * bound_rtt;
         let ratio = if bound.is_zero() { "-".to_string() } else { format!("{:.2}", usage.wall.as_secs_f64() / bound.as_secs_f64()) };
         let requests = |m: &BTreeMap<String, usize>| {
