@@ -98,6 +98,17 @@ fn unpacked_extension_with(dir: &Path, platform: &str, binary: PathBuf) -> PathB
     out.join("task")
 }
 
+/// A PR build whose finished analysis fails its gate with one issue: what the launcher tests run.
+fn failing_pr_with_one_issue() -> (sandbox::Sandbox, TaskEnv) {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    (sb, env)
+}
+
 fn node() -> Command {
     let node = std::env::var("NODE").unwrap_or_else(|_| "node".into());
     assert!(
@@ -110,12 +121,7 @@ fn node() -> Command {
 #[test]
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 fn the_unpacked_vsix_runs_a_full_publish_through_the_node_launcher() {
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
-    a.pull_request = Some("7".into());
-    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let (sb, env) = failing_pr_with_one_issue();
     let task_dir = unpacked_extension(env.dir.path());
     let binary = task_dir.join("bin/linux-x64/sonar-pr-gate");
     use std::os::unix::fs::PermissionsExt;
@@ -156,12 +162,7 @@ fn windows_node_runs_the_launcher_and_the_exe_publishes() {
         eprintln!("windows launcher: SKIPPED (scripts/build-platforms --test win32-x64 runs it under Wine)");
         return;
     };
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
-    a.pull_request = Some("7".into());
-    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let (sb, env) = failing_pr_with_one_issue();
     let task_dir = unpacked_extension_with(env.dir.path(), "win32-x64", PathBuf::from(binary));
     // `wine node.exe launcher.js`: the runner's own variables, then the agent's.
     let mut command = Command::new("wine");
