@@ -182,6 +182,14 @@ fn with_nothing_given_prepare_tasks_variables_are_used_and_named() {
         "{err}"
     );
     assert!(!err.to_string().contains("squ_leaked_value"));
+    // A URL with a credential in it is refused without echoing it, pointing at the token.
+    let err = zero(&[(
+        "SECRET_SONAR_ENDPOINT",
+        r#"{"type":"SonarQube Server","data":{"url":"https://admin:hunter2@sq.corp","username":"squ_x"}}"#,
+    )])
+    .unwrap_err();
+    assert_eq!(err.problems[0].input, "SONAR_ENDPOINT");
+    assert!(err.problems[0].message.contains("give the credential in sonarToken") && !err.to_string().contains("hunter2"), "{err}");
     // A connection Prepare used without a token.
     let err = zero(&[("SECRET_SONAR_ENDPOINT", r#"{"type":"SonarQube Server","data":{"url":"https://sq.corp"}}"#)]).unwrap_err();
     assert_eq!(

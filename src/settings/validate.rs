@@ -571,8 +571,12 @@ impl Validator {
         }
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         if authority.contains('@') {
+            // A SonarQube URL from any source (the input, a connection, Prepare's variables) is
+            // fixed with the SonarQube token; only the collection URL's with the PAT.
             let secret_field = match field {
-                Field::SonarUrl => Field::SonarToken,
+                Field::SonarUrl | Field::SonarService | Field::SonarCloudService | Field::PrepareEndpoint | Field::ScannerParams => {
+                    Field::SonarToken
+                }
                 _ => Field::AzureDevOpsPat,
             };
             // Never echo the URL here: the part before '@' is a credential.
