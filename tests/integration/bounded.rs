@@ -120,14 +120,15 @@ fn a_dribbled_tls_handshake_does_not_hold_the_diagnosis() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
     passing_pr(&sb, &env);
     let ca = sandbox::tls::TestCa::new();
-    // Six real handshakes (the five server checks and, beside them, the analysis's first poll),
-    // then the diagnosis is dribbled a byte at a time.
-    let server = sandbox::tls::DribbleAfterFirst::start(ca.server_config.clone(), 6);
+    // The run's six requests (the five server checks and, beside them, the analysis's first poll)
+    // see the certificate at once; every diagnosis after them is dribbled a byte at a time.
+    let server = sandbox::tls::DribbleDiagnoses::start(ca.server_config.clone(), 6);
     env.set("INPUT_SONARURL", &server.url()).set("INPUT_POLLINGTIMEOUTSEC", "3");
     let (run, took) = timed(&env);
     assert!(took < BOUND, "took {took:?}");
+    assert!(server.dribbled() >= 1, "no diagnosis was held, so this test tested nothing: {}", run.all());
     let err = &run.issues("error")[0];
-    assert!(err.contains("an authority this agent does not trust (UnknownIssuer)"), "{err}");
+    assert!(err.contains("an authority this agent does not trust (UnknownIssuer)"), "{err}\n{}", run.all());
 }
 
 #[test]
