@@ -23,15 +23,18 @@ pub struct Run {
 impl Run {
     /// Runs a command to the end; retries wait 20 ms instead of seconds (a hidden flag, the
     /// binary's one test seam).
-    ///
-    /// Under an emulator (`SONAR_PR_GATE_TEST_RUNNER`), a run that printed nothing on stdout is run
-    /// once more: the binary's first line (the secrets it registers) comes before any request, so
-    /// such a run never reached the binary's code. Wine did that once in a few thousand runs in CI.
-    /// The repeat is appended to `SONAR_PR_GATE_TEST_RERUN_LOG`, which the platform script prints;
-    /// a binary that really prints nothing fails the second time too.
     pub fn of(command: &mut Command) -> Run {
-        command.arg("--first-retry-delay-ms=20");
-        let run = Run::once(command);
+        Run::once(command.arg("--first-retry-delay-ms=20"))
+    }
+
+    /// Runs the binary in task mode, whose first line on stdout (the secrets it registers) comes
+    /// before anything else it does, whatever the inputs. Under an emulator
+    /// (`SONAR_PR_GATE_TEST_RUNNER`) a task run with nothing on stdout never reached the binary's
+    /// code (Wine did that once in a few thousand runs in CI), so it is run once more, and the
+    /// repeat is appended to `SONAR_PR_GATE_TEST_RERUN_LOG`, which the platform script prints. A
+    /// binary that really prints nothing fails the second time too.
+    pub fn of_task(command: &mut Command) -> Run {
+        let run = Run::of(command);
         let emulated = std::env::var("SONAR_PR_GATE_TEST_RUNNER").is_ok_and(|r| !r.trim().is_empty());
         if !(emulated && run.stdout.is_empty()) {
             return run;
@@ -39,8 +42,11 @@ impl Run {
         if let Some(log) = std::env::var_os("SONAR_PR_GATE_TEST_RERUN_LOG") {
             use std::io::Write;
             let test = std::thread::current().name().unwrap_or("?").to_string();
-            let line =
-                format!("{test}: the run printed nothing (exit status {}), run again; its stderr: {}\n", run.status, run.stderr.trim());
+            let line = format!(
+                "{test}: the task run printed nothing (exit status {}), run again; its stderr: {:?}\n",
+                run.status,
+                run.stderr.trim()
+            );
             let _ = std::fs::OpenOptions::new().create(true).append(true).open(log).and_then(|mut f| f.write_all(line.as_bytes()));
         }
         Run::once(command)
@@ -255,7 +261,8 @@ impl TaskEnv {
     }
 
     pub fn run_args(&self, args: &[&str]) -> Run {
-        let run = Run::of(task_command(&self.vars).args(args));
+        let command = &mut task_command(&self.vars);
+        let run = if args.first() == Some(&"task") { Run::of_task(command.args(args)) } else { Run::of(command.args(args)) };
         let mut secrets: Vec<String> = vec![SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()];
         secrets.extend(self.secrets.iter().cloned());
         assert_no_secrets(&run, &secrets, self.dir.path());
