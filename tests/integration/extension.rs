@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use sandbox::sonar::{AnalysisSpec, Flavour};
 use serde_json::Value;
 
 use crate::util::*;
@@ -96,17 +95,6 @@ fn unpacked_extension_with(dir: &Path, platform: &str, binary: PathBuf) -> PathB
         std::fs::write(&path, bytes).unwrap();
     }
     out.join("task")
-}
-
-/// A PR build whose finished analysis fails its gate with one issue: what the launcher tests run.
-fn failing_pr_with_one_issue() -> (sandbox::Sandbox, TaskEnv) {
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
-    a.pull_request = Some("7".into());
-    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
-    (sb, env)
 }
 
 fn node() -> Command {

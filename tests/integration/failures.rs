@@ -296,12 +296,7 @@ fn azure_devops_server_2020_gets_older_api_versions_decided_once() {
 
 #[test]
 fn transient_faults_are_retried_and_writes_are_not_duplicated() {
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    let mut a = AnalysisSpec::new("T1", "shop").failing_gate();
-    a.pull_request = Some("7".into());
-    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let (sb, env) = failing_pr_with_one_issue();
     sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/issues/search".into(), fault: Fault::Status(503), times: 1 });
     sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/qualitygates".into(), fault: Fault::DropConnection, times: 1 });
     sb.azdo_server.inject(FaultRule {

@@ -342,6 +342,18 @@ pub fn pr_scenario(flavour: sandbox::sonar::Flavour) -> (Sandbox, TaskEnv) {
     (sb, env)
 }
 
+/// A PR build on Server 10.8 whose finished analysis fails its gate with one issue (`k1` at
+/// src/a.rs:3), its report-task.txt written.
+pub fn failing_pr_with_one_issue() -> (Sandbox, TaskEnv) {
+    let (sb, env) = pr_scenario(sandbox::sonar::Flavour::Server108);
+    let mut a = sandbox::sonar::AnalysisSpec::new("T1", "shop").failing_gate();
+    a.pull_request = Some("7".into());
+    a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    (sb, env)
+}
+
 /// Requests a fake received, as "METHOD path" lines, for readable assertions.
 pub fn endpoints(requests: &[sandbox::RecordedRequest]) -> Vec<String> {
     requests.iter().map(|r| r.endpoint()).collect()
