@@ -1,50 +1,220 @@
-//! Running independent work at the same time on scoped threads: the reads that do not depend on
-//! each other go out together, so a run waits for one round trip instead of several.
+//! Running independent work at the same time: the reads that do not depend on each other go out
+//! together, so a run waits for one round trip instead of several.
+//!
+//! Two rules make this safe on any agent. A thread the system refuses to start (a container's
+//! process limit, a busy agent) is not an error: its work runs on the caller's thread instead,
+//! later but with the same result (`std::thread::spawn` would panic). And no thread is ever joined
+//! with `pthread_join`: results come back over a channel and a scope waits for its threads by its
+//! own counter, so the run never depends on the system's join (which failed once under qemu,
+//! aborting a run that had done nothing wrong).
 
-use std::thread::{Scope, ScopedJoinHandle};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-/// The result of a scoped thread; a panic there is a bug, so it is passed on.
-pub fn join<T>(handle: ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+/// A scope whose threads all end before [`scope`] returns, so they may borrow from the caller.
+pub struct Scope<'scope, 'env: 'scope> {
+    inner: &'scope std::thread::Scope<'scope, 'env>,
 }
 
-/// Runs `work` on every item with at most `limit` threads, and returns the results in item order.
-pub fn map_bounded<I: Sync, T: Send>(items: &[I], limit: usize, work: impl Fn(&I) -> T + Sync) -> Vec<T> {
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<Option<T>>> = std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
-    std::thread::scope(|s: &Scope<'_, '_>| {
-        for _ in 0..limit.clamp(1, items.len().max(1)) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    let out = work(item);
-                    results.lock().unwrap_or_else(|p| p.into_inner())[i] = Some(out);
-                }
-            });
+/// Runs `f` with a [`Scope`] to start work in; returns when every started thread has ended.
+pub fn scope<'env, R>(f: impl for<'scope> FnOnce(&Scope<'scope, 'env>) -> R) -> R {
+    std::thread::scope(|inner| f(&Scope { inner }))
+}
+
+/// Work that was started: running on a thread of its own, or waiting to run on the caller's
+/// because the system would not start a thread.
+#[must_use = "work that is started is waited for"]
+pub struct Pending<'a, T> {
+    state: State<'a, T>,
+}
+
+enum State<'a, T> {
+    Running(Receiver<T>),
+    Here(Box<dyn FnOnce() -> T + Send + 'a>),
+}
+
+type Work<'a, T> = Arc<Mutex<Option<Box<dyn FnOnce() -> T + Send + 'a>>>>;
+
+/// Takes the work out of its slot (a poisoned lock still holds it: nothing ran under it).
+fn take<'a, T>(work: &Work<'a, T>) -> Option<Box<dyn FnOnce() -> T + Send + 'a>> {
+    work.lock().unwrap_or_else(PoisonError::into_inner).take()
+}
+
+/// Prepares `work` for a thread: the closure the thread runs, and what the caller keeps.
+fn prepare<'a, T: Send + 'a>(work: impl FnOnce() -> T + Send + 'a) -> (impl FnOnce() + Send + 'a, Work<'a, T>, Receiver<T>) {
+    let work: Work<'a, T> = Arc::new(Mutex::new(Some(Box::new(work))));
+    let (sender, receiver): (SyncSender<T>, Receiver<T>) = sync_channel(1);
+    let on_thread = work.clone();
+    let run = move || {
+        if let Some(work) = take(&on_thread) {
+            // The receiver may be gone (the caller stopped waiting): the result is not needed.
+            let _ = sender.send(work());
         }
+    };
+    (run, work, receiver)
+}
+
+/// What the caller holds once the thread was (or was not) started. A started thread takes the
+/// work itself; a refused one was handed a closure the system dropped, so the work is still here.
+fn pending<'a, T>(started: std::io::Result<()>, work: &Work<'a, T>, receiver: Receiver<T>) -> Pending<'a, T> {
+    let here = if started.is_err() { take(work) } else { None };
+    Pending { state: here.map_or(State::Running(receiver), State::Here) }
+}
+
+impl<'scope, 'env> Scope<'scope, 'env> {
+    /// Starts `work` on a thread of this scope, or keeps it for the caller's thread when the
+    /// system will not start one.
+    pub fn start<T: Send + 'scope>(&self, work: impl FnOnce() -> T + Send + 'scope) -> Pending<'scope, T> {
+        self.start_with(std::thread::Builder::new(), work)
+    }
+
+    /// `start` with the thread's settings (tests ask for a stack no system can give).
+    fn start_with<T: Send + 'scope>(&self, thread: std::thread::Builder, work: impl FnOnce() -> T + Send + 'scope) -> Pending<'scope, T> {
+        let (run, work, receiver) = prepare(work);
+        // The handle is dropped at once: the scope still waits for the thread, and nothing joins it.
+        let started = thread.spawn_scoped(self.inner, run).map(drop);
+        pending(started, &work, receiver)
+    }
+}
+
+/// Starts `work` on a thread that may outlive the caller's interest in it (a name that never
+/// resolves, reads whose result a failed run no longer needs), or keeps it for the caller's
+/// thread when the system will not start one.
+pub fn start_detached<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Pending<'static, T> {
+    start_detached_with(std::thread::Builder::new(), work)
+}
+
+fn start_detached_with<T: Send + 'static>(thread: std::thread::Builder, work: impl FnOnce() -> T + Send + 'static) -> Pending<'static, T> {
+    let (run, work, receiver) = prepare(work);
+    let started = thread.spawn(run).map(drop);
+    pending(started, &work, receiver)
+}
+
+impl<T> Pending<'_, T> {
+    /// The work's result: waits for its thread, or runs it here if it never got one.
+    pub fn wait(self) -> T {
+        match self.state {
+            State::Running(receiver) => receiver.recv().unwrap_or_else(|_| thread_panicked()),
+            State::Here(work) => work(),
+        }
+    }
+
+    /// The work's result if it is ready within `timeout`; work that never got a thread runs here,
+    /// whatever it takes.
+    pub fn wait_timeout(self, timeout: Duration) -> Option<T> {
+        match self.state {
+            State::Running(receiver) => match receiver.recv_timeout(timeout) {
+                Ok(result) => Some(result),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => thread_panicked(),
+            },
+            State::Here(work) => Some(work()),
+        }
+    }
+}
+
+/// A thread that ended without a result panicked (a bug, already reported by the panic hook on
+/// that thread): the caller passes the panic on rather than invent a result.
+fn thread_panicked() -> ! {
+    std::panic::resume_unwind(Box::new("a thread of this run panicked; see the message above"))
+}
+
+/// Runs `work` on every item with at most `limit` threads (the caller's among them), and returns
+/// the results in item order.
+pub fn map_bounded<I: Sync, T: Send>(items: &[I], limit: usize, work: impl Fn(&I) -> T + Sync) -> Vec<T> {
+    map_bounded_with(std::thread::Builder::new, items, limit, work)
+}
+
+fn map_bounded_with<I: Sync, T: Send>(
+    thread: impl Fn() -> std::thread::Builder,
+    items: &[I],
+    limit: usize,
+    work: impl Fn(&I) -> T + Sync,
+) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    let worker = || {
+        loop {
+            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            let out = work(item);
+            results.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(out);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..limit.clamp(1, items.len().max(1)) {
+            // A thread the system refuses leaves its share to the others, the caller's included.
+            let _ = thread().spawn_scoped(s, worker);
+        }
+        worker();
     });
-    results.into_inner().unwrap_or_else(|p| p.into_inner()).into_iter().flatten().collect()
+    results.into_inner().unwrap_or_else(PoisonError::into_inner).into_iter().flatten().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn results_keep_the_items_order_and_threads_stay_within_the_limit() {
-        let running = std::sync::atomic::AtomicUsize::new(0);
-        let most = std::sync::atomic::AtomicUsize::new(0);
+        let running = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
         let items: Vec<u32> = (0..40).collect();
         let out = map_bounded(&items, 3, |n| {
-            let now = running.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
-            most.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            running.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+            most.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(1));
+            running.fetch_sub(1, Ordering::SeqCst);
             n * 2
         });
         assert_eq!(out, items.iter().map(|n| n * 2).collect::<Vec<_>>());
-        assert!(most.load(std::sync::atomic::Ordering::SeqCst) <= 3);
+        assert!(most.load(Ordering::SeqCst) <= 3);
         assert!(map_bounded(&Vec::<u32>::new(), 4, |n| *n).is_empty());
+    }
+
+    #[test]
+    fn a_single_item_runs_on_the_callers_thread() {
+        let caller = std::thread::current().id();
+        assert_eq!(map_bounded(&[1], 4, |_| std::thread::current().id()), vec![caller]);
+    }
+
+    #[test]
+    fn started_work_runs_beside_the_caller_and_may_borrow() {
+        let words = ["a".to_string(), "b".to_string()];
+        let caller = std::thread::current().id();
+        let (mine, theirs) = scope(|s| {
+            let theirs = s.start(|| (words.join("+"), std::thread::current().id()));
+            (words.len(), theirs.wait())
+        });
+        assert_eq!(mine, 2);
+        assert_eq!(theirs.0, "a+b");
+        assert_ne!(theirs.1, caller, "the work ran on a thread of its own");
+    }
+
+    /// A thread no system starts: its stack alone would be 64 TiB.
+    fn refused() -> std::thread::Builder {
+        std::thread::Builder::new().stack_size(1 << 46)
+    }
+
+    #[test]
+    fn work_refused_a_thread_runs_on_the_callers() {
+        assert!(refused().spawn(|| ()).is_err(), "the system started a thread with a 64 TiB stack");
+        let caller = std::thread::current().id();
+        let here = scope(|s| s.start_with(refused(), || std::thread::current().id()).wait());
+        assert_eq!(here, caller);
+        assert_eq!(start_detached_with(refused(), move || std::thread::current().id()).wait_timeout(Duration::ZERO), Some(caller));
+        let ids = map_bounded_with(refused, &[1, 2, 3], 4, |n| (*n, std::thread::current().id()));
+        assert_eq!(ids, vec![(1, caller), (2, caller), (3, caller)]);
+    }
+
+    #[test]
+    fn a_detached_thread_can_be_given_up_on() {
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let slow = start_detached(move || hold.recv().is_ok());
+        assert_eq!(slow.wait_timeout(Duration::from_millis(20)), None);
+        drop(release);
+        assert_eq!(start_detached(|| 7).wait_timeout(Duration::from_secs(60)), Some(7));
     }
 }

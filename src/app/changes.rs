@@ -32,12 +32,12 @@ pub fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Resul
             .filter(|e| !e.is_delete() && !e.item.is_folder)
             .filter_map(|e| Some((e.item.path.clone()?, e.original_path.clone())))
             .collect();
-        let (pr_diffs, merge) = std::thread::scope(|s| {
-            let merge = s.spawn(|| match analysed {
+        let (pr_diffs, merge) = crate::parallel::scope(|s| {
+            let merge = s.start(|| match analysed {
                 Some(m) => client.file_diffs(source, m, &files.iter().map(|(p, _)| (p.clone(), None)).collect::<Vec<_>>()),
                 None => Ok(Default::default()),
             });
-            (client.file_diffs(base, source, &files), crate::parallel::join(merge))
+            (client.file_diffs(base, source, &files), merge.wait())
         });
         let text = |e: Error| e.to_string();
         Ok(PrChanges { pr: pr_diffs.map_err(text)?, merge: merge.map_err(text)? })

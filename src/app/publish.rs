@@ -14,7 +14,7 @@ use crate::changes::PrChanges;
 use crate::decide::{self, InlineStats, Matched, Outcome, PullRequestView, Report, Verdict};
 use crate::error::Error;
 use crate::net::Client;
-use crate::parallel::join;
+use crate::parallel;
 use crate::pipeline::Log;
 use crate::render;
 use crate::settings::{PullRequestTarget, Settings, Target};
@@ -53,9 +53,9 @@ type IterationFiles = (u32, Result<Vec<ChangeEntry>, String>);
 /// analyses are, not after.
 fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>) -> Result<Early, Error> {
     let pull_request = client.pull_request(pr)?;
-    let (iterations, me) = std::thread::scope(|s| {
-        let me = s.spawn(|| client.connection_data());
-        (client.iterations(pr), join(me))
+    let (iterations, me) = parallel::scope(|s| {
+        let me = s.start(|| client.connection_data());
+        (client.iterations(pr), me.wait())
     });
     let iterations = iterations?;
     let files = files_of.and_then(|commit| {
@@ -78,7 +78,7 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
     let early = azdo.as_ref().map(|(client, t)| {
         let (client, id) = (client.clone(), t.id);
         let files_of = files_needed.then(|| t.source_commit.clone());
-        std::thread::spawn(move || read_early(&client, id, files_of))
+        parallel::start_detached(move || read_early(&client, id, files_of))
     });
     {
         // The reports first: they need no network, and a credential found in one is registered
@@ -90,9 +90,9 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         // The analyses' tasks need nothing but report-task.txt: their first poll goes out beside
         // the server checks, so a finished analysis costs no round trip of its own. The checks
         // still decide: when they fail, the polls' answers are dropped.
-        let (preflight, first_polls) = std::thread::scope(|s| {
-            let polls = s.spawn(|| crate::parallel::map_bounded(&reports, 4, |r| sonar.ce_task(&r.ce_task_id, &r.project_key).ok()));
-            (sonar::preflight(&sonar, &mut checks), join(polls))
+        let (preflight, first_polls) = parallel::scope(|s| {
+            let polls = s.start(|| parallel::map_bounded(&reports, 4, |r| sonar.ce_task(&r.ce_task_id, &r.project_key).ok()));
+            (sonar::preflight(&sonar, &mut checks), polls.wait())
         });
         log_checks(log, &checks, Failures::EndTheRun);
         log.end_group();
@@ -106,11 +106,11 @@ pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: C
         // threads as late as possible, so a run that overlaps this one has had every chance to
         // write first.
         let later = |scope: &sonar::Scope| azdo.is_some() && decide::matching(settings.decoration.mode, facts.flavour, scope).changed_lines;
-        let (analyses, threads) = std::thread::scope(|s| {
-            let threads = azdo.as_ref().map(|(client, t)| s.spawn(move || client.threads(t.id)));
-            (read_all(&sonar, waited, &later), threads.map(join))
+        let (analyses, threads) = parallel::scope(|s| {
+            let threads = azdo.as_ref().map(|(client, t)| s.start(move || client.threads(t.id)));
+            (read_all(&sonar, waited, &later), threads.map(parallel::Pending::wait))
         });
-        let early = early.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        let early = early.map(parallel::Pending::wait);
         let pr_state = early.zip(threads).map(|(early, threads)| {
             let (early, threads) = (early?, threads?);
             Ok(PullRequestState {
@@ -252,7 +252,7 @@ fn wait_all(
 /// once the pull request's changed files are known.
 fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Scope) -> bool + Sync)) -> Result<Vec<Analysis>, Error> {
     let waited: Vec<std::sync::Mutex<Option<Waited>>> = waited.into_iter().map(|w| std::sync::Mutex::new(Some(w))).collect();
-    let results = crate::parallel::map_bounded(&waited, 4, |slot| {
+    let results = parallel::map_bounded(&waited, 4, |slot| {
         match slot.lock().unwrap_or_else(|p| p.into_inner()).take().expect("each analysis is read once") {
             Waited::Ended(a) => Ok(*a),
             Waited::Succeeded(f) => {

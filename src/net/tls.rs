@@ -51,13 +51,9 @@ pub fn root_certs(files: &[std::path::PathBuf], observer: &dyn Observer) -> Resu
 /// Resolves `host:port` within `timeout`, on a thread of its own: the system's resolver has no
 /// timeout, and a DNS server that never answers would hold the caller forever.
 fn resolve(host: &str, port: u16, timeout: Duration) -> Option<Result<SocketAddr, ()>> {
-    let (tx, rx) = std::sync::mpsc::channel();
     let target = (host.to_string(), port);
-    std::thread::spawn(move || {
-        let first = target.to_socket_addrs().map_err(|_| ()).and_then(|mut a| a.next().ok_or(()));
-        let _ = tx.send(first);
-    });
-    rx.recv_timeout(timeout).ok()
+    crate::parallel::start_detached(move || target.to_socket_addrs().map_err(|_| ()).and_then(|mut a| a.next().ok_or(())))
+        .wait_timeout(timeout)
 }
 
 /// Whether the name resolves: `Some(false)` when the resolver says it does not exist, `None` when

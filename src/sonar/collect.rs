@@ -10,7 +10,7 @@ use super::links::Links;
 use super::model::{CeStatus, CeTask, Hotspot, Measure, ProjectStatus};
 use super::report_task::ReportTask;
 use crate::error::Error;
-use crate::parallel::join;
+use crate::parallel;
 
 /// Metrics the PR comment shows; unknown ones are dropped for older servers.
 pub const SUMMARY_METRICS: [&str; 9] = [
@@ -173,16 +173,16 @@ pub enum IssueQuery {
 /// pages).
 pub fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
-    let (gate, measures, issue_set, hotspots, revision) = std::thread::scope(|s| {
-        let measures = s.spawn(|| client.measures(key, scope, &SUMMARY_METRICS));
-        let issues = s.spawn(|| match issues {
+    let (gate, measures, issue_set, hotspots, revision) = parallel::scope(|s| {
+        let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
+        let issues = s.start(|| match issues {
             IssueQuery::Scope => client.open_issues(key, scope).map(|i| i.map_or(Issues::Forbidden, Issues::Read)),
             IssueQuery::Later => Ok(Issues::NotRead),
         });
-        let hotspots = s.spawn(|| client.hotspots_to_review(key, scope));
-        let revision = s.spawn(|| client.analysis_revision(key, scope, id));
+        let hotspots = s.start(|| client.hotspots_to_review(key, scope));
+        let revision = s.start(|| client.analysis_revision(key, scope, id));
         let gate = client.project_status(id, key);
-        (gate, join(measures), join(issues), join(hotspots), join(revision))
+        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait())
     });
     let completed = Completed {
         gate: gate?,

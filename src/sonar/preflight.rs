@@ -6,7 +6,7 @@ use super::report_task::ReportTask;
 use crate::checklist::Check;
 use crate::error::{Error, InputNames, Service};
 use crate::net::url::Origin;
-use crate::parallel::join;
+use crate::parallel;
 
 /// What the server is, as far as decoration is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,13 +31,13 @@ pub struct ServerFacts {
 /// (unreachable server, rejected token) ends the run with its error; the others become warnings.
 /// The five calls do not depend on each other, so they go out together: one round trip.
 pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<ServerFacts, Error> {
-    let (version, status, valid, flavour, base_url) = std::thread::scope(|s| {
-        let status = s.spawn(|| client.system_status());
-        let valid = s.spawn(|| client.validate_token());
-        let edition = s.spawn(|| if client.is_cloud() { Flavour::Cloud } else { edition(client) });
-        let base_url = s.spawn(|| if client.is_cloud() { Ok(None) } else { client.server_base_url() });
+    let (version, status, valid, flavour, base_url) = parallel::scope(|s| {
+        let status = s.start(|| client.system_status());
+        let valid = s.start(|| client.validate_token());
+        let edition = s.start(|| if client.is_cloud() { Flavour::Cloud } else { edition(client) });
+        let base_url = s.start(|| if client.is_cloud() { Ok(None) } else { client.server_base_url() });
         let version = client.server_version();
-        (version, join(status), join(valid), join(edition), join(base_url))
+        (version, status.wait(), valid.wait(), edition.wait(), base_url.wait())
     });
     let version = match version {
         Ok(v) => v,
