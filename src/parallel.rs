@@ -4,9 +4,9 @@
 //! Two rules make this safe on any agent. A thread the system refuses to start (a container's
 //! process limit, a busy agent) is not an error: its work runs on the caller's thread instead,
 //! later but with the same result (`std::thread::spawn` would panic). And no thread is ever joined
-//! with `pthread_join`: results come back through a shared slot and a scope waits for its threads by its
-//! own counter, so the run never depends on the system's join (which failed once under qemu,
-//! aborting a run that had done nothing wrong).
+//! with `pthread_join`: results come back through a shared slot and a scope waits for its threads
+//! by its own counter, so the run never depends on the system's join (which failed once under
+//! qemu, aborting a run that had done nothing wrong).
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -81,6 +81,7 @@ fn prepare<'a, T: Send + 'a>(work: impl FnOnce() -> T + Send + 'a) -> (Arc<Share
             let mut stage = on_thread.lock();
             match std::mem::replace(&mut *stage, Stage::Running) {
                 Stage::Queued(work) => work,
+                // Never in practice: the caller runs queued work itself only when no thread started.
                 other => {
                     *stage = other;
                     return;
