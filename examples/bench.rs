@@ -100,7 +100,7 @@ struct Scenario {
 /// iterations, then the chosen iteration's files); then the writes, in waves; then, when threads
 /// were created, the re-read that settles with an overlapping run.
 fn critical_round_trips(issues: usize, writes: usize, threads_created: bool) -> u32 {
-    let cap = sonar_pr_gate::net::MAX_CONNECTIONS_PER_HOST;
+    let cap = sonar_pr_gate::MAX_CONNECTIONS_PER_HOST;
     let pages = issues.min(10_000).div_ceil(500).max(1);
     let sonar = 2 + (pages - 1).div_ceil(cap) as u32;
     let azdo = 3;

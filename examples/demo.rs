@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use sandbox::demo;
 use sandbox::sonar::Flavour;
 use sandbox::{JOB_TOKEN, SONAR_TOKEN, Sandbox};
-use sonar_pr_gate::pipeline::commands::parse_line;
-use sonar_pr_gate::pipeline::{AgentEnv, Log, Style};
+use sonar_pr_gate::parse_line;
+use sonar_pr_gate::{AgentEnv, Log, Style};
 
 const SOURCE_COMMIT: &str = "b60280bc6e62e2f880f1b63c1e24987664d3bda3";
 

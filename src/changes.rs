@@ -14,28 +14,28 @@ use std::collections::BTreeMap;
 /// Azure DevOps' `lineDiffBlocks` and git's hunk headers give it. A count of 0 means the block is
 /// empty on that side (a pure insertion or deletion), and its start is then the line *before* it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Block {
-    pub original_start: u32,
-    pub original_count: u32,
-    pub modified_start: u32,
-    pub modified_count: u32,
+pub(crate) struct Block {
+    pub(crate) original_start: u32,
+    pub(crate) original_count: u32,
+    pub(crate) modified_start: u32,
+    pub(crate) modified_count: u32,
 }
 
 /// A file's diff: its blocks, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FileDiff {
-    pub blocks: Vec<Block>,
+pub(crate) struct FileDiff {
+    pub(crate) blocks: Vec<Block>,
 }
 
 impl FileDiff {
     /// The lines of the modified side that the diff adds or changes, as inclusive ranges.
-    pub fn modified_ranges(&self) -> Vec<(u32, u32)> {
+    pub(crate) fn modified_ranges(&self) -> Vec<(u32, u32)> {
         self.blocks.iter().filter(|b| b.modified_count > 0).map(|b| (b.modified_start, b.modified_start + b.modified_count - 1)).collect()
     }
 
     /// Maps a line of the modified side back to the original side: `None` when the line is one
     /// the diff added or changed.
-    pub fn to_original(&self, modified_line: u32) -> Option<u32> {
+    pub(crate) fn to_original(&self, modified_line: u32) -> Option<u32> {
         let mut offset: i64 = 0;
         for b in &self.blocks {
             let block_end = if b.modified_count == 0 { b.modified_start } else { b.modified_start + b.modified_count - 1 };
@@ -54,7 +54,7 @@ impl FileDiff {
 
 /// Parses `git diff -U0` output into per-file diffs keyed by the new path (with a leading `/`).
 /// Renames keep the new path; deleted files are left out; binary files have no blocks.
-pub fn parse_unified(diff: &str) -> BTreeMap<String, FileDiff> {
+pub(crate) fn parse_unified(diff: &str) -> BTreeMap<String, FileDiff> {
     let mut files = BTreeMap::new();
     let mut current: Option<String> = None;
     for line in diff.lines() {
@@ -123,7 +123,7 @@ fn unquote(path: &str) -> String {
 
 /// Where an issue of the analysed commit lands in the pull request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
+pub(crate) enum Placement {
     /// On a line the PR added or changed, at this line of the source commit.
     Changed(u32),
     /// In a file the PR changed, but on a line it did not touch.
@@ -138,16 +138,16 @@ pub enum Placement {
 /// The PR's changes: per file, the source side's added/changed lines, and (where the analysed
 /// merge commit differs from the source commit) the diff from source to merge.
 #[derive(Clone, Debug, Default)]
-pub struct PrChanges {
+pub(crate) struct PrChanges {
     /// Path (leading `/`) → the PR's diff, target (merge base) → source commit.
-    pub pr: BTreeMap<String, FileDiff>,
+    pub(crate) pr: BTreeMap<String, FileDiff>,
     /// Path → the diff source commit → analysed merge commit, for files that differ.
-    pub merge: BTreeMap<String, FileDiff>,
+    pub(crate) merge: BTreeMap<String, FileDiff>,
 }
 
 impl PrChanges {
     /// Places an issue reported on `line` of `path` in the analysed commit.
-    pub fn place(&self, path: &str, line: u32) -> Placement {
+    pub(crate) fn place(&self, path: &str, line: u32) -> Placement {
         let Some(pr_diff) = self.pr.get(path) else { return Placement::OutsidePr };
         let source_line = match self.merge.get(path) {
             Some(merge_diff) => match merge_diff.to_original(line) {

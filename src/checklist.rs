@@ -6,7 +6,7 @@ use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CheckState {
+pub(crate) enum CheckState {
     Pass,
     Warn,
     Fail,
@@ -15,36 +15,36 @@ pub enum CheckState {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Check {
+pub(crate) struct Check {
     /// A stable key for tools (`sonar.token`, `azdo.credential`…); the title may change.
-    pub id: &'static str,
+    pub(crate) id: &'static str,
     /// What was found, in words: "SonarQube token valid", "sonar.core.serverBaseURL not set".
-    pub name: String,
-    pub state: CheckState,
-    pub detail: String,
+    pub(crate) name: String,
+    pub(crate) state: CheckState,
+    pub(crate) detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fix: Option<String>,
+    pub(crate) fix: Option<String>,
 }
 
 impl Check {
-    pub fn pass(id: &'static str, title: &str, detail: String) -> Self {
+    pub(crate) fn pass(id: &'static str, title: &str, detail: String) -> Self {
         Self { id, name: title.to_string(), state: CheckState::Pass, detail, fix: None }
     }
 
-    pub fn warn(id: &'static str, title: &str, detail: String, fix: String) -> Self {
+    pub(crate) fn warn(id: &'static str, title: &str, detail: String, fix: String) -> Self {
         Self { id, name: title.to_string(), state: CheckState::Warn, detail, fix: Some(fix) }
     }
 
-    pub fn fail(id: &'static str, title: &str, detail: String) -> Self {
+    pub(crate) fn fail(id: &'static str, title: &str, detail: String) -> Self {
         Self { id, name: title.to_string(), state: CheckState::Fail, detail, fix: None }
     }
 
-    pub fn skip(id: &'static str, title: &str, reason: String) -> Self {
+    pub(crate) fn skip(id: &'static str, title: &str, reason: String) -> Self {
         Self { id, name: title.to_string(), state: CheckState::Skip, detail: reason, fix: None }
     }
 
     /// One line for the log: `[pass] title: detail` (the fix follows on its own line).
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let tag = match self.state {
             CheckState::Pass => "[pass]",
             CheckState::Warn => "[warn]",
@@ -60,7 +60,7 @@ impl Check {
 
 impl Check {
     /// The check as a warning or error: what was found, the detail, and the fix.
-    pub fn as_issue(&self) -> String {
+    pub(crate) fn as_issue(&self) -> String {
         match &self.fix {
             Some(fix) => format!("{}: {}\nFix: {fix}", self.name, self.detail),
             None => format!("{}: {}", self.name, self.detail),
@@ -69,7 +69,7 @@ impl Check {
 }
 
 /// "5 checked: 4 passed, 1 warning, 0 failed; 2 skipped": only what was checked is counted.
-pub fn tally(checks: &[Check]) -> String {
+pub(crate) fn tally(checks: &[Check]) -> String {
     let count = |s: CheckState| checks.iter().filter(|c| c.state == s).count();
     let (passed, warned, failed, skipped) =
         (count(CheckState::Pass), count(CheckState::Warn), count(CheckState::Fail), count(CheckState::Skip));

@@ -46,17 +46,17 @@ Example:
     about = "Waits for the SonarQube analysis a scanner just submitted, reads its quality gate, issues and measures, and posts the result to the Azure DevOps pull request.",
     after_help = EXIT_CODES
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
     /// The first retry's delay in milliseconds (default 500). A test seam, hidden from help: the
     /// integration tests exercise retries without waiting seconds for each.
     #[arg(long, global = true, hide = true, value_name = "MS")]
-    pub first_retry_delay_ms: Option<u64>,
+    pub(crate) first_retry_delay_ms: Option<u64>,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run as an Azure Pipelines task: every setting comes from the agent's environment
     /// (INPUT_*, ENDPOINT_*, predefined variables). This is what the extension's launcher calls.
     Task,
@@ -83,95 +83,95 @@ pub enum Command {
 }
 
 #[derive(Clone, Copy, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     Text,
     Json,
 }
 
 #[derive(Args)]
-pub struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// SonarQube base URL, e.g. --sonar-url https://sonar.example.com (SonarQube Cloud:
     /// https://sonarcloud.io). Falls back to SONAR_HOST_URL.
     #[arg(long, value_name = "URL")]
-    pub sonar_url: Option<String>,
+    pub(crate) sonar_url: Option<String>,
     /// SonarQube Cloud organization key, e.g. --organization fabrikam. Falls back to SONAR_ORGANIZATION.
     #[arg(long, value_name = "KEY")]
-    pub organization: Option<String>,
+    pub(crate) organization: Option<String>,
     /// Path or glob of the scanner's report-task.txt, e.g. --report-task-file 'services/*/.scannerwork/report-task.txt'.
     /// Without it the usual places are searched (see README).
     #[arg(long, value_name = "PATH")]
-    pub report_task_file: Option<String>,
+    pub(crate) report_task_file: Option<String>,
     /// How long to wait for the analysis, in seconds, e.g. --polling-timeout-sec 600. Default 300.
     // A negative value is taken as a value (and refused as out of range), not as a flag.
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
-    pub polling_timeout_sec: Option<String>,
+    pub(crate) polling_timeout_sec: Option<String>,
     /// Azure DevOps collection URL, e.g. --collection-url https://dev.azure.com/fabrikam.
     /// Falls back to SYSTEM_COLLECTIONURI.
     #[arg(long, value_name = "URL")]
-    pub collection_url: Option<String>,
+    pub(crate) collection_url: Option<String>,
     /// Azure DevOps project name or id, e.g. --project Web. Falls back to SYSTEM_TEAMPROJECTID.
     #[arg(long, value_name = "PROJECT")]
-    pub project: Option<String>,
+    pub(crate) project: Option<String>,
     /// Repository name or id, e.g. --repository web. Falls back to BUILD_REPOSITORY_ID.
     #[arg(long, value_name = "REPO")]
-    pub repository: Option<String>,
+    pub(crate) repository: Option<String>,
     /// Pull request id, e.g. --pull-request 42. Falls back to SYSTEM_PULLREQUEST_PULLREQUESTID;
     /// without one nothing is posted to a pull request.
     #[arg(long, value_name = "ID")]
-    pub pull_request: Option<String>,
+    pub(crate) pull_request: Option<String>,
     /// The analysed source commit, so the status lands on its iteration, e.g. --source-commit 3f2a9c1...
     /// Falls back to SYSTEM_PULLREQUEST_SOURCECOMMITID.
     #[arg(long, value_name = "SHA")]
-    pub source_commit: Option<String>,
+    pub(crate) source_commit: Option<String>,
     /// Exit 1 when the quality gate fails: --fail-on-quality-gate-error false to only report it. Default true.
     #[arg(long, value_name = "BOOL")]
-    pub fail_on_quality_gate_error: Option<String>,
+    pub(crate) fail_on_quality_gate_error: Option<String>,
     /// Post a PR status a branch policy can require: --post-status false to skip. Default true.
     #[arg(long, value_name = "BOOL")]
-    pub post_status: Option<String>,
+    pub(crate) post_status: Option<String>,
     /// Keep one summary comment on the PR up to date: --post-summary-comment false to skip. Default true.
     #[arg(long, value_name = "BOOL")]
-    pub post_summary_comment: Option<String>,
+    pub(crate) post_summary_comment: Option<String>,
     /// Comment on the changed lines that have issues: --post-inline-comments false to skip. Default true.
     #[arg(long, value_name = "BOOL")]
-    pub post_inline_comments: Option<String>,
+    pub(crate) post_inline_comments: Option<String>,
     /// Most inline comments per run, most severe first, e.g. --max-inline-comments 10. Default 25.
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub max_inline_comments: Option<String>,
+    pub(crate) max_inline_comments: Option<String>,
     /// Genre of the PR status context, e.g. --status-genre SonarQube (the default).
     #[arg(long, value_name = "GENRE")]
-    pub status_genre: Option<String>,
+    pub(crate) status_genre: Option<String>,
     /// Name of the PR status context, e.g. --status-name "quality gate" (the default).
     #[arg(long, value_name = "NAME")]
-    pub status_name: Option<String>,
+    pub(crate) status_name: Option<String>,
     /// How issues are matched to the PR: auto (the default), pullRequest (SonarQube's own PR
     /// analysis) or changedLines (any analysis, scoped to the lines the PR changed), e.g.
     /// --decoration-mode changedLines.
     #[arg(long, value_name = "MODE")]
-    pub decoration_mode: Option<String>,
+    pub(crate) decoration_mode: Option<String>,
     /// Fail when issues at or above this severity sit on lines the PR changed:
     /// none (the default), info, minor, major, critical or blocker, e.g. --fail-on-new-issues major.
     #[arg(long, value_name = "SEVERITY")]
-    pub fail_on_new_issues: Option<String>,
+    pub(crate) fail_on_new_issues: Option<String>,
     /// The analysed project's folder in the repository, for monorepos, e.g. --project-base-dir services/api.
     /// Without it, it is derived from where report-task.txt was written.
     #[arg(long, value_name = "DIR")]
-    pub project_base_dir: Option<String>,
+    pub(crate) project_base_dir: Option<String>,
     /// The commit the pipeline analysed (a PR build's merge commit), e.g. --analysed-commit 39f52d2...
     /// Falls back to BUILD_SOURCEVERSION.
     #[arg(long, value_name = "SHA")]
-    pub analysed_commit: Option<String>,
+    pub(crate) analysed_commit: Option<String>,
     /// Proxy for every request, e.g. --proxy http://proxy.corp.example:8080 (user:password@ allowed).
     /// Without it HTTPS_PROXY (https targets) and HTTP_PROXY (http targets) are used, with NO_PROXY
     /// read as curl does: comma-separated, domains match their subdomains, IPv4 CIDR blocks.
     #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
+    pub(crate) proxy: Option<String>,
     /// Extra CA certificates (PEM) to trust, e.g. --ca-cert-file /etc/ssl/corp-ca.pem.
     #[arg(long, value_name = "PATH")]
-    pub ca_cert_file: Option<String>,
+    pub(crate) ca_cert_file: Option<String>,
     /// Print every request (without credentials) and other detail.
     #[arg(long)]
-    pub debug: bool,
+    pub(crate) debug: bool,
 }
 
 fn nonempty(v: Option<String>) -> Option<String> {
@@ -179,7 +179,7 @@ fn nonempty(v: Option<String>) -> Option<String> {
 }
 
 /// What the command line asks for.
-pub enum Invocation {
+pub(crate) enum Invocation {
     Task { first_retry_delay_ms: Option<u64> },
     Cli(Box<RawSettings>),
 }
@@ -187,7 +187,7 @@ pub enum Invocation {
 impl Cli {
     /// Builds raw settings: flags first, then the conventional environment variables and, when the
     /// CLI runs in a pipeline script step, the agent's predefined variables.
-    pub fn into_invocation(self, env: &AgentEnv) -> Invocation {
+    pub(crate) fn into_invocation(self, env: &AgentEnv) -> Invocation {
         let first_retry_delay_ms = self.first_retry_delay_ms;
         let (common, mode, format, dry_run) = match self.command {
             Command::Task => return Invocation::Task { first_retry_delay_ms },

@@ -3,7 +3,7 @@
 //! code; none ever holds a secret.
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Service {
+pub(crate) enum Service {
     SonarQube,
     AzureDevOps,
 }
@@ -21,30 +21,30 @@ impl std::fmt::Display for Service {
 /// under the agent, flags and environment variables in a shell), so every message names what the
 /// user can change. The settings layer fills it; the services only put it into words.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InputNames {
-    pub sonar_url: String,
-    pub sonar_token: String,
-    pub polling_timeout: String,
-    pub report_task_file: String,
+pub(crate) struct InputNames {
+    pub(crate) sonar_url: String,
+    pub(crate) sonar_token: String,
+    pub(crate) polling_timeout: String,
+    pub(crate) report_task_file: String,
     /// How to point at a report in a non-standard place, as a user would write it.
-    pub report_task_example: String,
-    pub pat: String,
-    pub collection_url: String,
+    pub(crate) report_task_example: String,
+    pub(crate) pat: String,
+    pub(crate) collection_url: String,
     /// How to provide the job's access token.
-    pub job_token: String,
+    pub(crate) job_token: String,
     /// How to fall back on the job's access token instead of a PAT.
-    pub use_job_token: String,
+    pub(crate) use_job_token: String,
     /// How to give a credential for Azure DevOps when there is none.
-    pub provide_credential: String,
-    pub fail_on_quality_gate_error: String,
-    pub fail_on_new_issues: String,
+    pub(crate) provide_credential: String,
+    pub(crate) fail_on_quality_gate_error: String,
+    pub(crate) fail_on_new_issues: String,
     /// Where the run's own report goes.
-    pub summary: String,
+    pub(crate) summary: String,
 }
 
 impl InputNames {
     /// Under the agent: task inputs and pipeline variables.
-    pub fn task() -> Self {
+    pub(crate) fn task() -> Self {
         Self {
             sonar_url: "sonarUrl".into(),
             sonar_token: "sonarToken or the service connection".into(),
@@ -63,7 +63,7 @@ impl InputNames {
     }
 
     /// In a shell: flags and environment variables.
-    pub fn cli() -> Self {
+    pub(crate) fn cli() -> Self {
         Self {
             sonar_url: "--sonar-url (or SONAR_HOST_URL)".into(),
             sonar_token: "SONAR_TOKEN".into(),
@@ -83,7 +83,7 @@ impl InputNames {
 }
 
 impl InputNames {
-    pub fn for_origin(task: bool) -> Self {
+    pub(crate) fn for_origin(task: bool) -> Self {
         if task { Self::task() } else { Self::cli() }
     }
 }
@@ -96,7 +96,7 @@ impl Default for InputNames {
 
 /// A failure below HTTP: nothing came back that could be read as a response.
 #[derive(Debug, thiserror::Error)]
-pub enum TransportError {
+pub(crate) enum TransportError {
     #[error("the host name {host} could not be resolved (for {url}): the agent's DNS does not know it")]
     HostNotFound { url: String, host: String },
     #[error("{origin} refused the connection (for {url}): nothing accepts connections on that port")]
@@ -122,7 +122,7 @@ pub enum TransportError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// The scanner's report-task.txt could not be found or read.
     #[error("{0}")]
     ReportTask(String),
@@ -149,22 +149,22 @@ pub enum Error {
 }
 
 /// CLI exit codes, documented in `--help` and README.
-pub mod exit_code {
+pub(crate) mod exit_code {
     /// The quality gate passed (or there was nothing to fail on).
-    pub const PASSED: i32 = 0;
+    pub(crate) const PASSED: i32 = 0;
     /// The quality gate failed, or the analysis failed or timed out.
-    pub const GATE_FAILED: i32 = 1;
+    pub(crate) const GATE_FAILED: i32 = 1;
     /// A setting is wrong or the scanner's report file is missing.
-    pub const CONFIGURATION: i32 = 2;
+    pub(crate) const CONFIGURATION: i32 = 2;
     /// A service could not be reached or refused the credentials.
-    pub const UNREACHABLE_OR_CREDENTIALS: i32 = 3;
+    pub(crate) const UNREACHABLE_OR_CREDENTIALS: i32 = 3;
 }
 
 impl Error {
     /// A transport failure of `service`, whose address came from `input` (the task input, flag or
     /// variable that gave it): a name that does not resolve or a port that refuses connections is
     /// told with the likely fix.
-    pub fn transport(service: Service, source: TransportError, input: &str) -> Error {
+    pub(crate) fn transport(service: Service, source: TransportError, input: &str) -> Error {
         match &source {
             TransportError::HostNotFound { host, url } => Error::Unreachable {
                 service,
@@ -184,13 +184,13 @@ impl Error {
 
     /// Whether a write that failed this way may have been applied by the server anyway (the
     /// connection dropped or timed out after sending, or the server erred): check before repeating.
-    pub fn write_may_have_applied(&self) -> bool {
+    pub(crate) fn write_may_have_applied(&self) -> bool {
         matches!(self, Error::Unavailable { .. } | Error::Transport { .. })
     }
 
     /// The message without the service's name in front, for a place that names the service
     /// already (a check titled "SonarQube server not reachable").
-    pub fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Error::ReportTask(m) => m.clone(),
             Error::Transport { source, .. } => source.to_string(),
@@ -201,7 +201,7 @@ impl Error {
         }
     }
 
-    pub fn exit_code(&self) -> i32 {
+    pub(crate) fn exit_code(&self) -> i32 {
         match self {
             Error::ReportTask(_) => exit_code::CONFIGURATION,
             Error::Transport { .. }

@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::changes::{PrChanges, parse_unified};
 
 /// The PR's changes from the local clone.
-pub fn from_git(repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
+pub(crate) fn from_git(repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
     from_git_with("git", repo, merge_base, source, analysed)
 }
 

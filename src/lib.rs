@@ -9,26 +9,36 @@
 //! - services: `sonar`, `azdo`, `git` (the local clone);
 //! - transport and the agent's world: `net`, `pipeline`, and the pure `changes`, `checklist`;
 //! - bottom: `secret`, `error`, `parallel`, `text`.
+//!
+//! The public surface is small: what the binary, the demo, the tests and the fuzz targets use (the
+//! entry points, the agent's environment and log, the logging-command parser, and `probe`). Every
+//! other item is crate-private, so the compiler reports what nothing uses.
 
-pub mod app;
-pub mod azdo;
-pub mod changes;
-pub mod checklist;
-pub mod cli;
-pub mod decide;
-pub mod error;
-pub mod git;
-pub mod net;
-pub mod parallel;
-pub mod pipeline;
-pub mod render;
-pub mod secret;
-pub mod settings;
-pub mod text;
+mod app;
+mod azdo;
+mod changes;
+mod checklist;
+mod cli;
+mod decide;
+mod error;
+mod git;
+mod net;
+mod parallel;
+mod pipeline;
+pub mod probe;
+mod render;
+mod secret;
+mod settings;
+mod sonar;
+mod text;
 
 #[cfg(test)]
 mod hostile;
-pub mod sonar;
+
+pub use crate::net::client::MAX_CONNECTIONS_PER_HOST;
+pub use crate::pipeline::commands::{Command, ParsedCommand, neutralize, parse_line};
+pub use crate::pipeline::env::AgentEnv;
+pub use crate::pipeline::log::{Log, Style, TaskResult};
 
 use std::ffi::OsString;
 use std::sync::Arc;
@@ -38,7 +48,6 @@ use clap::Parser;
 use crate::cli::{Cli, Invocation};
 use crate::decide::Report;
 use crate::error::exit_code;
-use crate::pipeline::{AgentEnv, Log, Style, TaskResult};
 use crate::settings::{OutputFormat, RawSettings};
 
 /// Parses the command line and runs; returns the process exit code.

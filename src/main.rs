@@ -2,6 +2,6 @@
 //! with the code it returns.
 
 fn main() {
-    let code = sonar_pr_gate::main_with(std::env::args_os(), sonar_pr_gate::pipeline::AgentEnv::from_process());
+    let code = sonar_pr_gate::main_with(std::env::args_os(), sonar_pr_gate::AgentEnv::from_process());
     std::process::exit(code);
 }

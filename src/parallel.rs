@@ -12,12 +12,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 /// A scope whose threads all end before [`scope`] returns, so they may borrow from the caller.
-pub struct Scope<'scope, 'env: 'scope> {
+pub(crate) struct Scope<'scope, 'env: 'scope> {
     inner: &'scope std::thread::Scope<'scope, 'env>,
 }
 
 /// Runs `f` with a [`Scope`] to start work in; returns when every started thread has ended.
-pub fn scope<'env, R>(f: impl for<'scope> FnOnce(&Scope<'scope, 'env>) -> R) -> R {
+pub(crate) fn scope<'env, R>(f: impl for<'scope> FnOnce(&Scope<'scope, 'env>) -> R) -> R {
     std::thread::scope(|inner| f(&Scope { inner }))
 }
 
@@ -67,7 +67,7 @@ impl<T> Drop for Ended<'_, '_, T> {
 /// Work that was started: running on a thread of its own, or waiting to run on the caller's
 /// because the system would not start a thread.
 #[must_use = "work that is started is waited for"]
-pub struct Pending<'a, T> {
+pub(crate) struct Pending<'a, T> {
     shared: Arc<Shared<'a, T>>,
     started: bool,
 }
@@ -98,7 +98,7 @@ fn prepare<'a, T: Send + 'a>(work: impl FnOnce() -> T + Send + 'a) -> (Arc<Share
 impl<'scope, 'env> Scope<'scope, 'env> {
     /// Starts `work` on a thread of this scope, or keeps it for the caller's thread when the
     /// system will not start one.
-    pub fn start<T: Send + 'scope>(&self, work: impl FnOnce() -> T + Send + 'scope) -> Pending<'scope, T> {
+    pub(crate) fn start<T: Send + 'scope>(&self, work: impl FnOnce() -> T + Send + 'scope) -> Pending<'scope, T> {
         self.start_with(std::thread::Builder::new(), work)
     }
 
@@ -115,7 +115,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
 /// Starts `work` on a thread that may outlive the caller's interest in it (a name that never
 /// resolves, reads whose result a failed run no longer needs), or keeps it for the caller's
 /// thread when the system will not start one.
-pub fn start_detached<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Pending<'static, T> {
+pub(crate) fn start_detached<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Pending<'static, T> {
     start_detached_with(std::thread::Builder::new(), work)
 }
 
@@ -127,14 +127,14 @@ fn start_detached_with<T: Send + 'static>(thread: std::thread::Builder, work: im
 
 impl<T> Pending<'_, T> {
     /// The work's result: waits for its thread, or runs it here if it never got one.
-    pub fn wait(self) -> T {
+    pub(crate) fn wait(self) -> T {
         // Without a deadline there is no "not yet": only a result or its thread's panic.
         self.wait_until(None).unwrap_or_else(|| thread_panicked())
     }
 
     /// The work's result if it is ready within `timeout`; work that never got a thread runs here,
     /// whatever it takes.
-    pub fn wait_timeout(self, timeout: Duration) -> Option<T> {
+    pub(crate) fn wait_timeout(self, timeout: Duration) -> Option<T> {
         // A deadline past the clock's range is no deadline.
         self.wait_until(Instant::now().checked_add(timeout))
     }
@@ -176,7 +176,7 @@ fn thread_panicked() -> ! {
 
 /// Runs `work` on every item with at most `limit` threads (the caller's among them), and returns
 /// the results in item order.
-pub fn map_bounded<I: Sync, T: Send>(items: &[I], limit: usize, work: impl Fn(&I) -> T + Sync) -> Vec<T> {
+pub(crate) fn map_bounded<I: Sync, T: Send>(items: &[I], limit: usize, work: impl Fn(&I) -> T + Sync) -> Vec<T> {
     map_bounded_with(std::thread::Builder::new, items, limit, work)
 }
 

@@ -16,7 +16,7 @@ use crate::sonar::{Analysis, AnalysisOutcome, Issues, Scope};
 /// row, nor hide or reorder text; leading spaces dropped, so no code block. A `:` before `//` and a
 /// `.` inside a name are escaped too, which keeps a renderer that links bare URLs and domain names
 /// (markdown-it's linkify) from making a link the task did not make.
-pub fn escape_md(text: &str) -> String {
+pub(crate) fn escape_md(text: &str) -> String {
     let visible = crate::text::visible(text);
     let chars: Vec<char> = visible.trim_start().chars().collect();
     let mut out = String::with_capacity(chars.len() + 8);
@@ -84,7 +84,7 @@ fn verdict_heading(verdict: Verdict) -> &'static str {
 }
 
 /// The comments of one run (their links, each analysis's, go to the server's public base URL).
-pub struct Comments;
+pub(crate) struct Comments;
 
 impl Texts for Comments {
     fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String {
@@ -99,7 +99,7 @@ impl Texts for Comments {
 /// Azure DevOps refuses a comment of more than 150 000 characters (400 "A discussion comment
 /// cannot be longer than 150000 characters", observed by several tools that post to Azure Repos;
 /// .NET counts UTF-16 code units).
-pub const COMMENT_LIMIT: usize = 150_000;
+pub(crate) const COMMENT_LIMIT: usize = 150_000;
 /// The most characters of one message from a server a comment shows.
 const MESSAGE_LIMIT: usize = 4_000;
 /// The most rows of a list from a server (conditions) a comment shows.
@@ -117,7 +117,7 @@ fn shorten(text: &str, max: usize) -> String {
 
 /// A comment within Azure DevOps' limit: cut at a line, with a note of what was left out and
 /// where to read it. Every part is bounded already; this holds whatever happens.
-pub fn fit(md: String, full_text_url: &str) -> String {
+pub(crate) fn fit(md: String, full_text_url: &str) -> String {
     let units = |s: &str| s.encode_utf16().count();
     if units(&md) <= COMMENT_LIMIT {
         return md;
@@ -144,7 +144,7 @@ pub fn fit(md: String, full_text_url: &str) -> String {
 /// The summary comment for one project's analysis, laid out as SonarQube's own decoration: the
 /// verdict, the failed conditions, then Issues and Measures, each figure a link to the page that
 /// lists it. A measure a failed condition already shows is not repeated.
-pub fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
+pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     let verdict = Verdict::of(analysis);
     let mut md = String::new();
     // A server gate that passed does not make the heading pass when the PR's own gate failed.
@@ -280,7 +280,7 @@ fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Com
 fn measures_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed, inline: &InlineStats, shown: &[String]) {
     let links = &analysis.links;
     let mut items = Vec::new();
-    if let Some((total, _)) = &done.hotspots
+    if let Some(total) = &done.hotspots
         && !shown.iter().any(|m| m.contains("security_hotspots"))
     {
         items.push(format!("{} to review", raw_link(&plural(*total, "security hotspot", "security hotspots"), &links.hotspots())));
@@ -341,7 +341,7 @@ fn severity_mark(rank: Severity) -> &'static str {
 
 /// An inline comment on one issue: one severity in the server's words and what it is about, the
 /// message on its own, then the rule with why it matters and the issue in SonarQube.
-pub fn inline_comment(c: &InlineCandidate, analysis: &Analysis) -> String {
+pub(crate) fn inline_comment(c: &InlineCandidate, analysis: &Analysis) -> String {
     let issue = &c.issue;
     let (rank, word) = severity_word(issue);
     let links = &analysis.links;
@@ -373,7 +373,7 @@ fn code(text: &str) -> String {
 }
 
 /// The build summary (the run's "SonarQube quality gate" tab).
-pub fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> String {
+pub(crate) fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> String {
     let mut md = String::from("# SonarQube quality gate\n\n");
     if let Some(reason) = not_a_pr {
         let _ = writeln!(md, "Nothing was posted to a pull request: {}.\n", escape_md(reason));

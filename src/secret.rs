@@ -9,26 +9,26 @@ use std::fmt;
 use base64::Engine;
 
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
+    pub(crate) fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
 
     /// The value itself. Call sites: the HTTP client's auth header and the log's secret registry.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// `base64(user:password)`, the part of a Basic header the agent does not know to mask.
-    pub fn basic(user: &str, password: &str) -> Secret {
+    pub(crate) fn basic(user: &str, password: &str) -> Secret {
         Secret(base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
     }
 
     /// The value and the Basic forms a token takes on the wire: as the password (`:token`, Azure
     /// DevOps PATs) and as the user name (`token:`, SonarQube tokens).
-    pub fn token_forms(&self) -> [Secret; 3] {
+    pub(crate) fn token_forms(&self) -> [Secret; 3] {
         [self.clone(), Secret::basic("", &self.0), Secret::basic(&self.0, "")]
     }
 }

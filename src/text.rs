@@ -15,7 +15,7 @@ fn is_hidden_control(c: char) -> bool {
 
 /// One line of visible text: CR and LF become spaces, a tab a space, every other control
 /// character (ESC of an ANSI sequence, a bidi override, NUL…) a visible `<U+XXXX>` tag.
-pub fn visible(text: &str) -> String {
+pub(crate) fn visible(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -28,7 +28,7 @@ pub fn visible(text: &str) -> String {
 }
 
 /// Whether the text has anything `visible` would change.
-pub fn has_controls(text: &str) -> bool {
+pub(crate) fn has_controls(text: &str) -> bool {
     text.chars().any(|c| c == '\r' || c == '\n' || c == '\t' || is_hidden_control(c))
 }
 

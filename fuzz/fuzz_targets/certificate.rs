@@ -5,7 +5,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Some(issuer) = sonar_pr_gate::net::tls::issuer_name(data) {
+    if let Some(issuer) = sonar_pr_gate::probe::certificate_issuer(data) {
         assert!(!issuer.is_empty());
     }
 });

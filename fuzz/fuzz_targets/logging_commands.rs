@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sonar_pr_gate::pipeline::commands::{Command, neutralize, parse_line};
+use sonar_pr_gate::{Command, neutralize, parse_line};
 
 fuzz_target!(|data: (String, String)| {
     let (value, message) = data;
@@ -16,6 +16,6 @@ fuzz_target!(|data: (String, String)| {
     }
     let safe = neutralize(&message);
     assert!(parse_line(&safe).is_none() && !safe.contains("##["));
-    let md = sonar_pr_gate::render::escape_md(&message);
+    let md = sonar_pr_gate::probe::escape_markdown(&message);
     assert!(!md.contains('<') && !md.contains('\n'));
 });

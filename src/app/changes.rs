@@ -8,17 +8,17 @@ use crate::error::Error;
 use crate::pipeline::Log;
 
 /// What is needed to read the changes of one iteration.
-pub struct ChangesQuery<'a> {
-    pub iteration: Option<&'a Iteration>,
+pub(crate) struct ChangesQuery<'a> {
+    pub(crate) iteration: Option<&'a Iteration>,
     /// The iteration's files, as Azure DevOps listed them (or why it could not).
-    pub files: &'a Result<Vec<ChangeEntry>, String>,
+    pub(crate) files: &'a Result<Vec<ChangeEntry>, String>,
     /// The commit the pipeline analysed, when it is not the source commit (a PR build's merge).
-    pub analysed_commit: Option<&'a str>,
+    pub(crate) analysed_commit: Option<&'a str>,
     /// The local clone to fall back on.
-    pub checkout: &'a std::path::Path,
+    pub(crate) checkout: &'a std::path::Path,
 }
 
-pub fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Result<PrChanges, String> {
+pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Result<PrChanges, String> {
     let it = q.iteration.ok_or("the pull request has no iteration")?;
     let (Some(source), Some(base)) = (it.source_ref_commit.as_ref(), it.common_ref_commit.as_ref()) else {
         return Err(format!("iteration {} names no source or merge-base commit", it.id));

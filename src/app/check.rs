@@ -16,7 +16,7 @@ use crate::pipeline::Log;
 use crate::settings::{OutputFormat, Settings, Target};
 use crate::sonar::{self, report_task};
 
-pub fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -> Result<Outcome, Error> {
+pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -> Result<Outcome, Error> {
     let mut checks = Vec::new();
     // The reports first: a credential found in one is registered before anything is printed.
     let found = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)

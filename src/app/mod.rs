@@ -19,20 +19,20 @@ use crate::settings::{Mode, PullRequestTarget, Settings};
 use crate::sonar::SonarClient;
 
 /// After the analyses, reading their results and posting to the pull request get this long.
-pub const AFTER_ANALYSIS: Duration = Duration::from_secs(120);
+pub(crate) const AFTER_ANALYSIS: Duration = Duration::from_secs(120);
 
 /// When each part of a run must be over: the server checks and the wait for the analyses share
 /// pollingTimeoutSec from the run's start; reading the results and posting get `AFTER_ANALYSIS`
 /// more. So a run ends within pollingTimeoutSec + 120 s, whatever the servers do.
 #[derive(Clone, Copy, Debug)]
-pub struct Clock {
-    pub started: Instant,
-    pub analyses_by: Instant,
-    pub run_by: Instant,
+pub(crate) struct Clock {
+    pub(crate) started: Instant,
+    pub(crate) analyses_by: Instant,
+    pub(crate) run_by: Instant,
 }
 
 impl Clock {
-    pub fn start(settings: &Settings) -> Self {
+    pub(crate) fn start(settings: &Settings) -> Self {
         let started = Instant::now();
         let analyses_by = started + settings.sonar.polling_timeout;
         Self { started, analyses_by, run_by: analyses_by + AFTER_ANALYSIS }
@@ -40,7 +40,7 @@ impl Clock {
 }
 
 /// Runs `check` or `publish`.
-pub fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
+pub(crate) fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
     let clock = Clock::start(settings);
     let observer: Arc<dyn Observer> = Arc::new(NetLog(log.clone()));
     let http = Arc::new(

@@ -67,7 +67,7 @@ fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>) ->
 }
 
 /// Reads the analyses and posts the results.
-pub fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: Clock) -> Result<Outcome, Error> {
+pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: Clock) -> Result<Outcome, Error> {
     let sonar = sonar_client(settings, http, clock.analyses_by);
     let target = settings.target.pull_request();
     let azdo = target.and_then(|t| Some((Arc::new(azdo_client(settings, t, http, clock.run_by)?), t)));

@@ -46,7 +46,7 @@ const FILE_DIFFS_CONCURRENCY: usize = 4;
 
 /// How the task authenticates to Azure DevOps.
 #[derive(Clone, Debug)]
-pub enum Credential {
+pub(crate) enum Credential {
     /// The job's access token, sent as Bearer.
     JobToken(Secret),
     /// A personal access token, sent as Basic with an empty user name.
@@ -54,13 +54,7 @@ pub enum Credential {
 }
 
 impl Credential {
-    pub fn secret(&self) -> &Secret {
-        match self {
-            Credential::JobToken(s) | Credential::Pat(s) => s,
-        }
-    }
-
-    pub fn kind(&self) -> CredentialKind {
+    pub(crate) fn kind(&self) -> CredentialKind {
         match self {
             Credential::JobToken(_) => CredentialKind::JobToken,
             Credential::Pat(_) => CredentialKind::Pat,
@@ -70,15 +64,15 @@ impl Credential {
 
 /// One repository of one project, where the pull requests are.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RepositoryRef {
+pub(crate) struct RepositoryRef {
     /// `https://dev.azure.com/{org}` or a server's collection URL, without a trailing `/`.
-    pub collection_url: String,
-    pub project: String,
+    pub(crate) collection_url: String,
+    pub(crate) project: String,
     /// The repository's name or id.
-    pub repository: String,
+    pub(crate) repository: String,
 }
 
-pub struct AzdoClient {
+pub(crate) struct AzdoClient {
     http: Arc<Client>,
     /// When every request of this client must be over.
     deadline: Option<Instant>,
@@ -97,7 +91,7 @@ pub struct AzdoClient {
 }
 
 impl AzdoClient {
-    pub fn new(http: Arc<Client>, repo: &RepositoryRef, credential: &Credential) -> Self {
+    pub(crate) fn new(http: Arc<Client>, repo: &RepositoryRef, credential: &Credential) -> Self {
         let collection = repo.collection_url.trim_end_matches('/').to_string();
         let auth = match credential {
             Credential::JobToken(t) => Auth::bearer(&collection, t),
@@ -118,13 +112,13 @@ impl AzdoClient {
     }
 
     /// Every request of this client over by `deadline`.
-    pub fn until(mut self, deadline: Instant) -> Self {
+    pub(crate) fn until(mut self, deadline: Instant) -> Self {
         self.deadline = Some(deadline);
         self
     }
 
     /// The names the user knows the settings by, for messages (the collection URL's source, the PAT's).
-    pub fn named(mut self, names: InputNames) -> Self {
+    pub(crate) fn named(mut self, names: InputNames) -> Self {
         self.names = names;
         self
     }
@@ -133,7 +127,7 @@ impl AzdoClient {
         Error::transport(Service::AzureDevOps, source, &self.names.collection_url)
     }
 
-    pub fn collection_url(&self) -> &str {
+    pub(crate) fn collection_url(&self) -> &str {
         &self.repo.collection_url
     }
 
@@ -233,7 +227,7 @@ impl AzdoClient {
     /// Who the credential is: the cheapest authenticated call, used by check mode.
     /// The api-version is the oldest this task supports (Azure DevOps Server 2019's), which every
     /// server since and Services accept: the call never races the others to step down.
-    pub fn connection_data(&self) -> Result<ConnectionData, Error> {
+    pub(crate) fn connection_data(&self) -> Result<ConnectionData, Error> {
         let url =
             format!("{}/_apis/connectionData?connectOptions=none&lastChangeId=-1&api-version=5.0-preview.1", self.repo.collection_url);
         let request = Request::get(url, Some(&self.auth)).header("X-TFS-FedAuthRedirect", "Suppress");
@@ -244,11 +238,11 @@ impl AzdoClient {
         Err(self.explain(&resp, &self.context("check who the credential is".to_string(), None)))
     }
 
-    pub fn pull_request(&self, pr: u32) -> Result<PullRequest, Error> {
+    pub(crate) fn pull_request(&self, pr: u32) -> Result<PullRequest, Error> {
         self.get_json(&self.pr_base(pr), self.context(format!("read pull request {pr}"), Some(pr)))
     }
 
-    pub fn iterations(&self, pr: u32) -> Result<Vec<Iteration>, Error> {
+    pub(crate) fn iterations(&self, pr: u32) -> Result<Vec<Iteration>, Error> {
         let list: ValueList<Iteration> = self.get_json(
             &format!("{}/iterations", self.pr_base(pr)),
             self.context(format!("list the iterations of pull request {pr}"), Some(pr)),
@@ -259,7 +253,7 @@ impl AzdoClient {
     /// Every file the PR changes at an iteration, against the merge base, paging through them.
     /// The paging ends where the service says, and also where it stops making progress (a
     /// `nextSkip` that does not move forward) or after `MAX_CHANGE_PAGES` pages.
-    pub fn iteration_changes(&self, pr: u32, iteration: u32) -> Result<Vec<ChangeEntry>, Error> {
+    pub(crate) fn iteration_changes(&self, pr: u32, iteration: u32) -> Result<Vec<ChangeEntry>, Error> {
         let mut all = Vec::new();
         let mut skip = 0u32;
         for _ in 0..MAX_CHANGE_PAGES {
@@ -284,7 +278,12 @@ impl AzdoClient {
     }
 
     /// Line diffs of files between two commits, ten files a request, a few requests at once.
-    pub fn file_diffs(&self, base: &str, target: &str, paths: &[(String, Option<String>)]) -> Result<BTreeMap<String, FileDiff>, Error> {
+    pub(crate) fn file_diffs(
+        &self,
+        base: &str,
+        target: &str,
+        paths: &[(String, Option<String>)],
+    ) -> Result<BTreeMap<String, FileDiff>, Error> {
         let chunks: Vec<&[(String, Option<String>)]> = paths.chunks(FILE_DIFFS_PER_REQUEST).collect();
         let results = crate::parallel::map_bounded(&chunks, FILE_DIFFS_CONCURRENCY, |chunk| self.file_diffs_chunk(base, target, chunk));
         let mut out = BTreeMap::new();
@@ -334,7 +333,7 @@ impl AzdoClient {
             .collect())
     }
 
-    pub fn threads(&self, pr: u32) -> Result<Vec<Thread>, Error> {
+    pub(crate) fn threads(&self, pr: u32) -> Result<Vec<Thread>, Error> {
         let list: ValueList<Thread> = self.get_json(
             &format!("{}/threads", self.pr_base(pr)),
             self.context(format!("list the comment threads of pull request {pr}"), Some(pr)),
@@ -343,7 +342,7 @@ impl AzdoClient {
     }
 
     /// The PR's statuses, to check whether a status POST that failed was applied after all.
-    pub fn statuses(&self, pr: u32) -> Result<Vec<PrStatus>, Error> {
+    pub(crate) fn statuses(&self, pr: u32) -> Result<Vec<PrStatus>, Error> {
         let list: ValueList<PrStatus> = self.get_json(
             &format!("{}/statuses", self.pr_base(pr)),
             self.context(format!("list the statuses of pull request {pr}"), Some(pr)),
@@ -351,27 +350,27 @@ impl AzdoClient {
         Ok(list.value)
     }
 
-    pub fn post_status(&self, pr: u32, status: &PrStatus) -> Result<(), Error> {
+    pub(crate) fn post_status(&self, pr: u32, status: &PrStatus) -> Result<(), Error> {
         let ctx = self.context(format!("post a status on pull request {pr}"), Some(pr));
         self.send(Method::Post, &format!("{}/statuses", self.pr_base(pr)), true, Some(status), ctx)?;
         Ok(())
     }
 
-    pub fn create_thread(&self, pr: u32, thread: &NewThread) -> Result<Thread, Error> {
+    pub(crate) fn create_thread(&self, pr: u32, thread: &NewThread) -> Result<Thread, Error> {
         let action = format!("create a comment thread on pull request {pr}");
         let resp =
             self.send(Method::Post, &format!("{}/threads", self.pr_base(pr)), false, Some(thread), self.context(action.clone(), Some(pr)))?;
         self.read(resp, &action)
     }
 
-    pub fn set_thread_status(&self, pr: u32, thread: u64, status: ThreadStatus) -> Result<(), Error> {
+    pub(crate) fn set_thread_status(&self, pr: u32, thread: u64, status: ThreadStatus) -> Result<(), Error> {
         let body = serde_json::json!({ "status": status });
         let ctx = self.context(format!("update thread {thread} on pull request {pr}"), Some(pr));
         self.send(Method::Patch, &format!("{}/threads/{thread}", self.pr_base(pr)), false, Some(&body), ctx)?;
         Ok(())
     }
 
-    pub fn update_comment(&self, pr: u32, thread: u64, comment: u64, content: &str) -> Result<(), Error> {
+    pub(crate) fn update_comment(&self, pr: u32, thread: u64, comment: u64, content: &str) -> Result<(), Error> {
         // Only the content: echoing read-only fields back fails ("An author of a comment cannot be updated").
         let body = serde_json::json!({ "content": content });
         let ctx = self.context(format!("update the summary comment on pull request {pr}"), Some(pr));
@@ -379,7 +378,7 @@ impl AzdoClient {
         Ok(())
     }
 
-    pub fn add_comment(&self, pr: u32, thread: u64, comment: &NewComment) -> Result<(), Error> {
+    pub(crate) fn add_comment(&self, pr: u32, thread: u64, comment: &NewComment) -> Result<(), Error> {
         let ctx = self.context(format!("reply in thread {thread} on pull request {pr}"), Some(pr));
         self.send(Method::Post, &format!("{}/threads/{thread}/comments", self.pr_base(pr)), false, Some(comment), ctx)?;
         Ok(())
@@ -388,7 +387,7 @@ impl AzdoClient {
 
 /// The organization in `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`, or the
 /// collection in an Azure DevOps Server URL (`https://host/tfs/{collection}`).
-pub fn organization_of(collection_url: &str) -> String {
+pub(crate) fn organization_of(collection_url: &str) -> String {
     let rest = collection_url.split_once("://").map_or(collection_url, |(_, r)| r);
     let mut parts = rest.split('/').filter(|s| !s.is_empty());
     let host = parts.next().unwrap_or("").to_ascii_lowercase();

@@ -12,22 +12,22 @@ use crate::error::{Error, InputNames, Service};
 
 /// Which credential was sent, since the fix differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CredentialKind {
+pub(crate) enum CredentialKind {
     JobToken,
     Pat,
 }
 
 /// What was being done, for the message.
 #[derive(Clone, Debug)]
-pub struct Context {
-    pub action: String,
+pub(crate) struct Context {
+    pub(crate) action: String,
     /// The organization (Services) or collection (Server), for the build service identity's name.
-    pub organization: String,
-    pub project: String,
-    pub repository: String,
-    pub pull_request: Option<u32>,
+    pub(crate) organization: String,
+    pub(crate) project: String,
+    pub(crate) repository: String,
+    pub(crate) pull_request: Option<u32>,
     /// Which credential was sent, since the fix differs.
-    pub kind: CredentialKind,
+    pub(crate) kind: CredentialKind,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -40,11 +40,11 @@ struct ErrorBody {
 }
 
 /// The least-privilege PAT scopes, as the PAT page names them.
-pub const PAT_SCOPES: &str =
+pub(crate) const PAT_SCOPES: &str =
     "Code (Read), Code (Status) and Pull Request Threads (Read & write); on Azure DevOps Server 2019/2020, Code (Read & write)";
 
 /// Explains a response that did not succeed (or "succeeded" with a sign-in page).
-pub fn explain(
+pub(crate) fn explain(
     status: u16,
     content_type: Option<&str>,
     body: &[u8],

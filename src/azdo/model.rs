@@ -6,118 +6,98 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 #[derive(Debug, Deserialize)]
-pub struct ValueList<T> {
+pub(crate) struct ValueList<T> {
     #[serde(default = "Vec::new")]
-    pub value: Vec<T>,
+    pub(crate) value: Vec<T>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectionData {
+pub(crate) struct ConnectionData {
     #[serde(default)]
-    pub authenticated_user: Option<Identity>,
+    pub(crate) authenticated_user: Option<Identity>,
     #[serde(default)]
-    pub deployment_type: Option<String>,
+    pub(crate) deployment_type: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Identity {
+pub(crate) struct Identity {
     #[serde(default)]
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     #[serde(default)]
-    pub provider_display_name: Option<String>,
+    pub(crate) provider_display_name: Option<String>,
     #[serde(default)]
-    pub custom_display_name: Option<String>,
+    pub(crate) custom_display_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Repository {
-    pub id: String,
-    pub name: String,
+pub(crate) struct PullRequest {
+    pub(crate) pull_request_id: u32,
     #[serde(default)]
-    pub project: Option<ProjectRef>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct ProjectRef {
-    pub name: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PullRequest {
-    pub pull_request_id: u32,
+    pub(crate) status: Option<String>,
     #[serde(default)]
-    pub status: Option<String>,
+    pub(crate) title: Option<String>,
     #[serde(default)]
-    pub title: Option<String>,
-    #[serde(default)]
-    pub source_ref_name: Option<String>,
-    #[serde(default)]
-    pub target_ref_name: Option<String>,
-    #[serde(default)]
-    pub last_merge_source_commit: Option<CommitRef>,
+    pub(crate) last_merge_source_commit: Option<CommitRef>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CommitRef {
-    pub commit_id: String,
+pub(crate) struct CommitRef {
+    pub(crate) commit_id: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Iteration {
-    pub id: u32,
+pub(crate) struct Iteration {
+    pub(crate) id: u32,
     #[serde(default)]
-    pub source_ref_commit: Option<CommitRef>,
+    pub(crate) source_ref_commit: Option<CommitRef>,
     /// The merge base of source and target: the PR's diff is taken against it.
     #[serde(default)]
-    pub common_ref_commit: Option<CommitRef>,
+    pub(crate) common_ref_commit: Option<CommitRef>,
 }
 
 /// `GET …/iterations/{id}/changes`: one page of the files the PR changes.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IterationChanges {
+pub(crate) struct IterationChanges {
     #[serde(default)]
-    pub change_entries: Vec<ChangeEntry>,
+    pub(crate) change_entries: Vec<ChangeEntry>,
     #[serde(default)]
-    pub next_skip: u32,
-    #[serde(default)]
-    pub next_top: u32,
+    pub(crate) next_skip: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ChangeEntry {
+pub(crate) struct ChangeEntry {
     /// Stable for a file across the PR's iterations; inline threads carry it so Azure DevOps keeps
     /// them on the right line as the PR moves on.
     #[serde(default)]
-    pub change_tracking_id: Option<u64>,
+    pub(crate) change_tracking_id: Option<u64>,
     /// Flags as names ("edit", "rename, edit", "delete") or as the numeric flag value.
     #[serde(default)]
-    pub change_type: Value,
+    pub(crate) change_type: Value,
     #[serde(default)]
-    pub item: ChangeItem,
+    pub(crate) item: ChangeItem,
     #[serde(default)]
-    pub original_path: Option<String>,
+    pub(crate) original_path: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ChangeItem {
+pub(crate) struct ChangeItem {
     #[serde(default)]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     #[serde(default)]
-    pub is_folder: bool,
+    pub(crate) is_folder: bool,
 }
 
 impl ChangeEntry {
     /// A deleted file has no lines to comment on.
-    pub fn is_delete(&self) -> bool {
+    pub(crate) fn is_delete(&self) -> bool {
         match &self.change_type {
             Value::String(s) => s.split(',').any(|f| f.trim().eq_ignore_ascii_case("delete")),
             // VersionControlChangeType.Delete = 16.
@@ -130,61 +110,61 @@ impl ChangeEntry {
 /// One file of `POST …/FileDiffs`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FileDiffResponse {
+pub(crate) struct FileDiffResponse {
     #[serde(default)]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     #[serde(default)]
-    pub line_diff_blocks: Vec<LineDiffBlock>,
+    pub(crate) line_diff_blocks: Vec<LineDiffBlock>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LineDiffBlock {
+pub(crate) struct LineDiffBlock {
     #[serde(default)]
-    pub change_type: Value,
+    pub(crate) change_type: Value,
     #[serde(default)]
-    pub modified_line_number_start: u32,
+    pub(crate) modified_line_number_start: u32,
     #[serde(default)]
-    pub modified_lines_count: u32,
+    pub(crate) modified_lines_count: u32,
     #[serde(default)]
-    pub original_line_number_start: u32,
+    pub(crate) original_line_number_start: u32,
     #[serde(default)]
-    pub original_lines_count: u32,
+    pub(crate) original_lines_count: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Thread {
-    pub id: u64,
+pub(crate) struct Thread {
+    pub(crate) id: u64,
     #[serde(default)]
-    pub status: Option<String>,
+    pub(crate) status: Option<String>,
     #[serde(default)]
-    pub comments: Vec<Comment>,
+    pub(crate) comments: Vec<Comment>,
     #[serde(default)]
-    pub properties: Option<serde_json::Map<String, Value>>,
+    pub(crate) properties: Option<serde_json::Map<String, Value>>,
     #[serde(default)]
-    pub is_deleted: bool,
+    pub(crate) is_deleted: bool,
     #[serde(default)]
-    pub thread_context: Option<Value>,
+    pub(crate) thread_context: Option<Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Comment {
-    pub id: u64,
+pub(crate) struct Comment {
+    pub(crate) id: u64,
     #[serde(default)]
-    pub content: Option<String>,
+    pub(crate) content: Option<String>,
     #[serde(default)]
-    pub comment_type: Option<Value>,
+    pub(crate) comment_type: Option<Value>,
     #[serde(default)]
-    pub author: Option<Identity>,
+    pub(crate) author: Option<Identity>,
     #[serde(default)]
-    pub is_deleted: bool,
+    pub(crate) is_deleted: bool,
 }
 
 impl Thread {
     /// A property's value: typed (`{"$type","$value"}`, as the service returns them) or plain.
-    pub fn property(&self, key: &str) -> Option<String> {
+    pub(crate) fn property(&self, key: &str) -> Option<String> {
         let v = self.properties.as_ref()?.get(key)?;
         let v = v.get("$value").unwrap_or(v);
         match v {
@@ -196,7 +176,7 @@ impl Thread {
     }
 
     /// Active threads show as open in the PR; "fixed", "closed", "wontFix", "byDesign" as resolved.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         matches!(self.status.as_deref(), Some("active") | Some("pending") | None)
     }
 }
@@ -217,7 +197,7 @@ const PROP_RULE: &str = "SonarPrGate.Rule";
 
 /// Which of this task's threads a thread is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ThreadKind {
+pub(crate) enum ThreadKind {
     /// The summary comment of one project.
     Summary,
     /// The inline comment on one issue.
@@ -235,19 +215,19 @@ impl ThreadKind {
 
 /// What a thread of this task is about, as its properties say.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Marker {
-    pub kind: ThreadKind,
-    pub project_key: String,
+pub(crate) struct Marker {
+    pub(crate) kind: ThreadKind,
+    pub(crate) project_key: String,
     /// The SonarQube issue an inline thread is about.
-    pub issue_key: Option<String>,
+    pub(crate) issue_key: Option<String>,
 }
 
 impl Marker {
-    pub fn summary(project_key: &str) -> Self {
+    pub(crate) fn summary(project_key: &str) -> Self {
         Self { kind: ThreadKind::Summary, project_key: project_key.to_string(), issue_key: None }
     }
 
-    pub fn issue(project_key: &str, issue_key: &str) -> Self {
+    pub(crate) fn issue(project_key: &str, issue_key: &str) -> Self {
         Self { kind: ThreadKind::Issue, project_key: project_key.to_string(), issue_key: Some(issue_key.to_string()) }
     }
 
@@ -266,7 +246,7 @@ impl Marker {
 
 impl Thread {
     /// The marker of one of this task's threads; `None` for every other thread.
-    pub fn marker(&self) -> Option<Marker> {
+    pub(crate) fn marker(&self) -> Option<Marker> {
         let kind = match self.property(PROP_KIND)?.as_str() {
             "summary" => ThreadKind::Summary,
             "issue" => ThreadKind::Issue,
@@ -278,13 +258,13 @@ impl Thread {
 
 impl Thread {
     /// Where the thread sits, as "/path:line", when it is on a file.
-    pub fn location(&self) -> Option<String> {
+    pub(crate) fn location(&self) -> Option<String> {
         location(self.thread_context.as_ref()?)
     }
 
     /// What the thread is, for the log: "the inline comment on /src/Cart.java:88 (java:S117,
     /// issue AZ-3)", "the summary comment for 'shop'". Server text, so the log makes it inert.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         describe(self.marker().as_ref(), self.location(), self.property(PROP_RULE))
     }
 }
@@ -314,7 +294,7 @@ fn describe(marker: Option<&Marker>, location: Option<String>, rule: Option<Stri
 
 /// The state a thread is set to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ThreadStatus {
+pub(crate) enum ThreadStatus {
     Active,
     Fixed,
     /// A duplicate left by an overlapping run, closed in favour of the thread that wins.
@@ -322,7 +302,7 @@ pub enum ThreadStatus {
 }
 
 impl ThreadStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ThreadStatus::Active => "active",
             ThreadStatus::Fixed => "fixed",
@@ -340,48 +320,48 @@ impl Serialize for ThreadStatus {
 /// A status posted on a pull request (`GitPullRequestStatus`), as sent and as read back.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PrStatus {
+pub(crate) struct PrStatus {
     /// `succeeded`, `failed`, `error` or `notApplicable`.
-    pub state: String,
+    pub(crate) state: String,
     #[serde(default)]
-    pub description: String,
+    pub(crate) description: String,
     #[serde(default)]
-    pub context: StatusContext,
+    pub(crate) context: StatusContext,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_url: Option<String>,
+    pub(crate) target_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub iteration_id: Option<u32>,
+    pub(crate) iteration_id: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusContext {
-    pub genre: String,
-    pub name: String,
+pub(crate) struct StatusContext {
+    pub(crate) genre: String,
+    pub(crate) name: String,
 }
 
 /// Where an inline thread sits: a range of lines of the PR's right (source) side, 1-based.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineRange {
+pub(crate) struct LineRange {
     /// Repository path with a leading `/`.
-    pub file_path: String,
-    pub start_line: u32,
-    pub start_offset: u32,
-    pub end_line: u32,
-    pub end_offset: u32,
+    pub(crate) file_path: String,
+    pub(crate) start_line: u32,
+    pub(crate) start_offset: u32,
+    pub(crate) end_line: u32,
+    pub(crate) end_offset: u32,
 }
 
 /// Which iteration a thread was made for and which file of it: the Git 7.1 spec says
 /// `changeTrackingId` "must be set for pull requests with iteration support".
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IterationFile {
-    pub iteration: u32,
-    pub change_tracking_id: u64,
+pub(crate) struct IterationFile {
+    pub(crate) iteration: u32,
+    pub(crate) change_tracking_id: u64,
 }
 
 /// The body of `POST …/threads`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NewThread {
+pub(crate) struct NewThread {
     comments: [NewComment; 1],
     status: ThreadStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -390,11 +370,11 @@ pub struct NewThread {
     pull_request_thread_context: Option<Value>,
     properties: Value,
     #[serde(skip)]
-    pub marker: Marker,
+    pub(crate) marker: Marker,
 }
 
 impl NewThread {
-    pub fn new(marker: Marker, content: String, status: ThreadStatus, lines: Option<&LineRange>) -> Self {
+    pub(crate) fn new(marker: Marker, content: String, status: ThreadStatus, lines: Option<&LineRange>) -> Self {
         let thread_context = lines.map(|l| {
             json!({
                 "filePath": l.file_path,
@@ -408,14 +388,14 @@ impl NewThread {
 
     /// Names the rule of an inline thread's issue, so a later run's log can say which rule a
     /// thread it resolves was about.
-    pub fn with_rule(mut self, rule: &str) -> Self {
+    pub(crate) fn with_rule(mut self, rule: &str) -> Self {
         self.properties[PROP_RULE] = string_property(rule);
         self
     }
 
     /// Ties an inline thread to the iteration it was made for (the diff against the PR's first
     /// iteration's base, as the PR's "Files" view shows it) and to the file's change tracking id.
-    pub fn in_iteration(mut self, file: IterationFile) -> Self {
+    pub(crate) fn in_iteration(mut self, file: IterationFile) -> Self {
         self.pull_request_thread_context = Some(json!({
             "changeTrackingId": file.change_tracking_id,
             "iterationContext": {"firstComparingIteration": 1, "secondComparingIteration": file.iteration},
@@ -423,18 +403,18 @@ impl NewThread {
         self
     }
 
-    pub fn content(&self) -> &str {
+    pub(crate) fn content(&self) -> &str {
         &self.comments[0].content
     }
 
     /// What the thread is, for the log, like [`Thread::describe`].
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let location = self.thread_context.as_ref().and_then(location);
         let rule = self.properties.get(PROP_RULE).and_then(|v| v.get("$value")).and_then(Value::as_str).map(str::to_string);
         describe(Some(&self.marker), location, rule)
     }
 
-    pub fn status(&self) -> ThreadStatus {
+    pub(crate) fn status(&self) -> ThreadStatus {
         self.status
     }
 }
@@ -442,7 +422,7 @@ impl NewThread {
 /// A comment as sent: the first of a new thread, or a reply.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NewComment {
+pub(crate) struct NewComment {
     parent_comment_id: u64,
     content: String,
     /// `1` is `text`; Microsoft's own examples send the number, which every version accepts.
@@ -450,12 +430,12 @@ pub struct NewComment {
 }
 
 impl NewComment {
-    pub fn first(content: String) -> Self {
+    pub(crate) fn first(content: String) -> Self {
         Self { parent_comment_id: 0, content, comment_type: 1 }
     }
 
     /// A reply to the thread's first comment.
-    pub fn reply(content: String) -> Self {
+    pub(crate) fn reply(content: String) -> Self {
         Self { parent_comment_id: 1, content, comment_type: 1 }
     }
 }

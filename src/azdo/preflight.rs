@@ -9,7 +9,7 @@ use crate::error::Error;
 
 /// Verifies the credential, then (given a pull request) each read the task makes, in order. Each
 /// needs the one before, so after a failure the rest are listed as skipped, saying why.
-pub fn check(client: &AzdoClient, credential: &Credential, pr: Option<u32>, checks: &mut Vec<Check>) -> Result<(), Error> {
+pub(crate) fn check(client: &AzdoClient, credential: &Credential, pr: Option<u32>, checks: &mut Vec<Check>) -> Result<(), Error> {
     let identity = match client.connection_data() {
         Ok(cd) => {
             let who = cd

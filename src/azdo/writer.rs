@@ -9,7 +9,7 @@ use crate::error::Error;
 /// One write to the pull request. `what` names the thread as a person reads it ("the inline
 /// comment on /src/Cart.java:88 (java:S117, issue AZ-3)"), `why` says why it changes.
 #[derive(Clone, Debug)]
-pub enum Write {
+pub(crate) enum Write {
     Status(PrStatus),
     CreateThread { thread: NewThread, what: String },
     ThreadStatus { thread: u64, status: ThreadStatus, what: String, why: &'static str },
@@ -18,7 +18,7 @@ pub enum Write {
 }
 
 /// "status SonarQube/quality gate = failed (…) on iteration 2".
-pub fn describe_status(s: &PrStatus) -> String {
+pub(crate) fn describe_status(s: &PrStatus) -> String {
     format!(
         "status {}/{} = {} ({}) on iteration {}",
         s.context.genre,
@@ -31,7 +31,7 @@ pub fn describe_status(s: &PrStatus) -> String {
 
 impl Write {
     /// What a dry run prints for this write.
-    pub fn dry_run_lines(&self) -> Vec<String> {
+    pub(crate) fn dry_run_lines(&self) -> Vec<String> {
         match self {
             Write::Status(s) => vec![format!("[dry run] would post {}", describe_status(s))],
             Write::CreateThread { thread, what } => vec![format!("[dry run] would create {what}:"), thread.content().to_string()],
@@ -50,24 +50,24 @@ impl Write {
 /// connections to one server (more threads would only wait for a connection).
 const WRITE_CONCURRENCY: usize = crate::net::MAX_CONNECTIONS_PER_HOST;
 
-pub struct Writer<'a> {
-    pub client: &'a AzdoClient,
-    pub pr: u32,
+pub(crate) struct Writer<'a> {
+    pub(crate) client: &'a AzdoClient,
+    pub(crate) pr: u32,
 }
 
 /// What one write did, for the log: its lines (what was done, or a retry's check), and the id of
 /// the thread it created, if it created one.
 #[derive(Debug, Default)]
-pub struct Done {
-    pub lines: Vec<String>,
-    pub created: Option<u64>,
+pub(crate) struct Done {
+    pub(crate) lines: Vec<String>,
+    pub(crate) created: Option<u64>,
 }
 
 impl Writer<'_> {
     /// Every write, at most `WRITE_CONCURRENCY` at once. Returns each write's result in the order
     /// of `writes`, so the log lists them in plan order whichever finished first. A failed write is
     /// not repeated here: the HTTP layer already retried what was safe.
-    pub fn perform_all(&self, writes: &[Write]) -> Vec<Result<Done, Error>> {
+    pub(crate) fn perform_all(&self, writes: &[Write]) -> Vec<Result<Done, Error>> {
         crate::parallel::map_bounded(writes, WRITE_CONCURRENCY, |w| self.perform(w))
     }
 

@@ -5,13 +5,13 @@ use crate::azdo::model::Iteration;
 
 /// The chosen iteration, and the warning to give when it is not the analysed one.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IterationChoice {
-    pub id: Option<u32>,
-    pub warning: Option<String>,
+pub(crate) struct IterationChoice {
+    pub(crate) id: Option<u32>,
+    pub(crate) warning: Option<String>,
 }
 
 /// The iteration whose source commit is the analysed one; else the latest, with a warning.
-pub fn choose_iteration(iterations: &[Iteration], source_commit: Option<&str>) -> IterationChoice {
+pub(crate) fn choose_iteration(iterations: &[Iteration], source_commit: Option<&str>) -> IterationChoice {
     let latest = iterations.iter().map(|i| i.id).max();
     let Some(commit) = source_commit else {
         return IterationChoice { id: latest, warning: None };

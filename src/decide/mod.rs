@@ -3,22 +3,19 @@
 //! threads to create, update, resolve), and how the run ends. No I/O and no logging here: every
 //! function is tested without a server.
 
-pub mod iteration;
-pub mod outcome;
-pub mod plan;
-pub mod provenance;
-pub mod scope;
-pub mod verdict;
+pub(crate) mod iteration;
+pub(crate) mod outcome;
+pub(crate) mod plan;
+pub(crate) mod provenance;
+pub(crate) mod scope;
+pub(crate) mod verdict;
 
 #[cfg(test)]
 mod tests;
 
-pub use iteration::{IterationChoice, choose_iteration};
-pub use outcome::{Outcome, Report, checklist_outcome, outcome, quality_gate_status};
-pub use plan::{
-    ASK_TO_RESOLVE, Decoration, InlineStats, PublishPlan, PullRequestView, SummaryAction, Texts, plan_inline, plan_publish, plan_summary,
-    settle,
-};
-pub use provenance::{Analysed, Build, not_this_build};
-pub use scope::{DecorationMode, InlineCandidate, Matched, Matching, by_severity_word, match_issues, matching};
-pub use verdict::{StatusDecision, Verdict};
+pub(crate) use iteration::choose_iteration;
+pub(crate) use outcome::{Outcome, Report, checklist_outcome, outcome, quality_gate_status};
+pub(crate) use plan::{Decoration, InlineStats, PullRequestView, Texts, plan_publish, settle};
+pub(crate) use provenance::{Analysed, Build, not_this_build};
+pub(crate) use scope::{DecorationMode, InlineCandidate, Matched, by_severity_word, match_issues, matching};
+pub(crate) use verdict::Verdict;

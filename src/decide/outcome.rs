@@ -12,7 +12,7 @@ use crate::sonar::{Analysis, AnalysisOutcome};
 
 /// How the message is shown besides `task.complete`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Report {
+pub(crate) enum Report {
     Nothing,
     Error(String),
     Warning(String),
@@ -20,21 +20,21 @@ pub enum Report {
 
 /// How a run ended, for `task.complete` and the CLI exit code.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Outcome {
-    pub result: TaskResult,
-    pub message: String,
-    pub exit_code: i32,
-    pub report: Report,
+pub(crate) struct Outcome {
+    pub(crate) result: TaskResult,
+    pub(crate) message: String,
+    pub(crate) exit_code: i32,
+    pub(crate) report: Report,
 }
 
 impl Outcome {
-    pub fn passed(result: TaskResult, message: String) -> Self {
+    pub(crate) fn passed(result: TaskResult, message: String) -> Self {
         Self { result, message, exit_code: exit_code::PASSED, report: Report::Nothing }
     }
 }
 
 /// The `qualityGateStatus` output variable: the worst verdict's gate, NONE without a gate.
-pub fn quality_gate_status(analyses: &[Analysis]) -> &'static str {
+pub(crate) fn quality_gate_status(analyses: &[Analysis]) -> &'static str {
     Verdict::worst(analyses.iter().map(Verdict::of)).unwrap_or(Verdict::Gate(GateStatus::None)).output_value()
 }
 
@@ -73,7 +73,12 @@ fn foreign(analyses: &[Analysis]) -> Vec<String> {
 /// the task whatever failOnQualityGateError says: it is its own switch; so does an analysis that is
 /// not this build's.
 /// `fail_on_name` is how the user knows failOnQualityGateError where they are.
-pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_quality_gate_error: bool, fail_on_name: &str) -> Outcome {
+pub(crate) fn outcome(
+    analyses: &[Analysis],
+    new_issue_failures: &[String],
+    fail_on_quality_gate_error: bool,
+    fail_on_name: &str,
+) -> Outcome {
     let mut problems = problems(analyses);
     let failed = |message: String| Outcome {
         result: TaskResult::Failed,
@@ -109,7 +114,7 @@ pub fn outcome(analyses: &[Analysis], new_issue_failures: &[String], fail_on_qua
 
 /// The outcome of `check`: failed when any check failed (with the exit code of the first failure's
 /// kind), succeeded with issues when one warned; the message counts only what was checked.
-pub fn checklist_outcome(checks: &[Check], failure_exit_code: Option<i32>) -> Outcome {
+pub(crate) fn checklist_outcome(checks: &[Check], failure_exit_code: Option<i32>) -> Outcome {
     let tally = tally(checks);
     let failed = checks.iter().any(|c| c.state == CheckState::Fail);
     let warned = checks.iter().any(|c| c.state == CheckState::Warn);

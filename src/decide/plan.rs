@@ -16,66 +16,64 @@ use crate::sonar::{Analysis, AnalysisOutcome};
 
 /// How the pull request is decorated: the task's decoration inputs, validated.
 #[derive(Clone, Debug)]
-pub struct Decoration {
-    pub mode: DecorationMode,
+pub(crate) struct Decoration {
+    pub(crate) mode: DecorationMode,
     /// Fail the status and the task when issues at or above this severity sit on changed lines.
-    pub fail_on_new_issues: Option<Severity>,
+    pub(crate) fail_on_new_issues: Option<Severity>,
     /// Where the analysed project sits in the repository (a monorepo's subfolder), when given.
-    pub project_base_dir: Option<String>,
-    pub post_status: bool,
-    pub post_summary_comment: bool,
-    pub post_inline_comments: bool,
-    pub max_inline_comments: usize,
-    pub status_genre: String,
-    pub status_name: String,
+    pub(crate) project_base_dir: Option<String>,
+    pub(crate) post_status: bool,
+    pub(crate) post_summary_comment: bool,
+    pub(crate) post_inline_comments: bool,
+    pub(crate) max_inline_comments: usize,
+    pub(crate) status_genre: String,
+    pub(crate) status_name: String,
 }
 
 /// Counts the summary shows about inline comments and the PR's own gate.
 #[derive(Clone, Debug, Default)]
-pub struct InlineStats {
-    pub posted: usize,
-    pub over_cap: usize,
-    pub cap: usize,
+pub(crate) struct InlineStats {
+    pub(crate) posted: usize,
+    pub(crate) over_cap: usize,
+    pub(crate) cap: usize,
     /// In changed-lines mode: issues on lines the PR changed, by the server's severity word
     /// (most severe first).
-    pub changed_lines: Option<Vec<(String, usize)>>,
+    pub(crate) changed_lines: Option<Vec<(String, usize)>>,
     /// In changed-lines mode: the files (project-relative) those issues are in.
-    pub changed_files: Vec<String>,
+    pub(crate) changed_files: Vec<String>,
     /// Issues in changed files on lines that exist only in the merge commit.
-    pub unplaced: usize,
+    pub(crate) unplaced: usize,
     /// The PR's own gate (failOnNewIssues) failed, and why.
-    pub new_issues_failure: Option<String>,
-    /// SonarQube capped a query, so the issues are a partial list.
-    pub partial: bool,
+    pub(crate) new_issues_failure: Option<String>,
 }
 
 /// The text people read, written by the rendering layer.
-pub trait Texts {
+pub(crate) trait Texts {
     fn summary(&self, analysis: &Analysis, stats: &InlineStats) -> String;
     fn inline(&self, candidate: &InlineCandidate<'_>, analysis: &Analysis) -> String;
 }
 
 /// The pull request as this run found it.
-pub struct PullRequestView<'a> {
-    pub threads: &'a [Thread],
+pub(crate) struct PullRequestView<'a> {
+    pub(crate) threads: &'a [Thread],
     /// This task's identity: only threads whose first comment it wrote are its own.
-    pub me: &'a str,
+    pub(crate) me: &'a str,
     /// The iteration the status and new threads are for.
-    pub iteration: Option<u32>,
+    pub(crate) iteration: Option<u32>,
     /// The change tracking id of each file of that iteration, by path (leading `/`).
-    pub tracking_ids: &'a BTreeMap<String, u64>,
+    pub(crate) tracking_ids: &'a BTreeMap<String, u64>,
 }
 
 /// Every write, in the order they are listed in the log, and the lines that say what was decided.
 #[derive(Debug, Default)]
-pub struct PublishPlan {
-    pub writes: Vec<Write>,
-    pub notes: Vec<String>,
+pub(crate) struct PublishPlan {
+    pub(crate) writes: Vec<Write>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// Plans the decoration of one pull request. `matched` has one entry per analysis. An analysis
 /// that is not this build's gets nothing.
-pub fn plan_publish(
+pub(crate) fn plan_publish(
     analyses: &[Analysis],
     matched: &[Matched<'_>],
     pr: &PullRequestView<'_>,
@@ -95,7 +93,6 @@ pub fn plan_publish(
             changed_files: if m.scoped { files_of(&m.candidates) } else { Vec::new() },
             unplaced: m.unplaced,
             new_issues_failure: m.new_issues_failure.clone(),
-            partial: m.partial,
             ..InlineStats::default()
         };
         if options.post_inline_comments {
@@ -233,23 +230,23 @@ fn line_range(c: &InlineCandidate<'_>) -> LineRange {
 /// The marker of a thread this task owns: it carries the task's marker, its first comment was
 /// written by `me` and is not deleted, and the thread is not deleted. A thread someone else wrote
 /// that happens to carry the same properties is theirs, and left alone.
-pub fn owned(thread: &Thread, me: &str) -> Option<Marker> {
+pub(crate) fn owned(thread: &Thread, me: &str) -> Option<Marker> {
     let first = thread.comments.first()?;
     let author = first.author.as_ref().and_then(|a| a.id.as_deref())?;
     (!thread.is_deleted && !first.is_deleted && author.eq_ignore_ascii_case(me)).then(|| thread.marker()).flatten()
 }
 
 /// One of this task's threads, with the copies overlapping runs made of it.
-pub struct Canonical<'t> {
-    pub thread: &'t Thread,
-    pub marker: Marker,
+pub(crate) struct Canonical<'t> {
+    pub(crate) thread: &'t Thread,
+    pub(crate) marker: Marker,
     /// Threads with the same marker and a higher id: duplicates to close.
-    pub duplicates: Vec<&'t Thread>,
+    pub(crate) duplicates: Vec<&'t Thread>,
 }
 
 /// This task's threads of one kind for one project, one per marker: the lowest id wins, which
 /// every run agrees on without talking to the others.
-pub fn canonical<'t>(existing: &'t [Thread], me: &str, kind: ThreadKind, project_key: &str) -> Vec<Canonical<'t>> {
+pub(crate) fn canonical<'t>(existing: &'t [Thread], me: &str, kind: ThreadKind, project_key: &str) -> Vec<Canonical<'t>> {
     let mut groups: BTreeMap<Option<String>, Vec<&'t Thread>> = BTreeMap::new();
     let mut markers: BTreeMap<Option<String>, Marker> = BTreeMap::new();
     for t in existing {
@@ -269,7 +266,7 @@ pub fn canonical<'t>(existing: &'t [Thread], me: &str, kind: ThreadKind, project
 
 /// What to do with the summary thread of one project.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SummaryAction {
+pub(crate) enum SummaryAction {
     Create { content: String, status: ThreadStatus },
     Update { thread_id: u64, comment_id: u64, content: Option<String>, status: Option<ThreadStatus> },
     Unchanged,
@@ -277,28 +274,28 @@ pub enum SummaryAction {
 
 /// What to do with the threads of one project.
 #[derive(Debug, Default)]
-pub struct ThreadPlan<'a> {
-    pub create: Vec<InlineCandidate<'a>>,
+pub(crate) struct ThreadPlan<'a> {
+    pub(crate) create: Vec<InlineCandidate<'a>>,
     /// Threads whose issue is back: reopen.
-    pub reactivate: Vec<u64>,
+    pub(crate) reactivate: Vec<u64>,
     /// Threads whose issue is gone and nobody replied: resolve.
-    pub resolve: Vec<u64>,
+    pub(crate) resolve: Vec<u64>,
     /// Threads whose issue is gone but a person replied: ask them to resolve it.
-    pub ask_to_resolve: Vec<u64>,
+    pub(crate) ask_to_resolve: Vec<u64>,
     /// Open duplicates an overlapping run left: close.
-    pub duplicates: Vec<u64>,
+    pub(crate) duplicates: Vec<u64>,
     /// Open issues on lines that were not commented because of the cap.
-    pub over_cap: usize,
+    pub(crate) over_cap: usize,
 }
 
 /// The reply posted once in a thread whose issue is fixed but which a person took part in; we do
 /// not close a conversation someone else is having.
-pub const ASK_TO_RESOLVE: &str = "SonarQube no longer reports this issue. Someone replied here, so this thread was left open: please resolve it when the conversation is done.";
+pub(crate) const ASK_TO_RESOLVE: &str = "SonarQube no longer reports this issue. Someone replied here, so this thread was left open: please resolve it when the conversation is done.";
 
 /// Decides the inline threads of one project. `candidates` are most severe first; threads that
 /// already exist for an issue that is still open stay as they are, whatever the cap. Only when
 /// the issue list is `complete` is a thread whose issue is absent taken as fixed.
-pub fn plan_inline<'a>(
+pub(crate) fn plan_inline<'a>(
     project_key: &str,
     candidates: &[InlineCandidate<'a>],
     existing: &[Thread],
@@ -355,7 +352,7 @@ fn has_human_reply(thread: &Thread) -> bool {
 /// Decides the summary thread of one project: created once, then updated in place; active while
 /// the gate is not passing, resolved when it passes. Nothing is sent when nothing changed. Also
 /// returns the open duplicates overlapping runs left, to close.
-pub fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread], me: &str) -> (SummaryAction, Vec<u64>) {
+pub(crate) fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread], me: &str) -> (SummaryAction, Vec<u64>) {
     let status = if passing { ThreadStatus::Fixed } else { ThreadStatus::Active };
     let Some(found) = canonical(existing, me, ThreadKind::Summary, project_key).into_iter().next() else {
         return (SummaryAction::Create { content: content.to_string(), status }, Vec::new());
@@ -376,7 +373,7 @@ pub fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &
 /// make it converge with an overlapping run that created the same threads at the same moment.
 /// Both runs agree without talking: the lowest id wins; a run closes the copies it made itself,
 /// after giving the winner what its copy said (so the latest run's summary is what stays).
-pub fn settle(created: &[(u64, &NewThread)], threads: &[Thread], me: &str) -> Vec<Write> {
+pub(crate) fn settle(created: &[(u64, &NewThread)], threads: &[Thread], me: &str) -> Vec<Write> {
     let mut writes = Vec::new();
     for (id, new) in created {
         let marker = &new.marker;

@@ -6,27 +6,27 @@ use crate::sonar::Scope;
 
 /// What this build is.
 #[derive(Clone, Debug, Default)]
-pub struct Build<'a> {
+pub(crate) struct Build<'a> {
     /// The pull request being built (`System.PullRequest.PullRequestId`), when it is one.
-    pub pull_request: Option<u32>,
+    pub(crate) pull_request: Option<u32>,
     /// The commits an analysis of this build may be of: the built merge commit
     /// (`Build.SourceVersion`) and the PR's source commit.
-    pub commits: Vec<&'a str>,
+    pub(crate) commits: Vec<&'a str>,
 }
 
 /// What SonarQube says the analysis was of.
 #[derive(Clone, Debug)]
-pub struct Analysed<'a> {
-    pub project_key: &'a str,
-    pub task_id: &'a str,
-    pub report_path: &'a str,
-    pub scope: &'a Scope,
-    pub revision: Option<&'a str>,
+pub(crate) struct Analysed<'a> {
+    pub(crate) project_key: &'a str,
+    pub(crate) task_id: &'a str,
+    pub(crate) report_path: &'a str,
+    pub(crate) scope: &'a Scope,
+    pub(crate) revision: Option<&'a str>,
 }
 
 /// `Some(why)` when the analysis is of another pull request or another commit than this build's.
 /// A fact SonarQube does not give (a revision on an old server) is not held against it.
-pub fn not_this_build(a: &Analysed<'_>, build: &Build<'_>) -> Option<String> {
+pub(crate) fn not_this_build(a: &Analysed<'_>, build: &Build<'_>) -> Option<String> {
     let fix = "No status is posted from it. Run the analysis step in this job before this task and make sure it succeeds, and clean the workspace between builds (checkout: clean: true, or delete the scanner's work folder) so an old report-task.txt cannot be picked up";
     if let (Scope::PullRequest(theirs), Some(ours)) = (a.scope, build.pull_request)
         && theirs.trim() != ours.to_string()

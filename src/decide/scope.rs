@@ -11,7 +11,7 @@ use crate::sonar::{Analysis, AnalysisOutcome, Flavour, Scope};
 
 /// How issues are matched to the pull request (the `decorationMode` input).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DecorationMode {
+pub(crate) enum DecorationMode {
     /// From the server's capabilities: its own PR analysis on commercial editions and Cloud, the
     /// PR's changed lines on Community Build.
     Auto,
@@ -23,12 +23,12 @@ pub enum DecorationMode {
 
 /// Whether an analysis is scoped to the changed lines, and the words that say why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Matching {
-    pub changed_lines: bool,
-    pub why: &'static str,
+pub(crate) struct Matching {
+    pub(crate) changed_lines: bool,
+    pub(crate) why: &'static str,
 }
 
-pub fn matching(mode: DecorationMode, flavour: Flavour, scope: &Scope) -> Matching {
+pub(crate) fn matching(mode: DecorationMode, flavour: Flavour, scope: &Scope) -> Matching {
     let pr_analysis = matches!(scope, Scope::PullRequest(_));
     let (changed_lines, why) = match mode {
         DecorationMode::ChangedLines => (true, "scoped to the lines the pull request changed (decorationMode: changedLines)"),
@@ -47,17 +47,17 @@ pub fn matching(mode: DecorationMode, flavour: Flavour, scope: &Scope) -> Matchi
 /// An issue that may get an inline comment: on a line of a file. It borrows the issue: with
 /// 10 000 open issues, copies would double the task's memory.
 #[derive(Clone, Debug)]
-pub struct InlineCandidate<'a> {
-    pub project_key: &'a str,
-    pub issue: &'a Issue,
+pub(crate) struct InlineCandidate<'a> {
+    pub(crate) project_key: &'a str,
+    pub(crate) issue: &'a Issue,
     /// Repository path with a leading `/`.
-    pub file_path: String,
-    pub start_line: u32,
-    pub end_line: u32,
+    pub(crate) file_path: String,
+    pub(crate) start_line: u32,
+    pub(crate) end_line: u32,
     /// 0-based, as SonarQube gives them; 0 and 0 mean whole lines.
-    pub start_offset: u32,
-    pub end_offset: u32,
-    pub severity: Severity,
+    pub(crate) start_offset: u32,
+    pub(crate) end_offset: u32,
+    pub(crate) severity: Severity,
 }
 
 /// Every issue of a completed analysis that sits on a line, with its repository path: the
@@ -110,7 +110,7 @@ fn sort_candidates(candidates: &mut [InlineCandidate<'_>]) {
 /// Issues of a PR analysis that sit on a line, most severe first: SonarQube's own PR analysis
 /// reports the PR's issues. Branch and main-branch analyses give none here (they would comment on
 /// code the PR did not touch); `scope_to_changes` handles them.
-pub fn inline_candidates<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
+pub(crate) fn inline_candidates<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<InlineCandidate<'a>> {
     if !matches!(analysis.scope, Scope::PullRequest(_)) {
         return Vec::new();
     }
@@ -120,14 +120,14 @@ pub fn inline_candidates<'a>(analysis: &'a Analysis, prefix: &str) -> Vec<Inline
 }
 
 /// An analysis's issues scoped to the lines the PR changed, moved onto the source commit's lines.
-pub struct Scoped<'a> {
-    pub candidates: Vec<InlineCandidate<'a>>,
+pub(crate) struct Scoped<'a> {
+    pub(crate) candidates: Vec<InlineCandidate<'a>>,
     /// Issues in files the PR changed whose line exists only in the merge commit: reported in the
     /// summary, never placed on a wrong line.
-    pub unplaced: usize,
+    pub(crate) unplaced: usize,
 }
 
-pub fn scope_to_changes<'a>(analysis: &'a Analysis, changes: &PrChanges, prefix: &str) -> Scoped<'a> {
+pub(crate) fn scope_to_changes<'a>(analysis: &'a Analysis, changes: &PrChanges, prefix: &str) -> Scoped<'a> {
     let mut unplaced = 0;
     let mut candidates: Vec<InlineCandidate<'a>> = located_issues(analysis, prefix)
         .into_iter()
@@ -150,12 +150,12 @@ pub fn scope_to_changes<'a>(analysis: &'a Analysis, changes: &PrChanges, prefix:
 }
 
 /// Issues on changed lines, counted by severity (most severe first).
-pub fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(String, usize)> {
+pub(crate) fn count_by_severity(candidates: &[InlineCandidate<'_>]) -> Vec<(String, usize)> {
     by_severity_word(candidates.iter().map(|c| c.issue))
 }
 
 /// Issues counted by the severity word the server uses, most severe first.
-pub fn by_severity_word<'a>(issues: impl Iterator<Item = &'a Issue>) -> Vec<(String, usize)> {
+pub(crate) fn by_severity_word<'a>(issues: impl Iterator<Item = &'a Issue>) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<(std::cmp::Reverse<Severity>, &'static str), usize> = BTreeMap::new();
     for issue in issues {
         let (rank, word) = severity_word(issue);
@@ -165,7 +165,7 @@ pub fn by_severity_word<'a>(issues: impl Iterator<Item = &'a Issue>) -> Vec<(Str
 }
 
 /// The project-relative paths of the files the candidates are in, for a link to their issues.
-pub fn files_of(candidates: &[InlineCandidate<'_>]) -> Vec<String> {
+pub(crate) fn files_of(candidates: &[InlineCandidate<'_>]) -> Vec<String> {
     let mut files: Vec<String> =
         candidates.iter().filter_map(|c| c.issue.component.strip_prefix(c.project_key)?.strip_prefix(':').map(str::to_string)).collect();
     files.sort();
@@ -175,7 +175,7 @@ pub fn files_of(candidates: &[InlineCandidate<'_>]) -> Vec<String> {
 
 /// The PR's own gate: `failOnNewIssues` against the issues on changed lines. `Some(reason)` when
 /// it fails. A partial list (SonarQube's result cap) can fail it but never pass it.
-pub fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Severity>, partial: bool) -> Option<String> {
+pub(crate) fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Severity>, partial: bool) -> Option<String> {
     let threshold = threshold?;
     let n = candidates.iter().filter(|c| c.severity >= threshold).count();
     if n > 0 {
@@ -195,22 +195,22 @@ pub fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Option<Sev
 
 /// One analysis matched to the pull request: the issues that are the PR's, and what follows.
 #[derive(Debug)]
-pub struct Matched<'a> {
-    pub candidates: Vec<InlineCandidate<'a>>,
-    pub unplaced: usize,
+pub(crate) struct Matched<'a> {
+    pub(crate) candidates: Vec<InlineCandidate<'a>>,
+    pub(crate) unplaced: usize,
     /// Whether the issues were scoped to the PR's changed lines by this task.
-    pub scoped: bool,
+    pub(crate) scoped: bool,
     /// Why the changed lines could not be read, if they could not.
-    pub scoping_failed: Option<String>,
+    pub(crate) scoping_failed: Option<String>,
     /// The PR's own gate (failOnNewIssues) failed, and why.
-    pub new_issues_failure: Option<String>,
+    pub(crate) new_issues_failure: Option<String>,
     /// SonarQube capped a query: issues may be missing from `candidates`, so none is taken as fixed.
-    pub partial: bool,
+    pub(crate) partial: bool,
 }
 
 impl Matched<'_> {
     /// Whether every issue the PR has is known: only then is a thread whose issue is absent fixed.
-    pub fn complete(&self, analysis: &Analysis) -> bool {
+    pub(crate) fn complete(&self, analysis: &Analysis) -> bool {
         let read = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some());
         read && !self.partial && self.scoping_failed.is_none()
     }
@@ -218,7 +218,7 @@ impl Matched<'_> {
 
 /// Matches one analysis: `changes` is what the PR changed (or why that could not be read), and is
 /// only looked at when the analysis is scoped to changed lines.
-pub fn match_issues<'a>(
+pub(crate) fn match_issues<'a>(
     analysis: &'a Analysis,
     prefix: &str,
     scoped: bool,

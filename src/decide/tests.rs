@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use super::plan::{ASK_TO_RESOLVE, SummaryAction, plan_inline, plan_summary};
 use super::*;
 use crate::azdo::Write;
 use crate::azdo::model::{LineRange, Marker, NewThread, Thread, ThreadStatus};
@@ -71,17 +72,9 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         })
         .collect();
     let set = IssueSet { total: issues.len() as u64, issues, ..IssueSet::default() };
-    let done = Completed {
-        gate,
-        analysis_id: "A".into(),
-        measures: None,
-        issues: Issues::Read(set),
-        hotspots: None,
-        ce_warnings: vec![],
-        revision: None,
-    };
+    let done = Completed { gate, measures: None, issues: Issues::Read(set), hotspots: None, ce_warnings: vec![], revision: None };
     Analysis {
-        links: crate::sonar::Links::new("https://sq", "proj", &scope, None),
+        links: crate::sonar::links::Links::new("https://sq", "proj", &scope, None),
         report,
         scope,
         dashboard_url: "https://sq/dashboard?id=proj".into(),

@@ -6,7 +6,7 @@ use crate::sonar::{Analysis, AnalysisOutcome};
 
 /// One analysis's result, reduced to what decides the status and the task result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     Gate(GateStatus),
     AnalysisFailed,
     TimedOut,
@@ -15,7 +15,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn of(analysis: &Analysis) -> Self {
+    pub(crate) fn of(analysis: &Analysis) -> Self {
         match &analysis.outcome {
             AnalysisOutcome::Completed(c) => Verdict::Gate(c.gate.status),
             AnalysisOutcome::Failed { .. } => Verdict::AnalysisFailed,
@@ -26,7 +26,7 @@ impl Verdict {
 
     /// The `qualityGateStatus` output variable: OK, ERROR, WARN or NONE (a failed or unfinished
     /// analysis has no gate, and is never reported as OK).
-    pub fn output_value(self) -> &'static str {
+    pub(crate) fn output_value(self) -> &'static str {
         match self {
             Verdict::Gate(g) => g.as_str(),
             Verdict::AnalysisFailed | Verdict::TimedOut | Verdict::NotThisBuild => "NONE",
@@ -45,18 +45,18 @@ impl Verdict {
     }
 
     /// Whether this verdict lets a PR pass (a gate that is OK or absent).
-    pub fn is_passing(self) -> bool {
+    pub(crate) fn is_passing(self) -> bool {
         self.rank() < 2
     }
 
     /// The worst of several verdicts: what a combined status shows.
-    pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
+    pub(crate) fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Option<Verdict> {
         verdicts.into_iter().max_by_key(|v| v.rank())
     }
 }
 
 /// The gate's conditions that are not met.
-pub fn failed_conditions(a: &Analysis) -> Vec<&crate::sonar::model::Condition> {
+pub(crate) fn failed_conditions(a: &Analysis) -> Vec<&crate::sonar::model::Condition> {
     match &a.outcome {
         AnalysisOutcome::Completed(d) => d.gate.conditions.iter().filter(|c| c.status != GateStatus::Ok).collect(),
         _ => Vec::new(),
@@ -65,15 +65,15 @@ pub fn failed_conditions(a: &Analysis) -> Vec<&crate::sonar::model::Condition> {
 
 /// The body of a PR status, minus context and iteration.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusDecision {
+pub(crate) struct StatusDecision {
     /// `succeeded`, `failed`, `error` or `notApplicable`.
-    pub state: &'static str,
-    pub description: String,
+    pub(crate) state: &'static str,
+    pub(crate) description: String,
 }
 
 /// OK → succeeded, ERROR (and the deprecated WARN, treated like ERROR as SonarSource's extension
 /// does) → failed, a failed or unfinished analysis → error, NONE → notApplicable.
-pub fn status_for(verdict: Verdict, failed_conditions: usize) -> StatusDecision {
+pub(crate) fn status_for(verdict: Verdict, failed_conditions: usize) -> StatusDecision {
     let (state, description) = match verdict {
         Verdict::Gate(GateStatus::Ok) => ("succeeded", "Quality gate passed".to_string()),
         Verdict::Gate(GateStatus::Error) | Verdict::Gate(GateStatus::Warn) => (
@@ -94,7 +94,7 @@ pub fn status_for(verdict: Verdict, failed_conditions: usize) -> StatusDecision 
 
 /// The status of one analysis, with the PR's own gate (`failOnNewIssues`) on top: a server gate
 /// that passed does not make the status pass when the PR's own gate failed.
-pub fn analysis_status(a: &Analysis, new_issues_failure: Option<&str>) -> StatusDecision {
+pub(crate) fn analysis_status(a: &Analysis, new_issues_failure: Option<&str>) -> StatusDecision {
     let decision = status_for(Verdict::of(a), failed_conditions(a).len());
     match new_issues_failure {
         Some(reason) if decision.state == "succeeded" => {
@@ -106,12 +106,12 @@ pub fn analysis_status(a: &Analysis, new_issues_failure: Option<&str>) -> Status
 
 /// The verdict a combined status counts for one analysis: the PR's own gate failing counts as a
 /// failed gate.
-pub fn effective_verdict(a: &Analysis, new_issues_failure: Option<&str>) -> Verdict {
+pub(crate) fn effective_verdict(a: &Analysis, new_issues_failure: Option<&str>) -> Verdict {
     if new_issues_failure.is_some() { Verdict::Gate(GateStatus::Error) } else { Verdict::of(a) }
 }
 
 /// The combined status over several projects.
-pub fn combined_status(verdicts: &[(String, Verdict)]) -> StatusDecision {
+pub(crate) fn combined_status(verdicts: &[(String, Verdict)]) -> StatusDecision {
     let worst = Verdict::worst(verdicts.iter().map(|(_, v)| *v)).unwrap_or(Verdict::Gate(GateStatus::None));
     let failing: Vec<&str> = verdicts.iter().filter(|(_, v)| !v.is_passing()).map(|(k, _)| k.as_str()).collect();
     let state = status_for(worst, 0).state;

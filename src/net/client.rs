@@ -21,22 +21,22 @@ use crate::secret::Secret;
 
 /// Limits and budgets. Every ureq timeout defaults to unlimited, so each one is set here.
 #[derive(Clone, Debug)]
-pub struct Config {
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    pub retry: RetryPolicy,
-    pub max_body_bytes: u64,
+pub(crate) struct Config {
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) max_body_bytes: u64,
     /// PEM files trusted besides the system's roots and the bundled Mozilla roots.
-    pub ca_cert_files: Vec<PathBuf>,
+    pub(crate) ca_cert_files: Vec<PathBuf>,
     /// Certificate checks off: only ever from the agent operator's own setting.
-    pub skip_cert_validation: bool,
-    pub proxy: Option<ProxyConfig>,
+    pub(crate) skip_cert_validation: bool,
+    pub(crate) proxy: Option<ProxyConfig>,
     /// Whether any URL is https: only then are the system's roots read (it costs a few ms).
-    pub needs_tls: bool,
+    pub(crate) needs_tls: bool,
     /// Requests in flight to one origin at most, and so connections open to it: each finished
     /// request hands its connection back to the pool for the next (keep-alive), so a run opens at
     /// most this many TCP connections, and TLS handshakes, per server.
-    pub max_connections_per_host: usize,
+    pub(crate) max_connections_per_host: usize,
 }
 
 /// Six, as browsers allow per host over HTTP/1.1: enough for the writes and issue pages to overlap,
@@ -62,7 +62,7 @@ impl Default for Config {
 /// Something the client did that a person may want to know about; the caller decides the words
 /// and where they go.
 #[derive(Debug)]
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// A request and how it ended (`200`, or the transport error), for debug output.
     Sent {
         method: Method,
@@ -109,39 +109,39 @@ pub enum Event<'a> {
 }
 
 /// Receives the client's events.
-pub trait Observer: Send + Sync {
+pub(crate) trait Observer: Send + Sync {
     fn note(&self, event: &Event<'_>);
 }
 
 /// A credential bound to the one origin (scheme, host, port) it may be sent to.
 #[derive(Clone, Debug)]
-pub struct Auth {
+pub(crate) struct Auth {
     origin: Option<Origin>,
     header: Secret,
 }
 
 impl Auth {
     /// `Authorization: Basic base64(user:password)`.
-    pub fn basic(base_url: &str, user: &Secret, password: &Secret) -> Self {
+    pub(crate) fn basic(base_url: &str, user: &Secret, password: &Secret) -> Self {
         let value = Secret::basic(user.expose(), password.expose());
         Self { origin: Origin::parse(base_url), header: Secret::new(format!("Basic {}", value.expose())) }
     }
 
     /// `Authorization: Bearer <token>`.
-    pub fn bearer(base_url: &str, token: &Secret) -> Self {
+    pub(crate) fn bearer(base_url: &str, token: &Secret) -> Self {
         Self { origin: Origin::parse(base_url), header: Secret::new(format!("Bearer {}", token.expose())) }
     }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Post,
     Patch,
 }
 
 impl Method {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
             Method::Post => "POST",
@@ -151,35 +151,35 @@ impl Method {
 }
 
 /// A request to send.
-pub struct Request<'a> {
-    pub method: Method,
-    pub url: String,
-    pub auth: Option<&'a Auth>,
-    pub headers: Vec<(&'static str, String)>,
-    pub json_body: Option<Vec<u8>>,
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    pub(crate) auth: Option<&'a Auth>,
+    pub(crate) headers: Vec<(&'static str, String)>,
+    pub(crate) json_body: Option<Vec<u8>>,
     /// When this request, its retries and every wait for it must be over: connecting, name
     /// resolution, a slow body and a server's requested pause included.
-    pub deadline: Option<Instant>,
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl<'a> Request<'a> {
-    pub fn get(url: impl Into<String>, auth: Option<&'a Auth>) -> Self {
+    pub(crate) fn get(url: impl Into<String>, auth: Option<&'a Auth>) -> Self {
         Self { method: Method::Get, url: url.into(), auth, headers: Vec::new(), json_body: None, deadline: None }
     }
 
-    pub fn until(mut self, deadline: Option<Instant>) -> Self {
+    pub(crate) fn until(mut self, deadline: Option<Instant>) -> Self {
         self.deadline = deadline;
         self
     }
 
-    pub fn with_json<T: serde::Serialize + ?Sized>(mut self, method: Method, body: &T) -> Self {
+    pub(crate) fn with_json<T: serde::Serialize + ?Sized>(mut self, method: Method, body: &T) -> Self {
         self.method = method;
         // Our request types are plain structs with string keys: serializing them cannot fail.
         self.json_body = Some(serde_json::to_vec(body).expect("request bodies always serialize"));
         self
     }
 
-    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.headers.push((name, value.into()));
         self
     }
@@ -187,33 +187,33 @@ impl<'a> Request<'a> {
 
 /// A response, fully read.
 #[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    pub content_type: Option<String>,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) content_type: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    pub fn is_json(&self) -> bool {
+    pub(crate) fn is_json(&self) -> bool {
         self.content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().contains("json"))
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_slice(&self.body)
     }
 }
 
 /// The shared client.
-pub struct Client {
+pub(crate) struct Client {
     direct: ureq::Agent,
     /// One agent per proxy server, chosen per request by the proxy rules.
     proxied: Vec<(ProxyServer, ureq::Agent)>,
@@ -246,7 +246,7 @@ impl Drop for Slot<'_> {
 }
 
 impl Client {
-    pub fn new(config: Config, observer: Arc<dyn Observer>) -> Result<Self, TransportError> {
+    pub(crate) fn new(config: Config, observer: Arc<dyn Observer>) -> Result<Self, TransportError> {
         let mut tls = ureq::tls::TlsConfig::builder();
         if config.skip_cert_validation {
             observer.note(&Event::CertificateValidationOff);
@@ -309,7 +309,7 @@ impl Client {
     /// All waiting of a run is bounded by the retry budget, and everything about this request by
     /// its deadline: each attempt gets the time left as its own limit, and no retry or pause runs
     /// past it.
-    pub fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
+    pub(crate) fn send(&self, request: &Request<'_>) -> Result<Response, TransportError> {
         let policy = &self.config.retry;
         let left = || request.deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let mut attempt = 0;

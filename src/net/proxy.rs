@@ -13,7 +13,7 @@ use crate::secret::Secret;
 
 /// Why a proxy setting cannot be used; which setting it is decides which input the message names.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ProxyError {
+pub(crate) enum ProxyError {
     /// The proxy URL itself.
     #[error("{0}")]
     Url(String),
@@ -24,32 +24,32 @@ pub enum ProxyError {
 
 /// One proxy server.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ProxyServer {
-    pub host: String,
-    pub port: u16,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
+pub(crate) struct ProxyServer {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) username: Option<String>,
+    pub(crate) password: Option<Secret>,
 }
 
 impl ProxyServer {
     /// `http://host:port`, without credentials, for messages.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         format!("http://{}:{}", self.host, self.port)
     }
 }
 
 /// Where requests go.
 #[derive(Clone, Debug, Default)]
-pub struct ProxyConfig {
+pub(crate) struct ProxyConfig {
     /// For https:// targets.
-    pub https: Option<ProxyServer>,
+    pub(crate) https: Option<ProxyServer>,
     /// For http:// targets.
-    pub http: Option<ProxyServer>,
-    pub bypass: Vec<BypassRule>,
+    pub(crate) http: Option<ProxyServer>,
+    pub(crate) bypass: Vec<BypassRule>,
 }
 
 #[derive(Clone, Debug)]
-pub enum BypassRule {
+pub(crate) enum BypassRule {
     /// An agent bypass entry: a regular expression searched in the URL, case-insensitively.
     Regex(regex_lite::Regex),
     /// `*`: every host.
@@ -64,7 +64,7 @@ pub enum BypassRule {
 
 impl ProxyConfig {
     /// The proxy for a URL, or `None` to connect directly.
-    pub fn route(&self, url: &str) -> Option<&ProxyServer> {
+    pub(crate) fn route(&self, url: &str) -> Option<&ProxyServer> {
         let https = url.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://"));
         let proxy = if https { self.https.as_ref() } else { self.http.as_ref() }?;
         let (host, port) = host_port(url);
@@ -79,7 +79,12 @@ impl ProxyConfig {
     }
 
     /// The agent's proxy: one server for every scheme, and the bypass list.
-    pub fn from_agent(url: &str, username: Option<&str>, password: Option<&str>, bypass_json: Option<&str>) -> Result<Self, ProxyError> {
+    pub(crate) fn from_agent(
+        url: &str,
+        username: Option<&str>,
+        password: Option<&str>,
+        bypass_json: Option<&str>,
+    ) -> Result<Self, ProxyError> {
         let mut server = parse_proxy_url(url).map_err(ProxyError::Url)?;
         if let Some(u) = username {
             server.username = Some(u.to_string());
@@ -107,7 +112,7 @@ impl ProxyConfig {
     }
 
     /// curl's variables: `HTTPS_PROXY` for https targets, `HTTP_PROXY` for http ones, `NO_PROXY`.
-    pub fn from_env_vars(https: Option<&str>, http: Option<&str>, no_proxy: Option<&str>) -> Result<Self, String> {
+    pub(crate) fn from_env_vars(https: Option<&str>, http: Option<&str>, no_proxy: Option<&str>) -> Result<Self, String> {
         Ok(Self {
             https: https.map(parse_proxy_url).transpose()?,
             http: http.map(parse_proxy_url).transpose()?,
@@ -117,7 +122,7 @@ impl ProxyConfig {
 }
 
 /// `http://[user:password@]host[:port]`; a bare `host:port` is taken as http.
-pub fn parse_proxy_url(raw: &str) -> Result<ProxyServer, String> {
+pub(crate) fn parse_proxy_url(raw: &str) -> Result<ProxyServer, String> {
     let raw = raw.trim();
     let rest = match raw.split_once("://") {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
@@ -159,7 +164,7 @@ pub fn parse_proxy_url(raw: &str) -> Result<ProxyServer, String> {
 
 /// curl's `NO_PROXY`: comma-separated, trimmed, case-insensitive; `*`, domains (with or without a
 /// leading `.` or `*.`, always matching subdomains), IPv4 CIDR blocks, and `host:port`.
-pub fn parse_no_proxy(value: &str) -> Vec<BypassRule> {
+pub(crate) fn parse_no_proxy(value: &str) -> Vec<BypassRule> {
     value
         .split([',', ' '])
         .map(|e| e.trim().to_ascii_lowercase())

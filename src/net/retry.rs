@@ -8,13 +8,13 @@ use crate::error::TransportError;
 
 /// How many times, and how long to wait.
 #[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub first_backoff: Duration,
+pub(crate) struct RetryPolicy {
+    pub(crate) max_retries: u32,
+    pub(crate) first_backoff: Duration,
     /// The longest single wait, whatever `Retry-After` asks for.
-    pub max_backoff: Duration,
+    pub(crate) max_backoff: Duration,
     /// The most time all retries and rate-limit pauses of one run may spend waiting.
-    pub budget: Duration,
+    pub(crate) budget: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -30,11 +30,11 @@ impl Default for RetryPolicy {
 
 /// The longest wait a server may ask for (`Retry-After`, `X-RateLimit-Reset`): a longer request is
 /// capped, and the log says so.
-pub const MAX_REQUESTED_WAIT: Duration = Duration::from_secs(60);
+pub(crate) const MAX_REQUESTED_WAIT: Duration = Duration::from_secs(60);
 
 /// A `Retry-After` value in seconds (fractions accepted, as some proxies send them). The HTTP-date
 /// form and anything that is not a finite, non-negative duration are ignored, never a panic.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let seconds: f64 = value.trim().parse().ok()?;
     if !seconds.is_finite() || seconds < 0.0 {
         return None;
@@ -44,14 +44,14 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 
 /// A wait before the next attempt, and what the server asked for when it asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Wait {
-    pub wait: Duration,
+pub(crate) struct Wait {
+    pub(crate) wait: Duration,
     /// `Retry-After`, as asked, when it was more than `MAX_REQUESTED_WAIT`.
-    pub capped_from: Option<Duration>,
+    pub(crate) capped_from: Option<Duration>,
 }
 
 /// How long to wait before retrying after a response, if it should be retried at all.
-pub fn after_status(method: Method, resp: &Response, attempt: u32, policy: &RetryPolicy) -> Option<Wait> {
+pub(crate) fn after_status(method: Method, resp: &Response, attempt: u32, policy: &RetryPolicy) -> Option<Wait> {
     let retryable = match resp.status {
         429 => true,
         // A 5xx on a POST may have been applied and a second one would duplicate it; reads and
@@ -74,7 +74,7 @@ pub fn after_status(method: Method, resp: &Response, attempt: u32, policy: &Retr
 /// How long to wait before retrying after a transport failure, if it should be retried at all.
 /// A name that does not resolve and a port that refuses are not transient for a pipeline step:
 /// they fail at once, with the fix.
-pub fn after_error(method: Method, err: &TransportError, attempt: u32, policy: &RetryPolicy) -> Option<Wait> {
+pub(crate) fn after_error(method: Method, err: &TransportError, attempt: u32, policy: &RetryPolicy) -> Option<Wait> {
     let wait = Wait { wait: backoff(attempt, policy), capped_from: None };
     match err {
         // The connection never opened: safe to repeat even for a write.
@@ -85,7 +85,7 @@ pub fn after_error(method: Method, err: &TransportError, attempt: u32, policy: &
 }
 
 /// Exponential backoff with up to 25% jitter, so parallel jobs do not retry in lockstep.
-pub fn backoff(attempt: u32, policy: &RetryPolicy) -> Duration {
+pub(crate) fn backoff(attempt: u32, policy: &RetryPolicy) -> Duration {
     let base = policy.first_backoff.saturating_mul(1 << attempt.min(10));
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let jitter = base.mul_f64(f64::from(nanos % 250) / 1000.0);

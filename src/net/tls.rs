@@ -19,7 +19,7 @@ use crate::error::TransportError;
 /// bundled Mozilla roots, and every certificate of each PEM file. ureq replaces its defaults with a
 /// custom set and skips unparsable certificates silently, so the whole set is built here and a
 /// file that yields no certificate is an error.
-pub fn root_certs(files: &[std::path::PathBuf], observer: &dyn Observer) -> Result<ureq::tls::RootCerts, TransportError> {
+pub(crate) fn root_certs(files: &[std::path::PathBuf], observer: &dyn Observer) -> Result<ureq::tls::RootCerts, TransportError> {
     let mut certs: Vec<ureq::tls::Certificate<'static>> =
         webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
     let system = rustls_native_certs::load_native_certs();
@@ -58,14 +58,14 @@ fn resolve(host: &str, port: u16, timeout: Duration) -> Option<Result<SocketAddr
 
 /// Whether the name resolves: `Some(false)` when the resolver says it does not exist, `None` when
 /// it gave no answer in time.
-pub fn resolves(host: &str, port: u16, timeout: Duration) -> Option<bool> {
+pub(crate) fn resolves(host: &str, port: u16, timeout: Duration) -> Option<bool> {
     resolve(host, port, timeout).map(|r| r.is_ok())
 }
 
 /// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read within
 /// `timeout` (name resolution, connection and the whole handshake together: a server that
 /// dribbles its handshake a byte at a time is given up on).
-pub fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<String> {
+pub(crate) fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Option<String> {
     let deadline = Instant::now() + timeout;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let captured = Arc::new(Mutex::new(None));
@@ -190,7 +190,7 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 }
 
 /// The issuer of an X.509 certificate as `CN=…, O=…` (common name and organization).
-pub fn issuer_name(der: &[u8]) -> Option<String> {
+pub(crate) fn issuer_name(der: &[u8]) -> Option<String> {
     let (_, cert, _) = tlv(der)?;
     let (_, tbs, _) = tlv(cert)?;
     let mut rest = tbs;

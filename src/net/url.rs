@@ -11,13 +11,13 @@ use ureq::http::Uri;
 /// key, branch name or project name is safe in a query value or a path segment.
 const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-pub fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     utf8_percent_encode(value, NOT_UNRESERVED).to_string()
 }
 
 /// Decodes `%XX` (a malformed escape is kept as it is). `plus_is_space` reads `+` as a space, as
 /// form encoding (Java's URLEncoder, which the scanners use) writes it.
-pub fn decode(value: &str, plus_is_space: bool) -> String {
+pub(crate) fn decode(value: &str, plus_is_space: bool) -> String {
     if plus_is_space {
         percent_decode_str(&value.replace('+', " ")).decode_utf8_lossy().into_owned()
     } else {
@@ -28,7 +28,7 @@ pub fn decode(value: &str, plus_is_space: bool) -> String {
 /// Where a URL points: scheme, host and port, lower-cased. Credentials are bound to one origin and
 /// proxies chosen by host and port, so this is what those decisions compare.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Origin {
+pub(crate) struct Origin {
     scheme: String,
     host: String,
     port: u16,
@@ -36,7 +36,7 @@ pub struct Origin {
 
 impl Origin {
     /// The origin of an absolute http(s) URL; `None` for anything else.
-    pub fn parse(url: &str) -> Option<Self> {
+    pub(crate) fn parse(url: &str) -> Option<Self> {
         let uri = Uri::try_from(url).ok()?;
         let scheme = uri.scheme_str()?.to_ascii_lowercase();
         let default = match scheme.as_str() {
@@ -52,15 +52,15 @@ impl Origin {
     }
 
     /// Host name or IP address, IPv6 without brackets.
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         &self.host
     }
 
-    pub fn port(&self) -> u16 {
+    pub(crate) fn port(&self) -> u16 {
         self.port
     }
 
-    pub fn is_https(&self) -> bool {
+    pub(crate) fn is_https(&self) -> bool {
         self.scheme == "https"
     }
 }
@@ -76,7 +76,7 @@ impl fmt::Display for Origin {
 
 /// A URL without the `user:password@` part of its authority, and that part when there was one
 /// (a credential: the caller registers it as a secret before anything prints the URL).
-pub fn strip_userinfo(url: &str) -> (String, Option<String>) {
+pub(crate) fn strip_userinfo(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else { return (url.to_string(), None) };
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..end].rfind('@') {
@@ -88,7 +88,7 @@ pub fn strip_userinfo(url: &str) -> (String, Option<String>) {
 /// A URL that may be a link target and a status's `targetUrl`: absolute http(s), one line, no
 /// control characters or spaces, no credentials. `javascript:`, `data:`, a multi-line value and
 /// the like are `None`.
-pub fn link_target(url: &str) -> Option<String> {
+pub(crate) fn link_target(url: &str) -> Option<String> {
     let url = url.trim();
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) || crate::text::has_controls(url) {
         return None;
@@ -98,12 +98,12 @@ pub fn link_target(url: &str) -> Option<String> {
 }
 
 /// Whether a URL is https, by its scheme alone (cheap, for deciding whether TLS roots are needed).
-pub fn is_https(url: &str) -> bool {
+pub(crate) fn is_https(url: &str) -> bool {
     url.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
 }
 
 /// A URL without its query: for messages and retry lines, where query values add only noise.
-pub fn without_query(url: &str) -> &str {
+pub(crate) fn without_query(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
 }
 

@@ -6,7 +6,7 @@
 //! `%AZP25` last). Everything here mirrors those rules exactly, so what we write is what it reads.
 
 /// Escapes a property value: `%` first (so later escapes are not double-escaped), then CR, LF, `]`, `;`.
-pub fn escape_property(value: &str) -> String {
+pub(crate) fn escape_property(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -24,13 +24,13 @@ pub fn escape_property(value: &str) -> String {
 /// Escapes a command's message. The agent also decodes `%5D` and `%3B` there, so escaping `]` and
 /// `;` is harmless; doing it keeps one escaping function and makes a message that contains `]`
 /// unambiguous to any other reader of the log.
-pub fn escape_message(message: &str) -> String {
+pub(crate) fn escape_message(message: &str) -> String {
     escape_property(message)
 }
 
 /// The agent's unescaping (`CommandStringConvertor.Unescape` with `DECODE_PERCENTS` on, the
 /// default). Used by tests and by the demo's view of what the agent shows.
-pub fn unescape(escaped: &str) -> String {
+pub(crate) fn unescape(escaped: &str) -> String {
     escaped.replace("%0D", "\r").replace("%0A", "\n").replace("%5D", "]").replace("%3B", ";").replace("%AZP25", "%")
 }
 

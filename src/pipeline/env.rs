@@ -15,15 +15,14 @@ pub struct AgentEnv {
 }
 
 /// A service connection's URL and authorization, as the agent exported it.
-pub struct Endpoint {
-    pub url: Option<String>,
-    pub scheme: Option<String>,
+pub(crate) struct Endpoint {
+    pub(crate) url: Option<String>,
     params: BTreeMap<String, String>,
 }
 
 impl Endpoint {
     /// An authorization parameter by its (case-insensitive) key, e.g. `username` or `apitoken`.
-    pub fn auth_parameter(&self, key: &str) -> Option<&str> {
+    pub(crate) fn auth_parameter(&self, key: &str) -> Option<&str> {
         self.params.get(&key.to_ascii_uppercase()).map(String::as_str)
     }
 }
@@ -43,7 +42,7 @@ fn strip_name_prefix<'a>(name: &'a str, prefix: &str) -> Option<&'a str> {
 
 /// Turns a variable or input name into its environment form: `System.PullRequest.PullRequestId`
 /// becomes `SYSTEM_PULLREQUEST_PULLREQUESTID`.
-pub fn env_name(name: &str) -> String {
+pub(crate) fn env_name(name: &str) -> String {
     name.replace(['.', ' '], "_").to_uppercase()
 }
 
@@ -58,7 +57,7 @@ impl AgentEnv {
 
     /// A raw environment variable, trimmed; blank counts as unset. On Windows names are
     /// case-insensitive, as the system treats them (Wine hands them over upper-cased).
-    pub fn raw(&self, key: &str) -> Option<String> {
+    pub(crate) fn raw(&self, key: &str) -> Option<String> {
         let exact = self.vars.get(key);
         let value = match exact {
             None if NAMES_IGNORE_CASE => self.vars.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v),
@@ -68,13 +67,13 @@ impl AgentEnv {
     }
 
     /// A task input (`INPUT_<NAME>`), trimmed; empty means unset, as in task-lib.
-    pub fn input(&self, name: &str) -> Option<String> {
+    pub(crate) fn input(&self, name: &str) -> Option<String> {
         self.raw(&format!("INPUT_{}", env_name(name)))
     }
 
     /// A pipeline variable by its dotted name (`Build.SourcesDirectory`). Secret variables arrive
     /// only as `SECRET_<NAME>` and are looked up there second.
-    pub fn variable(&self, name: &str) -> Option<String> {
+    pub(crate) fn variable(&self, name: &str) -> Option<String> {
         let key = env_name(name);
         self.raw(&key).or_else(|| self.raw(&format!("SECRET_{key}")))
     }
@@ -82,9 +81,11 @@ impl AgentEnv {
     /// The service endpoint that a `connectedService:*` input refers to. The input holds the GUID
     /// in whatever case the server sent; the agent names the variables with the .NET "D" form
     /// (lower case, hyphenated), so the id is normalised before the lookup.
-    pub fn endpoint(&self, id: &str) -> Option<Endpoint> {
+    pub(crate) fn endpoint(&self, id: &str) -> Option<Endpoint> {
         let id = normalize_endpoint_id(id);
         let url = self.raw(&format!("ENDPOINT_URL_{id}"));
+        // The scheme only tells that the connection exists: the credential is read from its
+        // parameters whatever the scheme (see `settings::raw`).
         let scheme = self.raw(&format!("ENDPOINT_AUTH_SCHEME_{id}"));
         let prefix = format!("ENDPOINT_AUTH_PARAMETER_{id}_");
         let params: BTreeMap<String, String> = self
@@ -96,12 +97,12 @@ impl AgentEnv {
         if url.is_none() && scheme.is_none() && params.is_empty() {
             return None;
         }
-        Some(Endpoint { url, scheme, params })
+        Some(Endpoint { url, params })
     }
 
     /// The job's access token: the always-present system connection first, then the
     /// `SYSTEM_ACCESSTOKEN` variable that YAML maps with `env:`.
-    pub fn job_access_token(&self) -> Option<String> {
+    pub(crate) fn job_access_token(&self) -> Option<String> {
         // Mapped into a step's env as SYSTEM_ACCESSTOKEN; where the server sends it as a secret
         // job variable, a Node-handler task sees it as SECRET_SYSTEM_ACCESSTOKEN (Handler.cs).
         self.raw("ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN")
@@ -110,19 +111,19 @@ impl AgentEnv {
     }
 
     /// Whether this process runs under an Azure Pipelines agent (`TF_BUILD` is always set there).
-    pub fn is_agent(&self) -> bool {
+    pub(crate) fn is_agent(&self) -> bool {
         self.raw("TF_BUILD").is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
     /// `System.Debug`, case-insensitively true.
-    pub fn debug(&self) -> bool {
+    pub(crate) fn debug(&self) -> bool {
         self.variable("System.Debug").is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 }
 
 /// A GUID in any case, with or without braces, becomes the agent's lower-case hyphenated form;
 /// the name `SystemVssConnection` (any case) becomes `SYSTEMVSSCONNECTION`.
-pub fn normalize_endpoint_id(id: &str) -> String {
+pub(crate) fn normalize_endpoint_id(id: &str) -> String {
     let trimmed = id.trim().trim_start_matches('{').trim_end_matches('}');
     if trimmed.eq_ignore_ascii_case("SystemVssConnection") {
         return "SYSTEMVSSCONNECTION".to_string();
@@ -138,7 +139,7 @@ pub fn normalize_endpoint_id(id: &str) -> String {
 
 /// Task-lib's boolean rule: `true` in any case is true; anything else is false. We are stricter
 /// and report values that are neither, so a typo like `ture` is not silently false.
-pub fn parse_bool(value: &str) -> Option<bool> {
+pub(crate) fn parse_bool(value: &str) -> Option<bool> {
     if value.eq_ignore_ascii_case("true") {
         Some(true)
     } else if value.eq_ignore_ascii_case("false") {
@@ -151,7 +152,7 @@ pub fn parse_bool(value: &str) -> Option<bool> {
 /// A time as the agent writes `System.PipelineStartTime`: `2021-10-21 06:28:33+00:00`,
 /// `2026-09-01 20:31:33-03:00` (servers give their local offset), or ISO 8601 with `T` and `Z`.
 /// Anything else is `None`, never a panic.
-pub fn parse_agent_time(value: &str) -> Option<std::time::SystemTime> {
+pub(crate) fn parse_agent_time(value: &str) -> Option<std::time::SystemTime> {
     let v = value.trim();
     let num = |s: &str| -> Option<i64> { s.parse::<i64>().ok().filter(|_| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())) };
     let (date, rest) = v.split_at_checked(10)?;
@@ -227,7 +228,9 @@ mod tests {
         let ep = env.endpoint("5A3B1C2D-1111-2222-3333-444455556666").unwrap();
         assert_eq!(ep.url.as_deref(), Some("https://sq/"));
         assert_eq!(ep.auth_parameter("username"), Some("squ_token"));
-        assert_eq!(ep.scheme.as_deref(), Some("UsernamePassword"));
+        // A connection with only a scheme still exists (its parameters may all be empty).
+        let only_scheme = AgentEnv::from_pairs([("ENDPOINT_AUTH_SCHEME_x", "Token")]);
+        assert!(only_scheme.endpoint("x").is_some() && AgentEnv::from_pairs([("A", "b")]).endpoint("x").is_none());
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub enum TaskResult {
 }
 
 impl TaskResult {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             TaskResult::Succeeded => "Succeeded",
             TaskResult::SucceededWithIssues => "SucceededWithIssues",
@@ -57,17 +57,17 @@ impl Log {
         Self { style, debug, announce_secrets, sinks: Mutex::new(Sinks { out, err, secrets: Vec::new() }) }
     }
 
-    pub fn stdio(style: Style, debug: bool, announce_secrets: bool) -> Self {
+    pub(crate) fn stdio(style: Style, debug: bool, announce_secrets: bool) -> Self {
         Self::new(style, debug, announce_secrets, Box::new(std::io::stdout()), Box::new(std::io::stderr()))
     }
 
-    pub fn style(&self) -> Style {
+    pub(crate) fn style(&self) -> Style {
         self.style
     }
 
     /// Registers secrets with the agent's masker and with our own masking. Call before anything
     /// else is printed: the agent does not mask lines retroactively.
-    pub fn register_secrets<'a>(&self, secrets: impl IntoIterator<Item = &'a Secret>) {
+    pub(crate) fn register_secrets<'a>(&self, secrets: impl IntoIterator<Item = &'a Secret>) {
         let mut sinks = self.lock();
         for secret in secrets {
             let value = secret.expose();
@@ -87,7 +87,7 @@ impl Log {
         let _ = sinks.out.flush();
     }
 
-    pub fn info(&self, text: &str) {
+    pub(crate) fn info(&self, text: &str) {
         for line in text.lines() {
             self.write_out(&self.inert(line));
         }
@@ -99,12 +99,12 @@ impl Log {
     /// A warning. Its lines (a list, one item a line) stay lines: in the CLI the first follows
     /// "warning: " and the rest are printed as they are; under the agent they travel escaped in one
     /// `task.logissue`, which the agent shows as they were.
-    pub fn warning(&self, text: &str) {
+    pub(crate) fn warning(&self, text: &str) {
         self.issue("warning", text);
     }
 
     /// An error, printed like [`Log::warning`].
-    pub fn error(&self, text: &str) {
+    pub(crate) fn error(&self, text: &str) {
         self.issue("error", text);
     }
 
@@ -138,7 +138,7 @@ impl Log {
     }
 
     /// Verbose detail, shown only with `System.Debug` (or `--debug`).
-    pub fn debug(&self, text: &str) {
+    pub(crate) fn debug(&self, text: &str) {
         if !self.debug {
             return;
         }
@@ -148,26 +148,26 @@ impl Log {
         }
     }
 
-    pub fn group(&self, title: &str) {
+    pub(crate) fn group(&self, title: &str) {
         match self.style {
             Style::Agent => self.write_out(&format!("##[group]{}", self.inert(title))),
             Style::Plain => self.write_out(&format!("== {}", self.inert(title))),
         }
     }
 
-    pub fn end_group(&self) {
+    pub(crate) fn end_group(&self) {
         if self.style == Style::Agent {
             self.write_out("##[endgroup]");
         }
     }
 
     /// Sets an output variable (`isOutput=true`) for later steps and jobs.
-    pub fn set_output_variable(&self, name: &str, value: &str) {
+    pub(crate) fn set_output_variable(&self, name: &str, value: &str) {
         self.set_variable(name, value, true, false);
     }
 
     /// Sets a pipeline variable. A secret one is registered with the masker first.
-    pub fn set_variable(&self, name: &str, value: &str, is_output: bool, is_secret: bool) {
+    pub(crate) fn set_variable(&self, name: &str, value: &str, is_output: bool, is_secret: bool) {
         if self.style != Style::Agent {
             return;
         }
@@ -190,13 +190,13 @@ impl Log {
 
     /// Attaches a Markdown file to the run summary. The path must exist and be absolute, or the
     /// agent fails the task.
-    pub fn upload_summary(&self, path: &std::path::Path) {
+    pub(crate) fn upload_summary(&self, path: &std::path::Path) {
         if self.style == Style::Agent {
             self.command(Command::new("task.uploadsummary").message(path.display().to_string()));
         }
     }
 
-    pub fn complete(&self, result: TaskResult, message: &str) {
+    pub(crate) fn complete(&self, result: TaskResult, message: &str) {
         if self.style == Style::Agent {
             self.command(Command::new("task.complete").property("result", result.as_str()).message(self.inert(message)));
         }

@@ -1,8 +1,8 @@
 //! The Azure Pipelines agent: the environment a task receives and the logging commands it writes.
 
-pub mod commands;
-pub mod env;
-pub mod log;
+pub(crate) mod commands;
+pub(crate) mod env;
+pub(crate) mod log;
 
-pub use env::AgentEnv;
-pub use log::{Log, Style, TaskResult};
+pub(crate) use env::AgentEnv;
+pub(crate) use log::{Log, Style, TaskResult};

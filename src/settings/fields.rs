@@ -6,7 +6,7 @@ use super::Origin;
 
 /// Every setting, with its task input (or pipeline variable) name and its flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Field {
+pub(crate) enum Field {
     Mode,
     SonarService,
     SonarCloudService,
@@ -44,7 +44,7 @@ pub enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub const INPUTS: [Field; 20] = [
+    pub(crate) const INPUTS: [Field; 20] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -68,7 +68,7 @@ impl Field {
     ];
 
     /// The name a user of this origin knows the setting by.
-    pub fn name(self, origin: Origin) -> &'static str {
+    pub(crate) fn name(self, origin: Origin) -> &'static str {
         match origin {
             Origin::Task => self.task_name(),
             Origin::Cli => self.flag(),
@@ -77,7 +77,7 @@ impl Field {
 
     /// The task input name (a public contract: task.json declares exactly these), or for pipeline
     /// context the predefined variable.
-    pub fn task_name(self) -> &'static str {
+    pub(crate) fn task_name(self) -> &'static str {
         match self {
             Field::Mode => "mode",
             Field::SonarService => "sonarQubeService",
@@ -112,7 +112,7 @@ impl Field {
         }
     }
 
-    pub fn flag(self) -> &'static str {
+    pub(crate) fn flag(self) -> &'static str {
         match self {
             Field::Mode => "the command (check or publish)",
             Field::SonarService => "sonarQubeService",
@@ -148,7 +148,7 @@ impl Field {
     }
 
     /// How to mend a connection that lacks a URL or token, for the setting that named it.
-    pub fn fix_connection(self) -> &'static str {
+    pub(crate) fn fix_connection(self) -> &'static str {
         match self {
             Field::PrepareEndpoint | Field::ScannerParams => {
                 "edit the service connection chosen in SonarSource's Prepare task, or give this task sonarUrl and sonarToken"
@@ -160,15 +160,15 @@ impl Field {
 
 /// One problem with the settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    pub input: String,
-    pub message: String,
+pub(crate) struct Problem {
+    pub(crate) input: String,
+    pub(crate) message: String,
 }
 
 /// Every problem found, reported together.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SettingsError {
-    pub problems: Vec<Problem>,
+pub(crate) struct SettingsError {
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl std::fmt::Display for SettingsError {

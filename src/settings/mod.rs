@@ -12,8 +12,8 @@ mod validate;
 
 use std::time::Duration;
 
-pub use fields::{Field, Problem, SettingsError};
-pub use raw::RawSettings;
+pub(crate) use fields::Field;
+pub(crate) use raw::RawSettings;
 
 use crate::azdo::{Credential, RepositoryRef};
 use crate::decide::Decoration;
@@ -23,7 +23,7 @@ use crate::sonar::report_task::SearchPaths;
 
 /// What to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Read the analysis and post the results to the pull request.
     Publish,
     /// Run every preflight check and write nothing.
@@ -32,13 +32,13 @@ pub enum Mode {
 
 /// Where the settings came from; decides how an input is named in messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     Task,
     Cli,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     #[default]
     Text,
     Json,
@@ -46,25 +46,25 @@ pub enum OutputFormat {
 
 /// The SonarQube server and the analyses to wait for.
 #[derive(Clone, Debug)]
-pub struct SonarSettings {
-    pub url: String,
+pub(crate) struct SonarSettings {
+    pub(crate) url: String,
     /// The setting the URL came from, for messages about reaching it.
-    pub url_from: String,
-    pub credential: SonarCredential,
+    pub(crate) url_from: String,
+    pub(crate) credential: SonarCredential,
     /// Where the credential came from, for the log and for messages about it.
-    pub credential_from: String,
-    pub organization: Option<String>,
-    pub organization_from: Option<String>,
+    pub(crate) credential_from: String,
+    pub(crate) organization: Option<String>,
+    pub(crate) organization_from: Option<String>,
     /// `reportTaskFile`: a path or glob; discovery when absent.
-    pub report_task_file: Option<String>,
-    pub polling_timeout: Duration,
-    pub search_paths: SearchPaths,
+    pub(crate) report_task_file: Option<String>,
+    pub(crate) polling_timeout: Duration,
+    pub(crate) search_paths: SearchPaths,
 }
 
 impl SonarSettings {
     /// Where each SonarQube setting came from, for the log: a run that found its connection by
     /// itself says which one it used.
-    pub fn sources(&self) -> String {
+    pub(crate) fn sources(&self) -> String {
         let what = match self.credential {
             SonarCredential::Token(_) => "token",
             SonarCredential::Login { .. } => "login and password",
@@ -79,27 +79,27 @@ impl SonarSettings {
 
 /// The pull request to decorate.
 #[derive(Clone, Debug)]
-pub struct PullRequestTarget {
-    pub repository: RepositoryRef,
+pub(crate) struct PullRequestTarget {
+    pub(crate) repository: RepositoryRef,
     /// The setting the collection URL came from, for messages about reaching it.
-    pub collection_url_from: String,
-    pub id: u32,
+    pub(crate) collection_url_from: String,
+    pub(crate) id: u32,
     /// The PR's source commit the build analysed (its iteration gets the status).
-    pub source_commit: Option<String>,
+    pub(crate) source_commit: Option<String>,
     /// Absent only where nothing is written (check mode, a dry run).
-    pub credential: Option<Credential>,
+    pub(crate) credential: Option<Credential>,
 }
 
 /// An Azure DevOps account to verify the credential against when there is no pull request.
 #[derive(Clone, Debug)]
-pub struct AzureDevOpsAccess {
-    pub repository: RepositoryRef,
-    pub credential: Credential,
+pub(crate) struct AzureDevOpsAccess {
+    pub(crate) repository: RepositoryRef,
+    pub(crate) credential: Credential,
 }
 
 /// Where the result goes: a pull request, or nowhere (and why).
 #[derive(Clone, Debug)]
-pub enum Target {
+pub(crate) enum Target {
     PullRequest(PullRequestTarget),
     /// No pull request; `access` is the collection and credential when both were given, so check
     /// mode still verifies the credential.
@@ -110,7 +110,7 @@ pub enum Target {
 }
 
 impl Target {
-    pub fn pull_request(&self) -> Option<&PullRequestTarget> {
+    pub(crate) fn pull_request(&self) -> Option<&PullRequestTarget> {
         match self {
             Target::PullRequest(t) => Some(t),
             Target::NoPullRequest { .. } => None,
@@ -120,29 +120,28 @@ impl Target {
 
 /// Validated settings. Building one performs no I/O except checking that named files exist.
 #[derive(Clone, Debug)]
-pub struct Settings {
-    pub origin: Origin,
+pub(crate) struct Settings {
     /// How the user knows each setting where they are, for every message below this layer.
-    pub names: InputNames,
-    pub mode: Mode,
-    pub dry_run: bool,
-    pub format: OutputFormat,
-    pub sonar: SonarSettings,
-    pub target: Target,
+    pub(crate) names: InputNames,
+    pub(crate) mode: Mode,
+    pub(crate) dry_run: bool,
+    pub(crate) format: OutputFormat,
+    pub(crate) sonar: SonarSettings,
+    pub(crate) target: Target,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
-    pub analysed_commit: Option<String>,
+    pub(crate) analysed_commit: Option<String>,
     /// When the pipeline run started (`System.PipelineStartTime`), when the agent says.
-    pub pipeline_started: Option<std::time::SystemTime>,
-    pub decoration: Decoration,
-    pub fail_on_quality_gate_error: bool,
+    pub(crate) pipeline_started: Option<std::time::SystemTime>,
+    pub(crate) decoration: Decoration,
+    pub(crate) fail_on_quality_gate_error: bool,
     /// The HTTP client's timeouts, retries, trust roots and proxy.
-    pub network: crate::net::Config,
+    pub(crate) network: crate::net::Config,
 }
 
-pub const DEFAULT_POLLING_TIMEOUT_SEC: u64 = 300;
-pub const DEFAULT_MAX_INLINE_COMMENTS: usize = 25;
-pub const DEFAULT_STATUS_GENRE: &str = "SonarQube";
-pub const DEFAULT_STATUS_NAME: &str = "quality gate";
+pub(crate) const DEFAULT_POLLING_TIMEOUT_SEC: u64 = 300;
+pub(crate) const DEFAULT_MAX_INLINE_COMMENTS: usize = 25;
+pub(crate) const DEFAULT_STATUS_GENRE: &str = "SonarQube";
+pub(crate) const DEFAULT_STATUS_NAME: &str = "quality gate";
 
 #[cfg(test)]
 mod tests;

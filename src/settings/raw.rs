@@ -13,75 +13,75 @@ use crate::sonar::report_task::SearchPaths;
 
 /// Settings as gathered, before validation: everything is an optional, trimmed string.
 #[derive(Clone, Default)]
-pub struct RawSettings {
-    pub origin: Option<Origin>,
-    pub mode: Option<String>,
-    pub sonar_service: Option<String>,
+pub(crate) struct RawSettings {
+    pub(crate) origin: Option<Origin>,
+    pub(crate) mode: Option<String>,
+    pub(crate) sonar_service: Option<String>,
     /// `sonarCloudService`: a SonarQube Cloud service connection's id.
-    pub sonar_cloud_service: Option<String>,
-    pub sonar_url: Option<String>,
-    pub sonar_token: Option<String>,
-    pub sonar_organization: Option<String>,
-    pub report_task_file: Option<String>,
-    pub polling_timeout_sec: Option<String>,
-    pub azure_devops_pat: Option<String>,
-    pub job_access_token: Option<String>,
-    pub fail_on_quality_gate_error: Option<String>,
-    pub post_status: Option<String>,
-    pub post_summary_comment: Option<String>,
-    pub post_inline_comments: Option<String>,
-    pub max_inline_comments: Option<String>,
-    pub status_genre: Option<String>,
-    pub status_name: Option<String>,
-    pub ca_cert_file: Option<String>,
-    pub collection_url: Option<String>,
-    pub project: Option<String>,
-    pub repository_id: Option<String>,
-    pub pull_request_id: Option<String>,
-    pub source_commit: Option<String>,
-    pub build_reason: Option<String>,
-    pub repository_provider: Option<String>,
+    pub(crate) sonar_cloud_service: Option<String>,
+    pub(crate) sonar_url: Option<String>,
+    pub(crate) sonar_token: Option<String>,
+    pub(crate) sonar_organization: Option<String>,
+    pub(crate) report_task_file: Option<String>,
+    pub(crate) polling_timeout_sec: Option<String>,
+    pub(crate) azure_devops_pat: Option<String>,
+    pub(crate) job_access_token: Option<String>,
+    pub(crate) fail_on_quality_gate_error: Option<String>,
+    pub(crate) post_status: Option<String>,
+    pub(crate) post_summary_comment: Option<String>,
+    pub(crate) post_inline_comments: Option<String>,
+    pub(crate) max_inline_comments: Option<String>,
+    pub(crate) status_genre: Option<String>,
+    pub(crate) status_name: Option<String>,
+    pub(crate) ca_cert_file: Option<String>,
+    pub(crate) collection_url: Option<String>,
+    pub(crate) project: Option<String>,
+    pub(crate) repository_id: Option<String>,
+    pub(crate) pull_request_id: Option<String>,
+    pub(crate) source_commit: Option<String>,
+    pub(crate) build_reason: Option<String>,
+    pub(crate) repository_provider: Option<String>,
     /// Task mode: the agent's proxy.
-    pub agent_proxy_url: Option<String>,
-    pub agent_proxy_username: Option<String>,
-    pub agent_proxy_password: Option<String>,
-    pub agent_proxy_bypass: Option<String>,
+    pub(crate) agent_proxy_url: Option<String>,
+    pub(crate) agent_proxy_username: Option<String>,
+    pub(crate) agent_proxy_password: Option<String>,
+    pub(crate) agent_proxy_bypass: Option<String>,
     /// CLI mode: `--proxy`, then curl's variables.
-    pub proxy_flag: Option<String>,
-    pub https_proxy: Option<String>,
-    pub http_proxy: Option<String>,
-    pub no_proxy: Option<String>,
+    pub(crate) proxy_flag: Option<String>,
+    pub(crate) https_proxy: Option<String>,
+    pub(crate) http_proxy: Option<String>,
+    pub(crate) no_proxy: Option<String>,
     /// The agent's CA bundle (`Agent.CAInfo`).
-    pub agent_ca_info: Option<String>,
+    pub(crate) agent_ca_info: Option<String>,
     /// The agent's `Agent.SkipCertValidation`.
-    pub skip_cert_validation: Option<String>,
-    pub decoration_mode: Option<String>,
-    pub fail_on_new_issues: Option<String>,
-    pub project_base_dir: Option<String>,
+    pub(crate) skip_cert_validation: Option<String>,
+    pub(crate) decoration_mode: Option<String>,
+    pub(crate) fail_on_new_issues: Option<String>,
+    pub(crate) project_base_dir: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
-    pub analysed_commit: Option<String>,
-    pub dry_run: bool,
-    pub format: OutputFormat,
-    pub debug: bool,
-    pub paths: SearchPaths,
+    pub(crate) analysed_commit: Option<String>,
+    pub(crate) dry_run: bool,
+    pub(crate) format: OutputFormat,
+    pub(crate) debug: bool,
+    pub(crate) paths: SearchPaths,
     /// The agent's service connections, resolved by the task front end.
-    pub sonar_service_resolved: Option<ConnectionFields>,
-    pub sonar_cloud_service_resolved: Option<ConnectionFields>,
+    pub(crate) sonar_service_resolved: Option<ConnectionFields>,
+    pub(crate) sonar_cloud_service_resolved: Option<ConnectionFields>,
     /// What SonarSource's Prepare task left in the job: its connection (the variable's name and
     /// its JSON) and the scanner properties (JSON). Used when no connection is given.
-    pub prepare_endpoint: Option<(&'static str, String)>,
-    pub scanner_params: Option<String>,
+    pub(crate) prepare_endpoint: Option<(&'static str, String)>,
+    pub(crate) scanner_params: Option<String>,
     /// `System.PipelineStartTime`: a report-task.txt older than this was left by an earlier build.
-    pub pipeline_start_time: Option<String>,
+    pub(crate) pipeline_start_time: Option<String>,
     /// The first retry's delay in milliseconds: a test seam (a hidden flag), so tests exercise
     /// retries without waiting seconds for each.
-    pub first_retry_delay_ms: Option<u64>,
+    pub(crate) first_retry_delay_ms: Option<u64>,
 }
 
 impl RawSettings {
     /// Every secret-looking value as given, valid or not, with the Basic-header forms derived from
     /// it: registered with the agent before anything (even a validation error) is printed.
-    pub fn secret_candidates(&self) -> Vec<Secret> {
+    pub(crate) fn secret_candidates(&self) -> Vec<Secret> {
         let raw: Vec<&str> =
             [&self.sonar_token, &self.azure_devops_pat, &self.job_access_token].into_iter().flatten().map(|s| s.trim()).collect();
         let mut out = Vec::new();
@@ -127,7 +127,7 @@ impl RawSettings {
     }
 
     /// Gathers task inputs and predefined variables from the agent's environment.
-    pub fn from_task_env(env: &AgentEnv) -> Self {
+    pub(crate) fn from_task_env(env: &AgentEnv) -> Self {
         let input = |field: Field| env.input(field.task_name());
         let mut raw = RawSettings {
             origin: Some(Origin::Task),
@@ -185,7 +185,7 @@ impl RawSettings {
 
     /// Predefined variables that say where to post and where the scanner wrote its files; used in
     /// task mode and as CLI fallbacks when the CLI runs in a pipeline script step.
-    pub fn fill_pipeline_context(&mut self, env: &AgentEnv) {
+    pub(crate) fn fill_pipeline_context(&mut self, env: &AgentEnv) {
         let fill = |slot: &mut Option<String>, value: Option<String>| {
             if slot.is_none() {
                 *slot = value;

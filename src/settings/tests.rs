@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::fields::{Problem, SettingsError};
 use super::*;
 use crate::pipeline::AgentEnv;
 

@@ -23,7 +23,7 @@ const MAX_INLINE_COMMENTS: usize = 500;
 
 impl RawSettings {
     /// Checks everything and builds [`Settings`], or reports every problem at once.
-    pub fn validate(mut self) -> Result<Settings, SettingsError> {
+    pub(crate) fn validate(mut self) -> Result<Settings, SettingsError> {
         let origin = self.origin.unwrap_or(Origin::Cli);
         let mut v = Validator { origin, problems: Vec::new() };
         // First, on every value: a macro the agent left unexpanded names an undefined variable,
@@ -45,7 +45,6 @@ impl RawSettings {
         }
         match (v.problems.is_empty(), sonar) {
             (true, Some(sonar)) => Ok(Settings {
-                origin,
                 names: input_names(origin, &sonar, &target),
                 mode,
                 dry_run: self.dry_run,
@@ -689,7 +688,7 @@ impl Validator {
 
 /// The name of the first `$(name)` macro in a value: the agent leaves a macro as it is when no
 /// variable of that name is defined (variable names are letters, digits, `.`, `_` and `-`).
-pub fn unexpanded_macro(value: &str) -> Option<&str> {
+pub(crate) fn unexpanded_macro(value: &str) -> Option<&str> {
     let mut rest = value;
     while let Some(start) = rest.find("$(") {
         let after = &rest[start + 2..];

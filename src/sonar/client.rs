@@ -15,15 +15,15 @@ use crate::secret::Secret;
 const CLOUD_HOSTS: [&str; 2] = ["sonarcloud.io", "sonarqube.us"];
 
 /// Whether a base URL is SonarQube Cloud.
-pub fn is_cloud_url(url: &str) -> bool {
+pub(crate) fn is_cloud_url(url: &str) -> bool {
     let Some(origin) = Origin::parse(url) else { return false };
     let host = origin.host();
     CLOUD_HOSTS.iter().any(|c| host == *c || host.ends_with(&format!(".{c}")))
 }
 
 /// The most issues the search API returns for one query (`p * ps` may not pass 10 000).
-pub const ISSUE_RESULT_CAP: u64 = 10_000;
-pub const ISSUE_PAGE_SIZE: u64 = 500;
+pub(crate) const ISSUE_RESULT_CAP: u64 = 10_000;
+pub(crate) const ISSUE_PAGE_SIZE: u64 = 500;
 /// Files named in one issue query: their keys go into the URL, and SonarQube caps each query's
 /// results, so a handful at a time.
 const FILES_PER_QUERY: usize = 25;
@@ -32,7 +32,7 @@ const FILES_PER_QUERY: usize = 25;
 const PAGE_CONCURRENCY: usize = crate::net::MAX_CONNECTIONS_PER_HOST;
 
 #[derive(Clone)]
-pub struct SonarClient {
+pub(crate) struct SonarClient {
     http: Arc<Client>,
     /// When every request of this client must be over.
     deadline: Option<Instant>,
@@ -46,7 +46,7 @@ pub struct SonarClient {
 
 /// Which issues and measures belong to the analysis.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub(crate) enum Scope {
     PullRequest(String),
     Branch(String),
     /// The main branch (or the only branch Community Build knows).
@@ -55,7 +55,7 @@ pub enum Scope {
 
 impl Scope {
     /// The query parameters that select this scope in SonarQube's API and UI.
-    pub fn params(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
         match self {
             Scope::PullRequest(id) => vec![("pullRequest", id.clone())],
             Scope::Branch(name) => vec![("branch", name.clone())],
@@ -66,20 +66,20 @@ impl Scope {
 
 /// How waiting for the compute engine ended.
 #[derive(Debug)]
-pub enum CeOutcome {
+pub(crate) enum CeOutcome {
     Finished(CeTask),
     TimedOut { task_id: String, last_status: Option<CeStatus>, waited: Duration },
 }
 
 /// Open issues as far as the API lets us read them.
 #[derive(Debug, Default)]
-pub struct IssueSet {
-    pub issues: Vec<Issue>,
-    pub components: Vec<Component>,
+pub(crate) struct IssueSet {
+    pub(crate) issues: Vec<Issue>,
+    pub(crate) components: Vec<Component>,
     /// What the server counted, which may exceed what could be read.
-    pub total: u64,
+    pub(crate) total: u64,
     /// True when the total passed the API's 10 000-result cap.
-    pub capped: bool,
+    pub(crate) capped: bool,
 }
 
 impl SonarClient {
@@ -87,7 +87,7 @@ impl SonarClient {
     /// accepts; Cloud documents Bearer. An organization means Cloud too: only Cloud has them, and
     /// it is how a Cloud instance behind another host name (a proxy, a test fake) is recognised.
     /// A login and password go as Basic `login:password`, wherever they go.
-    pub fn new(http: Arc<Client>, base: &str, credential: &SonarCredential, organization: Option<String>) -> Self {
+    pub(crate) fn new(http: Arc<Client>, base: &str, credential: &SonarCredential, organization: Option<String>) -> Self {
         let cloud = is_cloud_url(base) || organization.is_some();
         let auth = match credential {
             SonarCredential::Token(token) if cloud => Auth::bearer(base, token),
@@ -98,17 +98,17 @@ impl SonarClient {
     }
 
     /// The same client, with every request over by `deadline`.
-    pub fn until(&self, deadline: Instant) -> Self {
+    pub(crate) fn until(&self, deadline: Instant) -> Self {
         Self { deadline: Some(deadline), ..self.clone() }
     }
 
     /// The names the user knows the settings by, for messages (the URL's source, the token's).
-    pub fn named(mut self, names: InputNames) -> Self {
+    pub(crate) fn named(mut self, names: InputNames) -> Self {
         self.names = names;
         self
     }
 
-    pub fn names(&self) -> &InputNames {
+    pub(crate) fn names(&self) -> &InputNames {
         &self.names
     }
 
@@ -117,16 +117,16 @@ impl SonarClient {
         self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    pub fn base_url(&self) -> &str {
+    pub(crate) fn base_url(&self) -> &str {
         &self.base
     }
 
-    pub fn is_cloud(&self) -> bool {
+    pub(crate) fn is_cloud(&self) -> bool {
         self.cloud
     }
 
     /// SonarQube Cloud's organization (`None` on a server).
-    pub fn organization(&self) -> Option<&str> {
+    pub(crate) fn organization(&self) -> Option<&str> {
         self.organization.as_deref().filter(|_| self.cloud)
     }
 
@@ -150,7 +150,7 @@ impl SonarClient {
     }
 
     /// `api/server/version`: plain text; anything else means the URL is not a SonarQube server.
-    pub fn server_version(&self) -> Result<String, Error> {
+    pub(crate) fn server_version(&self) -> Result<String, Error> {
         let resp = self.get("api/server/version", &[], false)?;
         let text = resp.text();
         let version = text.trim();
@@ -179,7 +179,7 @@ impl SonarClient {
     }
 
     /// `api/system/status`: anything but UP is explained.
-    pub fn system_status(&self) -> Result<SystemStatus, Error> {
+    pub(crate) fn system_status(&self) -> Result<SystemStatus, Error> {
         let resp = self.get("api/system/status", &[], false)?;
         if resp.status != 200 {
             return Err(self.api_error(&resp, "read the server status"));
@@ -188,7 +188,7 @@ impl SonarClient {
     }
 
     /// `api/authentication/validate` answers 200 either way; the `valid` boolean is the answer.
-    pub fn validate_token(&self) -> Result<bool, Error> {
+    pub(crate) fn validate_token(&self) -> Result<bool, Error> {
         let resp = self.get("api/authentication/validate", &[], true)?;
         if resp.status != 200 {
             return Err(self.api_error(&resp, "validate the token"));
@@ -197,7 +197,7 @@ impl SonarClient {
     }
 
     /// The server's own `sonar.core.serverBaseURL`, `None` when unset.
-    pub fn server_base_url(&self) -> Result<Option<String>, Error> {
+    pub(crate) fn server_base_url(&self) -> Result<Option<String>, Error> {
         let resp = self.get("api/settings/values", &[("keys", "sonar.core.serverBaseURL".to_string())], true)?;
         if resp.status != 200 {
             return Err(self.api_error(&resp, "read the setting sonar.core.serverBaseURL"));
@@ -208,7 +208,7 @@ impl SonarClient {
 
     /// The edition from `api/navigation/global` (community, developer, enterprise, datacenter);
     /// `None` when the server does not say.
-    pub fn edition(&self) -> Option<String> {
+    pub(crate) fn edition(&self) -> Option<String> {
         let resp = self.get("api/navigation/global", &[], true).ok()?;
         if resp.status != 200 {
             return None;
@@ -217,7 +217,7 @@ impl SonarClient {
         value.get("edition")?.as_str().map(str::to_ascii_lowercase)
     }
 
-    pub fn ce_task(&self, id: &str, project_key: &str) -> Result<CeTask, Error> {
+    pub(crate) fn ce_task(&self, id: &str, project_key: &str) -> Result<CeTask, Error> {
         let resp = self.get("api/ce/task", &[("id", id.to_string())], true)?;
         match resp.status {
             200 => Ok(resp.json::<CeTaskResponse>().map_err(|e| self.bad_json("api/ce/task", e))?.task),
@@ -236,7 +236,7 @@ impl SonarClient {
     /// like a task that did not finish. `started` is when the wait's time began, for messages.
     /// Polls the task until it ends or the time is up. `first` is an answer already read (the
     /// first poll goes out beside the server checks), used instead of polling at once.
-    pub fn wait_for_task(
+    pub(crate) fn wait_for_task(
         &self,
         id: &str,
         project_key: &str,
@@ -276,7 +276,7 @@ impl SonarClient {
         }
     }
 
-    pub fn project_status(&self, analysis_id: &str, project_key: &str) -> Result<ProjectStatus, Error> {
+    pub(crate) fn project_status(&self, analysis_id: &str, project_key: &str) -> Result<ProjectStatus, Error> {
         let resp = self.get("api/qualitygates/project_status", &[("analysisId", analysis_id.to_string())], true)?;
         match resp.status {
             200 => {
@@ -294,7 +294,7 @@ impl SonarClient {
 
     /// Measures; `Ok(None)` when the token may not read them (analysis tokens before 2025.2).
     /// Metrics the server does not know (older versions) are dropped and the call repeated once.
-    pub fn measures(&self, project_key: &str, scope: &Scope, metric_keys: &[&str]) -> Result<Option<Vec<Measure>>, Error> {
+    pub(crate) fn measures(&self, project_key: &str, scope: &Scope, metric_keys: &[&str]) -> Result<Option<Vec<Measure>>, Error> {
         let mut keys: Vec<&str> = metric_keys.to_vec();
         for _ in 0..2 {
             let mut params = vec![("component", project_key.to_string()), ("metricKeys", keys.join(","))];
@@ -328,14 +328,14 @@ impl SonarClient {
     /// Every open issue of the scope, 500 a page, up to the API's 10 000-result cap. The first
     /// page gives the total; the others are then read in parallel, a few at a time.
     /// `Ok(None)` when the token may not browse the project.
-    pub fn open_issues(&self, project_key: &str, scope: &Scope) -> Result<Option<IssueSet>, Error> {
+    pub(crate) fn open_issues(&self, project_key: &str, scope: &Scope) -> Result<Option<IssueSet>, Error> {
         self.search_issues(project_key, scope, project_key.to_string())
     }
 
     /// The open issues of some files of the project (paths as SonarQube gives them, relative to
     /// the project's base folder), a few files a query so each stays well under the result cap
     /// and the URL short. `Ok(None)` when the token may not browse the project.
-    pub fn open_issues_in_files(&self, project_key: &str, scope: &Scope, files: &[String]) -> Result<Option<IssueSet>, Error> {
+    pub(crate) fn open_issues_in_files(&self, project_key: &str, scope: &Scope, files: &[String]) -> Result<Option<IssueSet>, Error> {
         let batches: Vec<String> =
             files.chunks(FILES_PER_QUERY).map(|c| c.iter().map(|f| format!("{project_key}:{f}")).collect::<Vec<_>>().join(",")).collect();
         let results = crate::parallel::map_bounded(&batches, PAGE_CONCURRENCY, |keys| self.search_issues(project_key, scope, keys.clone()));
@@ -390,7 +390,7 @@ impl SonarClient {
 
     /// The revision (commit) an analysis was of, from `api/project_analyses/search`; `Ok(None)`
     /// when the server does not say (older versions, no SCM data, a token that may not browse).
-    pub fn analysis_revision(&self, project_key: &str, scope: &Scope, analysis_id: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn analysis_revision(&self, project_key: &str, scope: &Scope, analysis_id: &str) -> Result<Option<String>, Error> {
         let mut params = vec![("project", project_key.to_string()), ("ps", "20".to_string())];
         params.extend(scope.params());
         if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
@@ -410,7 +410,7 @@ impl SonarClient {
 
     /// Security hotspots still to review: the count and the first page. `Ok(None)` when the server
     /// or token cannot list them.
-    pub fn hotspots_to_review(&self, project_key: &str, scope: &Scope) -> Result<Option<(u64, Vec<Hotspot>)>, Error> {
+    pub(crate) fn hotspots_to_review(&self, project_key: &str, scope: &Scope) -> Result<Option<u64>, Error> {
         let mut params = vec![("projectKey", project_key.to_string()), ("status", "TO_REVIEW".to_string()), ("ps", "100".to_string())];
         params.extend(scope.params());
         let resp = self.get("api/hotspots/search", &params, true)?;
@@ -418,7 +418,7 @@ impl SonarClient {
             200 => {
                 let body = resp.json::<HotspotsResponse>().map_err(|e| self.bad_json("api/hotspots/search", e))?;
                 let total = body.paging.as_ref().map_or(body.hotspots.len() as u64, |p| p.total);
-                Ok(Some((total, body.hotspots)))
+                Ok(Some(total))
             }
             403 | 404 => Ok(None),
             _ => Err(self.api_error(&resp, &format!("list the security hotspots of '{project_key}'"))),
@@ -426,7 +426,7 @@ impl SonarClient {
     }
 
     /// The page that lists this project's background tasks, for messages about the CE.
-    pub fn background_tasks_url(&self, project_key: &str) -> String {
+    pub(crate) fn background_tasks_url(&self, project_key: &str) -> String {
         format!("{}/project/background_tasks?id={}", self.base, encode(project_key))
     }
 
@@ -491,7 +491,7 @@ impl SonarClient {
 }
 
 /// SonarQube's `{"errors":[{"msg":…}]}` joined, if the body is that.
-pub fn error_messages(resp: &Response) -> Option<String> {
+pub(crate) fn error_messages(resp: &Response) -> Option<String> {
     let body: ErrorBody = serde_json::from_slice(&resp.body).ok()?;
     let msgs: Vec<String> = body.errors.into_iter().map(|e| e.msg).collect();
     // One line: it lands in messages whose own line breaks separate list items.
@@ -503,7 +503,7 @@ pub fn error_messages(resp: &Response) -> Option<String> {
 /// on average), then on a 1 s grid, as SonarSource's own task polls. Start times on a grid, not a
 /// pause after each answer, so a slow answer does not push the schedule back. The server gets 50
 /// polls in the first ten seconds, then 60 a minute: each a small read of one task by id.
-pub fn next_poll_at(elapsed: Duration) -> Duration {
+pub(crate) fn next_poll_at(elapsed: Duration) -> Duration {
     const EARLY: Duration = Duration::from_secs(10);
     let step: u128 = if elapsed < EARLY { 200 } else { 1_000 };
     let next = (elapsed.as_millis() / step + 1) * step;

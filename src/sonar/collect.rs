@@ -7,13 +7,13 @@ use std::time::Instant;
 
 use super::client::{CeOutcome, IssueSet, Scope, SonarClient};
 use super::links::Links;
-use super::model::{CeStatus, CeTask, Hotspot, Measure, ProjectStatus};
+use super::model::{CeStatus, CeTask, Measure, ProjectStatus};
 use super::report_task::ReportTask;
 use crate::error::Error;
 use crate::parallel;
 
 /// Metrics the PR comment shows; unknown ones are dropped for older servers.
-pub const SUMMARY_METRICS: [&str; 9] = [
+pub(crate) const SUMMARY_METRICS: [&str; 9] = [
     "new_coverage",
     "new_duplicated_lines_density",
     "new_violations",
@@ -27,18 +27,18 @@ pub const SUMMARY_METRICS: [&str; 9] = [
 ];
 
 /// Everything known about one analysis.
-pub struct Analysis {
-    pub report: ReportTask,
-    pub scope: Scope,
-    pub dashboard_url: String,
+pub(crate) struct Analysis {
+    pub(crate) report: ReportTask,
+    pub(crate) scope: Scope,
+    pub(crate) dashboard_url: String,
     /// The analysis's pages on the server, for the comments.
-    pub links: Links,
-    pub outcome: AnalysisOutcome,
+    pub(crate) links: Links,
+    pub(crate) outcome: AnalysisOutcome,
     /// What could not be read and what that costs the report, for the log.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
-pub enum AnalysisOutcome {
+pub(crate) enum AnalysisOutcome {
     Completed(Box<Completed>),
     /// The compute engine reported FAILED or CANCELED.
     Failed {
@@ -56,7 +56,7 @@ pub enum AnalysisOutcome {
 }
 
 /// The open issues, as far as they were read.
-pub enum Issues {
+pub(crate) enum Issues {
     Read(IssueSet),
     /// The token may not browse the project (analysis tokens).
     Forbidden,
@@ -65,7 +65,7 @@ pub enum Issues {
 }
 
 impl Issues {
-    pub fn read(&self) -> Option<&IssueSet> {
+    pub(crate) fn read(&self) -> Option<&IssueSet> {
         match self {
             Issues::Read(set) => Some(set),
             Issues::Forbidden | Issues::NotRead => None,
@@ -73,36 +73,36 @@ impl Issues {
     }
 }
 
-pub struct Completed {
-    pub gate: ProjectStatus,
-    pub analysis_id: String,
+pub(crate) struct Completed {
+    pub(crate) gate: ProjectStatus,
     /// `None` when the token may not read it (the report degrades to the gate only).
-    pub measures: Option<Vec<Measure>>,
-    pub issues: Issues,
-    pub hotspots: Option<(u64, Vec<Hotspot>)>,
-    pub ce_warnings: Vec<String>,
+    pub(crate) measures: Option<Vec<Measure>>,
+    pub(crate) issues: Issues,
+    /// Security hotspots still to review, when the token may read them.
+    pub(crate) hotspots: Option<u64>,
+    pub(crate) ce_warnings: Vec<String>,
     /// The commit the analysis was of, when SonarQube says.
-    pub revision: Option<String>,
+    pub(crate) revision: Option<String>,
 }
 
 impl Analysis {
-    pub fn project_key(&self) -> &str {
+    pub(crate) fn project_key(&self) -> &str {
         &self.report.project_key
     }
 }
 
 /// A compute-engine task that succeeded: its analysis can be read.
-pub struct Finished {
-    pub report: ReportTask,
-    pub task: CeTask,
-    pub analysis_id: String,
-    pub scope: Scope,
-    pub dashboard_url: String,
-    pub links: Links,
+pub(crate) struct Finished {
+    pub(crate) report: ReportTask,
+    pub(crate) task: CeTask,
+    pub(crate) analysis_id: String,
+    pub(crate) scope: Scope,
+    pub(crate) dashboard_url: String,
+    pub(crate) links: Links,
 }
 
 /// How waiting for one analysis ended.
-pub enum Waited {
+pub(crate) enum Waited {
     Succeeded(Box<Finished>),
     /// Failed, canceled, not finished in time: there is nothing more to read.
     Ended(Box<Analysis>),
@@ -110,7 +110,7 @@ pub enum Waited {
 
 /// Waits for the compute engine to finish one analysis, until the client's deadline; `started` is
 /// when that time began (for the message), and `on_status` hears every new task status.
-pub fn wait(
+pub(crate) fn wait(
     client: &SonarClient,
     report: ReportTask,
     link_base: &str,
@@ -162,7 +162,7 @@ pub fn wait(
 
 /// Which issues to read with the results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IssueQuery {
+pub(crate) enum IssueQuery {
     /// Every open issue of the analysis's scope (a pull request analysis, or a branch).
     Scope,
     /// None now: only the files a pull request changed are read, once they are known.
@@ -171,7 +171,7 @@ pub enum IssueQuery {
 
 /// Reads what depends only on the analysis, all at once: one round trip (plus the other issue
 /// pages).
-pub fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
+pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
     let (gate, measures, issue_set, hotspots, revision) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
@@ -186,7 +186,6 @@ pub fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Res
     });
     let completed = Completed {
         gate: gate?,
-        analysis_id: finished.analysis_id.clone(),
         measures: measures?,
         issues: issue_set?,
         hotspots: hotspots?,

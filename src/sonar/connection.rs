@@ -10,7 +10,7 @@ use crate::secret::Secret;
 
 /// How the task signs in to SonarQube.
 #[derive(Clone, Debug)]
-pub enum SonarCredential {
+pub(crate) enum SonarCredential {
     /// A user, project or global token: Basic `token:` on Server, Bearer on Cloud.
     Token(Secret),
     /// A login and its password, as old SonarQube service connections hold them: Basic
@@ -21,7 +21,7 @@ pub enum SonarCredential {
 impl SonarCredential {
     /// The values to register with the masker: the token in every form it takes on the wire, or
     /// the password alone and the `login:password` Basic value.
-    pub fn secret_forms(&self) -> Vec<Secret> {
+    pub(crate) fn secret_forms(&self) -> Vec<Secret> {
         match self {
             SonarCredential::Token(token) => token.token_forms().to_vec(),
             SonarCredential::Login { user, password } => vec![password.clone(), Secret::basic(user.expose(), password.expose())],
@@ -32,24 +32,24 @@ impl SonarCredential {
 /// A connection's fields as written, before validation: a service connection's URL and
 /// authorization parameters, or the Prepare task's record of the connection it used.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ConnectionFields {
-    pub url: Option<String>,
+pub(crate) struct ConnectionFields {
+    pub(crate) url: Option<String>,
     /// `apitoken`: SonarQube Cloud connections (scheme Token) keep the token here.
-    pub token: Option<String>,
+    pub(crate) token: Option<String>,
     /// `username`: SonarQube Server connections keep the token here (the field is labelled Token).
-    pub username: Option<String>,
+    pub(crate) username: Option<String>,
     /// `password`: empty, unless an old connection holds a login and a password.
-    pub password: Option<String>,
-    pub organization: Option<String>,
+    pub(crate) password: Option<String>,
+    pub(crate) organization: Option<String>,
     /// The connection is SonarQube Cloud's (its type says so).
-    pub cloud: bool,
+    pub(crate) cloud: bool,
 }
 
 impl ConnectionFields {
     /// The credential these fields give, chosen as SonarSource's `Endpoint.auth` chooses: the
     /// token when there is one; otherwise a username with a non-empty password is a login;
     /// otherwise the username is the token.
-    pub fn credential(&self) -> Option<SonarCredential> {
+    pub(crate) fn credential(&self) -> Option<SonarCredential> {
         let given = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
         match (given(&self.token), given(&self.username), given(&self.password)) {
             (Some(token), _, _) => Some(SonarCredential::Token(Secret::new(token))),
@@ -63,21 +63,21 @@ impl ConnectionFields {
 /// The variables the Prepare task sets, by the name each major version uses. The endpoint is a
 /// secret variable, so a task sees it as `SECRET_<NAME>` (the agent's `Handler.cs`
 /// `AddVariablesToEnvironment`); the scanner properties are a plain one.
-pub const PREPARE_ENDPOINT_VARIABLES: [&str; 2] = [
+pub(crate) const PREPARE_ENDPOINT_VARIABLES: [&str; 2] = [
     // SonarQube extension 6 and later, SonarQube Cloud (SonarCloud) extension 2 and later.
     "SONAR_ENDPOINT",
     // SonarQube extension 5 and earlier, SonarCloud extension 1.
     "SONARQUBE_ENDPOINT",
 ];
-pub const SCANNER_PARAMS_VARIABLE: &str = "SONARQUBE_SCANNER_PARAMS";
+pub(crate) const SCANNER_PARAMS_VARIABLE: &str = "SONARQUBE_SCANNER_PARAMS";
 
 /// Why a Prepare variable could not be read. Never holds the value: it carries a token.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unreadable(pub &'static str);
+pub(crate) struct Unreadable(pub &'static str);
 
 /// Reads `SONAR_ENDPOINT`: `{"type": "SonarQube Server" | "SonarQube Cloud" (before 2025
 /// "SonarQube" | "SonarCloud"), "data": {"url", "token", "username", "password", "organization"}}`.
-pub fn parse_prepare_endpoint(json: &str) -> Result<ConnectionFields, Unreadable> {
+pub(crate) fn parse_prepare_endpoint(json: &str) -> Result<ConnectionFields, Unreadable> {
     let value: Value = serde_json::from_str(json).map_err(|_| Unreadable("it is not JSON"))?;
     let data = value.get("data").and_then(Value::as_object).ok_or(Unreadable("it has no \"data\" object"))?;
     let kind = value.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -94,7 +94,7 @@ pub fn parse_prepare_endpoint(json: &str) -> Result<ConnectionFields, Unreadable
 /// Reads `SONARQUBE_SCANNER_PARAMS`, the scanner's properties: `sonar.host.url`, the token as
 /// `sonar.token` (Server 10+ and Cloud) or `sonar.login` (older Server), `sonar.password` beside a
 /// login, `sonar.organization` on Cloud.
-pub fn parse_scanner_params(json: &str) -> Result<ConnectionFields, Unreadable> {
+pub(crate) fn parse_scanner_params(json: &str) -> Result<ConnectionFields, Unreadable> {
     let value: Value = serde_json::from_str(json).map_err(|_| Unreadable("it is not JSON"))?;
     let props = value.as_object().ok_or(Unreadable("it is not a JSON object"))?;
     let url = string(props, "sonar.host.url");

@@ -7,7 +7,7 @@ use crate::net::url::encode;
 
 /// Links to one analysis's pages.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Links {
+pub(crate) struct Links {
     base: String,
     project_key: String,
     scope: Scope,
@@ -20,7 +20,7 @@ pub struct Links {
 const MAX_LINKED_FILES: usize = 40;
 
 impl Links {
-    pub fn new(base: &str, project_key: &str, scope: &Scope, organization: Option<&str>) -> Self {
+    pub(crate) fn new(base: &str, project_key: &str, scope: &Scope, organization: Option<&str>) -> Self {
         Self {
             base: base.trim_end_matches('/').to_string(),
             project_key: project_key.to_string(),
@@ -41,18 +41,18 @@ impl Links {
         url
     }
 
-    pub fn dashboard(&self) -> String {
+    pub(crate) fn dashboard(&self) -> String {
         self.page("dashboard", &[])
     }
 
     /// The open issues of the scope.
-    pub fn open_issues(&self) -> String {
+    pub(crate) fn open_issues(&self) -> String {
         self.page("project/issues", &[("resolved", "false")])
     }
 
     /// The open issues of some files (paths relative to the project), or of the whole scope when
     /// there are too many to put in a link.
-    pub fn open_issues_in(&self, files: &[String]) -> String {
+    pub(crate) fn open_issues_in(&self, files: &[String]) -> String {
         if files.is_empty() || files.len() > MAX_LINKED_FILES {
             return self.open_issues();
         }
@@ -62,32 +62,32 @@ impl Links {
     /// The issues accepted in the scope (SonarQube 10.4+ names the status ACCEPTED). The same link
     /// SonarQube's own decoration posts ("[0 Accepted issues](…/project/issues?id=…&pullRequest=N
     /// &issueStatuses=ACCEPTED)", seen in SonarQube Cloud's PR comments on public repositories).
-    pub fn accepted_issues(&self) -> String {
+    pub(crate) fn accepted_issues(&self) -> String {
         self.page("project/issues", &[("issueStatuses", "ACCEPTED")])
     }
 
     /// The issues this pull request fixed; only a pull request has them.
-    pub fn fixed_issues(&self) -> Option<String> {
+    pub(crate) fn fixed_issues(&self) -> Option<String> {
         let Scope::PullRequest(pr) = &self.scope else { return None };
         Some(format!("{}/project/issues?id={}&fixedInPullRequest={}", self.base, encode(&self.project_key), encode(pr)))
     }
 
-    pub fn issue(&self, issue_key: &str) -> String {
+    pub(crate) fn issue(&self, issue_key: &str) -> String {
         self.page("project/issues", &[("open", issue_key)])
     }
 
-    pub fn hotspots(&self) -> String {
+    pub(crate) fn hotspots(&self) -> String {
         self.page("security_hotspots", &[])
     }
 
     /// A measure's page, listing the files that make it up.
-    pub fn measure(&self, metric: &str) -> String {
+    pub(crate) fn measure(&self, metric: &str) -> String {
         self.page("component_measures", &[("metric", metric), ("view", "list")])
     }
 
     /// The rule's description ("Why is this an issue?"): the server's rules page, or on
     /// SonarQube Cloud the organization's.
-    pub fn rule(&self, rule_key: &str) -> String {
+    pub(crate) fn rule(&self, rule_key: &str) -> String {
         let rule = encode(rule_key);
         match &self.organization {
             Some(org) => format!("{}/organizations/{}/rules?open={rule}&rule_key={rule}", self.base, encode(org)),

@@ -4,62 +4,56 @@
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
-pub struct SystemStatus {
-    pub status: String,
-    #[serde(default)]
-    pub version: Option<String>,
+pub(crate) struct SystemStatus {
+    pub(crate) status: String,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Validate {
+pub(crate) struct Validate {
     #[serde(default)]
-    pub valid: bool,
+    pub(crate) valid: bool,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct SettingsValues {
+pub(crate) struct SettingsValues {
     #[serde(default)]
-    pub settings: Vec<SettingValue>,
+    pub(crate) settings: Vec<SettingValue>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct SettingValue {
-    pub key: String,
+pub(crate) struct SettingValue {
+    pub(crate) key: String,
     #[serde(default)]
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct CeTaskResponse {
-    pub task: CeTask,
+pub(crate) struct CeTaskResponse {
+    pub(crate) task: CeTask,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CeTask {
-    pub id: String,
-    pub status: CeStatus,
+pub(crate) struct CeTask {
+    pub(crate) id: String,
+    pub(crate) status: CeStatus,
     #[serde(default)]
-    pub analysis_id: Option<String>,
+    pub(crate) analysis_id: Option<String>,
     #[serde(default)]
-    pub component_key: Option<String>,
+    pub(crate) error_message: Option<String>,
     #[serde(default)]
-    pub error_message: Option<String>,
+    pub(crate) branch: Option<String>,
     #[serde(default)]
-    pub branch: Option<String>,
+    pub(crate) branch_type: Option<String>,
     #[serde(default)]
-    pub branch_type: Option<String>,
+    pub(crate) pull_request: Option<String>,
     #[serde(default)]
-    pub pull_request: Option<String>,
-    #[serde(default)]
-    pub warnings: Vec<String>,
-    #[serde(default)]
-    pub submitted_at: Option<String>,
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum CeStatus {
+pub(crate) enum CeStatus {
     Pending,
     InProgress,
     Success,
@@ -70,11 +64,11 @@ pub enum CeStatus {
 }
 
 impl CeStatus {
-    pub fn is_terminal(self) -> bool {
+    pub(crate) fn is_terminal(self) -> bool {
         matches!(self, CeStatus::Success | CeStatus::Failed | CeStatus::Canceled)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CeStatus::Pending => "PENDING",
             CeStatus::InProgress => "IN_PROGRESS",
@@ -88,22 +82,20 @@ impl CeStatus {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProjectStatusResponse {
-    pub project_status: ProjectStatus,
+pub(crate) struct ProjectStatusResponse {
+    pub(crate) project_status: ProjectStatus,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ProjectStatus {
-    pub status: GateStatus,
+pub(crate) struct ProjectStatus {
+    pub(crate) status: GateStatus,
     #[serde(default)]
-    pub conditions: Vec<Condition>,
-    #[serde(default)]
-    pub ignored_conditions: Option<bool>,
+    pub(crate) conditions: Vec<Condition>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
-pub enum GateStatus {
+pub(crate) enum GateStatus {
     #[serde(rename = "OK")]
     Ok,
     #[serde(rename = "WARN")]
@@ -115,7 +107,7 @@ pub enum GateStatus {
 }
 
 impl GateStatus {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             GateStatus::Ok => "OK",
             GateStatus::Warn => "WARN",
@@ -127,58 +119,53 @@ impl GateStatus {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Condition {
-    pub status: GateStatus,
-    pub metric_key: String,
+pub(crate) struct Condition {
+    pub(crate) status: GateStatus,
+    pub(crate) metric_key: String,
     #[serde(default)]
-    pub comparator: Option<String>,
+    pub(crate) comparator: Option<String>,
     #[serde(default)]
-    pub error_threshold: Option<String>,
+    pub(crate) error_threshold: Option<String>,
     #[serde(default)]
-    pub warning_threshold: Option<String>,
+    pub(crate) warning_threshold: Option<String>,
     #[serde(default)]
-    pub actual_value: Option<String>,
-    /// Before 10.0: which period a new-code condition refers to.
-    #[serde(default)]
-    pub period_index: Option<u32>,
+    pub(crate) actual_value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct MeasuresResponse {
-    pub component: MeasuresComponent,
+pub(crate) struct MeasuresResponse {
+    pub(crate) component: MeasuresComponent,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct MeasuresComponent {
+pub(crate) struct MeasuresComponent {
     #[serde(default)]
-    pub measures: Vec<Measure>,
+    pub(crate) measures: Vec<Measure>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct Measure {
-    pub metric: String,
+pub(crate) struct Measure {
+    pub(crate) metric: String,
     #[serde(default)]
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
     /// 8.1+ (the only shape since 10.0): the new-code value.
     #[serde(default)]
-    pub period: Option<PeriodValue>,
+    pub(crate) period: Option<PeriodValue>,
     /// Before 10.0, and on SonarQube Cloud: new-code values per period.
     #[serde(default)]
-    pub periods: Option<Vec<PeriodValue>>,
+    pub(crate) periods: Option<Vec<PeriodValue>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct PeriodValue {
+pub(crate) struct PeriodValue {
     #[serde(default)]
-    pub index: Option<u32>,
-    #[serde(default)]
-    pub value: Option<String>,
+    pub(crate) value: Option<String>,
 }
 
 impl Measure {
     /// The value to show: the new-code value where there is one (`periods[0]`, then `period`),
     /// else the plain value, as SonarSource's own extension reads it.
-    pub fn best_value(&self) -> Option<&str> {
+    pub(crate) fn best_value(&self) -> Option<&str> {
         self.periods
             .as_ref()
             .and_then(|p| p.first())
@@ -189,129 +176,112 @@ impl Measure {
 }
 
 #[derive(Debug, Deserialize)]
-pub struct Paging {
-    #[serde(rename = "pageIndex", default)]
-    pub page_index: u32,
-    #[serde(rename = "pageSize", default)]
-    pub page_size: u32,
+pub(crate) struct Paging {
     #[serde(default)]
-    pub total: u64,
+    pub(crate) total: u64,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct IssuesResponse {
+pub(crate) struct IssuesResponse {
     #[serde(default)]
-    pub paging: Option<Paging>,
+    pub(crate) paging: Option<Paging>,
     /// Before 9.8 the total also stood at the top level.
     #[serde(default)]
-    pub total: Option<u64>,
+    pub(crate) total: Option<u64>,
     #[serde(default)]
-    pub issues: Vec<Issue>,
+    pub(crate) issues: Vec<Issue>,
     #[serde(default)]
-    pub components: Vec<Component>,
+    pub(crate) components: Vec<Component>,
 }
 
 impl IssuesResponse {
-    pub fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.paging.as_ref().map(|p| p.total).or(self.total).unwrap_or(self.issues.len() as u64)
     }
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Issue {
-    pub key: String,
+pub(crate) struct Issue {
+    pub(crate) key: String,
     #[serde(default)]
-    pub rule: String,
+    pub(crate) rule: String,
     #[serde(default)]
-    pub component: String,
+    pub(crate) component: String,
     #[serde(default)]
-    pub line: Option<u32>,
+    pub(crate) line: Option<u32>,
     #[serde(default)]
-    pub text_range: Option<TextRange>,
+    pub(crate) text_range: Option<TextRange>,
     #[serde(default)]
-    pub message: String,
+    pub(crate) message: String,
     /// Older model (deprecated 10.4, back in 10.8): INFO, MINOR, MAJOR, CRITICAL, BLOCKER.
     #[serde(default)]
-    pub severity: Option<String>,
+    pub(crate) severity: Option<String>,
     /// Older model: BUG, VULNERABILITY, CODE_SMELL.
     #[serde(default, rename = "type")]
-    pub issue_type: Option<String>,
+    pub(crate) issue_type: Option<String>,
     /// 10.2+: software qualities and their severities.
     #[serde(default)]
-    pub impacts: Vec<Impact>,
+    pub(crate) impacts: Vec<Impact>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Impact {
-    pub software_quality: String,
-    pub severity: String,
+pub(crate) struct Impact {
+    pub(crate) software_quality: String,
+    pub(crate) severity: String,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TextRange {
-    pub start_line: u32,
-    pub end_line: u32,
+pub(crate) struct TextRange {
+    pub(crate) start_line: u32,
+    pub(crate) end_line: u32,
     #[serde(default)]
-    pub start_offset: u32,
+    pub(crate) start_offset: u32,
     #[serde(default)]
-    pub end_offset: u32,
+    pub(crate) end_offset: u32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
-pub struct Component {
-    pub key: String,
+pub(crate) struct Component {
+    pub(crate) key: String,
     #[serde(default)]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct HotspotsResponse {
+pub(crate) struct HotspotsResponse {
     #[serde(default)]
-    pub paging: Option<Paging>,
+    pub(crate) paging: Option<Paging>,
+    /// Only counted (when `paging` is absent): the summary links to SonarQube's list.
     #[serde(default)]
-    pub hotspots: Vec<Hotspot>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Hotspot {
-    pub key: String,
-    #[serde(default)]
-    pub component: String,
-    #[serde(default)]
-    pub line: Option<u32>,
-    #[serde(default)]
-    pub message: String,
-    #[serde(default)]
-    pub vulnerability_probability: Option<String>,
+    pub(crate) hotspots: Vec<serde::de::IgnoredAny>,
 }
 
 /// SonarQube's error body: `{"errors":[{"msg":"…"}]}`.
 #[derive(Debug, Deserialize)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     #[serde(default)]
-    pub errors: Vec<ErrorMsg>,
+    pub(crate) errors: Vec<ErrorMsg>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ErrorMsg {
-    pub msg: String,
+pub(crate) struct ErrorMsg {
+    pub(crate) msg: String,
 }
 
 /// `api/project_analyses/search`: the project's analyses, newest first.
 #[derive(Debug, Deserialize)]
-pub struct ProjectAnalyses {
+pub(crate) struct ProjectAnalyses {
     #[serde(default)]
-    pub analyses: Vec<ProjectAnalysis>,
+    pub(crate) analyses: Vec<ProjectAnalysis>,
 }
 
 #[derive(Debug, Deserialize)]
-pub struct ProjectAnalysis {
-    pub key: String,
+pub(crate) struct ProjectAnalysis {
+    pub(crate) key: String,
     /// The analysed commit, where the scanner knew it (`sonar.scm.revision` or the SCM plugin).
     #[serde(default)]
-    pub revision: Option<String>,
+    pub(crate) revision: Option<String>,
 }

@@ -10,7 +10,7 @@ use crate::parallel;
 
 /// What the server is, as far as decoration is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Flavour {
+pub(crate) enum Flavour {
     Cloud,
     /// Developer, Enterprise or Data Center: analyses pull requests itself.
     Commercial,
@@ -20,17 +20,16 @@ pub enum Flavour {
 }
 
 /// What the preflight learnt about the server.
-pub struct ServerFacts {
-    pub version: String,
-    pub flavour: Flavour,
+pub(crate) struct ServerFacts {
+    pub(crate) flavour: Flavour,
     /// `sonar.core.serverBaseURL`, when set and readable.
-    pub public_base_url: Option<String>,
+    pub(crate) public_base_url: Option<String>,
 }
 
 /// Runs the server and token checks. A failed check that makes every later call pointless
 /// (unreachable server, rejected token) ends the run with its error; the others become warnings.
 /// The five calls do not depend on each other, so they go out together: one round trip.
-pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<ServerFacts, Error> {
+pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<ServerFacts, Error> {
     let (version, status, valid, flavour, base_url) = parallel::scope(|s| {
         let status = s.start(|| client.system_status());
         let valid = s.start(|| client.validate_token());
@@ -93,7 +92,7 @@ pub fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<Server
         // Reading settings needs an authenticated user; a token that cannot is not fatal here.
         base_url.ok().and_then(|url| check_base_url(client.base_url(), url, checks))
     };
-    Ok(ServerFacts { version, flavour, public_base_url })
+    Ok(ServerFacts { flavour, public_base_url })
 }
 
 /// The checks that need an earlier one that failed, listed as not checked.
@@ -194,7 +193,7 @@ fn edition(client: &SonarClient) -> Flavour {
 }
 
 /// Compares the report's `serverUrl` with the URL the task uses.
-pub fn check_report_server_url(report: &ReportTask, base_url: &str, names: &InputNames, checks: &mut Vec<Check>) {
+pub(crate) fn check_report_server_url(report: &ReportTask, base_url: &str, names: &InputNames, checks: &mut Vec<Check>) {
     if Origin::parse(&report.server_url) != Origin::parse(base_url) {
         checks.push(Check::warn(
             "report.server",

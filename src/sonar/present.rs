@@ -5,7 +5,7 @@
 use super::model::{Condition, Issue};
 
 /// A metric key's name as SonarQube's UI shows it.
-pub fn metric_name(key: &str) -> String {
+pub(crate) fn metric_name(key: &str) -> String {
     let known = match key {
         "new_coverage" => "Coverage on New Code",
         "coverage" => "Coverage",
@@ -58,7 +58,7 @@ fn is_percent(key: &str) -> bool {
 }
 
 /// A metric value as SonarQube shows it: ratings as letters, percentages with one decimal.
-pub fn format_value(key: &str, value: &str) -> String {
+pub(crate) fn format_value(key: &str, value: &str) -> String {
     if is_rating(key)
         && let Ok(n) = value.parse::<f64>()
     {
@@ -82,7 +82,7 @@ pub fn format_value(key: &str, value: &str) -> String {
 
 /// "Coverage on New Code is 45.0%, needs at least 80.0%": actual against threshold, in words that
 /// match the comparator (a GT condition fails when the value is greater than the threshold).
-pub fn describe_condition(c: &Condition) -> String {
+pub(crate) fn describe_condition(c: &Condition) -> String {
     let name = metric_name(&c.metric_key);
     let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_else(|| "no value".to_string());
     let threshold = c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v));
@@ -100,7 +100,7 @@ pub fn describe_condition(c: &Condition) -> String {
 
 /// One severity scale for both issue models, most severe last so `max` finds it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Severity {
+pub(crate) enum Severity {
     Info,
     Minor,
     Major,
@@ -109,7 +109,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         Some(match s.to_ascii_uppercase().as_str() {
             "INFO" => Severity::Info,
             "MINOR" | "LOW" => Severity::Minor,
@@ -120,7 +120,7 @@ impl Severity {
         })
     }
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Severity::Info => "Info",
             Severity::Minor => "Minor",
@@ -133,7 +133,7 @@ impl Severity {
 
 /// An issue's severity: the highest impact severity on 10.2+ (mapped onto the older five-step
 /// scale: LOW→Minor, MEDIUM→Major, HIGH→Critical), else the older `severity` field.
-pub fn issue_severity(issue: &Issue) -> Severity {
+pub(crate) fn issue_severity(issue: &Issue) -> Severity {
     let from_impacts = issue.impacts.iter().filter_map(|i| Severity::parse(&i.severity)).max();
     from_impacts.or_else(|| issue.severity.as_deref().and_then(Severity::parse)).unwrap_or(Severity::Major)
 }
@@ -141,7 +141,7 @@ pub fn issue_severity(issue: &Issue) -> Severity {
 /// An issue's severity in the words of the model the server speaks: on 10.2+ (software-quality
 /// impacts) the highest impact's ("High", "Medium", "Low"; 10.8 adds "Blocker" and "Info"), before
 /// that the issue's own ("Blocker", "Critical", "Major", "Minor", "Info"). One finding, one word.
-pub fn severity_word(issue: &Issue) -> (Severity, &'static str) {
+pub(crate) fn severity_word(issue: &Issue) -> (Severity, &'static str) {
     let from_impacts = issue.impacts.iter().filter_map(|i| Some((Severity::parse(&i.severity)?, impact_word(&i.severity)?))).max();
     from_impacts.unwrap_or_else(|| {
         let rank = issue_severity(issue);
@@ -162,7 +162,7 @@ fn impact_word(severity: &str) -> Option<&'static str> {
 
 /// What the issue is about: the legacy type ("Code Smell") before 10.2; on 10.2+ the software
 /// qualities it impacts, most severely first ("Maintainability", "Security, Reliability").
-pub fn issue_about(issue: &Issue) -> String {
+pub(crate) fn issue_about(issue: &Issue) -> String {
     if issue.impacts.is_empty() {
         return issue_kind(issue);
     }
@@ -185,7 +185,7 @@ fn quality_word(quality: &str) -> String {
 
 /// The issue's kind as a person reads it: "Bug", "Vulnerability", "Code Smell", or with the 10.2+
 /// model the first software quality ("Reliability", "Security", "Maintainability").
-pub fn issue_kind(issue: &Issue) -> String {
+pub(crate) fn issue_kind(issue: &Issue) -> String {
     if let Some(t) = issue.issue_type.as_deref() {
         return match t {
             "BUG" => "Bug",
@@ -218,7 +218,6 @@ mod tests {
             error_threshold: Some(threshold.into()),
             warning_threshold: None,
             actual_value: Some(actual.into()),
-            period_index: None,
         }
     }
 

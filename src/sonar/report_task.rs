@@ -11,39 +11,39 @@ use crate::error::{Error, InputNames};
 /// Where report-task.txt discovery looks: the folders and variables the agent and SonarSource's
 /// Prepare task provide.
 #[derive(Clone, Debug, Default)]
-pub struct SearchPaths {
-    pub sources_directory: Option<PathBuf>,
-    pub agent_temp_directory: Option<PathBuf>,
-    pub agent_build_directory: Option<PathBuf>,
-    pub build_id: Option<String>,
-    pub report_task_variable: Option<String>,
-    pub legacy_report_task_variable: Option<String>,
-    pub working_directory: Option<PathBuf>,
+pub(crate) struct SearchPaths {
+    pub(crate) sources_directory: Option<PathBuf>,
+    pub(crate) agent_temp_directory: Option<PathBuf>,
+    pub(crate) agent_build_directory: Option<PathBuf>,
+    pub(crate) build_id: Option<String>,
+    pub(crate) report_task_variable: Option<String>,
+    pub(crate) legacy_report_task_variable: Option<String>,
+    pub(crate) working_directory: Option<PathBuf>,
 }
 
 /// One analysis the scanner submitted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReportTask {
-    pub path: PathBuf,
-    pub project_key: String,
-    pub server_url: String,
-    pub server_version: Option<String>,
-    pub organization: Option<String>,
-    pub branch: Option<String>,
-    pub dashboard_url: Option<String>,
-    pub ce_task_id: String,
+pub(crate) struct ReportTask {
+    pub(crate) path: PathBuf,
+    pub(crate) project_key: String,
+    pub(crate) server_url: String,
+    pub(crate) server_version: Option<String>,
+    pub(crate) organization: Option<String>,
+    pub(crate) branch: Option<String>,
+    pub(crate) dashboard_url: Option<String>,
+    pub(crate) ce_task_id: String,
     /// A PR analysis names its PR only in `dashboardUrl` (`&pullRequest=…`).
-    pub pull_request: Option<String>,
+    pub(crate) pull_request: Option<String>,
     /// A `user:password@` found in the file's URLs (taken out of them): a secret to register
     /// before anything prints this report.
-    pub credentials: Option<crate::secret::Secret>,
+    pub(crate) credentials: Option<crate::secret::Secret>,
 }
 
 const REQUIRED: [&str; 3] = ["projectKey", "serverUrl", "ceTaskId"];
 
 /// Parses one file's text. Tolerates a UTF-8 BOM, CRLF, blank lines, `#` or `!` comments and
 /// unknown keys.
-pub fn parse(path: &Path, text: &str) -> Result<ReportTask, Error> {
+pub(crate) fn parse(path: &Path, text: &str) -> Result<ReportTask, Error> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     for line in text.lines() {
@@ -85,7 +85,7 @@ pub fn parse(path: &Path, text: &str) -> Result<ReportTask, Error> {
 }
 
 /// A query parameter of a URL, percent-decoded.
-pub fn query_param(url: &str, name: &str) -> Option<String> {
+pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     let query = url.split_once('?')?.1.split('#').next()?;
     query.split('&').find_map(|pair| {
         let (k, v) = pair.split_once('=')?;
@@ -97,7 +97,7 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
 /// `services/api/.scannerwork/report-task.txt` under the sources folder means `services/api`.
 /// Empty when the file is elsewhere (SonarSource's tasks write it under Agent.TempDirectory) or the
 /// project is the repository's root.
-pub fn project_prefix(report: &Path, sources: Option<&Path>) -> String {
+pub(crate) fn project_prefix(report: &Path, sources: Option<&Path>) -> String {
     let Some(relative) = sources.and_then(|s| report.strip_prefix(s).ok()) else { return String::new() };
     let relative = relative.to_string_lossy().replace('\\', "/");
     for work_dir in [
@@ -143,7 +143,7 @@ const WORK_DIRS: [&str; 4] = [".scannerwork", "target/sonar", "build/sonar", ".s
 
 /// Finds every report-task.txt of this build, in the documented order; the first step that finds
 /// any file wins, and all files it finds count (a monorepo build has several analyses).
-pub fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &InputNames) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &InputNames) -> Result<Vec<PathBuf>, Error> {
     let mut searched = Searched(Vec::new());
     let base = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| PathBuf::from("."));
 
@@ -240,7 +240,7 @@ const MAX_REPORT_BYTES: u64 = 1024 * 1024;
 
 /// Reads and parses every discovered file. The size is checked before reading, and no more than
 /// the limit is ever read (a huge or sparse file costs nothing).
-pub fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
+pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
     use std::io::Read;
     paths
         .iter()

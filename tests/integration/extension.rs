@@ -47,7 +47,7 @@ fn every_input_read_is_declared_and_every_declared_input_is_read() {
     let declared: BTreeSet<String> =
         manifest("task.json")["inputs"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_string()).collect();
     // The settings read inputs only by these names (a unit test there checks each reaches its setting).
-    let inputs_read: BTreeSet<String> = sonar_pr_gate::settings::Field::INPUTS.iter().map(|f| f.task_name().to_string()).collect();
+    let inputs_read: BTreeSet<String> = sonar_pr_gate::probe::task_inputs().into_iter().map(str::to_string).collect();
     assert_eq!(inputs_read, declared);
     assert_eq!(
         declared,

@@ -123,7 +123,7 @@ fn a_run_opens_at_most_six_connections_to_each_server() {
     sb.sonar_state().analyses.push(pr_with_issues("T1", 1_000));
     env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
     assert_eq!(env.run().result(), "Failed");
-    let cap = sonar_pr_gate::net::MAX_CONNECTIONS_PER_HOST;
+    let cap = sonar_pr_gate::MAX_CONNECTIONS_PER_HOST;
     let (azdo_requests, sonar_requests) = (sb.azdo_server.requests().len(), sb.sonar_server.requests().len());
     let (azdo, sonar) = (sb.azdo_server.connections(), sb.sonar_server.connections());
     eprintln!("connections: Azure DevOps {azdo} for {azdo_requests} requests, SonarQube {sonar} for {sonar_requests} requests");

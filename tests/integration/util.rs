@@ -7,7 +7,7 @@ use std::process::Command;
 
 use base64::Engine;
 use sandbox::{JOB_TOKEN, PAT, SONAR_TOKEN, Sandbox};
-use sonar_pr_gate::pipeline::commands::{ParsedCommand, parse_line};
+use sonar_pr_gate::{ParsedCommand, parse_line};
 
 pub const SOURCE_COMMIT: &str = "b60280bc6e62e2f880f1b63c1e24987664d3bda3";
 pub const OLD_COMMIT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
