@@ -36,9 +36,9 @@ mod text;
 mod hostile;
 
 pub use crate::net::client::MAX_CONNECTIONS_PER_HOST;
-pub use crate::pipeline::commands::{Command, ParsedCommand, neutralize, parse_line};
+pub use crate::pipeline::commands::{Command, ParsedCommand, TaskResult, neutralize, parse_line};
 pub use crate::pipeline::env::AgentEnv;
-pub use crate::pipeline::log::{Log, Style, TaskResult};
+pub use crate::pipeline::log::{Log, Style};
 
 use std::ffi::OsString;
 use std::sync::Arc;

@@ -2,8 +2,9 @@
 //! Markdown. Everything that came from outside (messages, keys, paths, rule names) is escaped so it
 //! can neither format nor inject HTML.
 
-use std::fmt::Write;
+use std::fmt::Write as _;
 
+use crate::azdo::write::{Write, describe_status};
 use crate::decide::{InlineCandidate, InlineStats, Texts, Verdict, by_severity_word};
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::{Severity, describe_condition, format_value, issue_about, metric_name, severity_word};
@@ -404,6 +405,21 @@ pub(crate) fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> St
         let _ = writeln!(md, "\n{}\n", link("Open the analysis in SonarQube", &a.dashboard_url));
     }
     md
+}
+
+/// What a dry run prints for one planned write.
+pub(crate) fn dry_run_lines(write: &Write) -> Vec<String> {
+    match write {
+        Write::Status(s) => vec![format!("[dry run] would post {}", describe_status(s))],
+        Write::CreateThread { thread, what } => vec![format!("[dry run] would create {what}:"), thread.content().to_string()],
+        Write::ThreadStatus { thread, status, what, why } => {
+            vec![format!("[dry run] would set thread {thread}, {what}, to {} ({why})", status.as_str())]
+        }
+        Write::UpdateComment { thread, content, what, .. } => {
+            vec![format!("[dry run] would update {what} in thread {thread}:"), content.clone()]
+        }
+        Write::Reply { thread, content, what } => vec![format!("[dry run] would reply in thread {thread}, {what}: {content}")],
+    }
 }
 
 #[cfg(test)]

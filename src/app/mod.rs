@@ -2,7 +2,7 @@
 //! read, plan, write, report — and says how the run ended. The decisions are in `decide`, the text
 //! in `render`, the calls in `sonar` and `azdo`; this layer only puts them in order and logs.
 
-mod changes;
+mod changed_lines;
 mod check;
 mod publish;
 

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::changes::{ChangesQuery, pr_changes};
+use super::changed_lines::{ChangesQuery, pr_changes};
 use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
 use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
-use crate::azdo::{AzdoClient, Write, Writer};
+use crate::azdo::write::Write;
+use crate::azdo::{AzdoClient, Writer};
 use crate::changes::PrChanges;
 use crate::decide::{self, InlineStats, Matched, Outcome, PullRequestView, Report, Verdict};
 use crate::error::Error;
@@ -345,7 +346,7 @@ impl Decorating<'_> {
             })
             .collect();
         if settings.dry_run {
-            plan.writes.iter().flat_map(|w| w.dry_run_lines()).for_each(|l| log.info(&l));
+            plan.writes.iter().flat_map(render::dry_run_lines).for_each(|l| log.info(&l));
             return Ok(failures);
         }
         let writer = Writer { client: self.client, pr: self.target.id };

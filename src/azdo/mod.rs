@@ -5,7 +5,8 @@ pub(crate) mod client;
 pub(crate) mod failure;
 pub(crate) mod model;
 pub(crate) mod preflight;
+pub(crate) mod write;
 pub(crate) mod writer;
 
 pub(crate) use client::{AzdoClient, Credential, RepositoryRef};
-pub(crate) use writer::{Write, Writer};
+pub(crate) use writer::Writer;

@@ -3,48 +3,9 @@
 //! before it is sent again.
 
 use super::client::AzdoClient;
-use super::model::{NewComment, NewThread, PrStatus, ThreadStatus};
+use super::model::NewComment;
+use super::write::{Write, describe_status};
 use crate::error::Error;
-
-/// One write to the pull request. `what` names the thread as a person reads it ("the inline
-/// comment on /src/Cart.java:88 (java:S117, issue AZ-3)"), `why` says why it changes.
-#[derive(Clone, Debug)]
-pub(crate) enum Write {
-    Status(PrStatus),
-    CreateThread { thread: NewThread, what: String },
-    ThreadStatus { thread: u64, status: ThreadStatus, what: String, why: &'static str },
-    UpdateComment { thread: u64, comment: u64, content: String, what: String },
-    Reply { thread: u64, content: String, what: String },
-}
-
-/// "status SonarQube/quality gate = failed (…) on iteration 2".
-pub(crate) fn describe_status(s: &PrStatus) -> String {
-    format!(
-        "status {}/{} = {} ({}) on iteration {}",
-        s.context.genre,
-        s.context.name,
-        s.state,
-        s.description,
-        s.iteration_id.map_or("-".to_string(), |i| i.to_string())
-    )
-}
-
-impl Write {
-    /// What a dry run prints for this write.
-    pub(crate) fn dry_run_lines(&self) -> Vec<String> {
-        match self {
-            Write::Status(s) => vec![format!("[dry run] would post {}", describe_status(s))],
-            Write::CreateThread { thread, what } => vec![format!("[dry run] would create {what}:"), thread.content().to_string()],
-            Write::ThreadStatus { thread, status, what, why } => {
-                vec![format!("[dry run] would set thread {thread}, {what}, to {} ({why})", status.as_str())]
-            }
-            Write::UpdateComment { thread, content, what, .. } => {
-                vec![format!("[dry run] would update {what} in thread {thread}:"), content.clone()]
-            }
-            Write::Reply { thread, content, what } => vec![format!("[dry run] would reply in thread {thread}, {what}: {content}")],
-        }
-    }
-}
 
 /// Writes to the pull request: independent of each other, so as many at once as the client keeps
 /// connections to one server (more threads would only wait for a connection).

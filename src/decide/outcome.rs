@@ -5,7 +5,7 @@
 use super::verdict::{Verdict, failed_conditions};
 use crate::checklist::{Check, CheckState, tally};
 use crate::error::exit_code;
-use crate::pipeline::TaskResult;
+use crate::pipeline::commands::TaskResult;
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::describe_condition;
 use crate::sonar::{Analysis, AnalysisOutcome};

@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::scope::{DecorationMode, InlineCandidate, Matched, count_by_severity, files_of};
 use super::verdict::{Verdict, analysis_status, combined_status, effective_verdict};
-use crate::azdo::Write;
 use crate::azdo::model::{IterationFile, LineRange, Marker, NewThread, PrStatus, StatusContext, Thread, ThreadKind, ThreadStatus};
+use crate::azdo::write::Write;
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::Severity;
 use crate::sonar::{Analysis, AnalysisOutcome};

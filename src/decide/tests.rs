@@ -4,10 +4,10 @@ use serde_json::json;
 
 use super::plan::{ASK_TO_RESOLVE, SummaryAction, plan_inline, plan_summary};
 use super::*;
-use crate::azdo::Write;
 use crate::azdo::model::{LineRange, Marker, NewThread, Thread, ThreadStatus};
+use crate::azdo::write::Write;
 use crate::changes::{Block, FileDiff, PrChanges};
-use crate::pipeline::TaskResult;
+use crate::pipeline::commands::TaskResult;
 use crate::sonar::client::IssueSet;
 use crate::sonar::model::Issue;
 use crate::sonar::present::Severity;

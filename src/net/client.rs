@@ -7,17 +7,18 @@
 //! error bodies reach the code that explains them. Redirects are not followed: ureq would drop the
 //! credential anyway, and a redirect here almost always means a wrong base URL or a sign-in page.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ureq::http;
 
+use super::event::{Event, Observer};
+use super::message::{Method, Request, Response};
 use super::proxy::{ProxyConfig, ProxyServer};
 use super::retry::{self, RetryPolicy};
 use super::url::{Origin, without_query};
 use crate::error::TransportError;
-use crate::secret::Secret;
 
 /// Limits and budgets. Every ureq timeout defaults to unlimited, so each one is set here.
 #[derive(Clone, Debug)]
@@ -56,159 +57,6 @@ impl Default for Config {
             needs_tls: false,
             max_connections_per_host: MAX_CONNECTIONS_PER_HOST,
         }
-    }
-}
-
-/// Something the client did that a person may want to know about; the caller decides the words
-/// and where they go.
-#[derive(Debug)]
-pub(crate) enum Event<'a> {
-    /// A request and how it ended (`200`, or the transport error), for debug output.
-    Sent {
-        method: Method,
-        url: &'a str,
-        outcome: String,
-        elapsed: Duration,
-    },
-    /// A request failed in a way worth repeating, and will be repeated after `wait`.
-    Retrying {
-        method: Method,
-        url: &'a str,
-        reason: String,
-        wait: Duration,
-        attempt: u32,
-        attempts: u32,
-    },
-    /// A server asked for a longer wait than this client grants (`asked` is `Duration::MAX` for a
-    /// value that is not a number of seconds at all).
-    WaitCapped {
-        url: &'a str,
-        asked: Duration,
-        waiting: Duration,
-    },
-    /// The service announced throttling (Retry-After on a success, or X-RateLimit-Remaining 0):
-    /// every following request waits.
-    SlowDown {
-        resource: &'a str,
-        wait: Duration,
-    },
-    /// A credential was not attached because the request goes to another origin.
-    CredentialWithheld {
-        target: String,
-        owner: &'a Origin,
-    },
-    /// Certificate validation is off (the agent operator's setting).
-    CertificateValidationOff,
-    SystemCertificatesUnreadable {
-        errors: &'a [String],
-    },
-    TrustedCertificates {
-        count: usize,
-        path: &'a Path,
-    },
-}
-
-/// Receives the client's events.
-pub(crate) trait Observer: Send + Sync {
-    fn note(&self, event: &Event<'_>);
-}
-
-/// A credential bound to the one origin (scheme, host, port) it may be sent to.
-#[derive(Clone, Debug)]
-pub(crate) struct Auth {
-    origin: Option<Origin>,
-    header: Secret,
-}
-
-impl Auth {
-    /// `Authorization: Basic base64(user:password)`.
-    pub(crate) fn basic(base_url: &str, user: &Secret, password: &Secret) -> Self {
-        let value = Secret::basic(user.expose(), password.expose());
-        Self { origin: Origin::parse(base_url), header: Secret::new(format!("Basic {}", value.expose())) }
-    }
-
-    /// `Authorization: Bearer <token>`.
-    pub(crate) fn bearer(base_url: &str, token: &Secret) -> Self {
-        Self { origin: Origin::parse(base_url), header: Secret::new(format!("Bearer {}", token.expose())) }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Method {
-    Get,
-    Post,
-    Patch,
-}
-
-impl Method {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-        }
-    }
-}
-
-/// A request to send.
-pub(crate) struct Request<'a> {
-    pub(crate) method: Method,
-    pub(crate) url: String,
-    pub(crate) auth: Option<&'a Auth>,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) json_body: Option<Vec<u8>>,
-    /// When this request, its retries and every wait for it must be over: connecting, name
-    /// resolution, a slow body and a server's requested pause included.
-    pub(crate) deadline: Option<Instant>,
-}
-
-impl<'a> Request<'a> {
-    pub(crate) fn get(url: impl Into<String>, auth: Option<&'a Auth>) -> Self {
-        Self { method: Method::Get, url: url.into(), auth, headers: Vec::new(), json_body: None, deadline: None }
-    }
-
-    pub(crate) fn until(mut self, deadline: Option<Instant>) -> Self {
-        self.deadline = deadline;
-        self
-    }
-
-    pub(crate) fn with_json<T: serde::Serialize + ?Sized>(mut self, method: Method, body: &T) -> Self {
-        self.method = method;
-        // Our request types are plain structs with string keys: serializing them cannot fail.
-        self.json_body = Some(serde_json::to_vec(body).expect("request bodies always serialize"));
-        self
-    }
-
-    pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-}
-
-/// A response, fully read.
-#[derive(Debug)]
-pub(crate) struct Response {
-    pub(crate) status: u16,
-    pub(crate) content_type: Option<String>,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Vec<u8>,
-}
-
-impl Response {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    pub(crate) fn is_json(&self) -> bool {
-        self.content_type.as_deref().is_some_and(|c| c.to_ascii_lowercase().contains("json"))
-    }
-
-    pub(crate) fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.body)
     }
 }
 
@@ -614,6 +462,8 @@ mod tests {
 
     #[test]
     fn a_credential_is_bound_to_its_origin() {
+        use crate::net::message::Auth;
+        use crate::secret::Secret;
         let auth = Auth::bearer("https://dev.azure.com/org/", &Secret::new("t"));
         assert_eq!(auth.origin, Origin::parse("https://dev.azure.com:443/other"));
         assert_ne!(auth.origin, Origin::parse("https://dev.azure.com.evil.io/"));

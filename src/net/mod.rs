@@ -3,9 +3,13 @@
 //! `error`: the layers above configure it with plain values and hear from it through an observer.
 
 pub(crate) mod client;
+pub(crate) mod event;
+pub(crate) mod message;
 pub(crate) mod proxy;
 pub(crate) mod retry;
 pub(crate) mod tls;
 pub(crate) mod url;
 
-pub(crate) use client::{Auth, Client, Config, Event, MAX_CONNECTIONS_PER_HOST, Method, Observer, Request, Response};
+pub(crate) use client::{Client, Config, MAX_CONNECTIONS_PER_HOST};
+pub(crate) use event::{Event, Observer};
+pub(crate) use message::{Auth, Method, Request, Response};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::client::{Method, Response};
+use super::message::{Method, Response};
 use crate::error::TransportError;
 
 /// How many times, and how long to wait.

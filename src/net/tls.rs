@@ -12,7 +12,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
-use super::client::{Event, Observer};
+use super::event::{Event, Observer};
 use crate::error::TransportError;
 
 /// Builds the trust roots: the system's store (where corporate CAs are usually installed), the

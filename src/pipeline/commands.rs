@@ -44,6 +44,25 @@ pub fn neutralize(text: &str) -> String {
     crate::text::visible(&text.replace("\r\n", " ")).replace("##vso[", "# #vso[").replace("##[", "# #[")
 }
 
+/// The result `task.complete` reports, as the agent understands it (`TaskResult`, case-sensitive
+/// names). A value, not I/O: the decisions choose it, the log writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TaskResult {
+    Succeeded,
+    SucceededWithIssues,
+    Failed,
+}
+
+impl TaskResult {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TaskResult::Succeeded => "Succeeded",
+            TaskResult::SucceededWithIssues => "SucceededWithIssues",
+            TaskResult::Failed => "Failed",
+        }
+    }
+}
+
 /// One logging command, formatted on a single line.
 pub struct Command<'a> {
     area_event: &'a str,

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-use super::commands::{Command, neutralize};
+use super::commands::{Command, TaskResult, neutralize};
 use crate::secret::Secret;
 
 /// How output is written.
@@ -15,24 +15,6 @@ pub enum Style {
     Agent,
     /// From a shell or another CI: `warning:` and `error:` lines on stderr, the rest on stdout.
     Plain,
-}
-
-/// The task's result as the agent understands it (`TaskResult`, case-sensitive names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum TaskResult {
-    Succeeded,
-    SucceededWithIssues,
-    Failed,
-}
-
-impl TaskResult {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            TaskResult::Succeeded => "Succeeded",
-            TaskResult::SucceededWithIssues => "SucceededWithIssues",
-            TaskResult::Failed => "Failed",
-        }
-    }
 }
 
 struct Sinks {

@@ -5,4 +5,4 @@ pub(crate) mod env;
 pub(crate) mod log;
 
 pub(crate) use env::AgentEnv;
-pub(crate) use log::{Log, Style, TaskResult};
+pub(crate) use log::{Log, Style};

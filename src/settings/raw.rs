@@ -115,7 +115,7 @@ impl RawSettings {
         }
         // A value rejected as an unexpanded macro is no secret: masking `$(SONAR_TOKEN)` would hide
         // the name of the missing variable in this step's message and every later step's log.
-        for value in raw.into_iter().filter(|v| !v.is_empty() && super::validate::unexpanded_macro(v).is_none()) {
+        for value in raw.into_iter().filter(|v| !v.is_empty() && unexpanded_macro(v).is_none()) {
             let [secret, as_password, as_user] = Secret::new(value).token_forms();
             out.push(as_password);
             out.push(as_user);
@@ -216,6 +216,23 @@ impl RawSettings {
         }
         fill(&mut self.scanner_params, env.variable(SCANNER_PARAMS_VARIABLE));
     }
+}
+
+/// The name of the first `$(name)` macro in a value: the agent leaves a macro as it is when no
+/// variable of that name is defined (variable names are letters, digits, `.`, `_` and `-`).
+pub(crate) fn unexpanded_macro(value: &str) -> Option<&str> {
+    let mut rest = value;
+    while let Some(start) = rest.find("$(") {
+        let after = &rest[start + 2..];
+        if let Some(end) = after.find(')') {
+            let name = &after[..end];
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+                return Some(name);
+            }
+        }
+        rest = after;
+    }
+    None
 }
 
 #[cfg(test)]

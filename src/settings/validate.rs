@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::fields::{Field, Problem, SettingsError};
-use super::raw::RawSettings;
+use super::raw::{RawSettings, unexpanded_macro};
 use super::*;
 use crate::azdo::{Credential, RepositoryRef};
 use crate::decide::{Decoration, DecorationMode};
@@ -684,21 +684,4 @@ impl Validator {
         }
         raw.to_string()
     }
-}
-
-/// The name of the first `$(name)` macro in a value: the agent leaves a macro as it is when no
-/// variable of that name is defined (variable names are letters, digits, `.`, `_` and `-`).
-pub(crate) fn unexpanded_macro(value: &str) -> Option<&str> {
-    let mut rest = value;
-    while let Some(start) = rest.find("$(") {
-        let after = &rest[start + 2..];
-        if let Some(end) = after.find(')') {
-            let name = &after[..end];
-            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-                return Some(name);
-            }
-        }
-        rest = after;
-    }
-    None
 }
