@@ -19,6 +19,7 @@ use crate::parallel;
 use crate::pipeline::Log;
 use crate::render;
 use crate::settings::{PullRequestTarget, Settings, Target};
+use crate::sonar::discover;
 use crate::sonar::report_task::{self, ReportTask};
 use crate::sonar::{self, Analysis, AnalysisOutcome, Flavour, IssueQuery, Issues, SonarClient, Waited};
 
@@ -187,10 +188,10 @@ fn decorate_or_say_why(
 /// one build) is waited for once, from the newest report, so it never gets two sets of threads;
 /// a report older than the pipeline run is named.
 fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error> {
-    let paths = report_task::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)?;
+    let paths = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)?;
     let modified = |r: &ReportTask| std::fs::metadata(&r.path).and_then(|m| m.modified()).ok();
     let mut by_project: BTreeMap<String, Vec<ReportTask>> = BTreeMap::new();
-    let loaded = report_task::load_all(&paths)?;
+    let loaded = discover::load_all(&paths)?;
     super::register_report_credentials(log, &loaded);
     for report in loaded {
         by_project.entry(report.project_key.clone()).or_default().push(report);

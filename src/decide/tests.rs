@@ -8,7 +8,7 @@ use crate::azdo::model::{LineRange, Marker, NewThread, Thread, ThreadStatus};
 use crate::azdo::write::Write;
 use crate::changes::{Block, FileDiff, PrChanges};
 use crate::pipeline::commands::TaskResult;
-use crate::sonar::client::IssueSet;
+use crate::sonar::analysis::IssueSet;
 use crate::sonar::model::Issue;
 use crate::sonar::present::Severity;
 use crate::sonar::report_task::ReportTask;

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::analysis::IssueSet;
+use super::branch::Scope;
 use super::connection::SonarCredential;
 use super::model::*;
 use crate::error::{Error, InputNames, Service, TransportError};
@@ -44,42 +46,11 @@ pub(crate) struct SonarClient {
     cloud: bool,
 }
 
-/// Which issues and measures belong to the analysis.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Scope {
-    PullRequest(String),
-    Branch(String),
-    /// The main branch (or the only branch Community Build knows).
-    Main,
-}
-
-impl Scope {
-    /// The query parameters that select this scope in SonarQube's API and UI.
-    pub(crate) fn params(&self) -> Vec<(&'static str, String)> {
-        match self {
-            Scope::PullRequest(id) => vec![("pullRequest", id.clone())],
-            Scope::Branch(name) => vec![("branch", name.clone())],
-            Scope::Main => vec![],
-        }
-    }
-}
-
 /// How waiting for the compute engine ended.
 #[derive(Debug)]
 pub(crate) enum CeOutcome {
     Finished(CeTask),
     TimedOut { task_id: String, last_status: Option<CeStatus>, waited: Duration },
-}
-
-/// Open issues as far as the API lets us read them.
-#[derive(Debug, Default)]
-pub(crate) struct IssueSet {
-    pub(crate) issues: Vec<Issue>,
-    pub(crate) components: Vec<Component>,
-    /// What the server counted, which may exceed what could be read.
-    pub(crate) total: u64,
-    /// True when the total passed the API's 10 000-result cap.
-    pub(crate) capped: bool,
 }
 
 impl SonarClient {

@@ -5,9 +5,11 @@
 
 use std::time::Instant;
 
-use super::client::{CeOutcome, IssueSet, Scope, SonarClient};
+use super::analysis::{Analysis, AnalysisOutcome, Completed, Finished, Issues, Waited};
+use super::branch::Scope;
+use super::client::{CeOutcome, SonarClient};
 use super::links::Links;
-use super::model::{CeStatus, CeTask, Measure, ProjectStatus};
+use super::model::{CeStatus, CeTask};
 use super::report_task::ReportTask;
 use crate::error::Error;
 use crate::parallel;
@@ -25,88 +27,6 @@ pub(crate) const SUMMARY_METRICS: [&str; 9] = [
     // Open issues of the whole scope: what the summary counts when only changed files are read.
     "violations",
 ];
-
-/// Everything known about one analysis.
-pub(crate) struct Analysis {
-    pub(crate) report: ReportTask,
-    pub(crate) scope: Scope,
-    pub(crate) dashboard_url: String,
-    /// The analysis's pages on the server, for the comments.
-    pub(crate) links: Links,
-    pub(crate) outcome: AnalysisOutcome,
-    /// What could not be read and what that costs the report, for the log.
-    pub(crate) warnings: Vec<String>,
-}
-
-pub(crate) enum AnalysisOutcome {
-    Completed(Box<Completed>),
-    /// The compute engine reported FAILED or CANCELED.
-    Failed {
-        message: String,
-    },
-    /// The compute engine did not finish in the time the settings allow (pollingTimeoutSec).
-    TimedOut {
-        message: String,
-    },
-    /// The analysis is of another pull request, branch or commit than this build's: nothing is
-    /// posted from it.
-    NotThisBuild {
-        message: String,
-    },
-}
-
-/// The open issues, as far as they were read.
-pub(crate) enum Issues {
-    Read(IssueSet),
-    /// The token may not browse the project (analysis tokens).
-    Forbidden,
-    /// Not read: only the files a pull request changed are read, and those were not known.
-    NotRead,
-}
-
-impl Issues {
-    pub(crate) fn read(&self) -> Option<&IssueSet> {
-        match self {
-            Issues::Read(set) => Some(set),
-            Issues::Forbidden | Issues::NotRead => None,
-        }
-    }
-}
-
-pub(crate) struct Completed {
-    pub(crate) gate: ProjectStatus,
-    /// `None` when the token may not read it (the report degrades to the gate only).
-    pub(crate) measures: Option<Vec<Measure>>,
-    pub(crate) issues: Issues,
-    /// Security hotspots still to review, when the token may read them.
-    pub(crate) hotspots: Option<u64>,
-    pub(crate) ce_warnings: Vec<String>,
-    /// The commit the analysis was of, when SonarQube says.
-    pub(crate) revision: Option<String>,
-}
-
-impl Analysis {
-    pub(crate) fn project_key(&self) -> &str {
-        &self.report.project_key
-    }
-}
-
-/// A compute-engine task that succeeded: its analysis can be read.
-pub(crate) struct Finished {
-    pub(crate) report: ReportTask,
-    pub(crate) task: CeTask,
-    pub(crate) analysis_id: String,
-    pub(crate) scope: Scope,
-    pub(crate) dashboard_url: String,
-    pub(crate) links: Links,
-}
-
-/// How waiting for one analysis ended.
-pub(crate) enum Waited {
-    Succeeded(Box<Finished>),
-    /// Failed, canceled, not finished in time: there is nothing more to read.
-    Ended(Box<Analysis>),
-}
 
 /// Waits for the compute engine to finish one analysis, until the client's deadline; `started` is
 /// when that time began (for the message), and `on_status` hears every new task status.

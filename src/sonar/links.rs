@@ -2,7 +2,7 @@
 //! issue, the hotspots, a measure, a rule. Built on the server's public base URL, for one
 //! project's analysis in its scope (pull request or branch).
 
-use super::client::Scope;
+use super::branch::Scope;
 use crate::net::url::encode;
 
 /// Links to one analysis's pages.

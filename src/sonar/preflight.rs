@@ -1,23 +1,13 @@
 //! The SonarQube half of the preflight: is the server reachable and UP, is the token valid, which
 //! edition is it, and is its public base URL set; each answer a check with the fix.
 
+use super::analysis::Flavour;
 use super::client::SonarClient;
 use super::report_task::ReportTask;
 use crate::checklist::Check;
 use crate::error::{Error, InputNames, Service};
 use crate::net::url::Origin;
 use crate::parallel;
-
-/// What the server is, as far as decoration is concerned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Flavour {
-    Cloud,
-    /// Developer, Enterprise or Data Center: analyses pull requests itself.
-    Commercial,
-    /// Community Build (or Community Edition): no branch or pull request analysis.
-    Community,
-    Unknown,
-}
 
 /// What the preflight learnt about the server.
 pub(crate) struct ServerFacts {

@@ -1,4 +1,5 @@
-//! The scanner's `report-task.txt`: where to find every one this build wrote, and how to read it.
+//! The scanner's `report-task.txt`: what one holds and how to read it (finding them is
+//! `discover`'s).
 //!
 //! The file is plain `key=value` lines written by the scanner engine (`ReportPublisher`), not a Java
 //! properties file: values are not escaped and may contain `=` (query strings), so each line is split
@@ -6,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, InputNames};
+use crate::error::Error;
 
 /// Where report-task.txt discovery looks: the folders and variables the agent and SonarSource's
 /// Prepare task provide.
@@ -113,173 +114,9 @@ pub(crate) fn project_prefix(report: &Path, sources: Option<&Path>) -> String {
     String::new()
 }
 
-/// The places searched, for the "not found" message: one line each, a step that tries many
-/// conventional folders written as one line.
-struct Searched(Vec<String>);
-
-impl Searched {
-    fn note(&mut self, place: String) {
-        if !self.0.contains(&place) {
-            self.0.push(place);
-        }
-    }
-
-    /// One item a line, at most `MAX_LISTED` of them (then how many more).
-    fn listed(&self) -> String {
-        const MAX_LISTED: usize = 8;
-        let mut lines: Vec<String> = self.0.iter().take(MAX_LISTED).map(|p| format!("  - {p}")).collect();
-        if self.0.len() > MAX_LISTED {
-            lines.push(format!("  - and {} more", self.0.len() - MAX_LISTED));
-        }
-        lines.join("\n")
-    }
-}
-
-/// One step of the discovery order: it searches, records where, and returns what it found.
-type DiscoveryStep<'a> = Box<dyn Fn(&mut Searched) -> Vec<PathBuf> + 'a>;
-
-/// The scanners' working folders, where each writes report-task.txt.
-const WORK_DIRS: [&str; 4] = [".scannerwork", "target/sonar", "build/sonar", ".sonarqube/out/.sonar"];
-
-/// Finds every report-task.txt of this build, in the documented order; the first step that finds
-/// any file wins, and all files it finds count (a monorepo build has several analyses).
-pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &InputNames) -> Result<Vec<PathBuf>, Error> {
-    let mut searched = Searched(Vec::new());
-    let base = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| PathBuf::from("."));
-
-    if let Some(pattern) = explicit {
-        let found = expand(&base, pattern, &mut searched, true);
-        if found.is_empty() {
-            return Err(Error::ReportTask(format!(
-                "{} '{pattern}' matches no file (looked for {}). A relative path is taken from {}; the scanner writes report-task.txt into its working folder ({}/)",
-                names.report_task_file,
-                searched.0.join(", "),
-                base.display(),
-                WORK_DIRS.join("/, ")
-            )));
-        }
-        return Ok(found);
-    }
-    let steps: Vec<DiscoveryStep> = vec![
-        Box::new(|s| paths.report_task_variable.as_deref().map(|p| expand(&base, p, s, true)).unwrap_or_default()),
-        Box::new(|s| paths.legacy_report_task_variable.as_deref().map(|p| expand(&base, p, s, true)).unwrap_or_default()),
-        Box::new(|s| {
-            let Some(temp) = &paths.agent_temp_directory else { return Vec::new() };
-            let pattern = match &paths.build_id {
-                Some(id) => format!("sonar/{id}/**/report-task.txt"),
-                None => "sonar/**/report-task.txt".to_string(),
-            };
-            expand(temp, &pattern, s, true)
-        }),
-        Box::new(|s| {
-            let mut found = Vec::new();
-            for dir in WORK_DIRS {
-                // The project's root, and up to two folders down for monorepos whose scanner ran in a subfolder.
-                for depth in ["", "*/", "*/*/"] {
-                    found.extend(expand(&base, &format!("{depth}{dir}/report-task.txt"), s, false));
-                }
-            }
-            s.note(format!("{}, and up to two folders below it: {}/report-task.txt", base.display(), WORK_DIRS.join("/report-task.txt, ")));
-            found
-        }),
-        Box::new(|s| {
-            let Some(build) = &paths.agent_build_directory else { return Vec::new() };
-            expand(build, ".sonarqube/out/.sonar/report-task.txt", s, true)
-        }),
-    ];
-    for step in steps {
-        let mut found = step(&mut searched);
-        if !found.is_empty() {
-            found.sort();
-            found.dedup();
-            return Ok(found);
-        }
-    }
-    Err(Error::ReportTask(format!(
-        "no report-task.txt was found, so there is no analysis to wait for. Searched, in order:\n{}\nRun this step after the analysis step in the same job (SonarQubeAnalyze, sonar-scanner, mvn sonar:sonar, gradle sonar or dotnet sonarscanner end). If the scanner writes the file elsewhere (sonar.scanner.metadataFilePath), point {} at it, e.g. {}",
-        searched.listed(),
-        names.report_task_file,
-        names.report_task_example
-    )))
-}
-
-/// Expands a path or glob relative to `base` into existing files, remembering what was searched.
-fn expand(base: &Path, pattern: &str, searched: &mut Searched, note: bool) -> Vec<PathBuf> {
-    let full = join_relative(base, pattern);
-    let text = full.to_string_lossy().into_owned();
-    if note {
-        searched.note(text.clone());
-    }
-    let has_glob = pattern.contains(['*', '?', '[']);
-    if !has_glob {
-        return if full.is_file() { vec![full] } else { Vec::new() };
-    }
-    let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
-    match glob::glob_with(&text, options) {
-        Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-/// `base` and a relative path written with either separator, joined part by part, so the result
-/// uses the platform's own separator throughout (on Windows `D:\a\1\s\.scannerwork\…`, never a
-/// mixed `s\.scannerwork/…`). A path with a root or a drive is joined as the platform joins it
-/// (kept whole; on Windows `\x` keeps the base's drive).
-fn join_relative(base: &Path, relative: &str) -> PathBuf {
-    use std::path::Component;
-    if matches!(Path::new(relative).components().next(), Some(Component::Prefix(_) | Component::RootDir)) {
-        return base.join(relative);
-    }
-    let mut full = base.to_path_buf();
-    full.extend(relative.split(['/', '\\']).filter(|part| !part.is_empty() && *part != "."));
-    full
-}
-
-/// The largest report-task.txt read: a scanner writes a few hundred bytes.
-const MAX_REPORT_BYTES: u64 = 1024 * 1024;
-
-/// Reads and parses every discovered file. The size is checked before reading, and no more than
-/// the limit is ever read (a huge or sparse file costs nothing).
-pub(crate) fn load_all(paths: &[PathBuf]) -> Result<Vec<ReportTask>, Error> {
-    use std::io::Read;
-    paths
-        .iter()
-        .map(|path| {
-            let unreadable = |e: std::io::Error| Error::ReportTask(format!("{} could not be read: {e}", path.display()));
-            let too_large = || {
-                Error::ReportTask(format!(
-                    "{} is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner",
-                    path.display()
-                ))
-            };
-            let file = std::fs::File::open(path).map_err(unreadable)?;
-            if file.metadata().map_err(unreadable)?.len() > MAX_REPORT_BYTES {
-                return Err(too_large());
-            }
-            let mut bytes = Vec::new();
-            file.take(MAX_REPORT_BYTES + 1).read_to_end(&mut bytes).map_err(unreadable)?;
-            if bytes.len() as u64 > MAX_REPORT_BYTES {
-                return Err(too_large());
-            }
-            parse(path, &String::from_utf8_lossy(&bytes))
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn relative_paths_in_either_separator_style_join_with_the_platforms_own() {
-        let base = Path::new("base");
-        let expected: PathBuf = ["base", "app", ".scannerwork", "report-task.txt"].iter().collect();
-        assert_eq!(join_relative(base, "app/.scannerwork/report-task.txt"), expected);
-        assert_eq!(join_relative(base, "app\\.scannerwork\\report-task.txt"), expected);
-        assert_eq!(join_relative(base, "./app//.scannerwork/report-task.txt"), expected);
-        let absolute = if cfg!(windows) { "C:\\agent\\report-task.txt" } else { "/agent/report-task.txt" };
-        assert_eq!(join_relative(base, absolute), PathBuf::from(absolute));
-    }
 
     #[test]
     fn parses_bom_crlf_comments_and_equals_in_values() {
@@ -297,16 +134,6 @@ mod tests {
         assert_eq!(t.server_url, "https://sq.example");
         assert_eq!(t.dashboard_url.as_deref(), Some("https://sq.example/dashboard?id=a"));
         assert_eq!(t.credentials.as_ref().map(crate::secret::Secret::expose), Some("ci:hunter2"));
-    }
-
-    #[test]
-    fn a_huge_file_is_refused_without_being_read() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("report-task.txt");
-        // Sparse: 3 GiB on paper, nothing on disk, and nothing read.
-        std::fs::File::create(&path).unwrap().set_len(3 << 30).unwrap();
-        let err = load_all(std::slice::from_ref(&path)).unwrap_err().to_string();
-        assert!(err.ends_with("is larger than 1 MiB; it is not a report-task.txt written by a SonarQube scanner"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The shape of the code, held by a test: which module imports which (each layer only the layers
-//! below it), that the pure decisions do no I/O, and that no function is longer than 120 lines.
-//! `scripts/module-graph` prints the graph this test checks.
+//! below it), that no two files import each other (directly or through others), that the pure
+//! decisions do no I/O and import only files that do none, and that no function is longer than
+//! 120 lines. `scripts/module-graph` prints the graph this test checks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use syn::visit::Visit;
 /// The layers, bottom up: a module may import only modules of a lower rank. `settings` is the entry
 /// point's in role (the only module that knows inputs and flags) but sits just below `app`, which
 /// runs on the validated `Settings` it builds; nothing else sees that type.
-const LAYERS: [(&str, u8); 18] = [
+const LAYERS: [(&str, u8); 19] = [
     ("error", 0),
     ("secret", 0),
     ("parallel", 0),
@@ -29,6 +30,7 @@ const LAYERS: [(&str, u8); 18] = [
     ("app", 6),
     ("cli", 7),
     ("lib", 8),
+    ("probe", 8),
     ("main", 9),
 ];
 
@@ -96,8 +98,17 @@ struct Paths {
     module: Vec<String>,
     resolved: BTreeSet<Vec<String>>,
     std: BTreeSet<String>,
+    /// Paths into the crates that do I/O (see `IO_CRATES`).
+    io_crates: BTreeSet<String>,
+    /// Every `use` leaf as written, with the name it is imported as: a `mod.rs`'s re-exports.
+    uses: Vec<(String, Vec<String>)>,
     functions: Vec<(String, usize)>,
 }
+
+/// What does I/O (or reads the clock): the standard library's modules, and the crates that send
+/// requests, read files or read the system's certificates. `ureq::http` is only types.
+const IO_STD: [&str; 7] = ["std::fs", "std::net", "std::process", "std::thread", "std::io", "std::env", "std::time::Instant"];
+const IO_CRATES: [&str; 4] = ["ureq", "tempfile", "glob", "rustls_native_certs"];
 
 impl Paths {
     fn add(&mut self, segments: Vec<String>) {
@@ -112,6 +123,13 @@ impl Paths {
             "self" => self.module.iter().cloned().chain(segments[1..].iter().cloned()).collect(),
             "std" => {
                 self.std.insert(segments.join("::"));
+                return;
+            }
+            c if IO_CRATES.contains(&c) => {
+                let path = segments.join("::");
+                if !path.starts_with("ureq::http") {
+                    self.io_crates.insert(path);
+                }
                 return;
             }
             // In the crate root, `app::run` names the module `app`.
@@ -131,11 +149,13 @@ impl Paths {
             syn::UseTree::Name(n) => {
                 let mut next = prefix;
                 next.push(n.ident.to_string());
+                self.uses.push((n.ident.to_string(), next.clone()));
                 self.add(next);
             }
             syn::UseTree::Rename(r) => {
                 let mut next = prefix;
                 next.push(r.ident.to_string());
+                self.uses.push((r.rename.to_string(), next.clone()));
                 self.add(next);
             }
             syn::UseTree::Glob(_) => self.add(prefix),
@@ -221,6 +241,102 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     graph
 }
 
+/// The crate's files, and what each one's references resolve to: the file that defines the item,
+/// a `mod.rs` re-export followed to where it comes from.
+struct Files {
+    /// Module path -> file.
+    modules: BTreeMap<Vec<String>, PathBuf>,
+    /// Per file: what it refers to, and the files that resolves to (a `mod.rs`'s own re-exports
+    /// left out: a facade is not a dependency).
+    sources: Vec<(PathBuf, Paths, BTreeSet<PathBuf>)>,
+}
+
+fn is_facade(file: &Path) -> bool {
+    file.ends_with("mod.rs") || file.ends_with("lib.rs")
+}
+
+impl Files {
+    fn scan(src: &Path) -> Files {
+        let scanned = scan(src);
+        let modules: BTreeMap<Vec<String>, PathBuf> = scanned.iter().map(|(f, p)| (p.module.clone(), f.clone())).collect();
+        // A facade's re-exports: (its module, the name) -> the full path of the item.
+        let mut reexports: BTreeMap<(Vec<String>, String), Vec<String>> = BTreeMap::new();
+        for (_, paths) in scanned.iter().filter(|(f, _)| is_facade(f)) {
+            let here = if paths.module == ["lib"] { Vec::new() } else { paths.module.clone() };
+            for (name, path) in &paths.uses {
+                let full: Vec<String> = match path[0].as_str() {
+                    "crate" => path[1..].to_vec(),
+                    "self" => here.iter().chain(&path[1..]).cloned().collect(),
+                    first if modules.contains_key(&here.iter().cloned().chain([first.to_string()]).collect::<Vec<_>>()) => {
+                        here.iter().chain(path).cloned().collect()
+                    }
+                    _ => continue,
+                };
+                reexports.insert((here.clone(), name.clone()), full);
+            }
+        }
+        let resolve = |path: &[String]| -> Option<PathBuf> {
+            let mut path = path.to_vec();
+            for _ in 0..8 {
+                let k = (1..=path.len()).rev().find(|k| modules.contains_key(&path[..*k]))?;
+                let file = &modules[&path[..k]];
+                if k < path.len()
+                    && let Some(target) = reexports.get(&(path[..k].to_vec(), path[k].clone()))
+                {
+                    path = target.iter().chain(&path[k + 1..]).cloned().collect();
+                    continue;
+                }
+                return Some(file.clone());
+            }
+            None
+        };
+        let sources = scanned
+            .into_iter()
+            .map(|(file, paths)| {
+                let facade_uses: BTreeSet<Vec<String>> = if is_facade(&file) {
+                    let here = if paths.module == ["lib"] { Vec::new() } else { paths.module.clone() };
+                    reexports.iter().filter(|((m, _), _)| *m == here).map(|(_, full)| full.clone()).collect()
+                } else {
+                    BTreeSet::new()
+                };
+                let targets =
+                    paths.resolved.iter().filter(|p| !facade_uses.contains(*p)).filter_map(|p| resolve(p)).filter(|f| *f != file).collect();
+                (file, paths, targets)
+            })
+            .collect();
+        Files { modules, sources }
+    }
+
+    /// The files that do I/O, themselves or through a file they import.
+    fn doing_io(&self) -> BTreeMap<PathBuf, String> {
+        let mut io: BTreeMap<PathBuf, String> = BTreeMap::new();
+        for (file, paths, _) in &self.sources {
+            let found = paths.std.iter().find(|p| IO_STD.iter().any(|io| p.starts_with(io))).or(paths.io_crates.iter().next());
+            if let Some(p) = found {
+                io.insert(file.clone(), format!("uses {p}"));
+            }
+        }
+        loop {
+            let mut more = Vec::new();
+            for (file, _, targets) in &self.sources {
+                if !io.contains_key(file)
+                    && let Some(t) = targets.iter().find(|t| io.contains_key(*t))
+                {
+                    more.push((file.clone(), format!("imports {}", rel(t))));
+                }
+            }
+            if more.is_empty() {
+                return io;
+            }
+            io.extend(more);
+        }
+    }
+}
+
+fn rel(file: &Path) -> String {
+    file.strip_prefix(repo()).unwrap_or(file).display().to_string()
+}
+
 #[test]
 fn every_module_imports_only_the_layers_below_it() {
     let graph = graph();
@@ -241,32 +357,65 @@ fn every_module_imports_only_the_layers_below_it() {
     assert!(violations.is_empty(), "imports that point sideways or up:\n{}", violations.join("\n"));
     for (module, imports) in &graph {
         if imports.contains("settings") {
-            assert!(["lib", "cli", "app", "main"].contains(&module.as_str()), "only lib, cli and app see Settings; {module} does");
+            assert!(
+                ["lib", "probe", "cli", "app", "main"].contains(&module.as_str()),
+                "only lib, probe, cli and app see Settings; {module} does"
+            );
         }
     }
 }
 
 #[test]
-fn the_decisions_do_no_io_and_no_logging() {
-    let src = repo().join("src");
-    for (file, paths) in scan(&src) {
+fn the_decisions_do_no_io_and_import_only_files_that_do_none() {
+    let files = Files::scan(&repo().join("src"));
+    let io = files.doing_io();
+    let mut found = Vec::new();
+    for (file, paths, targets) in &files.sources {
         if paths.module[0] != "decide" {
             continue;
         }
-        for p in &paths.std {
-            assert!(
-                !["std::fs", "std::net", "std::process", "std::thread", "std::io", "std::env", "std::time::Instant"]
-                    .iter()
-                    .any(|io| p.starts_with(io)),
-                "{} uses {p}",
-                file.display()
-            );
+        if let Some(why) = io.get(file).filter(|why| why.starts_with("uses")) {
+            found.push(format!("{} {why}", rel(file)));
+        }
+        for t in targets.iter().filter_map(|t| io.get(t).map(|why| (t, why))) {
+            found.push(format!("{} imports {}, which {}", rel(file), rel(t.0), t.1));
         }
         for p in &paths.resolved {
-            assert!(!p.iter().any(|s| s == "Log" || s == "log"), "{} uses the log: {}", file.display(), p.join("::"));
-            assert!(p.first().is_none_or(|t| t != "net" && t != "git"), "{} does I/O through {}", file.display(), p.join("::"));
+            if p.iter().any(|s| s == "Log" || s == "log") {
+                found.push(format!("{} uses the log: {}", rel(file), p.join("::")));
+            }
         }
     }
+    assert!(found.is_empty(), "the decisions must be pure functions of types:\n{}", found.join("\n"));
+    // The rule can fail: the client does I/O, and so does what imports it.
+    assert!(io.contains_key(&repo().join("src/sonar/client.rs")) && io.contains_key(&repo().join("src/app/publish.rs")));
+}
+
+#[test]
+fn no_two_files_import_each_other() {
+    let files = Files::scan(&repo().join("src"));
+    let edges: BTreeMap<&PathBuf, &BTreeSet<PathBuf>> = files.sources.iter().map(|(f, _, t)| (f, t)).collect();
+    // Every file that can reach itself is on a loop; name each loop once by its files.
+    let mut loops = BTreeSet::new();
+    for start in edges.keys() {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<(&PathBuf, Vec<&PathBuf>)> = vec![(start, vec![start])];
+        while let Some((at, trail)) = stack.pop() {
+            for next in edges.get(at).into_iter().flat_map(|t| t.iter()) {
+                if next == *start {
+                    let mut members: Vec<String> = trail.iter().map(|f| rel(f)).collect();
+                    members.sort();
+                    loops.insert(members.join(" <-> "));
+                } else if seen.insert(next) {
+                    let mut longer = trail.clone();
+                    longer.push(next);
+                    stack.push((next, longer));
+                }
+            }
+        }
+    }
+    assert!(loops.is_empty(), "files that import each other:\n{}", loops.into_iter().collect::<Vec<_>>().join("\n"));
+    assert!(files.modules.len() > 40, "the scan found the crate's files");
 }
 
 #[test]

@@ -1,0 +1,112 @@
+//! What the task knows of an analysis and its server, as values: the scope it covers, how waiting
+//! for it ended, its gate, measures and issues. Types only (no I/O), so the decisions and the
+//! rendering can name them; `collect` fills them.
+
+use super::branch::Scope;
+use super::links::Links;
+use super::model::{CeTask, Component, Issue, Measure, ProjectStatus};
+use super::report_task::ReportTask;
+
+/// What the server is, as far as decoration is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    Cloud,
+    /// Developer, Enterprise or Data Center: analyses pull requests itself.
+    Commercial,
+    /// Community Build (or Community Edition): no branch or pull request analysis.
+    Community,
+    Unknown,
+}
+
+/// Open issues as far as the API lets us read them.
+#[derive(Debug, Default)]
+pub(crate) struct IssueSet {
+    pub(crate) issues: Vec<Issue>,
+    pub(crate) components: Vec<Component>,
+    /// What the server counted, which may exceed what could be read.
+    pub(crate) total: u64,
+    /// True when the total passed the API's 10 000-result cap.
+    pub(crate) capped: bool,
+}
+
+/// Everything known about one analysis.
+pub(crate) struct Analysis {
+    pub(crate) report: ReportTask,
+    pub(crate) scope: Scope,
+    pub(crate) dashboard_url: String,
+    /// The analysis's pages on the server, for the comments.
+    pub(crate) links: Links,
+    pub(crate) outcome: AnalysisOutcome,
+    /// What could not be read and what that costs the report, for the log.
+    pub(crate) warnings: Vec<String>,
+}
+
+pub(crate) enum AnalysisOutcome {
+    Completed(Box<Completed>),
+    /// The compute engine reported FAILED or CANCELED.
+    Failed {
+        message: String,
+    },
+    /// The compute engine did not finish in the time the settings allow (pollingTimeoutSec).
+    TimedOut {
+        message: String,
+    },
+    /// The analysis is of another pull request, branch or commit than this build's: nothing is
+    /// posted from it.
+    NotThisBuild {
+        message: String,
+    },
+}
+
+/// The open issues, as far as they were read.
+pub(crate) enum Issues {
+    Read(IssueSet),
+    /// The token may not browse the project (analysis tokens).
+    Forbidden,
+    /// Not read: only the files a pull request changed are read, and those were not known.
+    NotRead,
+}
+
+impl Issues {
+    pub(crate) fn read(&self) -> Option<&IssueSet> {
+        match self {
+            Issues::Read(set) => Some(set),
+            Issues::Forbidden | Issues::NotRead => None,
+        }
+    }
+}
+
+pub(crate) struct Completed {
+    pub(crate) gate: ProjectStatus,
+    /// `None` when the token may not read it (the report degrades to the gate only).
+    pub(crate) measures: Option<Vec<Measure>>,
+    pub(crate) issues: Issues,
+    /// Security hotspots still to review, when the token may read them.
+    pub(crate) hotspots: Option<u64>,
+    pub(crate) ce_warnings: Vec<String>,
+    /// The commit the analysis was of, when SonarQube says.
+    pub(crate) revision: Option<String>,
+}
+
+impl Analysis {
+    pub(crate) fn project_key(&self) -> &str {
+        &self.report.project_key
+    }
+}
+
+/// A compute-engine task that succeeded: its analysis can be read.
+pub(crate) struct Finished {
+    pub(crate) report: ReportTask,
+    pub(crate) task: CeTask,
+    pub(crate) analysis_id: String,
+    pub(crate) scope: Scope,
+    pub(crate) dashboard_url: String,
+    pub(crate) links: Links,
+}
+
+/// How waiting for one analysis ended.
+pub(crate) enum Waited {
+    Succeeded(Box<Finished>),
+    /// Failed, canceled, not finished in time: there is nothing more to read.
+    Ended(Box<Analysis>),
+}
