@@ -12,6 +12,7 @@ use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
 use crate::azdo::write::Write;
 use crate::azdo::{AzdoClient, Writer};
 use crate::changes::PrChanges;
+use crate::decide::reports::FoundReport;
 use crate::decide::{self, InlineStats, Matched, Outcome, PullRequestView, Report, Verdict};
 use crate::error::Error;
 use crate::net::Client;
@@ -20,7 +21,7 @@ use crate::pipeline::Log;
 use crate::render;
 use crate::settings::{PullRequestTarget, Settings, Target};
 use crate::sonar::discover;
-use crate::sonar::report_task::{self, ReportTask};
+use crate::sonar::report_task::ReportTask;
 use crate::sonar::{self, Analysis, AnalysisOutcome, Flavour, IssueQuery, Issues, SonarClient, Waited};
 
 /// The PR's changes (when some analysis is scoped to them) and the iteration's files.
@@ -184,44 +185,24 @@ fn decorate_or_say_why(
     }
 }
 
-/// Finds and reads the scanner's reports. A project named by two reports (a scanner run twice in
-/// one build) is waited for once, from the newest report, so it never gets two sets of threads;
-/// a report older than the pipeline run is named.
+/// Finds and reads the scanner's reports, and follows the newest of each project (see
+/// `decide::reports`).
 fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error> {
     let paths = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)?;
-    let modified = |r: &ReportTask| std::fs::metadata(&r.path).and_then(|m| m.modified()).ok();
-    let mut by_project: BTreeMap<String, Vec<ReportTask>> = BTreeMap::new();
     let loaded = discover::load_all(&paths)?;
     super::register_report_credentials(log, &loaded);
-    for report in loaded {
-        by_project.entry(report.project_key.clone()).or_default().push(report);
-    }
-    let mut reports = Vec::new();
-    for (project, mut found) in by_project {
-        found.sort_by_key(|r| (modified(r), r.path.clone()));
-        let newest = found.pop().expect("every group has a report");
-        if !found.is_empty() {
-            let others: Vec<String> = found.iter().map(|r| r.path.display().to_string()).collect();
-            log.warning(&format!(
-                "{} report-task.txt files name project '{project}': using {}, the newest, and ignoring {} (a scanner that ran twice in one build leaves one per run)",
-                found.len() + 1,
-                newest.path.display(),
-                others.join(", ")
-            ));
-        }
-        if let (Some(started), Some(written)) = (settings.pipeline_started, modified(&newest))
-            && written < started
-        {
-            let before = started.duration_since(written).map(|d| (d.as_secs() + 30) / 60).unwrap_or(0);
-            log.warning(&format!(
-                "{} was written {before} minute(s) before this pipeline run started: it may be left over from an earlier build. The analysis is refused if SonarQube says it is of another pull request or commit",
-                newest.path.display()
-            ));
-        }
-        reports.push(newest);
-    }
-    reports.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(reports)
+    let found: Vec<FoundReport<'_>> = loaded
+        .iter()
+        .map(|r| FoundReport {
+            project_key: &r.project_key,
+            path: &r.path,
+            modified: std::fs::metadata(&r.path).and_then(|m| m.modified()).ok(),
+        })
+        .collect();
+    let choice = decide::reports::choose_reports(&found, settings.pipeline_started);
+    choice.warnings.iter().for_each(|w| log.warning(w));
+    let mut loaded: Vec<Option<ReportTask>> = loaded.into_iter().map(Some).collect();
+    Ok(choice.chosen.iter().filter_map(|i| loaded[*i].take()).collect())
 }
 
 /// Waits for each analysis in turn, all within pollingTimeoutSec of the run's start.
@@ -322,8 +303,8 @@ impl Decorating<'_> {
     /// prints them), then settles with any overlapping run. Returns the PR's own gate's failures.
     fn decorate(&self, state: PullRequestState, analyses: &mut [Analysis]) -> Result<Vec<String>, Error> {
         let (settings, log) = (self.settings, self.log);
-        if let Some(status) = state.pull_request.status.as_deref().filter(|s| *s != "active") {
-            log.warning(&format!("pull request {} is {status}, not active; nothing is posted to it", self.target.id));
+        if let Some(warning) = decide::pull_request::not_open(self.target.id, state.pull_request.status.as_deref()) {
+            log.warning(&warning);
             return Ok(Vec::new());
         }
         let choice = decide::choose_iteration(&state.iterations, self.target.source_commit.as_deref());
@@ -393,13 +374,12 @@ impl Decorating<'_> {
 
     /// The open issues of the files the pull request changed, for an analysis scoped to them.
     fn read_changed_files(&self, a: &mut Analysis, changes: &PrChanges) -> Result<(), Error> {
-        let prefix = self.prefix(a);
+        let folder = self.project_folder(a);
         let AnalysisOutcome::Completed(done) = &mut a.outcome else { return Ok(()) };
         if !matches!(done.issues, Issues::NotRead) {
             return Ok(());
         }
-        let under = if prefix.is_empty() { "/".to_string() } else { format!("/{prefix}/") };
-        let files: Vec<String> = changes.pr.keys().filter_map(|p| p.strip_prefix(&under)).map(str::to_string).collect();
+        let files = decide::pull_request::files_in_folder(&folder, changes.pr.keys().map(String::as_str));
         if files.is_empty() {
             done.issues = Issues::Read(Default::default());
             return Ok(());
@@ -412,13 +392,10 @@ impl Decorating<'_> {
     }
 
     /// The analysed project's folder in the repository.
-    fn prefix(&self, a: &Analysis) -> String {
-        let paths = &self.settings.sonar.search_paths;
-        self.settings
-            .decoration
-            .project_base_dir
-            .clone()
-            .unwrap_or_else(|| report_task::project_prefix(&a.report.path, paths.sources_directory.as_deref()))
+    fn project_folder(&self, a: &Analysis) -> String {
+        let settings = self.settings;
+        let sources = settings.sonar.search_paths.sources_directory.as_deref();
+        decide::pull_request::project_folder(settings.decoration.project_base_dir.as_deref(), &a.report.path, sources)
     }
 
     /// How each analysis's issues meet the PR.
@@ -429,7 +406,7 @@ impl Decorating<'_> {
             .map(|a| {
                 let how = decide::matching(settings.decoration.mode, self.flavour, &a.scope);
                 log.info(&format!("Matching the issues of '{}' to the pull request: {}", a.project_key(), how.why));
-                let m = decide::match_issues(a, &self.prefix(a), how.changed_lines, changes, settings.decoration.fail_on_new_issues);
+                let m = decide::match_issues(a, &self.project_folder(a), how.changed_lines, changes, settings.decoration.fail_on_new_issues);
                 if let Some(e) = &m.scoping_failed {
                     log.warning(&format!(
                         "the lines this pull request changed could not be read ({e}); '{}' gets a status and a summary but no inline comments",

@@ -7,6 +7,8 @@ pub(crate) mod iteration;
 pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod provenance;
+pub(crate) mod pull_request;
+pub(crate) mod reports;
 pub(crate) mod scope;
 pub(crate) mod verdict;
 

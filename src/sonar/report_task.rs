@@ -94,26 +94,6 @@ pub(crate) fn query_param(url: &str, name: &str) -> Option<String> {
     })
 }
 
-/// The analysed project's folder in the repository, from where its scanner wrote report-task.txt:
-/// `services/api/.scannerwork/report-task.txt` under the sources folder means `services/api`.
-/// Empty when the file is elsewhere (SonarSource's tasks write it under Agent.TempDirectory) or the
-/// project is the repository's root.
-pub(crate) fn project_prefix(report: &Path, sources: Option<&Path>) -> String {
-    let Some(relative) = sources.and_then(|s| report.strip_prefix(s).ok()) else { return String::new() };
-    let relative = relative.to_string_lossy().replace('\\', "/");
-    for work_dir in [
-        ".scannerwork/report-task.txt",
-        "target/sonar/report-task.txt",
-        "build/sonar/report-task.txt",
-        ".sonarqube/out/.sonar/report-task.txt",
-    ] {
-        if let Some(prefix) = relative.strip_suffix(work_dir) {
-            return prefix.trim_end_matches('/').to_string();
-        }
-    }
-    String::new()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,15 +132,6 @@ mod tests {
                 Err(e) => proptest::prop_assert!(e.to_string().starts_with("r.txt has no '")),
             }
         }
-    }
-
-    #[test]
-    fn project_prefix_comes_from_the_scanners_work_folder() {
-        let s = Path::new("/a/s");
-        assert_eq!(project_prefix(Path::new("/a/s/services/api/.scannerwork/report-task.txt"), Some(s)), "services/api");
-        assert_eq!(project_prefix(Path::new("/a/s/target/sonar/report-task.txt"), Some(s)), "");
-        assert_eq!(project_prefix(Path::new("/a/s/web/build/sonar/report-task.txt"), Some(s)), "web");
-        assert_eq!(project_prefix(Path::new("/a/_temp/sonar/1/x/report-task.txt"), Some(s)), "");
     }
 
     #[test]
