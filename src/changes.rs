@@ -164,6 +164,40 @@ impl PrChanges {
     }
 }
 
+/// Why the pull request's changed lines are not known.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ChangesUnknown {
+    #[error("the pull request has no iteration")]
+    NoIteration,
+    #[error("iteration {0} names no source or merge-base commit")]
+    NoCommits(u32),
+    /// A read failed (Azure DevOps listing or diffing the files, SonarQube listing their issues):
+    /// the error's message (the error itself is not `Clone`, and one listing serves several readers).
+    #[error("{0}")]
+    ReadFailed(String),
+    /// The changed lines were not read (nothing asked for them).
+    #[error("the pull request's changes were not read")]
+    NotRead,
+    /// Neither Azure DevOps nor the local clone could give them.
+    #[error("{api}; local clone: {git}")]
+    NeitherSource { api: Box<ChangesUnknown>, git: LocalCloneError },
+}
+
+/// Why the local clone could not give the line diffs.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum LocalCloneError {
+    #[error(
+        "git could not be started ({0}), so the changed lines cannot be read from the local clone: put Git on the agent's PATH (on Windows agents, Git for Windows)"
+    )]
+    GitNotStarted(String),
+    /// Not "fetch more" when git is missing: the user would fetch more history and still fail.
+    #[error("commit {0} is not in the local clone (a shallow fetch keeps only the built commit)")]
+    MissingCommit(String),
+    /// git ran and failed: the command and its error output.
+    #[error("{0}")]
+    GitFailed(String),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

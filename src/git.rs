@@ -4,27 +4,27 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::changes::{PrChanges, parse_unified};
+use crate::changes::{LocalCloneError, PrChanges, parse_unified};
 
 /// The PR's changes from the local clone.
-pub(crate) fn from_git(repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
+pub(crate) fn from_git(repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, LocalCloneError> {
     from_git_with("git", repo, merge_base, source, analysed)
 }
 
 /// [`from_git`] with the git program named: a parameter, so a test can name one that is missing.
-fn from_git_with(program: &str, repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, String> {
+fn from_git_with(program: &str, repo: &Path, merge_base: &str, source: &str, analysed: Option<&str>) -> Result<PrChanges, LocalCloneError> {
     let git = |args: &[&str]| run(program, repo, args);
     for commit in [Some(merge_base), Some(source), analysed].into_iter().flatten() {
         git(&["cat-file", "-e", &format!("{commit}^{{commit}}")]).map_err(|e| match e {
             // Not "the commit is missing": the user would fetch more history and still fail.
-            Git::NotStarted(why) => not_started(&why),
-            Git::Failed(_) => format!("commit {commit} is not in the local clone (a shallow fetch keeps only the built commit)"),
+            Git::NotStarted(why) => LocalCloneError::GitNotStarted(why),
+            Git::Failed(_) => LocalCloneError::MissingCommit(commit.to_string()),
         })?;
     }
     let diff = |from: &str, to: &str| {
         git(&["diff", "-U0", "--no-color", "--no-ext-diff", "-M", from, to]).map_err(|e| match e {
-            Git::NotStarted(why) => not_started(&why),
-            Git::Failed(why) => why,
+            Git::NotStarted(why) => LocalCloneError::GitNotStarted(why),
+            Git::Failed(why) => LocalCloneError::GitFailed(why),
         })
     };
     let pr = parse_unified(&diff(merge_base, source)?);
@@ -33,12 +33,6 @@ fn from_git_with(program: &str, repo: &Path, merge_base: &str, source: &str, ana
         None => BTreeMap::new(),
     };
     Ok(PrChanges { pr, merge })
-}
-
-fn not_started(why: &str) -> String {
-    format!(
-        "git could not be started ({why}), so the changed lines cannot be read from the local clone: put Git on the agent's PATH (on Windows agents, Git for Windows)"
-    )
 }
 
 /// How a git command went wrong.
@@ -69,7 +63,7 @@ mod tests {
     #[test]
     fn a_missing_git_is_named_not_taken_for_a_shallow_clone() {
         let dir = std::env::temp_dir();
-        let err = from_git_with("sonar-pr-gate-no-such-git", &dir, "a", "b", None).unwrap_err();
+        let err = from_git_with("sonar-pr-gate-no-such-git", &dir, "a", "b", None).unwrap_err().to_string();
         assert!(err.starts_with("git could not be started ("), "{err}");
         assert!(err.ends_with("put Git on the agent's PATH (on Windows agents, Git for Windows)"), "{err}");
     }

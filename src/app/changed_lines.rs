@@ -3,7 +3,7 @@
 
 use crate::azdo::AzdoClient;
 use crate::azdo::model::{ChangeEntry, Iteration};
-use crate::changes::PrChanges;
+use crate::changes::{ChangesUnknown, PrChanges};
 use crate::error::Error;
 use crate::pipeline::Log;
 
@@ -11,21 +11,21 @@ use crate::pipeline::Log;
 pub(crate) struct ChangesQuery<'a> {
     pub(crate) iteration: Option<&'a Iteration>,
     /// The iteration's files, as Azure DevOps listed them (or why it could not).
-    pub(crate) files: &'a Result<Vec<ChangeEntry>, String>,
+    pub(crate) files: &'a Result<Vec<ChangeEntry>, ChangesUnknown>,
     /// The commit the pipeline analysed, when it is not the source commit (a PR build's merge).
     pub(crate) analysed_commit: Option<&'a str>,
     /// The local clone to fall back on.
     pub(crate) checkout: &'a std::path::Path,
 }
 
-pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Result<PrChanges, String> {
-    let it = q.iteration.ok_or("the pull request has no iteration")?;
+pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Result<PrChanges, ChangesUnknown> {
+    let it = q.iteration.ok_or(ChangesUnknown::NoIteration)?;
     let (Some(source), Some(base)) = (it.source_ref_commit.as_ref(), it.common_ref_commit.as_ref()) else {
-        return Err(format!("iteration {} names no source or merge-base commit", it.id));
+        return Err(ChangesUnknown::NoCommits(it.id));
     };
     let (source, base) = (source.commit_id.as_str(), base.commit_id.as_str());
     let analysed = q.analysed_commit.filter(|c| !c.eq_ignore_ascii_case(source));
-    let from_api = || -> Result<PrChanges, String> {
+    let from_api = || -> Result<PrChanges, ChangesUnknown> {
         let entries = q.files.as_ref().map_err(Clone::clone)?;
         let files: Vec<(String, Option<String>)> = entries
             .iter()
@@ -39,7 +39,7 @@ pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -
             });
             (client.file_diffs(base, source, &files), merge.wait())
         });
-        let text = |e: Error| e.to_string();
+        let text = |e: Error| ChangesUnknown::ReadFailed(e.to_string());
         Ok(PrChanges { pr: pr_diffs.map_err(text)?, merge: merge.map_err(text)? })
     };
     match from_api() {
@@ -53,7 +53,7 @@ pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -
             ));
             crate::git::from_git(q.checkout, base, source, analysed)
                 .inspect(|c| log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len())))
-                .map_err(|git_error| format!("{api_error}; local clone: {git_error}"))
+                .map_err(|git| ChangesUnknown::NeitherSource { api: Box::new(api_error), git })
         }
     }
 }

@@ -11,7 +11,7 @@ use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
 use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
 use crate::azdo::write::Write;
 use crate::azdo::{AzdoClient, Writer};
-use crate::changes::PrChanges;
+use crate::changes::{ChangesUnknown, PrChanges};
 use crate::decide::reports::FoundReport;
 use crate::decide::{self, InlineStats, Matched, Outcome, PullRequestView, Report, Verdict};
 use crate::error::Error;
@@ -25,7 +25,7 @@ use crate::sonar::report_task::ReportTask;
 use crate::sonar::{self, Analysis, AnalysisOutcome, Flavour, IssueQuery, Issues, SonarClient, Waited};
 
 /// The PR's changes (when some analysis is scoped to them) and the iteration's files.
-type ChangesRead = (Option<Result<PrChanges, String>>, Result<Vec<ChangeEntry>, String>);
+type ChangesRead = (Option<Result<PrChanges, ChangesUnknown>>, Result<Vec<ChangeEntry>, ChangesUnknown>);
 
 /// What the pull request looks like before this run writes anything.
 struct PullRequestState {
@@ -49,7 +49,7 @@ struct Early {
 }
 
 /// An iteration's changed files (with their change tracking ids), by iteration id.
-type IterationFiles = (u32, Result<Vec<ChangeEntry>, String>);
+type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>);
 
 /// `files_of`: the source commit whose iteration's files are read too, when any decoration will
 /// need them; the files of the iteration the decoration will choose are then read while the
@@ -63,7 +63,7 @@ fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>) ->
     let iterations = iterations?;
     let files = files_of.and_then(|commit| {
         let id = decide::choose_iteration(&iterations, commit.as_deref()).id?;
-        Some((id, client.iteration_changes(pr, id).map_err(|e| e.to_string())))
+        Some((id, client.iteration_changes(pr, id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string()))))
     });
     let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
     Ok(Early { pull_request, iterations, files, me })
@@ -344,7 +344,7 @@ impl Decorating<'_> {
         &self,
         analyses: &mut [Analysis],
         iteration: Option<&Iteration>,
-        early: Option<Result<Vec<ChangeEntry>, String>>,
+        early: Option<Result<Vec<ChangeEntry>, ChangesUnknown>>,
     ) -> ChangesRead {
         let settings = self.settings;
         let scoped: Vec<bool> =
@@ -352,8 +352,8 @@ impl Decorating<'_> {
         let needed = settings.decoration.post_inline_comments || scoped.contains(&true);
         let files = match (iteration.filter(|_| needed), early) {
             (Some(_), Some(read)) => read,
-            (Some(it), None) => self.client.iteration_changes(self.target.id, it.id).map_err(|e| e.to_string()),
-            (None, _) => Err("the pull request has no iteration".to_string()),
+            (Some(it), None) => self.client.iteration_changes(self.target.id, it.id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string())),
+            (None, _) => Err(ChangesUnknown::NoIteration),
         };
         if !scoped.contains(&true) {
             return (None, files);
@@ -366,7 +366,7 @@ impl Decorating<'_> {
             let read: Vec<Result<(), Error>> =
                 analyses.iter_mut().zip(&scoped).filter(|(_, s)| **s).map(|(a, _)| self.read_changed_files(a, c)).collect();
             if let Some(Err(e)) = read.into_iter().find(Result::is_err) {
-                return (Some(Err(e.to_string())), files);
+                return (Some(Err(ChangesUnknown::ReadFailed(e.to_string()))), files);
             }
         }
         (Some(changes), files)
@@ -399,7 +399,7 @@ impl Decorating<'_> {
     }
 
     /// How each analysis's issues meet the PR.
-    fn match_all<'a>(&self, analyses: &'a [Analysis], changes: Option<&Result<PrChanges, String>>) -> Vec<Matched<'a>> {
+    fn match_all<'a>(&self, analyses: &'a [Analysis], changes: Option<&Result<PrChanges, ChangesUnknown>>) -> Vec<Matched<'a>> {
         let (settings, log) = (self.settings, self.log);
         analyses
             .iter()

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::changes::{Placement, PrChanges};
+use crate::changes::{ChangesUnknown, Placement, PrChanges};
 use crate::sonar::model::Issue;
 use crate::sonar::present::{Severity, issue_severity, severity_word};
 use crate::sonar::{Analysis, AnalysisOutcome, Flavour, Scope};
@@ -201,7 +201,7 @@ pub(crate) struct Matched<'a> {
     /// Whether the issues were scoped to the PR's changed lines by this task.
     pub(crate) scoped: bool,
     /// Why the changed lines could not be read, if they could not.
-    pub(crate) scoping_failed: Option<String>,
+    pub(crate) scoping_failed: Option<ChangesUnknown>,
     /// The PR's own gate (failOnNewIssues) failed, and why.
     pub(crate) new_issues_failure: Option<String>,
     /// SonarQube capped a query: issues may be missing from `candidates`, so none is taken as fixed.
@@ -222,7 +222,7 @@ pub(crate) fn match_issues<'a>(
     analysis: &'a Analysis,
     prefix: &str,
     scoped: bool,
-    changes: Option<&Result<PrChanges, String>>,
+    changes: Option<&Result<PrChanges, ChangesUnknown>>,
     threshold: Option<Severity>,
 ) -> Matched<'a> {
     let (candidates, unplaced, scoping_failed) = match (scoped, changes) {
@@ -232,7 +232,7 @@ pub(crate) fn match_issues<'a>(
             (s.candidates, s.unplaced, None)
         }
         (true, Some(Err(e))) => (Vec::new(), 0, Some(e.clone())),
-        (true, None) => (Vec::new(), 0, Some("the pull request's changes were not read".to_string())),
+        (true, None) => (Vec::new(), 0, Some(ChangesUnknown::NotRead)),
     };
     let partial = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some_and(|s| s.capped));
     let new_issues_failure = new_issues_gate(&candidates, threshold, partial);

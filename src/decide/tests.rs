@@ -6,7 +6,7 @@ use super::plan::{ASK_TO_RESOLVE, SummaryAction, plan_inline, plan_summary};
 use super::*;
 use crate::azdo::model::{LineRange, Marker, NewThread, Thread, ThreadStatus};
 use crate::azdo::write::Write;
-use crate::changes::{Block, FileDiff, PrChanges};
+use crate::changes::{Block, ChangesUnknown, FileDiff, PrChanges};
 use crate::pipeline::commands::TaskResult;
 use crate::sonar::analysis::IssueSet;
 use crate::sonar::model::Issue;
@@ -290,9 +290,9 @@ fn scoping_keeps_issues_on_changed_lines_mapped_to_the_source_side() {
     assert_eq!(m.candidates.iter().map(|c| (c.issue.key.as_str(), c.start_line)).collect::<Vec<_>>(), [("on", 11)]);
     assert_eq!(m.unplaced, 1);
     assert_eq!(m.new_issues_failure.as_deref(), Some("1 issue at or above Major on lines this pull request changed"));
-    let failed = match_issues(&a, "app", true, Some(&Err("no diffs".into())), None);
+    let failed = match_issues(&a, "app", true, Some(&Err(ChangesUnknown::ReadFailed("no diffs".into()))), None);
     assert!(failed.candidates.is_empty());
-    assert_eq!(failed.scoping_failed.as_deref(), Some("no diffs"));
+    assert_eq!(failed.scoping_failed.map(|e| e.to_string()).as_deref(), Some("no diffs"));
     // Not scoped: a branch analysis has no PR issues to comment.
     assert!(match_issues(&a, "", false, None, None).candidates.is_empty());
 }
