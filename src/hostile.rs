@@ -73,7 +73,9 @@ proptest! {
         let _ = serde_json::from_slice::<ValueList<PrStatus>>(&body);
         let _ = serde_json::from_slice::<IterationChanges>(&body).map(|c| c.change_entries.iter().filter(|e| e.is_delete()).count());
         let _ = serde_json::from_slice::<Vec<FileDiffResponse>>(&body);
-        let explained = explain(status, Some("application/json"), &body, Some(&header), Some(&header), &ctx(), &crate::error::InputNames::task()).to_string();
+        let headers = vec![("X-TFS-ServiceError".into(), header.clone()), ("Location".into(), header.clone())];
+        let answer = crate::net::Response { status, content_type: Some("application/json".into()), headers, body: body.clone() };
+        let explained = explain(&answer, &ctx(), &crate::settings::InputNames::task().azdo()).to_string();
         // Server text stays on one line: line breaks in messages are ours (list items).
         prop_assert!(!explained.contains('\n'), "{explained:?}");
         let resp = crate::net::Response { status, content_type: Some(header.clone()), headers: vec![("Retry-After".into(), header.clone())], body: body.clone() };

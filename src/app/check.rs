@@ -19,7 +19,7 @@ use crate::sonar::{self, discover};
 pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -> Result<Outcome, Error> {
     let mut checks = Vec::new();
     // The reports first: a credential found in one is registered before anything is printed.
-    let found = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)
+    let found = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names.sonar())
         .and_then(|p| discover::load_all(&p));
     if let Ok(reports) = &found {
         super::register_report_credentials(log, reports);
@@ -34,7 +34,7 @@ pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: C
                     "report-task.txt found",
                     format!("{} (project '{}', task {})", r.path.display(), r.project_key, r.ce_task_id),
                 ));
-                sonar::check_report_server_url(r, sonar.base_url(), &settings.names, &mut checks);
+                sonar::check_report_server_url(r, sonar.base_url(), sonar.names(), &mut checks);
             }
         }
         Err(e) => checks.push(Check::warn(
@@ -91,7 +91,7 @@ fn check_azdo(settings: &Settings, http: &Arc<Client>, checks: &mut Vec<Check>, 
             let failure = match access {
                 Some(access) => {
                     let client =
-                        AzdoClient::new(http.clone(), &access.repository, &access.credential).named(names.clone()).until(clock.run_by);
+                        AzdoClient::new(http.clone(), &access.repository, &access.credential).named(names.azdo()).until(clock.run_by);
                     crate::azdo::preflight::check(&client, &access.credential, None, checks).err().map(|e| e.exit_code())
                 }
                 None => {

@@ -55,14 +55,14 @@ pub(crate) fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> 
 /// The SonarQube client, its requests over by `deadline`.
 fn sonar_client(settings: &Settings, http: &Arc<Client>, deadline: Instant) -> SonarClient {
     SonarClient::new(http.clone(), &settings.sonar.url, &settings.sonar.credential, settings.sonar.organization.clone())
-        .named(settings.names.clone())
+        .named(settings.names.sonar())
         .until(deadline)
 }
 
 /// The Azure DevOps client of the pull request, when there is a credential to post with.
 fn azdo_client(settings: &Settings, target: &PullRequestTarget, http: &Arc<Client>, deadline: Instant) -> Option<AzdoClient> {
     let credential = target.credential.as_ref()?;
-    Some(AzdoClient::new(http.clone(), &target.repository, credential).named(settings.names.clone()).until(deadline))
+    Some(AzdoClient::new(http.clone(), &target.repository, credential).named(settings.names.azdo()).until(deadline))
 }
 
 /// Registers the credentials found in report-task.txt URLs (`user:password@`) with the masker,

@@ -188,7 +188,7 @@ fn decorate_or_say_why(
 /// Finds and reads the scanner's reports, and follows the newest of each project (see
 /// `decide::reports`).
 fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error> {
-    let paths = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names)?;
+    let paths = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names.sonar())?;
     let loaded = discover::load_all(&paths)?;
     super::register_report_credentials(log, &loaded);
     let found: Vec<FoundReport<'_>> = loaded

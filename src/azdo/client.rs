@@ -11,10 +11,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::failure::{self, Context, CredentialKind};
+use super::failure::{self, AzdoNames, Context, CredentialKind};
 use super::model::*;
 use crate::changes::{Block, FileDiff};
-use crate::error::{Error, InputNames, Service};
+use crate::error::{Error, Service};
 use crate::net::url::encode;
 use crate::net::{Auth, Client, Method, Request, Response};
 use crate::secret::Secret;
@@ -77,7 +77,7 @@ pub(crate) struct AzdoClient {
     /// When every request of this client must be over.
     deadline: Option<Instant>,
     /// The setting the collection URL came from, for messages about reaching it.
-    names: InputNames,
+    names: AzdoNames,
     repo: RepositoryRef,
     auth: Auth,
     kind: CredentialKind,
@@ -101,7 +101,7 @@ impl AzdoClient {
         Self {
             http,
             deadline: None,
-            names: InputNames::default(),
+            names: AzdoNames::default(),
             repo,
             auth,
             kind: credential.kind(),
@@ -118,7 +118,7 @@ impl AzdoClient {
     }
 
     /// The names the user knows the settings by, for messages (the collection URL's source, the PAT's).
-    pub(crate) fn named(mut self, names: InputNames) -> Self {
+    pub(crate) fn named(mut self, names: AzdoNames) -> Self {
         self.names = names;
         self
     }
@@ -202,15 +202,7 @@ impl AzdoClient {
     }
 
     fn explain(&self, resp: &Response, ctx: &Context) -> Error {
-        failure::explain(
-            resp.status,
-            resp.content_type.as_deref(),
-            &resp.body,
-            resp.header("x-tfs-serviceerror"),
-            resp.header("location"),
-            ctx,
-            &self.names,
-        )
+        failure::explain(resp, ctx, &self.names)
     }
 
     fn read<T: DeserializeOwned>(&self, resp: Response, action: &str) -> Result<T, Error> {

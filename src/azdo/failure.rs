@@ -8,7 +8,20 @@
 
 use serde::Deserialize;
 
-use crate::error::{Error, InputNames, Service};
+use crate::error::{Error, Service};
+use crate::net::Response;
+
+/// How the user knows the Azure DevOps settings where they are; the settings layer fills it, and
+/// messages put it into words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct AzdoNames {
+    pub(crate) pat: String,
+    pub(crate) collection_url: String,
+    /// How to provide the job's access token.
+    pub(crate) job_token: String,
+    /// How to fall back on the job's access token instead of a PAT.
+    pub(crate) use_job_token: String,
+}
 
 /// Which credential was sent, since the fix differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,15 +57,9 @@ pub(crate) const PAT_SCOPES: &str =
     "Code (Read), Code (Status) and Pull Request Threads (Read & write); on Azure DevOps Server 2019/2020, Code (Read & write)";
 
 /// Explains a response that did not succeed (or "succeeded" with a sign-in page).
-pub(crate) fn explain(
-    status: u16,
-    content_type: Option<&str>,
-    body: &[u8],
-    service_error_header: Option<&str>,
-    location: Option<&str>,
-    ctx: &Context,
-    names: &InputNames,
-) -> Error {
+pub(crate) fn explain(resp: &Response, ctx: &Context, names: &AzdoNames) -> Error {
+    let (status, content_type, body) = (resp.status, resp.content_type.as_deref(), resp.body.as_slice());
+    let (service_error_header, location) = (resp.header("x-tfs-serviceerror"), resp.header("location"));
     let kind = ctx.kind;
     let parsed: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
     let header_msg = service_error_header.map(|h| crate::net::url::decode(h, true));
@@ -67,8 +74,8 @@ pub(crate) fn explain(
     if (200..300).contains(&status) && !is_json {
         return credentials(match kind {
             CredentialKind::Pat => format!(
-                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the PAT in azureDevOpsPat is invalid, expired or revoked. PATs stop working on the expiry date chosen when they were created, and Azure DevOps revokes the PATs of users who have not signed in for 30 days. Create a new PAT with the scopes {PAT_SCOPES}, store it as a secret and update {}",
-                names.pat
+                "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the PAT in {} is invalid, expired or revoked. PATs stop working on the expiry date chosen when they were created, and Azure DevOps revokes the PATs of users who have not signed in for 30 days. Create a new PAT with the scopes {PAT_SCOPES}, store it as a secret and update {}",
+                names.pat, names.pat
             ),
             CredentialKind::JobToken => format!(
                 "Azure DevOps answered with a sign-in page instead of data (HTTP {status}) while trying to {action}: the job's access token was not accepted. To provide it, {}",
@@ -175,13 +182,33 @@ mod tests {
         }
     }
 
+    fn names() -> AzdoNames {
+        let task = crate::settings::InputNames::task();
+        task.azdo()
+    }
+
+    /// A response with these parts, explained.
+    fn explain_parts(
+        status: u16,
+        content_type: Option<&str>,
+        body: &[u8],
+        service_error: Option<&str>,
+        location: Option<&str>,
+        ctx: &Context,
+        names: &AzdoNames,
+    ) -> Error {
+        let headers = [("X-TFS-ServiceError", service_error), ("Location", location)];
+        let headers = headers.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?.to_string()))).collect();
+        explain(&Response { status, content_type: content_type.map(str::to_string), headers, body: body.to_vec() }, ctx, names)
+    }
+
     fn msg(e: Error) -> String {
         e.to_string()
     }
 
     #[test]
     fn sign_in_page_means_a_bad_pat() {
-        let m = msg(explain(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, None, &ctx(), &InputNames::task()));
+        let m = msg(explain_parts(203, Some("text/html; charset=utf-8"), b"<html>Sign in</html>", None, None, &ctx(), &names()));
         assert!(m.starts_with("Azure DevOps: Azure DevOps answered with a sign-in page instead of data (HTTP 203)"), "{m}");
         assert!(m.contains("invalid, expired or revoked") && m.contains("30 days"));
     }
@@ -189,17 +216,17 @@ mod tests {
     #[test]
     fn expired_pat_is_named() {
         let body = br#"{"message":"Access Denied: The Personal Access Token used has expired.","typeKey":"AccessCheckException"}"#;
-        let m = msg(explain(401, Some("application/json"), body, None, None, &ctx(), &InputNames::task()));
+        let m = msg(explain_parts(401, Some("application/json"), body, None, None, &ctx(), &names()));
         assert!(m.contains("the PAT has expired"), "{m}");
         // Some answers carry the reason only in X-TFS-ServiceError.
-        let m = msg(explain(
+        let m = msg(explain_parts(
             401,
             Some("text/plain"),
             b"",
             Some("Access%20Denied%3A%20The%20Personal%20Access%20Token%20used%20has%20expired."),
             None,
             &ctx(),
-            &InputNames::task(),
+            &names(),
         ));
         assert!(m.contains("the PAT has expired"), "{m}");
     }
@@ -208,16 +235,16 @@ mod tests {
     fn plain_401_names_scopes() {
         let body =
             br#"{"message":"TF400813: The user '' is not authorized to access this resource.","typeKey":"UnauthorizedRequestException"}"#;
-        let m = msg(explain(401, Some("application/json"), body, None, None, &ctx(), &InputNames::task()));
+        let m = msg(explain_parts(401, Some("application/json"), body, None, None, &ctx(), &names()));
         assert!(m.contains("Code (Read), Code (Status) and Pull Request Threads (Read & write)"), "{m}");
     }
 
     #[test]
     fn tf401027_tells_each_credential_what_to_grant() {
         let body = br#"{"message":"TF401027: You need the Git 'PullRequestContribute' permission to perform this action.","typeKey":"GitNeedsPermissionException"}"#;
-        let job = msg(explain(403, Some("application/json"), body, None, None, &with(CredentialKind::JobToken), &InputNames::task()));
+        let job = msg(explain_parts(403, Some("application/json"), body, None, None, &with(CredentialKind::JobToken), &names()));
         assert!(job.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Build Service (fabrikam)' identity"), "{job}");
-        let pat = msg(explain(403, Some("application/json"), body, None, None, &ctx(), &InputNames::task()));
+        let pat = msg(explain_parts(403, Some("application/json"), body, None, None, &ctx(), &names()));
         assert!(pat.contains("Stakeholder access"), "{pat}");
     }
 
@@ -225,17 +252,17 @@ mod tests {
     fn not_found_names_the_missing_thing() {
         let pr = br#"{"message":"TF401180: The requested pull request was not found.","typeKey":"GitPullRequestNotFoundException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), pr, None, None, &ctx(), &InputNames::task()))
+            msg(explain_parts(404, Some("application/json"), pr, None, None, &ctx(), &names()))
                 .contains("pull request 7 was not found in repository web")
         );
         let repo = br#"{"message":"TF401019: The Git repository with name or identifier web does not exist","typeKey":"GitRepositoryNotFoundException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), repo, None, None, &ctx(), &InputNames::task()))
+            msg(explain_parts(404, Some("application/json"), repo, None, None, &ctx(), &names()))
                 .contains("repository web was not found in project Fabrikam")
         );
         let project = br#"{"message":"VS800075: The project with id 'x' does not exist","typeKey":"ProjectDoesNotExistWithNameException"}"#;
         assert!(
-            msg(explain(404, Some("application/json"), project, None, None, &ctx(), &InputNames::task()))
+            msg(explain_parts(404, Some("application/json"), project, None, None, &ctx(), &names()))
                 .contains("project Fabrikam was not found")
         );
     }

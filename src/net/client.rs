@@ -38,6 +38,32 @@ pub(crate) struct Config {
     /// request hands its connection back to the pool for the next (keep-alive), so a run opens at
     /// most this many TCP connections, and TLS handshakes, per server.
     pub(crate) max_connections_per_host: usize,
+    /// How the user knows the network settings, for messages about them.
+    pub(crate) names: SettingNames,
+}
+
+/// The network settings as the user knows them where they are (a task input or agent setting, a
+/// flag or environment variable): the settings layer fills it, so the client's messages name what
+/// to change without the client knowing inputs or flags.
+#[derive(Clone, Debug)]
+pub(crate) struct SettingNames {
+    pub(crate) proxy: String,
+    /// Where the proxy's user name and password go.
+    pub(crate) proxy_credentials: String,
+    pub(crate) proxy_bypass: String,
+    /// Where to give a private CA's certificate.
+    pub(crate) ca_file: String,
+}
+
+impl Default for SettingNames {
+    fn default() -> Self {
+        Self {
+            proxy: "the proxy setting".into(),
+            proxy_credentials: "the proxy setting".into(),
+            proxy_bypass: "the proxy bypass list".into(),
+            ca_file: "the CA file setting".into(),
+        }
+    }
 }
 
 /// Six, as browsers allow per host over HTTP/1.1: enough for the writes and issue pages to overlap,
@@ -56,6 +82,7 @@ impl Default for Config {
             proxy: None,
             needs_tls: false,
             max_connections_per_host: MAX_CONNECTIONS_PER_HOST,
+            names: SettingNames::default(),
         }
     }
 }
@@ -313,7 +340,7 @@ impl Client {
                 agent.run(req)
             }
         };
-        let failed = |e| classify(url, e, timeout, proxy, request.deadline);
+        let failed = |e| classify(url, e, timeout, proxy, request.deadline, &self.config.names);
         let mut response = result.map_err(failed)?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> =
@@ -356,9 +383,16 @@ fn rustls_error(err: &ureq::Error) -> Option<&rustls::Error> {
     }
 }
 
-fn classify(url: &str, err: ureq::Error, timeout: Duration, proxy: Option<&ProxyServer>, deadline: Option<Instant>) -> TransportError {
+fn classify(
+    url: &str,
+    err: ureq::Error,
+    timeout: Duration,
+    proxy: Option<&ProxyServer>,
+    deadline: Option<Instant>,
+    names: &SettingNames,
+) -> TransportError {
     if let Some(tls) = rustls_error(&err) {
-        return tls_error(url, tls, proxy.is_some(), deadline);
+        return tls_error(url, tls, proxy.is_some(), deadline, &names.ca_file);
     }
     let url = without_query(url).to_string();
     let seconds = timeout.as_secs_f64().ceil() as u64;
@@ -366,32 +400,35 @@ fn classify(url: &str, err: ureq::Error, timeout: Duration, proxy: Option<&Proxy
     let refused = |url: String| match proxy {
         Some(p) => TransportError::Proxy {
             detail: format!(
-                "the proxy {} refused the connection (for {url}); check Agent.ProxyUrl / HTTPS_PROXY: the proxy is not running there, or the address is wrong",
-                p.display()
+                "the proxy {} refused the connection (for {url}); check {}: the proxy is not running there, or the address is wrong",
+                p.display(),
+                names.proxy
             ),
         },
         None => TransportError::Refused { origin: origin.as_ref().map_or_else(|| url.clone(), |o| o.to_string()), url },
     };
     match err {
-        ureq::Error::ConnectProxyFailed(reason) => proxy_error(&url, &reason, proxy),
+        ureq::Error::ConnectProxyFailed(reason) => proxy_error(&url, &reason, proxy, names),
         ureq::Error::HostNotFound => host_not_found(url, origin.as_ref()),
         ureq::Error::ConnectionFailed if proxy.is_some() => TransportError::Proxy {
             detail: format!(
-                "could not connect to the proxy {} (for {url}); check Agent.ProxyUrl / HTTPS_PROXY",
-                proxy.map(|p| p.display()).unwrap_or_default()
+                "could not connect to the proxy {} (for {url}); check {}",
+                proxy.map(|p| p.display()).unwrap_or_default(),
+                names.proxy
             ),
         },
         ureq::Error::ConnectionFailed => TransportError::Connect { url },
         ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) if proxy.is_some() => TransportError::Proxy {
             detail: format!(
-                "the proxy {} did not open a tunnel to {} within {seconds} s (for {url}); check Agent.ProxyUrl / HTTPS_PROXY: the proxy does not answer, or cannot reach the server",
+                "the proxy {} did not open a tunnel to {} within {seconds} s (for {url}); check {}: the proxy does not answer, or cannot reach the server",
                 proxy.map(|p| p.display()).unwrap_or_default(),
-                origin.as_ref().map_or_else(|| url.clone(), |o| o.to_string())
+                origin.as_ref().map_or_else(|| url.clone(), |o| o.to_string()),
+                names.proxy
             ),
         },
         ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds },
         ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge { url, limit },
-        ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string() },
+        ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string(), ca_setting: names.ca_file.clone() },
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused(url),
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => TransportError::Timeout { url, seconds },
         // A name that does not resolve comes back as a plain I/O error; asking the resolver once
@@ -410,19 +447,23 @@ fn host_not_found(url: String, origin: Option<&Origin>) -> TransportError {
     TransportError::HostNotFound { host: origin.map_or_else(|| url.clone(), |o| o.host().to_string()), url }
 }
 
-fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>) -> TransportError {
+fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>, names: &SettingNames) -> TransportError {
     let proxy = proxy.map_or_else(|| "the proxy".to_string(), |p| format!("the proxy {}", p.display()));
     let target = Origin::parse(url).map_or_else(|| url.to_string(), |o| o.to_string());
     let detail = match proxy_status(reason) {
         Some(407) => format!(
-            "{proxy} asks for credentials (HTTP 407) to reach {target}. Give the agent's proxy a user name and password (or user:password@ in HTTPS_PROXY). A proxy that accepts only NTLM or Negotiate (Windows integrated) authentication is not supported: use a proxy account with Basic authentication, or a local relay such as cntlm or px"
+            "{proxy} asks for credentials (HTTP 407) to reach {target}. Give the proxy a user name and password ({}). A proxy that accepts only NTLM or Negotiate (Windows integrated) authentication is not supported: use a proxy account with Basic authentication, or a local relay such as cntlm or px",
+            names.proxy_credentials
         ),
         None => format!("{proxy} did not answer the request to open a tunnel to {target}; check the proxy address"),
         Some(_) => {
+            let bypass = &names.proxy_bypass;
             let port_hint = if url.starts_with("http://") {
-                " This task opens a CONNECT tunnel for every target, and many proxies only allow tunnels to port 443: use the server's https:// URL, or add the host to the proxy bypass list (Agent.ProxyBypassList, NO_PROXY)"
+                format!(
+                    " This task opens a CONNECT tunnel for every target, and many proxies only allow tunnels to port 443: use the server's https:// URL, or add the host to the proxy bypass list ({bypass})"
+                )
             } else {
-                " Ask the proxy's administrator to allow it, or add the host to the proxy bypass list (Agent.ProxyBypassList, NO_PROXY)"
+                format!(" Ask the proxy's administrator to allow it, or add the host to the proxy bypass list ({bypass})")
             };
             format!("{proxy} refused to open a tunnel to {target} ({reason}).{port_hint}")
         }
@@ -432,11 +473,11 @@ fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>) -> Transpor
 
 /// A TLS failure in words: for a certificate from an authority the agent does not trust, which
 /// host presented it and who issued it (read from a second, data-free handshake).
-fn tls_error(url: &str, err: &rustls::Error, proxied: bool, deadline: Option<Instant>) -> TransportError {
+fn tls_error(url: &str, err: &rustls::Error, proxied: bool, deadline: Option<Instant>, ca_setting: &str) -> TransportError {
     let url = without_query(url).to_string();
     let unknown_issuer = matches!(err, rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer));
     let Some(origin) = Origin::parse(&url).filter(|_| unknown_issuer) else {
-        return TransportError::Tls { url, detail: err.to_string() };
+        return TransportError::Tls { url, detail: err.to_string(), ca_setting: ca_setting.to_string() };
     };
     let host = origin.host();
     // The diagnosis gets ten seconds at most, and never past the request's deadline.
@@ -446,7 +487,7 @@ fn tls_error(url: &str, err: &rustls::Error, proxied: bool, deadline: Option<Ins
         Some(i) => format!("the certificate {host} presented is issued by '{i}', an authority this agent does not trust (UnknownIssuer)"),
         None => format!("the certificate {host} presented is issued by an authority this agent does not trust (UnknownIssuer)"),
     };
-    TransportError::Tls { url, detail }
+    TransportError::Tls { url, detail, ca_setting: ca_setting.to_string() }
 }
 
 #[cfg(test)]

@@ -10,6 +10,6 @@ pub(crate) mod retry;
 pub(crate) mod tls;
 pub(crate) mod url;
 
-pub(crate) use client::{Client, Config, MAX_CONNECTIONS_PER_HOST};
+pub(crate) use client::{Client, Config, MAX_CONNECTIONS_PER_HOST, SettingNames};
 pub(crate) use event::{Event, Observer};
 pub(crate) use message::{Auth, Method, Request, Response};

@@ -7,17 +7,18 @@
 //! reports every problem at once, each naming the input (task mode) or flag (CLI mode) and the fix.
 
 mod fields;
+mod names;
 mod raw;
 mod validate;
 
 use std::time::Duration;
 
 pub(crate) use fields::Field;
+pub(crate) use names::InputNames;
 pub(crate) use raw::RawSettings;
 
 use crate::azdo::{Credential, RepositoryRef};
 use crate::decide::Decoration;
-use crate::error::InputNames;
 use crate::sonar::SonarCredential;
 use crate::sonar::report_task::SearchPaths;
 

@@ -429,7 +429,7 @@ fn cli_macro_messages_name_the_variable_and_the_flag() {
 /// The names messages use agree with the settings' own names, in both front ends.
 #[test]
 fn input_names_agree_with_the_fields() {
-    for (origin, names) in [(Origin::Task, crate::error::InputNames::task()), (Origin::Cli, crate::error::InputNames::cli())] {
+    for (origin, names) in [(Origin::Task, InputNames::task()), (Origin::Cli, InputNames::cli())] {
         assert_eq!(names.sonar_url, Field::SonarUrl.name(origin));
         assert!(names.sonar_token.starts_with(Field::SonarToken.name(origin)), "{origin:?}");
         assert_eq!(names.polling_timeout, Field::PollingTimeoutSec.name(origin));

@@ -398,6 +398,7 @@ impl RawSettings {
             ca_cert_files,
             skip_cert_validation: self.skip_cert_validation.as_deref().and_then(parse_bool).unwrap_or(false),
             proxy,
+            names: network_names(v.origin),
             ..crate::net::Config::default()
         };
         if let Some(ms) = self.first_retry_delay_ms {
@@ -481,6 +482,24 @@ impl RawSettings {
             source_commit: self.source_commit.clone(),
             credential,
         })
+    }
+}
+
+/// How the HTTP client's messages name the network settings.
+fn network_names(origin: Origin) -> crate::net::SettingNames {
+    let ca_file = match origin {
+        Origin::Task => format!("{} (or the agent's --sslcacert)", Field::CaCertFile.name(origin)),
+        Origin::Cli => Field::CaCertFile.name(origin).to_string(),
+    };
+    let proxy_credentials = match origin {
+        Origin::Task => "the agent's proxy settings (Agent.ProxyUsername and Agent.ProxyPassword)".to_string(),
+        Origin::Cli => "user:password@ in --proxy or HTTPS_PROXY".to_string(),
+    };
+    crate::net::SettingNames {
+        proxy: Field::Proxy.name(origin).to_string(),
+        proxy_credentials,
+        proxy_bypass: Field::ProxyBypass.name(origin).to_string(),
+        ca_file,
     }
 }
 

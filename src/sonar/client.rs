@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::SonarNames;
 use super::analysis::IssueSet;
 use super::branch::Scope;
 use super::connection::SonarCredential;
 use super::model::*;
-use crate::error::{Error, InputNames, Service, TransportError};
+use crate::error::{Error, Service, TransportError};
 use crate::net::url::{Origin, encode};
 use crate::net::{Auth, Client, Request, Response};
 use crate::secret::Secret;
@@ -39,7 +40,7 @@ pub(crate) struct SonarClient {
     /// When every request of this client must be over.
     deadline: Option<Instant>,
     /// The names the user knows the settings by (where the URL came from, where the token is set).
-    names: InputNames,
+    names: SonarNames,
     base: String,
     auth: Auth,
     organization: Option<String>,
@@ -65,7 +66,7 @@ impl SonarClient {
             SonarCredential::Token(token) => Auth::basic(base, token, &Secret::new("")),
             SonarCredential::Login { user, password } => Auth::basic(base, user, password),
         };
-        Self { http, deadline: None, names: InputNames::default(), base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
+        Self { http, deadline: None, names: SonarNames::default(), base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
     }
 
     /// The same client, with every request over by `deadline`.
@@ -74,12 +75,12 @@ impl SonarClient {
     }
 
     /// The names the user knows the settings by, for messages (the URL's source, the token's).
-    pub(crate) fn named(mut self, names: InputNames) -> Self {
+    pub(crate) fn named(mut self, names: SonarNames) -> Self {
         self.names = names;
         self
     }
 
-    pub(crate) fn names(&self) -> &InputNames {
+    pub(crate) fn names(&self) -> &SonarNames {
         &self.names
     }
 
@@ -117,7 +118,7 @@ impl SonarClient {
         let auth = authenticated.then_some(&self.auth);
         self.http
             .send(&Request::get(url, auth).until(self.deadline))
-            .map_err(|source| Error::transport(Service::SonarQube, source, &self.names.sonar_url))
+            .map_err(|source| Error::transport(Service::SonarQube, source, &self.names.url))
     }
 
     /// `api/server/version`: plain text; anything else means the URL is not a SonarQube server.
@@ -419,14 +420,14 @@ impl SonarClient {
                     self.base,
                     resp.header("location").unwrap_or("another address"),
                     resp.status,
-                    self.names.sonar_url
+                    self.names.url
                 ),
             },
             401 => Error::Credentials {
                 service: Service::SonarQube,
                 message: format!(
                     "the token was rejected while trying to {what} (HTTP 401): it is invalid, expired or revoked, or it belongs to another server. Create a new token in SonarQube (My Account > Security) and update {}{}",
-                    self.names.sonar_token,
+                    self.names.token,
                     if self.cloud { " (SonarQube Cloud tokens are personal or scoped organization tokens)" } else { "" }
                 ),
             },

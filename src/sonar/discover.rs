@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::SonarNames;
 use super::report_task::{ReportTask, SearchPaths, parse};
-use crate::error::{Error, InputNames};
+use crate::error::Error;
 
 /// The places searched, for the "not found" message: one line each, a step that tries many
 /// conventional folders written as one line.
@@ -36,7 +37,7 @@ const WORK_DIRS: [&str; 4] = [".scannerwork", "target/sonar", "build/sonar", ".s
 
 /// Finds every report-task.txt of this build, in the documented order; the first step that finds
 /// any file wins, and all files it finds count (a monorepo build has several analyses).
-pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &InputNames) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &SonarNames) -> Result<Vec<PathBuf>, Error> {
     let mut searched = Searched(Vec::new());
     let base = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| PathBuf::from("."));
 

@@ -19,3 +19,15 @@ pub(crate) use client::SonarClient;
 pub(crate) use collect::IssueQuery;
 pub(crate) use connection::SonarCredential;
 pub(crate) use preflight::{check_report_server_url, preflight};
+
+/// How the user knows the SonarQube settings where they are; the settings layer fills it, and
+/// messages put it into words.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SonarNames {
+    pub(crate) url: String,
+    pub(crate) token: String,
+    pub(crate) polling_timeout: String,
+    pub(crate) report_task_file: String,
+    /// How to point at a report in a non-standard place, as a user would write it.
+    pub(crate) report_task_example: String,
+}

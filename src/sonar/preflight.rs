@@ -1,11 +1,12 @@
 //! The SonarQube half of the preflight: is the server reachable and UP, is the token valid, which
 //! edition is it, and is its public base URL set; each answer a check with the fix.
 
+use super::SonarNames;
 use super::analysis::Flavour;
 use super::client::SonarClient;
 use super::report_task::ReportTask;
 use crate::checklist::Check;
-use crate::error::{Error, InputNames, Service};
+use crate::error::{Error, Service};
 use crate::net::url::Origin;
 use crate::parallel;
 
@@ -67,7 +68,7 @@ pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result
     if !valid {
         let msg = format!(
             "the token is not valid for this server: api/authentication/validate answered valid=false. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update {}",
-            client.names().sonar_token
+            client.names().token
         );
         checks.push(Check::fail("sonar.token", "SonarQube token rejected", msg.clone()));
         skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token was rejected");
@@ -183,7 +184,7 @@ fn edition(client: &SonarClient) -> Flavour {
 }
 
 /// Compares the report's `serverUrl` with the URL the task uses.
-pub(crate) fn check_report_server_url(report: &ReportTask, base_url: &str, names: &InputNames, checks: &mut Vec<Check>) {
+pub(crate) fn check_report_server_url(report: &ReportTask, base_url: &str, names: &SonarNames, checks: &mut Vec<Check>) {
     if Origin::parse(&report.server_url) != Origin::parse(base_url) {
         checks.push(Check::warn(
             "report.server",
@@ -191,7 +192,7 @@ pub(crate) fn check_report_server_url(report: &ReportTask, base_url: &str, names
             format!("{} names the server {} but this task calls {}", report.path.display(), report.server_url, base_url),
             format!(
                 "the task keeps calling the URL it was given; if that is a different server, set {} to the server the scanner used",
-                names.sonar_url
+                names.url
             ),
         ));
     }
