@@ -1,18 +1,11 @@
 //! What a user sees when something is wrong: settings, credentials, the compute engine, old
 //! servers, and transient faults.
 
-use sandbox::azdo::{Credential, CredentialBehaviour};
+use sandbox::azdo::CredentialBehaviour;
 use sandbox::sonar::{AnalysisSpec, Flavour};
 use sandbox::{Fault, FaultRule};
 
 use crate::util::*;
-
-fn passing_pr(sb: &sandbox::Sandbox, env: &TaskEnv) {
-    let mut a = AnalysisSpec::new("T1", "shop");
-    a.pull_request = Some("7".into());
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", sb, "shop", "T1", Some("7"));
-}
 
 #[test]
 fn bad_settings_fail_the_task_before_any_request_with_every_problem_named() {
@@ -38,7 +31,7 @@ fn missing_report_task_names_every_place_searched() {
     let (_sb, env) = pr_scenario(Flavour::Server108);
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     let root = env.dir.path().display().to_string();
     // One place a line: the agent shows the issue's lines as they are.
     let expected = format!(
@@ -75,7 +68,7 @@ fn a_bad_sonarqube_token_is_named() {
     let run = env.run();
     assert_eq!(run.result(), "Failed");
     assert!(
-        run.issues("error")[0]
+        run.first_error()
             .starts_with("SonarQube: the token is not valid for this server: api/authentication/validate answered valid=false."),
         "{:?}",
         run.issues("error")
@@ -94,7 +87,7 @@ fn a_token_that_may_not_read_background_tasks_names_the_permission() {
     let run = env.run();
     assert_eq!(run.result(), "Failed");
     assert!(
-        run.issues("error")[0].contains("Give the token's account the 'Execute Analysis' permission on project 'shop'"),
+        run.first_error().contains("Give the token's account the 'Execute Analysis' permission on project 'shop'"),
         "{:?}",
         run.issues("error")
     );
@@ -132,7 +125,7 @@ fn a_failed_analysis_fails_with_the_servers_message() {
     let run = env.run();
     assert_eq!(run.result(), "Failed");
     assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("NONE"));
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert_eq!(
         err,
         &format!(
@@ -155,7 +148,7 @@ fn an_analysis_that_never_finishes_is_never_a_success() {
     env.set("INPUT_POLLINGTIMEOUTSEC", "2");
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(
         err.starts_with("the analysis of 'shop' did not finish within 2 s: task T1 was still PENDING when the task stopped waiting."),
         "{err}"
@@ -180,7 +173,7 @@ fn a_pat_answered_with_a_sign_in_page_is_called_invalid_expired_or_revoked() {
     env.secrets.push("revokedpat0000000000000000000000000000000000000000000".into());
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(err.starts_with("Azure DevOps: Azure DevOps answered with a sign-in page instead of data (HTTP 203) while trying to read pull request 7: the PAT in azureDevOpsPat is invalid, expired or revoked."), "{err}");
     assert!(err.contains("30 days"));
 }
@@ -189,18 +182,10 @@ fn a_pat_answered_with_a_sign_in_page_is_called_invalid_expired_or_revoked() {
 fn an_expired_pat_is_named() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
     passing_pr(&sb, &env);
-    sb.azdo_state().credentials.push(Credential {
-        scheme: "Basic",
-        token: "expiredpat11111111111111111111111111111111111111111111".into(),
-        behaviour: CredentialBehaviour::Expired,
-        identity_id: "x".into(),
-        display_name: "Old Bot".into(),
-    });
-    env.set("INPUT_AZUREDEVOPSPAT", "expiredpat11111111111111111111111111111111111111111111");
-    env.secrets.push("expiredpat11111111111111111111111111111111111111111111".into());
+    use_pat(&sb, &mut env, "expiredpat11111111111111111111111111111111111111111111", CredentialBehaviour::Expired, "Old Bot");
     let run = env.run();
     assert!(
-        run.issues("error")[0].starts_with("Azure DevOps: the PAT has expired (HTTP 401 while trying to read pull request 7"),
+        run.first_error().starts_with("Azure DevOps: the PAT has expired (HTTP 401 while trying to read pull request 7"),
         "{:?}",
         run.issues("error")
     );
@@ -210,18 +195,10 @@ fn an_expired_pat_is_named() {
 fn a_pat_without_scopes_is_told_which_scopes() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
     passing_pr(&sb, &env);
-    sb.azdo_state().credentials.push(Credential {
-        scheme: "Basic",
-        token: "noscopepat2222222222222222222222222222222222222222222".into(),
-        behaviour: CredentialBehaviour::MissingScope,
-        identity_id: "x".into(),
-        display_name: "Bot".into(),
-    });
-    env.set("INPUT_AZUREDEVOPSPAT", "noscopepat2222222222222222222222222222222222222222222");
-    env.secrets.push("noscopepat2222222222222222222222222222222222222222222".into());
+    use_pat(&sb, &mut env, "noscopepat2222222222222222222222222222222222222222222", CredentialBehaviour::MissingScope, "Bot");
     let run = env.run();
     assert!(
-        run.issues("error")[0].contains("Give it Code (Read), Code (Status) and Pull Request Threads (Read & write)"),
+        run.first_error().contains("Give it Code (Read), Code (Status) and Pull Request Threads (Read & write)"),
         "{:?}",
         run.issues("error")
     );
@@ -233,7 +210,7 @@ fn a_build_service_without_contribute_permission_is_told_what_to_grant() {
     passing_pr(&sb, &env);
     sb.azdo_state().credentials[0].behaviour = CredentialBehaviour::NoContribute;
     let run = env.run();
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(err.starts_with("Azure DevOps: the job's access token lacks the 'Contribute to pull requests' permission on the repository (HTTP 403 while trying to post a status on pull request 7"), "{err}");
     assert!(err.contains("Grant 'Contribute to pull requests' to the 'Fabrikam Web Build Service (fabrikam)' identity"), "{err}");
 }
@@ -248,7 +225,7 @@ fn a_refused_pull_request_write_still_leaves_the_build_summary_and_the_output_va
     sb.azdo_state().credentials[0].behaviour = CredentialBehaviour::NoContribute;
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    assert!(run.issues("error")[0].contains("lacks the 'Contribute to pull requests' permission"), "{}", run.all());
+    assert!(run.first_error().contains("lacks the 'Contribute to pull requests' permission"), "{}", run.all());
     // The gate's result is known, so later steps and the run's page still get it.
     assert_eq!(run.output_variable("qualityGateStatus").as_deref(), Some("ERROR"));
     let upload = run.commands().into_iter().find(|c| c.event == "uploadsummary").expect("the build summary is attached");
@@ -264,7 +241,7 @@ fn unknown_pull_request_and_repository_are_named() {
     env.set("SYSTEM_PULLREQUEST_PULLREQUESTID", "99");
     let run = env.run();
     assert!(
-        run.issues("error")[0]
+        run.first_error()
             .starts_with(&format!("Azure DevOps: pull request 99 was not found in repository {}", sandbox::azdo::REPOSITORY_ID)),
         "{:?}",
         run.issues("error")
@@ -272,7 +249,7 @@ fn unknown_pull_request_and_repository_are_named() {
     env.set("SYSTEM_PULLREQUEST_PULLREQUESTID", "7").set("BUILD_REPOSITORY_ID", "nope");
     let run = env.run();
     assert!(
-        run.issues("error")[0].starts_with("Azure DevOps: repository nope was not found in project Fabrikam Web"),
+        run.first_error().starts_with("Azure DevOps: repository nope was not found in project Fabrikam Web"),
         "{:?}",
         run.issues("error")
     );
@@ -327,7 +304,7 @@ fn a_server_that_is_not_up_is_explained() {
     sb.sonar_state().system_status = "DB_MIGRATION_NEEDED".into();
     let run = env.run();
     assert!(
-        run.issues("error")[0].contains("reports status DB_MIGRATION_NEEDED: the server was upgraded and waits for its database migration"),
+        run.first_error().contains("reports status DB_MIGRATION_NEEDED: the server was upgraded and waits for its database migration"),
         "{:?}",
         run.issues("error")
     );
@@ -340,7 +317,7 @@ fn a_url_that_is_not_sonarqube_is_explained() {
     env.set("INPUT_SONARURL", &sb.collection_url());
     let run = env.run();
     assert!(
-        run.issues("error")[0].contains("not a SonarQube version: the URL does not point at a SonarQube server"),
+        run.first_error().contains("not a SonarQube version: the URL does not point at a SonarQube server"),
         "{:?}",
         run.issues("error")
     );
@@ -355,7 +332,7 @@ fn an_unreachable_server_is_explained() {
     env.set("INPUT_SONARURL", &format!("http://{dead}"));
     let run = env.run();
     assert!(
-        run.issues("error")[0].starts_with(&format!(
+        run.first_error().starts_with(&format!(
             "SonarQube: http://{dead} refused the connection (http://{dead}/api/server/version; the address comes from sonarUrl)"
         )),
         "{:?}",

@@ -242,7 +242,7 @@ fn a_redirect_is_reported_and_never_followed_with_the_token() {
         times: 10,
     });
     let run = env.run();
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(err.contains(&format!("redirected the request to {}/api/ce/task?id=T1 (HTTP 302)", elsewhere.url())), "{err}");
     assert!(elsewhere.requests().is_empty(), "nothing, and so no token, went to the other host");
 }

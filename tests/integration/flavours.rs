@@ -25,7 +25,7 @@ fn publish_on(flavour: Flavour, pull_request: bool) -> (sandbox::Sandbox, Run) {
 fn lts_8_9_legacy_periods_and_missing_metrics() {
     let (sb, run) = publish_on(Flavour::Server89, true);
     assert_eq!(run.result(), "Failed", "{}", run.all());
-    assert!(run.issues("error")[0].contains("Coverage on New Code is 45.5%, needs at least 80.0%"));
+    assert!(run.first_error().contains("Coverage on New Code is 45.5%, needs at least 80.0%"));
     // 8.9 lacks two metrics: the measures call is repeated once without them.
     let measures: Vec<_> = sb.sonar_server.requests().into_iter().filter(|r| r.path() == "/api/measures/component").collect();
     assert_eq!(measures.len(), 2);

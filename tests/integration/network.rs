@@ -3,16 +3,9 @@
 //! NO_PROXY rules in CLI mode.
 
 use sandbox::proxy::{ForwardProxy, ProxyOptions};
-use sandbox::sonar::{AnalysisSpec, Flavour};
+use sandbox::sonar::Flavour;
 
 use crate::util::*;
-
-fn passing_pr(sb: &sandbox::Sandbox, env: &TaskEnv) {
-    let mut a = AnalysisSpec::new("T1", "shop");
-    a.pull_request = Some("7".into());
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", sb, "shop", "T1", Some("7"));
-}
 
 fn port_of(url: &str) -> String {
     url.trim_end_matches('/').rsplit(':').next().unwrap().split('/').next().unwrap().to_string()
@@ -51,7 +44,7 @@ fn proxy_credentials_are_sent_and_kept_secret() {
     env.remove("SECRET_AGENT_PROXYPASSWORD");
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(err.contains(&format!("the proxy {} asks for credentials (HTTP 407)", proxy.url())), "{err}");
 }
 
@@ -77,7 +70,7 @@ fn a_proxy_that_tunnels_only_to_443_is_explained() {
     env.set("AGENT_PROXYURL", &proxy.url());
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(err.contains(&format!("the proxy {} refused to open a tunnel to http://127.0.0.1:", proxy.url())), "{err}");
     assert!(
         err.contains(
@@ -95,7 +88,7 @@ fn a_windows_authentication_proxy_is_explained() {
     env.set("AGENT_PROXYURL", &proxy.url()).set("AGENT_PROXYUSERNAME", "CORP\\build").set("SECRET_AGENT_PROXYPASSWORD", "w1ndows");
     env.secrets.push("w1ndows".into());
     let run = env.run();
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(err.contains("A proxy that accepts only NTLM or Negotiate (Windows integrated) authentication is not supported"), "{err}");
     assert!(err.contains("cntlm or px"));
 }
@@ -106,7 +99,7 @@ fn a_bad_bypass_list_names_the_variable() {
     env.set("AGENT_PROXYURL", "http://proxy.corp:8080").set("AGENT_PROXYBYPASSLIST", r#"["(unclosed"]"#);
     let run = env.run();
     assert!(
-        run.issues("error")[0].starts_with("Agent.ProxyBypassList: entry '(unclosed' is not a valid regular expression"),
+        run.first_error().starts_with("Agent.ProxyBypassList: entry '(unclosed' is not a valid regular expression"),
         "{:?}",
         run.issues("error")
     );
@@ -165,7 +158,7 @@ fn an_untrusted_certificate_names_the_host_the_issuer_and_the_fix() {
     let (_sb, env, server, _ca) = tls_scenario();
     let run = env.run();
     assert_eq!(run.result(), "Failed");
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(
         err.starts_with(&format!(
             "SonarQube: TLS to https://localhost:{}/api/server/version failed: the certificate localhost presented is issued by 'CN={}, O=Fabrikam', an authority this agent does not trust (UnknownIssuer).",
@@ -199,7 +192,7 @@ fn a_ca_file_without_certificates_is_an_error_not_silently_ignored() {
     std::fs::write(&pem, "this is a DER file renamed to .pem, or a key\n").unwrap();
     env.set("INPUT_CACERTFILE", &pem.display().to_string());
     let run = env.run();
-    let err = &run.issues("error")[0];
+    let err = &run.first_error();
     assert!(
         err.contains(&format!(
             "the CA file {} could not be used: it holds no PEM certificate (-----BEGIN CERTIFICATE-----)",

@@ -448,7 +448,7 @@ fn an_analysis_of_another_commit_is_refused_when_sonarqube_names_the_revision() 
     env.set("BUILD_SOURCEVERSION", "1f0e3dad99908345f7439f8ffabdffc4d2c7a4f3");
     let run = env.run();
     assert!(
-        run.issues("error")[0].contains(&format!(
+        run.first_error().contains(&format!(
             "is of commit 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b, but this build analysed 1f0e3dad99908345f7439f8ffabdffc4d2c7a4f3 (or its source commit {SOURCE_COMMIT})"
         )),
         "{:?}",
@@ -463,7 +463,7 @@ fn an_analysis_of_another_commit_is_refused_when_sonarqube_names_the_revision() 
     sb.sonar_state().analyses.push(a);
     env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-2", Some("7"));
     let run = env.run();
-    assert!(run.issues("error")[0].starts_with("quality gate of 'shop' failed"), "{:?}", run.issues("error"));
+    assert!(run.first_error().starts_with("quality gate of 'shop' failed"), "{:?}", run.issues("error"));
     assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
 }
 
@@ -628,7 +628,7 @@ fn a_capped_issue_list_resolves_no_thread_and_cannot_pass_fail_on_new_issues() {
     let text = summary["comments"][0]["content"].as_str().unwrap();
     assert!(text.contains("The list is partial, so no thread was resolved for an issue missing from it."), "{text}");
     assert!(
-        run.issues("error")[0].contains("'shop': the list of issues is partial (SonarQube returns at most 10,000 a query), so it cannot show that no issue at or above Blocker is on the lines this pull request changed (failOnNewIssues)"),
+        run.first_error().contains("'shop': the list of issues is partial (SonarQube returns at most 10,000 a query), so it cannot show that no issue at or above Blocker is on the lines this pull request changed (failOnNewIssues)"),
         "{:?}",
         run.issues("error")
     );

@@ -2,8 +2,11 @@
 //! that every run goes through.
 
 use std::collections::BTreeMap;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use sandbox::{JOB_TOKEN, PAT, SONAR_TOKEN, Sandbox};
@@ -14,6 +17,7 @@ pub const OLD_COMMIT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
 pub const PR: u32 = 7;
 
 /// What one run printed and returned.
+#[derive(Debug)]
 pub struct Run {
     pub status: i32,
     pub stdout: String,
@@ -35,8 +39,7 @@ impl Run {
     /// binary that really prints nothing fails the second time too.
     pub fn of_task(command: &mut Command) -> Run {
         let run = Run::of(command);
-        let emulated = std::env::var("SONAR_PR_GATE_TEST_RUNNER").is_ok_and(|r| !r.trim().is_empty());
-        if !(emulated && run.stdout.is_empty()) {
+        if !(emulated() && run.stdout.is_empty()) {
             return run;
         }
         if let Some(log) = std::env::var_os("SONAR_PR_GATE_TEST_RERUN_LOG") {
@@ -52,13 +55,42 @@ impl Run {
         Run::once(command)
     }
 
-    fn once(command: &mut Command) -> Run {
-        let out = command.output().expect("the binary runs");
-        Run {
-            status: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+    /// Runs the command once, within `RUN_DEADLINE` (scaled by `slowdown()`): a run still going
+    /// then is killed and fails its test with what it printed, instead of hanging the suite.
+    pub fn once(command: &mut Command) -> Run {
+        Run::within(command, RUN_DEADLINE * slowdown())
+    }
+
+    fn within(command: &mut Command, limit: Duration) -> Run {
+        let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
+        let stdout = read_in_background(child.stdout.take().expect("piped"));
+        let stderr = read_in_background(child.stderr.take().expect("piped"));
+        let started = Instant::now();
+        let status = loop {
+            match child.try_wait().expect("the run can be waited for") {
+                Some(status) => break Some(status),
+                None if started.elapsed() > limit => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        };
+        // A process the run started may hold its pipes open after it ended (Wine's services do):
+        // what was printed until then is what the run printed.
+        let collect = |rx: mpsc::Receiver<Vec<u8>>| {
+            String::from_utf8_lossy(&rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default()).into_owned()
+        };
+        let run = Run { status: status.and_then(|s| s.code()).unwrap_or(-1), stdout: collect(stdout), stderr: collect(stderr) };
+        assert!(status.is_some(), "the run did not end within {} s and was killed; it printed:\n{}", limit.as_secs(), run.all());
+        run
+    }
+
+    /// The first error the run reported (`task.logissue type=error`), or the whole output when it
+    /// reported none.
+    pub fn first_error(&self) -> String {
+        self.issues("error").into_iter().next().unwrap_or_else(|| panic!("the run reported no error:\n{}", self.all()))
     }
 
     pub fn commands(&self) -> Vec<ParsedCommand> {
@@ -94,6 +126,32 @@ impl Run {
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+}
+
+/// How long one run of the binary may take before the test kills it: past every bound the tests
+/// set (pollingTimeoutSec is at most 30 s in them, and a run ends within pollingTimeoutSec + 120 s).
+const RUN_DEADLINE: Duration = Duration::from_secs(160);
+
+/// Whether the binary runs under an emulator (`SONAR_PR_GATE_TEST_RUNNER`: Wine, qemu).
+pub fn emulated() -> bool {
+    std::env::var("SONAR_PR_GATE_TEST_RUNNER").is_ok_and(|r| !r.trim().is_empty())
+}
+
+/// The factor every wall-clock bound in the tests is multiplied by: 1 natively, 3 under an
+/// emulator. Measured in CI: Wine starts a process in about 0.6 s (0.01 s natively) and ran the
+/// 3 s deadline cases in 5 to 9 s; qemu-aarch64 ran the suite about 3 times slower.
+pub fn slowdown() -> u32 {
+    if emulated() { 3 } else { 1 }
+}
+
+fn read_in_background(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buffer = Vec::new();
+        let _ = pipe.read_to_end(&mut buffer);
+        let _ = tx.send(buffer);
+    });
+    rx
 }
 
 /// The binary under test, started with exactly this environment (and nothing of the test's own).
@@ -342,6 +400,29 @@ pub fn pr_scenario(flavour: sandbox::sonar::Flavour) -> (Sandbox, TaskEnv) {
     (sb, env)
 }
 
+/// One finished PR analysis of project `shop` (task T1, PR 7) whose gate passes, its
+/// report-task.txt written.
+pub fn passing_pr(sb: &Sandbox, env: &TaskEnv) {
+    let mut a = sandbox::sonar::AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", sb, "shop", "T1", Some("7"));
+}
+
+/// The task posts with this PAT, which the fake Azure DevOps knows and answers as `behaviour`
+/// says (and the secret check looks for it everywhere).
+pub fn use_pat(sb: &Sandbox, env: &mut TaskEnv, pat: &str, behaviour: sandbox::azdo::CredentialBehaviour, display_name: &str) {
+    sb.azdo_state().credentials.push(sandbox::azdo::Credential {
+        scheme: "Basic",
+        token: pat.into(),
+        behaviour,
+        identity_id: "x".into(),
+        display_name: display_name.into(),
+    });
+    env.set("INPUT_AZUREDEVOPSPAT", pat);
+    env.secrets.push(pat.into());
+}
+
 /// A PR build on Server 10.8 whose finished analysis fails its gate with one issue (`k1` at
 /// src/a.rs:3), its report-task.txt written.
 pub fn failing_pr_with_one_issue() -> (Sandbox, TaskEnv) {
@@ -357,4 +438,12 @@ pub fn failing_pr_with_one_issue() -> (Sandbox, TaskEnv) {
 /// Requests a fake received, as "METHOD path" lines, for readable assertions.
 pub fn endpoints(requests: &[sandbox::RecordedRequest]) -> Vec<String> {
     requests.iter().map(|r| r.endpoint()).collect()
+}
+
+#[test]
+fn a_run_that_hangs_is_killed_at_its_deadline_and_fails_with_what_it_printed() {
+    let hung = || Run::within(Command::new("sh").args(["-c", "echo partial output; exec sleep 60"]), Duration::from_secs(1));
+    let failure = std::panic::catch_unwind(hung).expect_err("a hung run fails its test");
+    let message = failure.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.starts_with("the run did not end within 1 s and was killed; it printed:\npartial output"), "{message}");
 }
