@@ -122,12 +122,17 @@ impl Drop for Slot<'_> {
 
 impl Client {
     pub(crate) fn new(config: Config, observer: Arc<dyn Observer>) -> Result<Self, TransportError> {
-        let mut tls = ureq::tls::TlsConfig::builder();
+        // ring, named here: ureq's `rustls` feature would also bring its own copy of the roots.
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut tls = ureq::tls::TlsConfig::builder().unversioned_rustls_crypto_provider(provider);
         if config.skip_cert_validation {
             observer.note(&Event::CertificateValidationOff);
             tls = tls.disable_verification(true);
-        } else if config.needs_tls || !config.ca_cert_files.is_empty() {
-            tls = tls.root_certs(super::tls::root_certs(&config.ca_cert_files, observer.as_ref())?);
+        } else {
+            // Always a root set of our own (ureq's default, its Mozilla roots, is not built in);
+            // the system's store is read only when some URL is https (it costs a few ms).
+            let system = config.needs_tls || !config.ca_cert_files.is_empty();
+            tls = tls.root_certs(super::tls::root_certs(&config.ca_cert_files, system, observer.as_ref())?);
         }
         let tls = tls.build();
         let build = |proxy: Option<ureq::Proxy>| {

@@ -15,13 +15,20 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use super::event::{Event, Observer};
 use crate::error::TransportError;
 
-/// Builds the trust roots: the system's store (where corporate CAs are usually installed), the
-/// bundled Mozilla roots, and every certificate of each PEM file. ureq replaces its defaults with a
-/// custom set and skips unparsable certificates silently, so the whole set is built here and a
-/// file that yields no certificate is an error.
-pub(crate) fn root_certs(files: &[std::path::PathBuf], observer: &dyn Observer) -> Result<ureq::tls::RootCerts, TransportError> {
+/// Builds the trust roots: the bundled Mozilla roots, the system's store (where corporate CAs are
+/// usually installed; read when `system`), and every certificate of each PEM file. ureq skips
+/// unparsable certificates silently, so the whole set is built here and a file that yields no
+/// certificate is an error.
+pub(crate) fn root_certs(
+    files: &[std::path::PathBuf],
+    system: bool,
+    observer: &dyn Observer,
+) -> Result<ureq::tls::RootCerts, TransportError> {
     let mut certs: Vec<ureq::tls::Certificate<'static>> =
         webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned()).collect();
+    if !system {
+        return Ok(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
     let system = rustls_native_certs::load_native_certs();
     if !system.errors.is_empty() {
         let errors: Vec<String> = system.errors.iter().map(|e| e.to_string()).collect();
