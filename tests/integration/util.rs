@@ -3,9 +3,9 @@
 
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -63,10 +63,11 @@ impl Run {
 
     fn within(command: &mut Command, limit: Duration) -> Run {
         let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the binary starts");
-        let stdout = read_in_background(child.stdout.take().expect("piped"));
-        let stderr = read_in_background(child.stderr.take().expect("piped"));
+        let mut stdout = Pipe::new(child.stdout.take().expect("piped"));
+        let mut stderr = Pipe::new(child.stderr.take().expect("piped"));
         let started = Instant::now();
         let status = loop {
+            let read = stdout.read_available() | stderr.read_available();
             match child.try_wait().expect("the run can be waited for") {
                 Some(status) => break Some(status),
                 None if started.elapsed() > limit => {
@@ -74,15 +75,16 @@ impl Run {
                     let _ = child.wait();
                     break None;
                 }
-                None => std::thread::sleep(Duration::from_millis(5)),
+                None if !read => std::thread::sleep(Duration::from_millis(2)),
+                None => {}
             }
         };
-        // A process the run started may hold its pipes open after it ended (Wine's services do):
-        // what was printed until then is what the run printed.
-        let collect = |rx: mpsc::Receiver<Vec<u8>>| {
-            String::from_utf8_lossy(&rx.recv_timeout(Duration::from_secs(10)).unwrap_or_default()).into_owned()
-        };
-        let run = Run { status: status.and_then(|s| s.code()).unwrap_or(-1), stdout: collect(stdout), stderr: collect(stderr) };
+        // Everything the run wrote is in the pipes once it has ended. A process it started may
+        // hold them open for longer (Wine's server and services do, for 3 s after the last Windows
+        // process ends), so what they hold now is read, without waiting for their end.
+        stdout.read_available();
+        stderr.read_available();
+        let run = Run { status: status.and_then(|s| s.code()).unwrap_or(-1), stdout: stdout.text(), stderr: stderr.text() };
         assert!(status.is_some(), "the run did not end within {} s and was killed; it printed:\n{}", limit.as_secs(), run.all());
         run
     }
@@ -144,14 +146,46 @@ pub fn slowdown() -> u32 {
     if emulated() { 3 } else { 1 }
 }
 
-fn read_in_background(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buffer = Vec::new();
-        let _ = pipe.read_to_end(&mut buffer);
-        let _ = tx.send(buffer);
-    });
-    rx
+/// One of a run's output pipes, read without blocking.
+struct Pipe<R> {
+    pipe: R,
+    bytes: Vec<u8>,
+    open: bool,
+}
+
+impl<R: Read + AsRawFd> Pipe<R> {
+    fn new(pipe: R) -> Self {
+        // SAFETY: fcntl on a file descriptor this value owns, for the whole of its life.
+        unsafe {
+            let fd = pipe.as_raw_fd();
+            let flags = libc::fcntl(fd, libc::F_GETFL);
+            assert!(flags >= 0 && libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) >= 0, "a pipe can be made non-blocking");
+        }
+        Pipe { pipe, bytes: Vec::new(), open: true }
+    }
+
+    /// Reads what the pipe holds now, without waiting for more; whether anything was read.
+    fn read_available(&mut self) -> bool {
+        let mut any = false;
+        let mut buffer = [0u8; 64 * 1024];
+        while self.open {
+            match self.pipe.read(&mut buffer) {
+                Ok(0) => self.open = false,
+                Ok(n) => {
+                    self.bytes.extend_from_slice(&buffer[..n]);
+                    any = true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => self.open = false,
+            }
+        }
+        any
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.bytes).into_owned()
+    }
 }
 
 /// The binary under test, started with exactly this environment (and nothing of the test's own).
