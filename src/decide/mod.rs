@@ -1,7 +1,9 @@
-//! The decisions, as pure functions of the data: which issues are the pull request's, which
-//! iteration a status goes on, what each analysis's verdict means, the publish plan (statuses and
-//! threads to create, update, resolve), and how the run ends. No I/O and no logging here: every
-//! function is tested without a server.
+//! The decisions, as pure functions of the data: which report-task.txt files to follow, whether the
+//! pull request may be posted to and where each project sits in it, which issues are the pull
+//! request's, which iteration a status goes on, what each analysis's verdict means, the publish
+//! plan (statuses and threads to create, update, resolve), and how the run ends. No I/O and no
+//! logging here, and only types from below (the architecture test holds both): every function is
+//! tested without a server.
 
 pub(crate) mod iteration;
 pub(crate) mod outcome;
