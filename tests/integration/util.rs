@@ -24,32 +24,35 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Retries wait 20 ms instead of seconds: the binary's one test seam, a hidden flag.
+const FAST_RETRIES: &str = "--first-retry-delay-ms=20";
+
 impl Run {
-    /// Runs a command to the end; retries wait 20 ms instead of seconds (a hidden flag, the
-    /// binary's one test seam).
+    /// Runs a command to the end, with `FAST_RETRIES`. Every run of the binary prints something, on stdout or stderr,
+    /// whatever its arguments: under an emulator (`SONAR_PR_GATE_TEST_RUNNER`) a run that printed
+    /// nothing at all never reached the binary's code (Wine did that about once in a few thousand
+    /// runs in CI), so it is run once more (see `repeat`).
     pub fn of(command: &mut Command) -> Run {
-        Run::once(command.arg("--first-retry-delay-ms=20"))
+        let run = Run::once(command.arg(FAST_RETRIES));
+        if emulated() && run.stdout.is_empty() && run.stderr.is_empty() { run.repeat("printed nothing", command) } else { run }
     }
 
     /// Runs the binary in task mode, whose first line on stdout (the secrets it registers) comes
-    /// before anything else it does, whatever the inputs. Under an emulator
-    /// (`SONAR_PR_GATE_TEST_RUNNER`) a task run with nothing on stdout never reached the binary's
-    /// code (Wine did that once in a few thousand runs in CI), so it is run once more, and the
-    /// repeat is appended to `SONAR_PR_GATE_TEST_RERUN_LOG`, which the platform script prints. A
-    /// binary that really prints nothing fails the second time too.
+    /// before anything else it does, whatever the inputs: under an emulator a task run with nothing
+    /// on stdout never reached the binary's code, and is run once more (see `repeat`).
     pub fn of_task(command: &mut Command) -> Run {
-        let run = Run::of(command);
-        if !(emulated() && run.stdout.is_empty()) {
-            return run;
-        }
+        let run = Run::once(command.arg(FAST_RETRIES));
+        if emulated() && run.stdout.is_empty() { run.repeat("printed nothing on stdout", command) } else { run }
+    }
+
+    /// Runs `command` once more after this run, which the emulator never got to the binary's code,
+    /// and appends the repeat to `SONAR_PR_GATE_TEST_RERUN_LOG`, which the platform script prints.
+    /// A binary that really prints nothing fails the second time too.
+    fn repeat(self, what: &str, command: &mut Command) -> Run {
         if let Some(log) = std::env::var_os("SONAR_PR_GATE_TEST_RERUN_LOG") {
             use std::io::Write;
             let test = std::thread::current().name().unwrap_or("?").to_string();
-            let line = format!(
-                "{test}: the task run printed nothing (exit status {}), run again; its stderr: {:?}\n",
-                run.status,
-                run.stderr.trim()
-            );
+            let line = format!("{test}: the run {what} (exit status {}), run again; its stderr: {:?}\n", self.status, self.stderr.trim());
             let _ = std::fs::OpenOptions::new().create(true).append(true).open(log).and_then(|mut f| f.write_all(line.as_bytes()));
         }
         Run::once(command)
