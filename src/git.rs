@@ -22,7 +22,7 @@ fn from_git_with(program: &str, repo: &Path, merge_base: &str, source: &str, ana
         })?;
     }
     let diff = |from: &str, to: &str| {
-        git(&["diff", "-U0", "--no-color", "--no-ext-diff", "-M", from, to]).map_err(|e| match e {
+        git(&["diff", "-U0", "--no-color", "--no-ext-diff", "--no-textconv", "-M", from, to]).map_err(|e| match e {
             Git::NotStarted(why) => LocalCloneError::GitNotStarted(why),
             Git::Failed(why) => LocalCloneError::GitFailed(why),
         })
@@ -43,8 +43,26 @@ enum Git {
     Failed(String),
 }
 
+/// What git gets of the task's environment: enough to find and run it (Git for Windows needs
+/// `SYSTEMROOT`), never a credential. The job token, the SonarQube token and the task's inputs stay
+/// out, and so do `GIT_DIR` and the like: anything in the clone that runs code (a driver an earlier
+/// build step planted) would see them.
+const GIT_ENVIRONMENT: [&str; 11] =
+    ["PATH", "HOME", "USERPROFILE", "SYSTEMROOT", "WINDIR", "TMPDIR", "TEMP", "TMP", "LANG", "LC_ALL", "LC_CTYPE"];
+
+/// Configuration in the clone that would run a program is overridden: the file system monitor and
+/// hooks (textconv and external diff drivers are turned off by the diff's own options).
+const GIT_OVERRIDES: [&str; 4] = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"];
+
 fn run(program: &str, repo: &Path, args: &[&str]) -> Result<String, Git> {
-    let out = std::process::Command::new(program).arg("-C").arg(repo).args(args).output().map_err(|e| Git::NotStarted(e.to_string()))?;
+    let mut command = std::process::Command::new(program);
+    command.env_clear();
+    for name in GIT_ENVIRONMENT {
+        if let Some(value) = std::env::var_os(name) {
+            command.env(name, value);
+        }
+    }
+    let out = command.args(GIT_OVERRIDES).arg("-C").arg(repo).args(args).output().map_err(|e| Git::NotStarted(e.to_string()))?;
     if !out.status.success() {
         return Err(Git::Failed(format!(
             "git {} failed: {}",

@@ -133,6 +133,11 @@ impl SonarClient {
         if resp.status == 200 && looks_like_version {
             return Ok(version.to_string());
         }
+        // A redirect, a rate limit or a server error says nothing about what is at the URL: each
+        // is named as itself (429 and 5xx only after the HTTP layer's retries).
+        if matches!(resp.status, 300..=399 | 429 | 500..=599) {
+            return Err(self.api_error(&resp, "read the server version"));
+        }
         Err(Error::Api {
             service: Service::SonarQube,
             message: format!(
@@ -416,7 +421,7 @@ impl SonarClient {
             300..=399 => Error::Api {
                 service: Service::SonarQube,
                 message: format!(
-                    "{} redirected the request to {} (HTTP {}) while trying to {what}: the URL is not the server's own address (often http:// where the server wants https://, or a missing or extra context path). Set {} to the address it redirects to",
+                    "{} redirected the request to {} (HTTP {}) while trying to {what}; redirects are not followed, so the token never goes to another address. The URL is not the server's own address (often http:// where the server wants https://, or a missing or extra context path): set {} to the address it redirects to",
                     self.base,
                     resp.header("location").unwrap_or("another address"),
                     resp.status,
@@ -436,6 +441,13 @@ impl SonarClient {
                 message: format!(
                     "the token may not {what} (HTTP 403{}). Give the token's account 'Browse' and 'Execute Analysis' on the project",
                     server_says.map(|m| format!(": {m}")).unwrap_or_default()
+                ),
+            },
+            429 => Error::Unavailable {
+                service: Service::SonarQube,
+                message: format!(
+                    "the server kept refusing to {what} with HTTP 429 (too many requests) after the retries{}: it, or a gateway in front of it, limits how often this agent may call it. Run the pipeline again later, or ask its administrator to raise the limit for the pipeline's address",
+                    server_says.as_ref().map(|m| format!(" ({m})")).unwrap_or_default()
                 ),
             },
             503 => Error::Unavailable {

@@ -209,6 +209,58 @@ fn local_git_is_used_when_the_api_cannot_give_line_diffs() {
     assert_eq!(inline_threads(&sb), expected);
 }
 
+/// An earlier build step can write to the clone. A textconv driver in `.gitattributes` and
+/// `.git/config`, an external diff driver and a file system monitor planted there never run, and
+/// git itself (a wrapper first on PATH records what it was given) gets no credential.
+#[test]
+fn drivers_planted_in_the_clone_never_run_and_git_gets_no_credential() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let executable = |path: &Path, text: String| {
+        std::fs::write(path, text).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let ran = root.path().join("driver-ran.txt");
+    let driver = root.path().join("driver.sh");
+    executable(&driver, format!("#!/bin/sh\nenv >> '{}'\ncat \"$1\" 2>/dev/null\n", ran.display()));
+    std::fs::write(repo.dir.join(".gitattributes"), "* diff=planted\n").unwrap();
+    let driver_path = driver.display().to_string();
+    git(&repo.dir, &["config", "diff.planted.textconv", &driver_path]);
+    git(&repo.dir, &["config", "diff.external", &driver_path]);
+    git(&repo.dir, &["config", "core.fsmonitor", &driver_path]);
+    let real_git = String::from_utf8(Command::new("sh").args(["-c", "command -v git"]).output().unwrap().stdout).unwrap();
+    let wrapper_dir = root.path().join("bin");
+    std::fs::create_dir_all(&wrapper_dir).unwrap();
+    let seen = root.path().join("git-saw.txt");
+    executable(
+        &wrapper_dir.join("git"),
+        format!("#!/bin/sh\n{{ echo \"args: $*\"; env; }} >> '{}'\nexec '{}' \"$@\"\n", seen.display(), real_git.trim()),
+    );
+    let (sb, mut env) = scenario(&repo.dir, &repo, None);
+    env.set("PATH", &format!("{}:/usr/local/bin:/usr/bin:/bin", wrapper_dir.display()));
+    env.set("SYSTEM_ACCESSTOKEN", sandbox::JOB_TOKEN);
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("The pull request changes 2 file(s) (line diffs from the local clone)"), "{}", run.stdout);
+    let expected: Vec<(String, String, u64)> = EXPECTED.iter().map(|(k, p, l)| (k.to_string(), p.to_string(), *l)).collect();
+    assert_eq!(inline_threads(&sb), expected);
+    assert!(!ran.exists(), "a planted driver ran:\n{}", std::fs::read_to_string(&ran).unwrap_or_default());
+    let seen = std::fs::read_to_string(&seen).expect("the task ran git through the wrapper");
+    let diffs: Vec<&str> = seen.lines().filter(|l| l.starts_with("args: ") && l.contains(" diff ")).collect();
+    assert_eq!(diffs.len(), 2, "the PR's diff and the merge commit's: {seen}");
+    for line in diffs {
+        assert!(line.starts_with("args: -c core.fsmonitor=false -c core.hooksPath=/dev/null -C "), "{line}");
+        assert!(line.contains(" diff -U0 --no-color --no-ext-diff --no-textconv -M "), "{line}");
+    }
+    for secret in [sandbox::SONAR_TOKEN, sandbox::JOB_TOKEN] {
+        assert!(!seen.contains(secret), "git was given a credential:\n{seen}");
+    }
+    for name in ["INPUT_", "ENDPOINT_", "SYSTEM_ACCESSTOKEN", "GIT_DIR"] {
+        assert!(!seen.lines().any(|l| l.starts_with(name)), "git was given {name}…:\n{seen}");
+    }
+}
+
 #[test]
 fn with_neither_the_api_nor_history_there_are_no_inline_comments_and_a_clear_warning() {
     let root = tempfile::tempdir().unwrap();

@@ -171,8 +171,16 @@ fn broken_and_hostile_answers_give_clear_errors() {
     let huge = vec![b' '; 65 * 1024 * 1024];
     let (err, _) = hostile("/api/hotspots/search", 200, "application/json", huge);
     assert!(err.contains("answered more than 67108864 bytes"), "{err}");
+    // A redirect is named as one (where to, when it says), never taken for "not SonarQube".
     let (err, _) = hostile("/api/server/version", 302, "text/html", Vec::new());
-    assert!(err.contains("not a SonarQube version"), "{err}");
+    assert!(
+        err.contains(
+            "redirected the request to another address (HTTP 302) while trying to read the server version; redirects are not followed"
+        ),
+        "{err}"
+    );
+    let (err, _) = hostile("/api/server/version", 200, "text/html", b"<html>Sign in</html>".to_vec());
+    assert!(err.contains("answered HTTP 200 with an HTML page, not a SonarQube version"), "{err}");
 }
 
 #[test]
@@ -367,4 +375,38 @@ fn a_secret_that_contains_a_command_prefix_is_masked_whole() {
     // Not even split by the `##[` defusing: the secret is masked before it.
     let printed: Vec<&str> = run.stdout.lines().filter(|l| !l.starts_with("##vso[task.setsecret]")).collect();
     assert!(printed.iter().all(|l| !l.contains("vso0000000000")), "{}", run.all());
+}
+
+/// A redirect, a rate limit and an unavailable server on the very first call are named as what
+/// they are (after the retries for 429 and 503), never as "not a SonarQube server", and nothing is
+/// posted. The redirect is not followed, so the token never reaches the other address.
+#[test]
+fn a_redirect_429_or_503_on_the_version_check_is_named_as_itself() {
+    let elsewhere = sandbox::Sandbox::start(Flavour::Server108);
+    let cases: [(Fault, &str); 3] = [
+        (
+            Fault::Redirect(format!("{}/sonarqube/api/server/version", elsewhere.sonar_url())),
+            "redirected the request to {other}/sonarqube/api/server/version (HTTP 302) while trying to read the server version; redirects are not followed",
+        ),
+        (
+            Fault::RateLimited { retry_after_secs: 0 },
+            "kept refusing to read the server version with HTTP 429 (too many requests) after the retries",
+        ),
+        (Fault::Status(503), "the server is not ready to read the server version (HTTP 503;"),
+    ];
+    for (fault, expected) in cases {
+        let (sb, env) = pr_scenario(Flavour::Server108);
+        passing_pr(&sb, &env);
+        let redirect = matches!(fault, Fault::Redirect(_));
+        sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/server/version".into(), fault, times: 100 });
+        let run = env.run();
+        assert_eq!(run.result(), "Failed", "{}", run.all());
+        let err = run.first_error();
+        assert!(err.contains(&expected.replace("{other}", &elsewhere.sonar_url())), "{err}");
+        assert!(!err.contains("does not point at a SonarQube server"), "{err}");
+        let asked = sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/server/version").count();
+        assert_eq!(asked > 1, !redirect, "retried only when the answer is transient: {asked} request(s)");
+        assert!(sb.azdo_state().pull_request(PR).statuses.is_empty(), "nothing is posted");
+    }
+    assert!(elsewhere.sonar_server.requests().is_empty(), "nothing, and so no token, went to the other address");
 }
