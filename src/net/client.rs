@@ -136,7 +136,7 @@ impl Client {
         }
         let tls = tls.build();
         let build = |proxy: Option<ureq::Proxy>| {
-            ureq::Agent::config_builder()
+            let config = ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .max_redirects(0)
                 .timeout_connect(Some(config.connect_timeout))
@@ -153,8 +153,9 @@ impl Client {
                 // Every connection a capped set of requests opens stays in the pool for the next.
                 .max_idle_connections_per_host(config.max_connections_per_host.max(1))
                 .max_idle_connections(4 * config.max_connections_per_host.max(1))
-                .build()
-                .new_agent()
+                .build();
+            // ureq's own resolver aborts the process when the system refuses it a thread.
+            ureq::Agent::with_parts(config, ureq::unversioned::transport::DefaultConnector::new(), super::resolve::DeadlineResolver)
         };
         let mut proxied = Vec::new();
         if let Some(p) = &config.proxy {

@@ -6,6 +6,7 @@ pub(crate) mod client;
 pub(crate) mod event;
 pub(crate) mod message;
 pub(crate) mod proxy;
+pub(crate) mod resolve;
 pub(crate) mod retry;
 pub(crate) mod tls;
 pub(crate) mod url;

@@ -4,7 +4,7 @@
 //! and sends nothing reads the certificate the server presents, so the message can name the CA.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -54,13 +54,10 @@ pub(crate) fn root_certs(
     Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
-/// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read.
-/// Resolves `host:port` within `timeout`, on a thread of its own: the system's resolver has no
-/// timeout, and a DNS server that never answers would hold the caller forever.
+/// The first address of `host:port`, within `timeout` (see `resolve::lookup`).
 fn resolve(host: &str, port: u16, timeout: Duration) -> Option<Result<SocketAddr, ()>> {
-    let target = (host.to_string(), port);
-    crate::parallel::start_detached(move || target.to_socket_addrs().map_err(|_| ()).and_then(|mut a| a.next().ok_or(())))
-        .wait_timeout(timeout)
+    let host_port = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    super::resolve::lookup(&host_port, Some(timeout)).map(|r| r.map_err(|_| ()).and_then(|a| a.first().copied().ok_or(())))
 }
 
 /// Whether the name resolves: `Some(false)` when the resolver says it does not exist, `None` when

@@ -168,3 +168,141 @@ fn a_name_that_does_not_resolve_fails_at_once_naming_the_input() {
         "{err}"
     );
 }
+
+/// A pids cgroup of this test's own (cgroup v2, or v1's `pids` hierarchy), removed on drop: the
+/// runs put in it get `pids.max` tasks (threads and processes) in all, as in a container started
+/// with `--pids-limit`.
+struct PidsLimit {
+    dir: std::path::PathBuf,
+    /// `cgroup.procs`, opened before any run forks: the child only writes to it.
+    procs: std::fs::File,
+}
+
+impl PidsLimit {
+    /// A new pids cgroup beside (v1) or below (v2) this process's own, or why there cannot be one.
+    fn create() -> Result<PidsLimit, String> {
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| format!("/proc/self/mountinfo: {e}"))?;
+        let own = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| format!("/proc/self/cgroup: {e}"))?;
+        let name = format!("sonar-pr-gate-test-{}", std::process::id());
+        let mut reasons = Vec::new();
+        for line in mounts.lines() {
+            // mountinfo: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS ... - FSTYPE SOURCE SUPEROPTIONS
+            let Some((left, right)) = line.split_once(" - ") else { continue };
+            let (fields, after): (Vec<&str>, Vec<&str>) = (left.split(' ').collect(), right.split(' ').collect());
+            let (Some(root), Some(mount_point), Some(fs)) = (fields.get(3), fields.get(4), after.first()) else { continue };
+            let v2 = *fs == "cgroup2";
+            let v1_pids = *fs == "cgroup" && after.get(2).is_some_and(|o| o.split(',').any(|o| o == "pids"));
+            if !v2 && !v1_pids {
+                continue;
+            }
+            // This process's place in that hierarchy: `0::/path` (v2) or `N:pids:/path` (v1).
+            let Some(path) = own.lines().find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+                let ours = if v2 { controllers.is_empty() } else { controllers.split(',').any(|c| c == "pids") };
+                ours.then_some(path)
+            }) else {
+                continue;
+            };
+            let relative = path.strip_prefix(root).unwrap_or(path).trim_start_matches('/');
+            let parent = std::path::Path::new(mount_point).join(relative);
+            if v2 {
+                let controllers = std::fs::read_to_string(parent.join("cgroup.controllers")).unwrap_or_default();
+                if !controllers.split_whitespace().any(|c| c == "pids") {
+                    reasons.push(format!("{}: no pids controller", parent.display()));
+                    continue;
+                }
+                // Children get the controller only when the parent hands it down (refused, with
+                // EBUSY, when the parent holds processes and is not the root).
+                let _ = std::fs::write(parent.join("cgroup.subtree_control"), "+pids");
+            }
+            let dir = parent.join(&name);
+            match std::fs::create_dir(&dir).and_then(|()| std::fs::OpenOptions::new().write(true).open(dir.join("cgroup.procs"))) {
+                Ok(procs) if dir.join("pids.max").exists() => return Ok(PidsLimit { dir, procs }),
+                Ok(_) => reasons.push(format!("{}: the new cgroup has no pids.max", dir.display())),
+                Err(e) => reasons.push(format!("{}: {e}", dir.display())),
+            }
+            let _ = std::fs::remove_dir(&dir);
+        }
+        if reasons.is_empty() { Err("no cgroup hierarchy with a pids controller is mounted".into()) } else { Err(reasons.join("; ")) }
+    }
+
+    fn set_max(&self, max: u32) {
+        std::fs::write(self.dir.join("pids.max"), max.to_string()).expect("pids.max can be written");
+    }
+
+    /// Makes `command`'s process join this cgroup between fork and exec.
+    fn enter(&self, command: &mut std::process::Command) {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let fd = self.procs.as_raw_fd();
+        // SAFETY: between fork and exec only async-signal-safe calls: write(2) of a static buffer
+        // ("0" is the writing process itself, in v1 and v2 alike).
+        unsafe {
+            command.pre_exec(
+                move || {
+                    if libc::write(fd, b"0".as_ptr().cast(), 1) == 1 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+                },
+            );
+        }
+    }
+}
+
+impl Drop for PidsLimit {
+    fn drop(&mut self) {
+        // The runs have been waited for; their threads and processes leave the cgroup with them.
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+/// Says on the terminal, past the test harness's capture, that a test did not run and why.
+fn skipped(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+}
+
+/// A container's pids limit refuses every thread past the main one (`pids.max` 1) or all but a
+/// few: the run still completes, with the status, the inline comment, the summary and the build
+/// summary, its work done on the calling thread.
+#[test]
+fn a_run_that_the_system_refuses_threads_completes_on_its_own_thread() {
+    if emulated() {
+        return skipped("an emulator (Wine, qemu) needs processes and threads of its own, which a pids limit refuses");
+    }
+    let limit = match PidsLimit::create() {
+        Ok(limit) => limit,
+        Err(why) => return skipped(&format!("no pids cgroup can be created here ({why})")),
+    };
+    for max in [1, 4, 8] {
+        let (sb, mut env) = failing_pr_with_one_issue();
+        // By name, so every request needs a lookup (an address literal needs none).
+        for variable in ["INPUT_SONARURL", "SYSTEM_COLLECTIONURI", "ENDPOINT_URL_SYSTEMVSSCONNECTION"] {
+            let by_name = env.vars[variable].replace("127.0.0.1", "localhost");
+            env.set(variable, &by_name);
+        }
+        limit.set_max(max);
+        let run = env.run_configured(&["task"], |c| limit.enter(c));
+        assert_eq!(run.result(), "Failed", "pids.max {max}:\n{}", run.all());
+        assert!(
+            run.first_error().starts_with("quality gate of 'shop' failed: Coverage on New Code is 45.5%"),
+            "pids.max {max}:\n{}",
+            run.all()
+        );
+        assert!(!run.all().contains("failed to spawn thread"), "pids.max {max}:\n{}", run.all());
+        assert_eq!(run.status, 0, "pids.max {max}: the agent reads the result from task.complete");
+        let st = sb.azdo_state();
+        let pr = st.pull_request(PR);
+        assert_eq!(pr.statuses.len(), 1, "pids.max {max}");
+        assert_eq!(pr.statuses[0]["state"], "failed");
+        let kinds: Vec<&str> = pr.threads.iter().map(|t| t["properties"]["SonarPrGate.Kind"]["$value"].as_str().unwrap_or("")).collect();
+        assert_eq!(kinds.iter().filter(|k| **k == "summary").count(), 1, "pids.max {max}: {kinds:?}");
+        assert_eq!(kinds.len(), 2, "pids.max {max}: the summary and one inline comment: {kinds:?}");
+        assert!(run.commands().iter().any(|c| c.event == "uploadsummary"), "pids.max {max}: no build summary");
+    }
+}

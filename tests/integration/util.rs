@@ -356,7 +356,14 @@ impl TaskEnv {
     }
 
     pub fn run_args(&self, args: &[&str]) -> Run {
+        self.run_configured(args, |_| {})
+    }
+
+    /// Runs the binary with `args`, its command first changed by `configure` (a process limit,
+    /// say), and checks its output for secrets as every run is.
+    pub fn run_configured(&self, args: &[&str], configure: impl FnOnce(&mut Command)) -> Run {
         let command = &mut task_command(&self.vars);
+        configure(command);
         let run = if args.first() == Some(&"task") { Run::of_task(command.args(args)) } else { Run::of(command.args(args)) };
         let mut secrets: Vec<String> = vec![SONAR_TOKEN.into(), JOB_TOKEN.into(), PAT.into()];
         secrets.extend(self.secrets.iter().cloned());
