@@ -196,6 +196,11 @@ pub(crate) enum LocalCloneError {
     /// git ran and failed: the command and its error output.
     #[error("{0}")]
     GitFailed(String),
+    /// git was still running when the time the run gives it was up, and was stopped.
+    #[error(
+        "{command} was still running after {after_secs} s and was stopped: the local clone gets at most {more_time}, ending 30 s before the run's own limit so the results can still be posted. Raise {more_time} to give it longer"
+    )]
+    GitStopped { command: String, after_secs: u64, more_time: String },
 }
 
 #[cfg(test)]

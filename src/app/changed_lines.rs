@@ -5,6 +5,7 @@ use crate::azdo::AzdoClient;
 use crate::azdo::model::{ChangeEntry, Iteration};
 use crate::changes::{ChangesUnknown, PrChanges};
 use crate::error::Error;
+use crate::git::GitDeadline;
 use crate::pipeline::Log;
 
 /// What is needed to read the changes of one iteration.
@@ -16,6 +17,8 @@ pub(crate) struct ChangesQuery<'a> {
     pub(crate) analysed_commit: Option<&'a str>,
     /// The local clone to fall back on.
     pub(crate) checkout: &'a std::path::Path,
+    /// When git in the local clone is stopped.
+    pub(crate) git_deadline: GitDeadline<'a>,
 }
 
 pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -> Result<PrChanges, ChangesUnknown> {
@@ -51,7 +54,7 @@ pub(crate) fn pr_changes(client: &AzdoClient, q: &ChangesQuery<'_>, log: &Log) -
             log.info(&format!(
                 "Azure DevOps could not give the pull request's line diffs ({api_error}); reading them from the local clone"
             ));
-            crate::git::from_git(q.checkout, base, source, analysed)
+            crate::git::from_git(q.checkout, base, source, analysed, &q.git_deadline)
                 .inspect(|c| log.info(&format!("The pull request changes {} file(s) (line diffs from the local clone)", c.pr.len())))
                 .map_err(|git| ChangesUnknown::NeitherSource { api: Box::new(api_error), git })
         }

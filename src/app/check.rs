@@ -19,8 +19,13 @@ use crate::sonar::{self, discover};
 pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: Clock) -> Result<Outcome, Error> {
     let mut checks = Vec::new();
     // The reports first: a credential found in one is registered before anything is printed.
-    let found = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names.sonar())
-        .and_then(|p| discover::load_all(&p));
+    let found = discover::discover(
+        settings.sonar.report_task_file.as_deref(),
+        &settings.sonar.search_paths,
+        &settings.names.sonar(),
+        clock.analyses_by,
+    )
+    .and_then(|p| discover::load_all(&p));
     if let Ok(reports) = &found {
         super::register_report_credentials(log, reports);
     }

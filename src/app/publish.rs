@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use super::changed_lines::{ChangesQuery, pr_changes};
 use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
@@ -15,6 +16,7 @@ use crate::changes::{ChangesUnknown, PrChanges};
 use crate::decide::reports::FoundReport;
 use crate::decide::{self, InlineStats, Matched, Outcome, PullRequestView, Report, Verdict};
 use crate::error::Error;
+use crate::git::GitDeadline;
 use crate::net::Client;
 use crate::parallel;
 use crate::pipeline::Log;
@@ -86,7 +88,7 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
     {
         // The reports first: they need no network, and a credential found in one is registered
         // before anything is printed.
-        let reports = load_reports(settings, log)?;
+        let reports = load_reports(settings, log, clock)?;
         let mut checks = Vec::new();
         log.group("SonarQube server");
         log.info(&settings.sonar.sources());
@@ -127,7 +129,15 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         let mut analyses = analyses?;
         check_provenance(settings, &mut analyses);
         analyses.iter().for_each(|a| report_analysis(log, a));
-        let decorated = decorate_or_say_why(settings, azdo.as_ref(), pr_state, &mut analyses, &sonar, facts.flavour, log);
+        let decorated = decorate_or_say_why(
+            settings,
+            azdo.as_ref(),
+            pr_state,
+            &mut analyses,
+            SonarSide { client: &sonar, flavour: facts.flavour },
+            clock,
+            log,
+        );
 
         // Whatever happened to the pull request, the run's own record is written.
         write_build_summary(settings, log, &analyses);
@@ -150,14 +160,15 @@ fn decorate_or_say_why(
     azdo: Option<&(Arc<AzdoClient>, &PullRequestTarget)>,
     pr_state: Option<Result<PullRequestState, Error>>,
     analyses: &mut [Analysis],
-    sonar: &SonarClient,
-    flavour: Flavour,
+    SonarSide { client: sonar, flavour }: SonarSide<'_>,
+    clock: Clock,
     log: &Log,
 ) -> Result<Vec<String>, Error> {
     match (settings.target.pull_request(), azdo, pr_state) {
         (Some(t), Some((client, _)), Some(state)) => {
             log.group(&format!("Pull request {}", t.id));
-            let pr = Decorating { settings, target: t, client, sonar, flavour, log };
+            let git_by = local_clone_deadline(settings, clock);
+            let pr = Decorating { settings, target: t, client, sonar, flavour, git_by, log };
             let result = state.and_then(|state| pr.decorate(state, analyses));
             log.end_group();
             result
@@ -187,8 +198,9 @@ fn decorate_or_say_why(
 
 /// Finds and reads the scanner's reports, and follows the newest of each project (see
 /// `decide::reports`).
-fn load_reports(settings: &Settings, log: &Log) -> Result<Vec<ReportTask>, Error> {
-    let paths = discover::discover(settings.sonar.report_task_file.as_deref(), &settings.sonar.search_paths, &settings.names.sonar())?;
+fn load_reports(settings: &Settings, log: &Log, clock: Clock) -> Result<Vec<ReportTask>, Error> {
+    let sonar = &settings.sonar;
+    let paths = discover::discover(sonar.report_task_file.as_deref(), &sonar.search_paths, &settings.names.sonar(), clock.analyses_by)?;
     let loaded = discover::load_all(&paths)?;
     super::register_report_credentials(log, &loaded);
     let found: Vec<FoundReport<'_>> = loaded
@@ -288,6 +300,23 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
     log.debug(&format!("verdict {:?}", Verdict::of(analysis)));
 }
 
+/// The SonarQube server of the run: its client and what kind of server it is.
+struct SonarSide<'a> {
+    client: &'a SonarClient,
+    flavour: Flavour,
+}
+
+/// Time left before the run's limit when git in the local clone must be done: enough to post the
+/// status, the comments and the summary with what it found (or without it).
+const AFTER_LOCAL_CLONE: Duration = Duration::from_secs(30);
+
+/// When git in the local clone is stopped: pollingTimeoutSec from now (the wait the user
+/// chose for a slow step), and never later than `AFTER_LOCAL_CLONE` before the run's limit.
+fn local_clone_deadline(settings: &Settings, clock: Clock) -> Instant {
+    let latest = clock.run_by.checked_sub(AFTER_LOCAL_CLONE).unwrap_or(clock.started);
+    (Instant::now() + settings.sonar.polling_timeout).min(latest)
+}
+
 /// Decorating one pull request.
 struct Decorating<'a> {
     settings: &'a Settings,
@@ -295,6 +324,8 @@ struct Decorating<'a> {
     client: &'a AzdoClient,
     sonar: &'a SonarClient,
     flavour: Flavour,
+    /// When git in the local clone is stopped.
+    git_by: Instant,
     log: &'a Log,
 }
 
@@ -360,7 +391,13 @@ impl Decorating<'_> {
         }
         let paths = &settings.sonar.search_paths;
         let checkout: PathBuf = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| ".".into());
-        let query = ChangesQuery { iteration, files: &files, analysed_commit: settings.analysed_commit.as_deref(), checkout: &checkout };
+        let query = ChangesQuery {
+            iteration,
+            files: &files,
+            analysed_commit: settings.analysed_commit.as_deref(),
+            checkout: &checkout,
+            git_deadline: GitDeadline { at: self.git_by, more_time: &settings.names.polling_timeout },
+        };
         let changes = pr_changes(self.client, &query, self.log);
         if let Ok(c) = &changes {
             let read: Vec<Result<(), Error>> =

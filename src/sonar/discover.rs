@@ -3,9 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
+use std::time::Instant;
+
 use super::SonarNames;
 use super::report_task::{ReportTask, SearchPaths, parse};
 use crate::error::Error;
+use crate::pipeline::files::{OutOfTime, matching_files};
 
 /// The places searched, for the "not found" message: one line each, a step that tries many
 /// conventional folders written as one line.
@@ -30,19 +33,31 @@ impl Searched {
 }
 
 /// One step of the discovery order: it searches, records where, and returns what it found.
-type DiscoveryStep<'a> = Box<dyn Fn(&mut Searched) -> Vec<PathBuf> + 'a>;
+type DiscoveryStep<'a> = Box<dyn Fn(&mut Searched) -> Result<Vec<PathBuf>, OutOfTime> + 'a>;
 
 /// The scanners' working folders, where each writes report-task.txt.
 const WORK_DIRS: [&str; 4] = [".scannerwork", "target/sonar", "build/sonar", ".sonarqube/out/.sonar"];
 
 /// Finds every report-task.txt of this build, in the documented order; the first step that finds
-/// any file wins, and all files it finds count (a monorepo build has several analyses).
-pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &SonarNames) -> Result<Vec<PathBuf>, Error> {
+/// any file wins, and all files it finds count (a monorepo build has several analyses). A search
+/// still going at `deadline` (the end of pollingTimeoutSec) stops with a message saying where.
+pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &SonarNames, deadline: Instant) -> Result<Vec<PathBuf>, Error> {
     let mut searched = Searched(Vec::new());
     let base = paths.sources_directory.clone().or_else(|| paths.working_directory.clone()).unwrap_or_else(|| PathBuf::from("."));
+    let out_of_time = |stopped: OutOfTime| {
+        Error::ReportTask(format!(
+            "the search for report-task.txt was still going when {} ran out, after reading {} folder entries, in {}: name the file itself in {}, e.g. {}",
+            names.polling_timeout,
+            stopped.entries_read,
+            stopped.folder.display(),
+            names.report_task_file,
+            names.report_task_example
+        ))
+    };
+    let expand = |base: &Path, pattern: &str, searched: &mut Searched, note: bool| expand(base, pattern, searched, note, deadline);
 
     if let Some(pattern) = explicit {
-        let found = expand(&base, pattern, &mut searched, true);
+        let found = expand(&base, pattern, &mut searched, true).map_err(out_of_time)?;
         if found.is_empty() {
             return Err(Error::ReportTask(format!(
                 "{} '{pattern}' matches no file (looked for {}). A relative path is taken from {}; the scanner writes report-task.txt into its working folder ({}/)",
@@ -55,10 +70,10 @@ pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &Sona
         return Ok(found);
     }
     let steps: Vec<DiscoveryStep> = vec![
-        Box::new(|s| paths.report_task_variable.as_deref().map(|p| expand(&base, p, s, true)).unwrap_or_default()),
-        Box::new(|s| paths.legacy_report_task_variable.as_deref().map(|p| expand(&base, p, s, true)).unwrap_or_default()),
+        Box::new(|s| paths.report_task_variable.as_deref().map_or(Ok(Vec::new()), |p| expand(&base, p, s, true))),
+        Box::new(|s| paths.legacy_report_task_variable.as_deref().map_or(Ok(Vec::new()), |p| expand(&base, p, s, true))),
         Box::new(|s| {
-            let Some(temp) = &paths.agent_temp_directory else { return Vec::new() };
+            let Some(temp) = &paths.agent_temp_directory else { return Ok(Vec::new()) };
             let pattern = match &paths.build_id {
                 Some(id) => format!("sonar/{id}/**/report-task.txt"),
                 None => "sonar/**/report-task.txt".to_string(),
@@ -70,19 +85,19 @@ pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &Sona
             for dir in WORK_DIRS {
                 // The project's root, and up to two folders down for monorepos whose scanner ran in a subfolder.
                 for depth in ["", "*/", "*/*/"] {
-                    found.extend(expand(&base, &format!("{depth}{dir}/report-task.txt"), s, false));
+                    found.extend(expand(&base, &format!("{depth}{dir}/report-task.txt"), s, false)?);
                 }
             }
             s.note(format!("{}, and up to two folders below it: {}/report-task.txt", base.display(), WORK_DIRS.join("/report-task.txt, ")));
-            found
+            Ok(found)
         }),
         Box::new(|s| {
-            let Some(build) = &paths.agent_build_directory else { return Vec::new() };
+            let Some(build) = &paths.agent_build_directory else { return Ok(Vec::new()) };
             expand(build, ".sonarqube/out/.sonar/report-task.txt", s, true)
         }),
     ];
     for step in steps {
-        let mut found = step(&mut searched);
+        let mut found = step(&mut searched).map_err(out_of_time)?;
         if !found.is_empty() {
             found.sort();
             found.dedup();
@@ -98,21 +113,15 @@ pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &Sona
 }
 
 /// Expands a path or glob relative to `base` into existing files, remembering what was searched.
-fn expand(base: &Path, pattern: &str, searched: &mut Searched, note: bool) -> Vec<PathBuf> {
+fn expand(base: &Path, pattern: &str, searched: &mut Searched, note: bool, deadline: Instant) -> Result<Vec<PathBuf>, OutOfTime> {
     let full = join_relative(base, pattern);
-    let text = full.to_string_lossy().into_owned();
     if note {
-        searched.note(text.clone());
+        searched.note(full.to_string_lossy().into_owned());
     }
-    let has_glob = pattern.contains(['*', '?', '[']);
-    if !has_glob {
-        return if full.is_file() { vec![full] } else { Vec::new() };
+    if !pattern.contains(['*', '?', '[']) {
+        return Ok(if full.is_file() { vec![full] } else { Vec::new() });
     }
-    let options = glob::MatchOptions { case_sensitive: true, require_literal_separator: true, require_literal_leading_dot: false };
-    match glob::glob_with(&text, options) {
-        Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
-        Err(_) => Vec::new(),
-    }
+    matching_files(base, pattern, deadline)
 }
 
 /// `base` and a relative path written with either separator, joined part by part, so the result

@@ -306,3 +306,27 @@ fn a_run_that_the_system_refuses_threads_completes_on_its_own_thread() {
         assert!(run.commands().iter().any(|c| c.event == "uploadsummary"), "pids.max {max}: no build summary");
     }
 }
+
+/// An earlier build step left two links back up at every level of the workspace (2^40 paths for
+/// a walk that follows them); reportTaskFile's `**` does not go round them, so the run finds the
+/// one real report at once and decorates as usual.
+#[cfg(unix)]
+#[test]
+fn report_discovery_through_symlink_loops_ends_at_once_with_the_real_report() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    let sources = env.sources();
+    for level in [sources.clone(), sources.join(".scannerwork")] {
+        std::os::unix::fs::symlink("..", level.join("up")).unwrap();
+        std::os::unix::fs::symlink(".", level.join("here")).unwrap();
+    }
+    env.set("INPUT_REPORTTASKFILE", "**/report-task.txt").set("INPUT_POLLINGTIMEOUTSEC", "3");
+    let (run, took) = timed(&env);
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains(".scannerwork/report-task.txt"), "{}", run.stdout);
+    let st = sb.azdo_state();
+    let pr = st.pull_request(PR);
+    assert_eq!(pr.statuses.len(), 1);
+    assert_eq!(pr.statuses[0]["state"], "succeeded");
+    assert!(took < bound(), "the run took {took:?}");
+}

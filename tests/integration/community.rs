@@ -261,6 +261,50 @@ fn drivers_planted_in_the_clone_never_run_and_git_gets_no_credential() {
     }
 }
 
+/// A `git diff` that never ends (a huge clone, a stalled network file system; here a wrapper
+/// first on PATH that sleeps instead) is stopped at the local clone's deadline, pollingTimeoutSec
+/// here: the run still posts its status and summary, without inline comments, and says which
+/// command was stopped and what gives it more time.
+#[test]
+fn a_git_diff_that_never_ends_is_stopped_and_the_results_are_still_posted() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let real_git = String::from_utf8(Command::new("sh").args(["-c", "command -v git"]).output().unwrap().stdout).unwrap();
+    let wrapper_dir = root.path().join("bin");
+    std::fs::create_dir_all(&wrapper_dir).unwrap();
+    let wrapper = wrapper_dir.join("git");
+    let script = format!("#!/bin/sh\ncase \" $* \" in *\" diff \"*) exec sleep 600 ;; esac\nexec '{}' \"$@\"\n", real_git.trim());
+    std::fs::write(&wrapper, script).unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (sb, mut env) = scenario(&repo.dir, &repo, None);
+    env.set("PATH", &format!("{}:/usr/local/bin:/usr/bin:/bin", wrapper_dir.display()));
+    env.set("INPUT_POLLINGTIMEOUTSEC", "3");
+    let started = std::time::Instant::now();
+    let run = env.run();
+    let took = started.elapsed();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let warning = run
+        .issues("warning")
+        .into_iter()
+        .find(|w| w.starts_with("the lines this pull request changed could not be read (Azure DevOps:"))
+        .unwrap_or_else(|| panic!("no warning about the changed lines:\n{}", run.all()));
+    assert!(warning.contains("local clone: git diff -U0 --no-color --no-ext-diff --no-textconv -M "), "{warning}");
+    assert!(warning.contains(" was still running after 3 s") || warning.contains(" was still running after 2 s"), "{warning}");
+    assert!(
+        warning.contains(" s and was stopped: the local clone gets at most pollingTimeoutSec, ending 30 s before the run's own limit so the results can still be posted. Raise pollingTimeoutSec to give it longer"),
+        "{warning}"
+    );
+    assert!(inline_threads(&sb).is_empty());
+    let st = sb.azdo_state();
+    let pr = st.pull_request(PR);
+    assert_eq!(pr.statuses.len(), 1, "the status is still posted");
+    assert_eq!(pr.threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").count(), 1);
+    // 3 s for git and the rest of the run, with room for a loaded machine; not the 600 s of the
+    // sleep, nor the run's own limit of 123 s.
+    assert!(took < std::time::Duration::from_secs(40) * slowdown(), "the run took {took:?}");
+}
+
 #[test]
 fn with_neither_the_api_nor_history_there_are_no_inline_comments_and_a_clear_warning() {
     let root = tempfile::tempdir().unwrap();

@@ -410,12 +410,13 @@ pub fn assert_no_secrets(run: &Run, secrets: &[String], dir: &Path) {
     }
 }
 
+/// Every file below `dir`, not through symlinked folders (a test may plant a loop of them).
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![];
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
             let p = e.path();
-            if p.is_dir() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
                 out.extend(walk(&p));
             } else {
                 out.push(p);
