@@ -5,7 +5,8 @@
 //! walk follows symlinked folders under `**`, so two links back to their own folder made it read
 //! 2^40 paths (issue 26: report discovery ran past the run's time limit). Here `**` does not enter
 //! symlinked folders (as `find`, git and ripgrep do not by default), which leaves no cycle to go
-//! round; a named folder or a `*` in the pattern may still be a link, which costs one level each.
+//! round (and a folder's real path is entered once, in case a file system shows a link as a plain
+//! folder); a named folder or a `*` in the pattern may still be a link, which costs one level each.
 //! Every folder entry read is counted and the deadline checked, so a huge tree stops the search
 //! with a message instead of the run.
 
@@ -36,6 +37,7 @@ pub(crate) fn matching_files(base: &Path, pattern: &str, deadline: Instant) -> R
     let (root, parts) = split(base, pattern);
     let mut found = Vec::new();
     let mut entries_read = 0u64;
+    let mut entered = std::collections::HashSet::new();
     // Depth first with a stack of its own: no recursion, however deep the tree.
     let mut pending = vec![(root, 0usize)];
     while let Some((path, at)) = pending.pop() {
@@ -64,9 +66,14 @@ pub(crate) fn matching_files(base: &Path, pattern: &str, deadline: Instant) -> R
                             }
                         }
                         // `file_type` does not follow a link: a symlinked folder is a symlink here.
+                        // Where a file system shows a link as a plain folder (Wine's view of a
+                        // Unix symlink), the folder's real path is entered once only.
                         _ => {
-                            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                                pending.push((entry.path(), at));
+                            let path = entry.path();
+                            if entry.file_type().is_ok_and(|t| t.is_dir())
+                                && std::fs::canonicalize(&path).is_ok_and(|real| entered.insert(real))
+                            {
+                                pending.push((path, at));
                             }
                         }
                     }
