@@ -172,6 +172,7 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
                 }
                 md.push('\n');
             }
+            reviewers_line(&mut md, analysis, inline);
             for w in done.ce_warnings.iter().take(WARNINGS_LIMIT) {
                 let _ = writeln!(md, "\n> ⚠️ {}", shorten(w, MESSAGE_LIMIT));
             }
@@ -182,6 +183,21 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
     }
     let _ = writeln!(md, "\n{}", link("See the analysis in SonarQube", &analysis.dashboard_url));
     md
+}
+
+/// "**Resolved by reviewers:** 2 issues in this pull request: AZ-1 (Won't fix), …", each linked to
+/// the issue in SonarQube: the open issues the task leaves alone because a person decided.
+fn reviewers_line(md: &mut String, analysis: &Analysis, inline: &InlineStats) {
+    const LISTED: usize = 10;
+    let resolved = &inline.resolved_by_reviewers;
+    if resolved.is_empty() {
+        return;
+    }
+    let listed: Vec<String> =
+        resolved.iter().take(LISTED).map(|(key, status)| format!("{} ({status})", link(key, &analysis.links.issue(key)))).collect();
+    let more = if resolved.len() > LISTED { format!(" and {} more", resolved.len() - LISTED) } else { String::new() };
+    let noun = if resolved.len() == 1 { "issue" } else { "issues" };
+    let _ = writeln!(md, "\n**Resolved by reviewers:** {} {noun} in this pull request: {}{more}", resolved.len(), listed.join(", "));
 }
 
 /// "**Failed conditions**": each as SonarQube words it, "45.5% Coverage on New Code (required ≥

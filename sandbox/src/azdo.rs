@@ -140,6 +140,14 @@ impl AzdoState {
         id
     }
 
+    /// A person sets a thread's status in the pull request (Resolve, Won't fix, By design, Close,
+    /// Pending): the service changes the status and adds no comment.
+    pub fn set_status_as_a_person(&mut self, pr: u32, thread: u64, status: &str) {
+        let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();
+        let t = pr.threads.iter_mut().find(|t| t["id"] == thread).unwrap();
+        t["status"] = json!(status);
+    }
+
     /// A person answers in a thread (used to test that human replies are respected).
     pub fn add_human_reply(&mut self, pr: u32, thread: u64, text: &str) {
         let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();

@@ -45,6 +45,9 @@ pub(crate) struct InlineStats {
     pub(crate) unplaced: usize,
     /// The PR's own gate (failOnNewIssues) failed, and why.
     pub(crate) new_issues_failure: Option<String>,
+    /// Open issues whose thread a reviewer resolved as Won't fix, By design or Closed: the issue
+    /// key and the status as the pull request shows it.
+    pub(crate) resolved_by_reviewers: Vec<(String, &'static str)>,
 }
 
 /// The text people read, written by the rendering layer.
@@ -101,7 +104,7 @@ pub(crate) fn plan_publish(
         if options.post_summary_comment {
             let content = texts.summary(a, &stats);
             let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok)) && m.new_issues_failure.is_none();
-            plan_summary_writes(a.project_key(), content, passing, pr, &mut plan);
+            plan_summary_writes(a, content, passing, pr, &mut plan);
         }
     }
     plan
@@ -146,7 +149,9 @@ fn plan_inline_writes(
     stats: &mut InlineStats,
     plan: &mut PublishPlan,
 ) {
-    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, pr.me, cap, m.complete(a));
+    let signature = signature_of(a);
+    let who = Authorship { me: pr.me, signature: &signature };
+    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, &who, cap, m.complete(a));
     for c in &inline.create {
         let mut thread =
             NewThread::new(Marker::issue(c.project_key, &c.issue.key), texts.inline(c, a), ThreadStatus::Active, Some(&line_range(c)));
@@ -168,25 +173,33 @@ fn plan_inline_writes(
     }
     close_duplicates(&inline.duplicates, pr.threads, plan);
     let open_keys: HashSet<&str> = m.candidates.iter().map(|c| c.issue.key.as_str()).collect();
-    let open_threads = canonical(pr.threads, pr.me, ThreadKind::Issue, a.project_key())
+    let open_threads = canonical_of(pr.threads, ThreadKind::Issue, a.project_key(), |t| who.owns(t))
         .iter()
         .filter(|c| c.marker.issue_key.as_deref().is_some_and(|k| open_keys.contains(k)))
         .count();
     stats.posted = open_threads + inline.create.len();
     stats.over_cap = inline.over_cap;
+    stats.resolved_by_reviewers = inline.resolved_by_reviewers.clone();
+    let by_reviewers = match inline.resolved_by_reviewers.len() {
+        0 => String::new(),
+        n => format!(", {n} resolved by reviewers (left as they are)"),
+    };
     plan.notes.push(format!(
-        "Inline comments for '{}': {} new, {} reopened, {} resolved, {} left for a person to resolve, {} over the cap",
+        "Inline comments for '{}': {} new, {} reopened, {} resolved, {} left for a person to resolve, {} over the cap{by_reviewers}",
         a.project_key(),
         inline.create.len(),
         inline.reactivate.len(),
         inline.resolve.len(),
         inline.ask_to_resolve.len(),
-        inline.over_cap
+        inline.over_cap,
     ));
 }
 
-fn plan_summary_writes(project_key: &str, content: String, passing: bool, pr: &PullRequestView<'_>, plan: &mut PublishPlan) {
-    let (action, duplicates) = plan_summary(project_key, &content, passing, pr.threads, pr.me);
+fn plan_summary_writes(a: &Analysis, content: String, passing: bool, pr: &PullRequestView<'_>, plan: &mut PublishPlan) {
+    let project_key = a.project_key();
+    let signature = signature_of(a);
+    let who = Authorship { me: pr.me, signature: &signature };
+    let SummaryPlan { action, duplicates, superseded } = plan_summary(project_key, &content, passing, pr.threads, &who);
     match action {
         SummaryAction::Create { content, status } => {
             let thread = NewThread::new(Marker::summary(project_key), content, status, None);
@@ -205,6 +218,31 @@ fn plan_summary_writes(project_key: &str, content: String, passing: bool, pr: &P
         SummaryAction::Unchanged => plan.notes.push(format!("Summary comment for '{project_key}' is up to date")),
     }
     close_duplicates(&duplicates, pr.threads, plan);
+    for id in superseded {
+        let what = format!("the summary comment for '{project_key}' an earlier identity of this task wrote");
+        plan.writes.push(Write::Reply { thread: id, content: SUPERSEDED.to_string(), what: what.clone() });
+        plan.writes.push(Write::ThreadStatus {
+            thread: id,
+            status: ThreadStatus::Closed,
+            what,
+            why: "this task now posts with another identity, and keeps its summary in a thread of its own",
+        });
+    }
+}
+
+/// The reply that closes a summary an earlier identity of this task wrote (its text is left as it
+/// was: the task never edits what another identity wrote).
+pub(crate) const SUPERSEDED: &str = "This summary is out of date: the pipeline now posts with another identity, whose summary comment for this project in this pull request is the current one. Closed by sonar-pr-gate.";
+
+/// What a thread of `a`'s project that another identity wrote must still hold to be taken for
+/// this task's (see [`Authorship`]): an inline comment, the link to its issue in SonarQube; the
+/// summary, the link to the analysis.
+fn signature_of(a: &Analysis) -> impl Fn(&Marker) -> Option<String> + '_ {
+    move |marker: &Marker| match (marker.kind, marker.issue_key.as_deref()) {
+        (ThreadKind::Issue, Some(key)) => Some(a.links.issue(key)),
+        (ThreadKind::Summary, _) => Some(a.dashboard_url.clone()),
+        _ => None,
+    }
 }
 
 fn close_duplicates(duplicates: &[u64], threads: &[Thread], plan: &mut PublishPlan) {
@@ -236,6 +274,36 @@ pub(crate) fn owned(thread: &Thread, me: &str) -> Option<Marker> {
     (!thread.is_deleted && !first.is_deleted && author.eq_ignore_ascii_case(me)).then(|| thread.marker()).flatten()
 }
 
+/// Which threads are this task's. A pipeline can change the credential the task posts with (a PAT
+/// dropped for the job token, a PAT rotated to another account): the threads the earlier identity
+/// wrote are still the task's when they carry its marker and their first comment still holds the
+/// task's own link (`signature`). Such a thread is adopted for its status only: never edited, and
+/// a summary is closed in favour of one the current identity owns. A stranger's thread with copied
+/// properties and text of its own is not adopted; one that copies the text too gains nothing a
+/// reviewer does not have already (resolving the task's own thread has the same effect).
+pub(crate) struct Authorship<'a> {
+    pub(crate) me: &'a str,
+    pub(crate) signature: &'a dyn Fn(&Marker) -> Option<String>,
+}
+
+impl Authorship<'_> {
+    /// The marker of a thread this identity wrote, or an earlier identity of the task.
+    fn owns(&self, thread: &Thread) -> Option<Marker> {
+        owned(thread, self.me).or_else(|| self.wrote_earlier(thread))
+    }
+
+    /// The marker of a thread an earlier identity of the task wrote (not this one).
+    fn wrote_earlier(&self, thread: &Thread) -> Option<Marker> {
+        let first = thread.comments.first()?;
+        if thread.is_deleted || first.is_deleted || owned(thread, self.me).is_some() {
+            return None;
+        }
+        let marker = thread.marker()?;
+        let signature = (self.signature)(&marker).filter(|s| !s.is_empty())?;
+        first.content.as_deref()?.contains(&signature).then_some(marker)
+    }
+}
+
 /// One of this task's threads, with the copies overlapping runs made of it.
 pub(crate) struct Canonical<'t> {
     pub(crate) thread: &'t Thread,
@@ -247,10 +315,20 @@ pub(crate) struct Canonical<'t> {
 /// This task's threads of one kind for one project, one per marker: the lowest id wins, which
 /// every run agrees on without talking to the others.
 pub(crate) fn canonical<'t>(existing: &'t [Thread], me: &str, kind: ThreadKind, project_key: &str) -> Vec<Canonical<'t>> {
+    canonical_of(existing, kind, project_key, |t| owned(t, me))
+}
+
+/// [`canonical`] over the threads `ours` says are the task's (giving their marker).
+fn canonical_of<'t>(
+    existing: &'t [Thread],
+    kind: ThreadKind,
+    project_key: &str,
+    ours: impl Fn(&Thread) -> Option<Marker>,
+) -> Vec<Canonical<'t>> {
     let mut groups: BTreeMap<Option<String>, Vec<&'t Thread>> = BTreeMap::new();
     let mut markers: BTreeMap<Option<String>, Marker> = BTreeMap::new();
     for t in existing {
-        let Some(m) = owned(t, me).filter(|m| m.kind == kind && m.project_key == project_key) else { continue };
+        let Some(m) = ours(t).filter(|m| m.kind == kind && m.project_key == project_key) else { continue };
         groups.entry(m.issue_key.clone()).or_default().push(t);
         markers.entry(m.issue_key.clone()).or_insert(m);
     }
@@ -286,6 +364,8 @@ pub(crate) struct ThreadPlan<'a> {
     pub(crate) duplicates: Vec<u64>,
     /// Open issues on lines that were not commented because of the cap.
     pub(crate) over_cap: usize,
+    /// Open issues whose thread a reviewer resolved (see [`resolved_by_a_person`]): left alone.
+    pub(crate) resolved_by_reviewers: Vec<(String, &'static str)>,
 }
 
 /// The reply posted once in a thread whose issue is fixed but which a person took part in; we do
@@ -299,12 +379,12 @@ pub(crate) fn plan_inline<'a>(
     project_key: &str,
     candidates: &[InlineCandidate<'a>],
     existing: &[Thread],
-    me: &str,
+    who: &Authorship<'_>,
     cap: usize,
     complete: bool,
 ) -> ThreadPlan<'a> {
     let mut plan = ThreadPlan::default();
-    let ours = canonical(existing, me, ThreadKind::Issue, project_key);
+    let ours = canonical_of(existing, ThreadKind::Issue, project_key, |t| who.owns(t));
     let open_keys: HashSet<&str> = candidates.iter().map(|c| c.issue.key.as_str()).collect();
     let mut threaded: HashSet<&str> = HashSet::new();
     for c in &ours {
@@ -313,7 +393,12 @@ pub(crate) fn plan_inline<'a>(
         let thread = c.thread;
         threaded.insert(key);
         let still_open = open_keys.contains(key);
-        if still_open && !thread.is_active() {
+        if still_open && set_by_a_person(thread) {
+            // A reviewer's decision on an open issue stands: never reopened, never posted again.
+            if let Some(status) = resolved_by_a_person(thread) {
+                plan.resolved_by_reviewers.push((key.to_string(), status));
+            }
+        } else if still_open && !thread.is_active() {
             plan.reactivate.push(thread.id);
         } else if !still_open && thread.is_active() && complete {
             if has_human_reply(thread) {
@@ -335,6 +420,26 @@ pub(crate) fn plan_inline<'a>(
     plan
 }
 
+/// Whether a person set the thread's status: this task writes only `active`, `fixed`, and `closed`
+/// on the copies overlapping runs leave (never on the thread that wins, which is the one asked
+/// about here). `fixed` is the task's own word for "the issue is gone", so a thread a reviewer
+/// marked Resolved while the issue is still open is reopened: Won't fix and By design are how a
+/// reviewer dismisses an issue.
+fn set_by_a_person(thread: &Thread) -> bool {
+    matches!(thread.status.as_deref(), Some("wontFix" | "byDesign" | "closed" | "pending"))
+}
+
+/// A reviewer's resolution, in the words the pull request shows (`pending` is a person's status
+/// but not a resolution).
+fn resolved_by_a_person(thread: &Thread) -> Option<&'static str> {
+    match thread.status.as_deref()? {
+        "wontFix" => Some("Won't fix"),
+        "byDesign" => Some("By design"),
+        "closed" => Some("Closed"),
+        _ => None,
+    }
+}
+
 /// Whether anyone but the thread's author (this task) wrote in it.
 fn has_human_reply(thread: &Thread) -> bool {
     let Some(first) = thread.comments.first() else { return false };
@@ -349,13 +454,30 @@ fn has_human_reply(thread: &Thread) -> bool {
     })
 }
 
+/// The summary of one project: what to do with the task's own summary thread, the open copies
+/// overlapping runs left (to close), and summaries an earlier identity of the task wrote (to close
+/// with a pointer).
+#[derive(Debug)]
+pub(crate) struct SummaryPlan {
+    pub(crate) action: SummaryAction,
+    pub(crate) duplicates: Vec<u64>,
+    pub(crate) superseded: Vec<u64>,
+}
+
 /// Decides the summary thread of one project: created once, then updated in place; active while
-/// the gate is not passing, resolved when it passes. Nothing is sent when nothing changed. Also
-/// returns the open duplicates overlapping runs left, to close.
-pub(crate) fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread], me: &str) -> (SummaryAction, Vec<u64>) {
+/// the gate is not passing, resolved when it passes. Nothing is sent when nothing changed. The
+/// current identity's own summary is the one kept: one an earlier identity wrote cannot be edited
+/// (its text is not this identity's to change), so it is closed once, and this identity has its own.
+pub(crate) fn plan_summary(project_key: &str, content: &str, passing: bool, existing: &[Thread], who: &Authorship<'_>) -> SummaryPlan {
+    let superseded = existing
+        .iter()
+        .filter(|t| t.status.as_deref() != Some("closed"))
+        .filter(|t| who.wrote_earlier(t).is_some_and(|m| m.kind == ThreadKind::Summary && m.project_key == project_key))
+        .map(|t| t.id)
+        .collect();
     let status = if passing { ThreadStatus::Fixed } else { ThreadStatus::Active };
-    let Some(found) = canonical(existing, me, ThreadKind::Summary, project_key).into_iter().next() else {
-        return (SummaryAction::Create { content: content.to_string(), status }, Vec::new());
+    let Some(found) = canonical(existing, who.me, ThreadKind::Summary, project_key).into_iter().next() else {
+        return SummaryPlan { action: SummaryAction::Create { content: content.to_string(), status }, duplicates: Vec::new(), superseded };
     };
     let duplicates = found.duplicates.iter().filter(|d| d.is_active()).map(|d| d.id).collect();
     let (thread, first) = (found.thread, &found.thread.comments[0]);
@@ -366,7 +488,7 @@ pub(crate) fn plan_summary(project_key: &str, content: &str, passing: bool, exis
     } else {
         SummaryAction::Update { thread_id: thread.id, comment_id: first.id, content: new_content, status: new_status }
     };
-    (action, duplicates)
+    SummaryPlan { action, duplicates, superseded }
 }
 
 /// After this run created threads (`created`: each new thread's id and body), the writes that

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::plan::{ASK_TO_RESOLVE, SummaryAction, plan_inline, plan_summary};
+use super::plan::{ASK_TO_RESOLVE, Authorship, SummaryAction, plan_inline, plan_summary};
 use super::*;
 use crate::azdo::model::{LineRange, Marker, NewThread, Thread, ThreadStatus};
 use crate::azdo::write::Write;
@@ -40,6 +40,11 @@ fn candidate(issue: &Issue, severity: Severity) -> InlineCandidate<'_> {
         end_offset: 0,
         severity,
     }
+}
+
+/// Only the threads `me` wrote are the task's (no earlier identity's thread is recognised).
+fn only(me: &str) -> Authorship<'_> {
+    Authorship { me, signature: &|_| None }
 }
 
 fn ours(author: &str) -> serde_json::Value {
@@ -112,7 +117,7 @@ impl Texts for Plain {
 fn first_run_creates_up_to_the_cap() {
     let (k1, k2, k3) = (issue("k1"), issue("k2"), issue("k3"));
     let c = vec![candidate(&k1, Severity::Blocker), candidate(&k2, Severity::Major), candidate(&k3, Severity::Minor)];
-    let plan = plan_inline("proj", &c, &[], "me", 2, true);
+    let plan = plan_inline("proj", &c, &[], &only("me"), 2, true);
     assert_eq!(plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
     assert_eq!(plan.over_cap, 1);
 }
@@ -126,7 +131,7 @@ fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
         thread(11, "active", "issue", Some("gone"), ours("me")),
         thread(12, "fixed", "issue", Some("gone2"), ours("me")),
     ];
-    let plan = plan_inline("proj", &c, &existing, "me", 25, true);
+    let plan = plan_inline("proj", &c, &existing, &only("me"), 25, true);
     assert!(plan.create.is_empty());
     assert_eq!(plan.resolve, [11]);
     assert!(plan.reactivate.is_empty());
@@ -135,8 +140,14 @@ fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
 #[test]
 fn returning_issue_reopens_its_thread() {
     let k1 = issue("k1");
-    let plan =
-        plan_inline("proj", &[candidate(&k1, Severity::Major)], &[thread(10, "fixed", "issue", Some("k1"), ours("me"))], "me", 25, true);
+    let plan = plan_inline(
+        "proj",
+        &[candidate(&k1, Severity::Major)],
+        &[thread(10, "fixed", "issue", Some("k1"), ours("me"))],
+        &only("me"),
+        25,
+        true,
+    );
     assert_eq!(plan.reactivate, [10]);
     assert!(plan.create.is_empty());
 }
@@ -144,18 +155,18 @@ fn returning_issue_reopens_its_thread() {
 #[test]
 fn human_replies_are_never_closed_over() {
     let comments = json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
-    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], "me", 25, true);
+    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), 25, true);
     assert_eq!(plan.ask_to_resolve, [10]);
     assert!(plan.resolve.is_empty());
     // Asked once only.
     let comments = json!([{"id": 1, "author": {"id": "me"}}, {"id": 2, "author": {"id": "human"}}, {"id": 3, "content": ASK_TO_RESOLVE, "author": {"id": "me"}}]);
-    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], "me", 25, true);
+    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), 25, true);
     assert!(plan.ask_to_resolve.is_empty() && plan.resolve.is_empty());
 }
 
 #[test]
 fn unreadable_issues_resolve_nothing() {
-    let plan = plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], "me", 25, false);
+    let plan = plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], &only("me"), 25, false);
     assert!(plan.resolve.is_empty());
 }
 
@@ -182,8 +193,9 @@ fn the_prs_own_gate_counts_issues_at_or_above_the_threshold() {
 
 #[test]
 fn summary_is_created_once_then_updated_only_when_changed() {
-    let summary =
-        |existing: &[Thread], project: &str, content: &str, passing: bool| plan_summary(project, content, passing, existing, "me").0;
+    let summary = |existing: &[Thread], project: &str, content: &str, passing: bool| {
+        plan_summary(project, content, passing, existing, &only("me")).action
+    };
     assert_eq!(summary(&[], "proj", "x", false), SummaryAction::Create { content: "x".into(), status: ThreadStatus::Active });
     let existing = vec![thread(5, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}]))];
     assert_eq!(summary(&existing, "proj", "x", false), SummaryAction::Unchanged);
@@ -200,10 +212,10 @@ fn threads_someone_else_wrote_are_left_alone_even_with_our_properties() {
     let k1 = issue("k1");
     // A person (or another tool) wrote these with this task's properties.
     let theirs = vec![thread(10, "active", "issue", Some("gone"), ours("human")), thread(11, "active", "summary", None, ours("human"))];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, "me", 25, true);
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, &only("me"), 25, true);
     assert!(plan.resolve.is_empty() && plan.ask_to_resolve.is_empty() && plan.duplicates.is_empty());
     assert_eq!(plan.create.len(), 1);
-    assert!(matches!(plan_summary("proj", "x", false, &theirs, "me").0, SummaryAction::Create { .. }));
+    assert!(matches!(plan_summary("proj", "x", false, &theirs, &only("me")).action, SummaryAction::Create { .. }));
 }
 
 #[test]
@@ -215,7 +227,7 @@ fn a_summary_whose_first_comment_a_person_deleted_is_replaced() {
         None,
         json!([{"id": 1, "content": "", "isDeleted": true, "author": {"id": "me"}}, {"id": 2, "content": "kept", "author": {"id": "human"}}]),
     )];
-    assert!(matches!(plan_summary("proj", "x", false, &deleted, "me").0, SummaryAction::Create { .. }));
+    assert!(matches!(plan_summary("proj", "x", false, &deleted, &only("me")).action, SummaryAction::Create { .. }));
 }
 
 #[test]
@@ -227,11 +239,11 @@ fn duplicates_from_overlapping_runs_are_closed_and_the_lowest_id_wins() {
         thread(30, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
         thread(31, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
     ];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, "me", 25, true);
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, &only("me"), 25, true);
     assert_eq!(plan.reactivate, [12], "the lowest id is the thread that stays");
     assert_eq!(plan.duplicates, [20]);
     assert!(plan.create.is_empty());
-    let (action, duplicates) = plan_summary("proj", "x", false, &existing, "me");
+    let super::plan::SummaryPlan { action, duplicates, .. } = plan_summary("proj", "x", false, &existing, &only("me"));
     assert_eq!((action, duplicates), (SummaryAction::Unchanged, vec![31]));
 }
 
@@ -437,4 +449,81 @@ fn threads_are_described_by_place_rule_and_issue() {
     let range = LineRange { file_path: "/src/Cart.java".into(), start_line: 88, start_offset: 1, end_line: 88, end_offset: 1 };
     let new = NewThread::new(Marker::issue("proj", "AZ-1"), "x".into(), ThreadStatus::Active, Some(&range)).with_rule("java:S117");
     assert_eq!(new.describe(), "the inline comment on /src/Cart.java:88 (java:S117, issue AZ-1)");
+}
+
+/// A reviewer's Won't fix, By design, Closed or Pending on an open issue's thread stands: not
+/// reopened, not posted again, and the resolutions are counted for the summary. Resolved
+/// (`fixed`) is this task's own word for "gone", so it is reopened while the issue is open.
+#[test]
+fn a_reviewers_resolution_of_an_open_issue_stands() {
+    let keys = ["k1", "k2", "k3", "k4", "k5"];
+    let issues: Vec<Issue> = keys.iter().map(|k| issue(k)).collect();
+    let candidates: Vec<InlineCandidate<'_>> = issues.iter().map(|i| candidate(i, Severity::Major)).collect();
+    let existing = vec![
+        thread(1, "wontFix", "issue", Some("k1"), ours("me")),
+        thread(2, "byDesign", "issue", Some("k2"), ours("me")),
+        thread(3, "closed", "issue", Some("k3"), ours("me")),
+        thread(4, "pending", "issue", Some("k4"), ours("me")),
+        thread(5, "fixed", "issue", Some("k5"), ours("me")),
+    ];
+    let plan = plan_inline("proj", &candidates, &existing, &only("me"), 25, true);
+    assert!(plan.create.is_empty(), "nothing posted again: {:?}", plan.create.iter().map(|c| &c.issue.key).collect::<Vec<_>>());
+    assert_eq!(plan.reactivate, [5], "only the thread this task resolved is reopened");
+    assert!(plan.resolve.is_empty() && plan.duplicates.is_empty());
+    assert_eq!(
+        plan.resolved_by_reviewers,
+        [("k1".to_string(), "Won't fix"), ("k2".to_string(), "By design"), ("k3".to_string(), "Closed")]
+    );
+    // The issues gone: a person's resolution is left as it is; a pending thread is resolved.
+    let plan = plan_inline("proj", &[], &existing, &only("me"), 25, true);
+    assert_eq!(plan.resolve, [4]);
+    assert!(plan.reactivate.is_empty() && plan.resolved_by_reviewers.is_empty());
+}
+
+/// The pipeline changed its credential: the threads the earlier identity wrote are the task's
+/// when they still hold the task's link, and are adopted for their status only; the earlier
+/// summary is closed with a pointer, and the current identity gets its own. A thread with the
+/// task's properties and text of its own stays the stranger's.
+#[test]
+fn threads_an_earlier_identity_of_the_task_wrote_are_adopted_for_their_status_only() {
+    let link = |key: &str| format!("https://sq/project/issues?id=proj&open={key}");
+    let signature = |m: &Marker| match m.issue_key.as_deref() {
+        Some(key) => Some(link(key)),
+        None => Some("https://sq/dashboard?id=proj".to_string()),
+    };
+    let who = Authorship { me: "job", signature: &signature };
+    let text =
+        |key: &str| json!([{"id": 1, "content": format!("🟠 **Medium**\n\n[View in SonarQube]({})", link(key)), "author": {"id": "pat"}}]);
+    let k1 = issue("k1");
+    let k3 = issue("k3");
+    let existing = vec![
+        thread(1, "active", "issue", Some("k1"), text("k1")),
+        thread(2, "active", "issue", Some("k2"), text("k2")),
+        thread(3, "active", "issue", Some("k3"), json!([{"id": 1, "content": "my own note", "author": {"id": "stranger"}}])),
+        thread(
+            4,
+            "active",
+            "summary",
+            None,
+            json!([{"id": 1, "content": "[See the analysis in SonarQube](https://sq/dashboard?id=proj)", "author": {"id": "pat"}}]),
+        ),
+        thread(5, "active", "summary", None, json!([{"id": 1, "content": "my summary", "author": {"id": "stranger"}}])),
+    ];
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major), candidate(&k3, Severity::Major)], &existing, &who, 25, true);
+    assert_eq!(
+        plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(),
+        ["k3"],
+        "k1 is threaded already; the stranger's k3 is not ours"
+    );
+    assert_eq!(plan.resolve, [2], "k2 is gone: the adopted thread is resolved");
+    let summary = plan_summary("proj", "x", false, &existing, &who);
+    assert!(matches!(summary.action, SummaryAction::Create { .. }), "the current identity has a summary of its own");
+    assert_eq!(summary.superseded, [4], "the earlier identity's summary is closed; the stranger's is left alone");
+    // Once closed, it is left alone; and the current identity's own threads are never "earlier".
+    let mut closed = existing.clone();
+    closed[3].status = Some("closed".into());
+    assert!(plan_summary("proj", "x", false, &closed, &who).superseded.is_empty());
+    let mine = vec![thread(6, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "job"}}]))];
+    let own = plan_summary("proj", "x", false, &mine, &who);
+    assert!(own.superseded.is_empty() && own.action == SummaryAction::Unchanged);
 }

@@ -633,3 +633,103 @@ fn a_capped_issue_list_resolves_no_thread_and_cannot_pass_fail_on_new_issues() {
         run.issues("error")
     );
 }
+
+/// A reviewer marks the task's thread Won't fix. Three more runs (the issue still open, then gone,
+/// then back) leave it as the reviewer set it: never reopened, never posted again, and the summary
+/// says so with a link while the issue is open.
+#[test]
+fn a_reviewers_wont_fix_stands_across_three_runs() {
+    let (sb, env) = failing_pr_with_one_issue();
+    assert_eq!(env.run().result(), "Failed");
+    let thread_of = |sb: &sandbox::Sandbox| {
+        let st = sb.azdo_state();
+        let threads = &st.pull_request(PR).threads;
+        let issue: Vec<_> = threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "issue").cloned().collect();
+        assert_eq!(issue.len(), 1, "one thread for k1, never a second: {issue:?}");
+        let summary = threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap();
+        (issue[0].clone(), summary["comments"][0]["content"].as_str().unwrap().to_string())
+    };
+    let (thread, _) = thread_of(&sb);
+    let id = thread["id"].as_u64().unwrap();
+    sb.azdo_state().set_status_as_a_person(PR, id, "wontFix");
+    for (run_no, issue_open) in [(2, true), (3, false), (4, true)] {
+        let mut a = sandbox::sonar::AnalysisSpec::new(&format!("T{run_no}"), "shop").failing_gate();
+        a.pull_request = Some("7".into());
+        if issue_open {
+            a.issues = vec![sandbox::sonar::IssueSpec::new("k1", "src/a.rs", 3, "MAJOR", "m")];
+        }
+        sb.sonar_state().analyses.push(a);
+        env.write_report(".scannerwork/report-task.txt", &sb, "shop", &format!("T{run_no}"), Some("7"));
+        let before = sb.azdo_server.requests().len();
+        let run = env.run();
+        assert_eq!(run.result(), "Failed", "run {run_no}: {}", run.all());
+        let touched: Vec<String> = sb.azdo_server.requests()[before..]
+            .iter()
+            .filter(|r| r.method != "GET" && r.path().contains(&format!("/threads/{id}")))
+            .map(|r| format!("{} {}", r.method, r.path()))
+            .collect();
+        assert!(touched.is_empty(), "run {run_no} wrote to the reviewer's thread: {touched:?}");
+        let (thread, summary) = thread_of(&sb);
+        assert_eq!(thread["status"], "wontFix", "run {run_no}");
+        let line = format!(
+            "**Resolved by reviewers:** 1 issue in this pull request: [k1]({}/project/issues?id=shop&open=k1&pullRequest=7) (Won't fix)",
+            sb.sonar_url()
+        );
+        assert_eq!(summary.lines().any(|l| l == line), issue_open, "run {run_no}:\n{summary}");
+        if issue_open {
+            assert!(run.stdout.contains("1 resolved by reviewers (left as they are)"), "run {run_no}: {}", run.stdout);
+        }
+    }
+}
+
+/// A team runs with a PAT, drops it for the job token, then sets a PAT again. Each identity sees
+/// the task's earlier threads as the task's: never a second thread for an issue, one summary open
+/// at a time (the one an earlier identity wrote is closed with a pointer, its text untouched).
+#[test]
+fn changing_the_credential_pat_to_job_token_to_pat_keeps_one_summary_and_one_thread_per_issue() {
+    let (sb, mut env) = failing_pr_with_one_issue();
+    use_pat(&sb, &mut env, "pat-of-normal-paulk-0123456789", sandbox::azdo::CredentialBehaviour::Valid, "Normal Paulk");
+    assert_eq!(env.run().result(), "Failed");
+    let runs: [(&str, bool, &[&str]); 2] = [("T2", false, &["k1"]), ("T3", true, &["k1", "k2"])];
+    for (task, with_pat, issues) in runs {
+        env.set("INPUT_AZUREDEVOPSPAT", if with_pat { "pat-of-normal-paulk-0123456789" } else { "" });
+        let mut a = sandbox::sonar::AnalysisSpec::new(task, "shop").failing_gate();
+        a.pull_request = Some("7".into());
+        a.issues =
+            issues.iter().enumerate().map(|(n, k)| sandbox::sonar::IssueSpec::new(k, "src/a.rs", 3 + n as u32, "MAJOR", "m")).collect();
+        sb.sonar_state().analyses.push(a);
+        env.write_report(".scannerwork/report-task.txt", &sb, "shop", task, Some("7"));
+        let run = env.run();
+        assert_eq!(run.result(), "Failed", "{task}: {}", run.all());
+
+        let st = sb.azdo_state();
+        let threads = &st.pull_request(PR).threads;
+        let kind = |t: &serde_json::Value| t["properties"]["SonarPrGate.Kind"]["$value"].as_str().unwrap_or("").to_string();
+        let mut keys: Vec<&str> = threads
+            .iter()
+            .filter(|t| kind(t) == "issue")
+            .filter_map(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"].as_str())
+            .collect();
+        keys.sort();
+        assert_eq!(keys, issues, "{task}: one thread per issue");
+        for t in threads.iter().filter(|t| kind(t) == "issue") {
+            assert_eq!(t["status"], "active", "{task}: {t}");
+        }
+        let summaries: Vec<&serde_json::Value> = threads.iter().filter(|t| kind(t) == "summary").collect();
+        let open: Vec<_> = summaries.iter().filter(|t| t["status"] != "closed").collect();
+        assert_eq!(open.len(), 1, "{task}: one summary open: {summaries:?}");
+        let mine = if with_pat { "x" } else { sandbox::BUILD_SERVICE_ID };
+        assert_eq!(open[0]["comments"][0]["author"]["id"], mine, "{task}: the open summary is the current identity's");
+        for old in summaries.iter().filter(|t| t["status"] == "closed") {
+            let comments = old["comments"].as_array().unwrap();
+            assert!(comments[0]["content"].as_str().unwrap().starts_with("### ❌ Quality gate failed for `shop`"), "its text is untouched");
+            assert!(
+                comments.iter().any(|c| c["content"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("This summary is out of date: the pipeline now posts with another identity")),
+                "{old}"
+            );
+        }
+    }
+}
