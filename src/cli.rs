@@ -157,6 +157,18 @@ pub(crate) struct CommonArgs {
     /// Without it, it is derived from where report-task.txt was written.
     #[arg(long, value_name = "DIR")]
     pub(crate) project_base_dir: Option<String>,
+    /// Inline comments only for issues at or above this severity, in the server's words:
+    /// info, low/minor, medium/major, high/critical or blocker, e.g. --inline-min-severity high.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) inline_min_severity: Option<String>,
+    /// Inline comments only for issues that affect these software qualities, comma-separated:
+    /// reliability, security, maintainability, e.g. --inline-software-qualities security,reliability.
+    #[arg(long, value_name = "QUALITIES")]
+    pub(crate) inline_software_qualities: Option<String>,
+    /// When to post the summary comment: always (the default) or failing (only when the pull
+    /// request does not pass; a passing run resolves an earlier one).
+    #[arg(long, value_name = "WHEN")]
+    pub(crate) summary_when: Option<String>,
     /// The commit the pipeline analysed (a PR build's merge commit), e.g. --analysed-commit 39f52d2...
     /// Falls back to BUILD_SOURCEVERSION.
     #[arg(long, value_name = "SHA")]
@@ -216,6 +228,9 @@ impl Cli {
             decoration_mode: nonempty(common.decoration_mode),
             fail_on_new_issues: nonempty(common.fail_on_new_issues),
             project_base_dir: nonempty(common.project_base_dir),
+            inline_min_severity: nonempty(common.inline_min_severity),
+            inline_software_qualities: nonempty(common.inline_software_qualities),
+            summary_when: nonempty(common.summary_when),
             analysed_commit: nonempty(common.analysed_commit),
             https_proxy: env
                 .raw("HTTPS_PROXY")

@@ -165,10 +165,13 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
             }
             issues_section(&mut md, analysis, done, inline);
             measures_section(&mut md, analysis, done, inline, &shown_in_conditions);
-            if inline.posted + inline.over_cap > 0 {
+            if inline.posted + inline.over_cap + inline.filtered_out > 0 {
                 let _ = write!(md, "\n**Inline comments:** {} on changed lines", inline.posted);
                 if inline.over_cap > 0 {
                     let _ = write!(md, "; {} more not commented (maxInlineComments is {})", inline.over_cap, inline.cap);
+                }
+                if inline.filtered_out > 0 {
+                    let _ = write!(md, "; {} left out by inlineMinSeverity or inlineSoftwareQualities", inline.filtered_out);
                 }
                 md.push('\n');
             }

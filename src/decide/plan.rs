@@ -25,9 +25,46 @@ pub(crate) struct Decoration {
     pub(crate) post_status: bool,
     pub(crate) post_summary_comment: bool,
     pub(crate) post_inline_comments: bool,
-    pub(crate) max_inline_comments: usize,
+    /// Which issues get a new inline comment (the cap and the noise filters).
+    pub(crate) inline_filter: InlineFilter,
+    /// When the summary comment is posted.
+    pub(crate) summary_when: SummaryWhen,
     pub(crate) status_genre: String,
     pub(crate) status_name: String,
+}
+
+/// When the summary comment is posted (`summaryWhen`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SummaryWhen {
+    Always,
+    /// Only when the pull request does not pass: a passing run creates none, and resolves one that
+    /// an earlier failing run made, so no active thread blocks a "resolve all comments" policy.
+    Failing,
+}
+
+/// Which open issues on changed lines get a new inline comment: at most `cap` open threads, and only
+/// issues at or above `min_severity` (`inlineMinSeverity`) that affect one of `qualities`
+/// (`inlineSoftwareQualities`, SonarQube's names). Threads already posted are kept either way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct InlineFilter {
+    pub(crate) cap: usize,
+    pub(crate) min_severity: Option<Severity>,
+    pub(crate) qualities: Option<Vec<String>>,
+}
+
+impl InlineFilter {
+    /// Only a cap: every issue is eligible.
+    #[cfg(test)]
+    pub(crate) fn cap(cap: usize) -> Self {
+        Self { cap, min_severity: None, qualities: None }
+    }
+
+    fn admits(&self, c: &InlineCandidate<'_>) -> bool {
+        self.min_severity.is_none_or(|min| c.severity >= min)
+            && self.qualities.as_ref().is_none_or(|wanted| {
+                crate::sonar::present::issue_qualities(c.issue).iter().any(|q| wanted.iter().any(|w| w.eq_ignore_ascii_case(q)))
+            })
+    }
 }
 
 /// Counts the summary shows about inline comments and the PR's own gate.
@@ -48,6 +85,8 @@ pub(crate) struct InlineStats {
     /// Open issues whose thread a reviewer resolved as Won't fix, By design or Closed: the issue
     /// key and the status as the pull request shows it.
     pub(crate) resolved_by_reviewers: Vec<(String, &'static str)>,
+    /// Open issues not commented because of inlineMinSeverity or inlineSoftwareQualities.
+    pub(crate) filtered_out: usize,
 }
 
 /// The text people read, written by the rendering layer.
@@ -91,7 +130,7 @@ pub(crate) fn plan_publish(
     }
     for (a, m) in ours {
         let mut stats = InlineStats {
-            cap: options.max_inline_comments,
+            cap: options.inline_filter.cap,
             changed_lines: m.scoped.then(|| count_by_severity(&m.candidates)),
             changed_files: if m.scoped { files_of(&m.candidates) } else { Vec::new() },
             unplaced: m.unplaced,
@@ -99,12 +138,12 @@ pub(crate) fn plan_publish(
             ..InlineStats::default()
         };
         if options.post_inline_comments {
-            plan_inline_writes(a, m, pr, options.max_inline_comments, texts, &mut stats, &mut plan);
+            plan_inline_writes(a, m, pr, &options.inline_filter, texts, &mut stats, &mut plan);
         }
         if options.post_summary_comment {
             let content = texts.summary(a, &stats);
             let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok)) && m.new_issues_failure.is_none();
-            plan_summary_writes(a, content, passing, pr, &mut plan);
+            plan_summary_writes(a, content, passing, options.summary_when, pr, &mut plan);
         }
     }
     plan
@@ -144,14 +183,14 @@ fn plan_inline_writes(
     a: &Analysis,
     m: &Matched<'_>,
     pr: &PullRequestView<'_>,
-    cap: usize,
+    filter: &InlineFilter,
     texts: &dyn Texts,
     stats: &mut InlineStats,
     plan: &mut PublishPlan,
 ) {
     let signature = signature_of(a);
     let who = Authorship { me: pr.me, signature: &signature };
-    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, &who, cap, m.complete(a));
+    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, &who, filter, m.complete(a));
     for c in &inline.create {
         let mut thread =
             NewThread::new(Marker::issue(c.project_key, &c.issue.key), texts.inline(c, a), ThreadStatus::Active, Some(&line_range(c)));
@@ -179,13 +218,18 @@ fn plan_inline_writes(
         .count();
     stats.posted = open_threads + inline.create.len();
     stats.over_cap = inline.over_cap;
+    stats.filtered_out = inline.filtered_out;
     stats.resolved_by_reviewers = inline.resolved_by_reviewers.clone();
+    let filtered = match inline.filtered_out {
+        0 => String::new(),
+        n => format!(", {n} left out by inlineMinSeverity/inlineSoftwareQualities"),
+    };
     let by_reviewers = match inline.resolved_by_reviewers.len() {
         0 => String::new(),
         n => format!(", {n} resolved by reviewers (left as they are)"),
     };
     plan.notes.push(format!(
-        "Inline comments for '{}': {} new, {} reopened, {} resolved, {} left for a person to resolve, {} over the cap{by_reviewers}",
+        "Inline comments for '{}': {} new, {} reopened, {} resolved, {} left for a person to resolve, {} over the cap{filtered}{by_reviewers}",
         a.project_key(),
         inline.create.len(),
         inline.reactivate.len(),
@@ -195,12 +239,15 @@ fn plan_inline_writes(
     ));
 }
 
-fn plan_summary_writes(a: &Analysis, content: String, passing: bool, pr: &PullRequestView<'_>, plan: &mut PublishPlan) {
+fn plan_summary_writes(a: &Analysis, content: String, passing: bool, when: SummaryWhen, pr: &PullRequestView<'_>, plan: &mut PublishPlan) {
     let project_key = a.project_key();
     let signature = signature_of(a);
     let who = Authorship { me: pr.me, signature: &signature };
     let SummaryPlan { action, duplicates, superseded } = plan_summary(project_key, &content, passing, pr.threads, &who);
     match action {
+        SummaryAction::Create { .. } if passing && when == SummaryWhen::Failing => {
+            plan.notes.push(format!("Summary comment for '{project_key}': none, the pull request passes (summaryWhen: failing)"))
+        }
         SummaryAction::Create { content, status } => {
             let thread = NewThread::new(Marker::summary(project_key), content, status, None);
             plan.writes.push(Write::CreateThread { what: thread.describe(), thread })
@@ -366,6 +413,8 @@ pub(crate) struct ThreadPlan<'a> {
     pub(crate) over_cap: usize,
     /// Open issues whose thread a reviewer resolved (see [`resolved_by_a_person`]): left alone.
     pub(crate) resolved_by_reviewers: Vec<(String, &'static str)>,
+    /// Open issues without a thread that the filter leaves out (not counted as over the cap).
+    pub(crate) filtered_out: usize,
 }
 
 /// The reply posted once in a thread whose issue is fixed but which a person took part in; we do
@@ -380,7 +429,7 @@ pub(crate) fn plan_inline<'a>(
     candidates: &[InlineCandidate<'a>],
     existing: &[Thread],
     who: &Authorship<'_>,
-    cap: usize,
+    filter: &InlineFilter,
     complete: bool,
 ) -> ThreadPlan<'a> {
     let mut plan = ThreadPlan::default();
@@ -413,8 +462,10 @@ pub(crate) fn plan_inline<'a>(
     // The cap counts this run's new threads: re-runs never add past it.
     let already =
         ours.iter().filter(|c| c.thread.is_active() && c.marker.issue_key.as_deref().is_some_and(|k| open_keys.contains(k))).count();
-    let room = cap.saturating_sub(already);
-    let new: Vec<&InlineCandidate<'a>> = candidates.iter().filter(|c| !threaded.contains(c.issue.key.as_str())).collect();
+    let room = filter.cap.saturating_sub(already);
+    let (new, left_out): (Vec<&InlineCandidate<'a>>, Vec<_>) =
+        candidates.iter().filter(|c| !threaded.contains(c.issue.key.as_str())).partition(|c| filter.admits(c));
+    plan.filtered_out = left_out.len();
     plan.over_cap = new.len().saturating_sub(room);
     plan.create = new.into_iter().take(room).cloned().collect();
     plan

@@ -96,7 +96,8 @@ fn options() -> Decoration {
         post_status: true,
         post_summary_comment: true,
         post_inline_comments: true,
-        max_inline_comments: 25,
+        inline_filter: InlineFilter::cap(25),
+        summary_when: SummaryWhen::Always,
         status_genre: "SonarQube".into(),
         status_name: "quality gate".into(),
     }
@@ -117,7 +118,7 @@ impl Texts for Plain {
 fn first_run_creates_up_to_the_cap() {
     let (k1, k2, k3) = (issue("k1"), issue("k2"), issue("k3"));
     let c = vec![candidate(&k1, Severity::Blocker), candidate(&k2, Severity::Major), candidate(&k3, Severity::Minor)];
-    let plan = plan_inline("proj", &c, &[], &only("me"), 2, true);
+    let plan = plan_inline("proj", &c, &[], &only("me"), &InlineFilter::cap(2), true);
     assert_eq!(plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
     assert_eq!(plan.over_cap, 1);
 }
@@ -131,7 +132,7 @@ fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
         thread(11, "active", "issue", Some("gone"), ours("me")),
         thread(12, "fixed", "issue", Some("gone2"), ours("me")),
     ];
-    let plan = plan_inline("proj", &c, &existing, &only("me"), 25, true);
+    let plan = plan_inline("proj", &c, &existing, &only("me"), &InlineFilter::cap(25), true);
     assert!(plan.create.is_empty());
     assert_eq!(plan.resolve, [11]);
     assert!(plan.reactivate.is_empty());
@@ -145,7 +146,7 @@ fn returning_issue_reopens_its_thread() {
         &[candidate(&k1, Severity::Major)],
         &[thread(10, "fixed", "issue", Some("k1"), ours("me"))],
         &only("me"),
-        25,
+        &InlineFilter::cap(25),
         true,
     );
     assert_eq!(plan.reactivate, [10]);
@@ -155,18 +156,21 @@ fn returning_issue_reopens_its_thread() {
 #[test]
 fn human_replies_are_never_closed_over() {
     let comments = json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
-    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), 25, true);
+    let plan =
+        plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), &InlineFilter::cap(25), true);
     assert_eq!(plan.ask_to_resolve, [10]);
     assert!(plan.resolve.is_empty());
     // Asked once only.
     let comments = json!([{"id": 1, "author": {"id": "me"}}, {"id": 2, "author": {"id": "human"}}, {"id": 3, "content": ASK_TO_RESOLVE, "author": {"id": "me"}}]);
-    let plan = plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), 25, true);
+    let plan =
+        plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), &InlineFilter::cap(25), true);
     assert!(plan.ask_to_resolve.is_empty() && plan.resolve.is_empty());
 }
 
 #[test]
 fn unreadable_issues_resolve_nothing() {
-    let plan = plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], &only("me"), 25, false);
+    let plan =
+        plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], &only("me"), &InlineFilter::cap(25), false);
     assert!(plan.resolve.is_empty());
 }
 
@@ -212,7 +216,7 @@ fn threads_someone_else_wrote_are_left_alone_even_with_our_properties() {
     let k1 = issue("k1");
     // A person (or another tool) wrote these with this task's properties.
     let theirs = vec![thread(10, "active", "issue", Some("gone"), ours("human")), thread(11, "active", "summary", None, ours("human"))];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, &only("me"), 25, true);
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, &only("me"), &InlineFilter::cap(25), true);
     assert!(plan.resolve.is_empty() && plan.ask_to_resolve.is_empty() && plan.duplicates.is_empty());
     assert_eq!(plan.create.len(), 1);
     assert!(matches!(plan_summary("proj", "x", false, &theirs, &only("me")).action, SummaryAction::Create { .. }));
@@ -239,7 +243,7 @@ fn duplicates_from_overlapping_runs_are_closed_and_the_lowest_id_wins() {
         thread(30, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
         thread(31, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
     ];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, &only("me"), 25, true);
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, &only("me"), &InlineFilter::cap(25), true);
     assert_eq!(plan.reactivate, [12], "the lowest id is the thread that stays");
     assert_eq!(plan.duplicates, [20]);
     assert!(plan.create.is_empty());
@@ -466,7 +470,7 @@ fn a_reviewers_resolution_of_an_open_issue_stands() {
         thread(4, "pending", "issue", Some("k4"), ours("me")),
         thread(5, "fixed", "issue", Some("k5"), ours("me")),
     ];
-    let plan = plan_inline("proj", &candidates, &existing, &only("me"), 25, true);
+    let plan = plan_inline("proj", &candidates, &existing, &only("me"), &InlineFilter::cap(25), true);
     assert!(plan.create.is_empty(), "nothing posted again: {:?}", plan.create.iter().map(|c| &c.issue.key).collect::<Vec<_>>());
     assert_eq!(plan.reactivate, [5], "only the thread this task resolved is reopened");
     assert!(plan.resolve.is_empty() && plan.duplicates.is_empty());
@@ -475,7 +479,7 @@ fn a_reviewers_resolution_of_an_open_issue_stands() {
         [("k1".to_string(), "Won't fix"), ("k2".to_string(), "By design"), ("k3".to_string(), "Closed")]
     );
     // The issues gone: a person's resolution is left as it is; a pending thread is resolved.
-    let plan = plan_inline("proj", &[], &existing, &only("me"), 25, true);
+    let plan = plan_inline("proj", &[], &existing, &only("me"), &InlineFilter::cap(25), true);
     assert_eq!(plan.resolve, [4]);
     assert!(plan.reactivate.is_empty() && plan.resolved_by_reviewers.is_empty());
 }
@@ -509,7 +513,14 @@ fn threads_an_earlier_identity_of_the_task_wrote_are_adopted_for_their_status_on
         ),
         thread(5, "active", "summary", None, json!([{"id": 1, "content": "my summary", "author": {"id": "stranger"}}])),
     ];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major), candidate(&k3, Severity::Major)], &existing, &who, 25, true);
+    let plan = plan_inline(
+        "proj",
+        &[candidate(&k1, Severity::Major), candidate(&k3, Severity::Major)],
+        &existing,
+        &who,
+        &InlineFilter::cap(25),
+        true,
+    );
     assert_eq!(
         plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(),
         ["k3"],
@@ -526,4 +537,25 @@ fn threads_an_earlier_identity_of_the_task_wrote_are_adopted_for_their_status_on
     let mine = vec![thread(6, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "job"}}]))];
     let own = plan_summary("proj", "x", false, &mine, &who);
     assert!(own.superseded.is_empty() && own.action == SummaryAction::Unchanged);
+}
+
+/// inlineMinSeverity and inlineSoftwareQualities choose which open issues get a new thread; the
+/// rest are counted, not over the cap, and a thread already posted for one of them is kept.
+#[test]
+fn the_inline_filter_chooses_new_threads_and_keeps_old_ones() {
+    let with = |key: &str, quality: &str, severity: &str| -> Issue {
+        serde_json::from_value(json!({"key": key, "impacts": [{"softwareQuality": quality, "severity": severity}]})).unwrap()
+    };
+    let legacy: Issue = serde_json::from_value(json!({"key": "bug", "type": "BUG", "severity": "CRITICAL"})).unwrap();
+    let issues =
+        [with("sec-high", "SECURITY", "HIGH"), with("main-high", "MAINTAINABILITY", "HIGH"), with("rel-low", "RELIABILITY", "LOW"), legacy];
+    let candidates: Vec<InlineCandidate<'_>> = issues.iter().map(|i| candidate(i, crate::sonar::present::issue_severity(i))).collect();
+    let filter =
+        InlineFilter { cap: 25, min_severity: Some(Severity::Critical), qualities: Some(vec!["SECURITY".into(), "RELIABILITY".into()]) };
+    let existing = vec![thread(9, "active", "issue", Some("rel-low"), ours("me"))];
+    let plan = plan_inline("proj", &candidates, &existing, &only("me"), &filter, true);
+    let created: Vec<&str> = plan.create.iter().map(|c| c.issue.key.as_str()).collect();
+    assert_eq!(created, ["sec-high", "bug"], "a legacy bug is reliability");
+    assert_eq!((plan.filtered_out, plan.over_cap), (1, 0), "main-high is left out; rel-low has its thread already");
+    assert!(plan.resolve.is_empty() && plan.reactivate.is_empty(), "the thread of a filtered issue is kept");
 }

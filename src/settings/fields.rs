@@ -35,6 +35,9 @@ pub(crate) enum Field {
     DecorationMode,
     FailOnNewIssues,
     ProjectBaseDir,
+    InlineMinSeverity,
+    InlineSoftwareQualities,
+    SummaryWhen,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -44,7 +47,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 20] = [
+    pub(crate) const INPUTS: [Field; 23] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -65,6 +68,9 @@ impl Field {
         Field::DecorationMode,
         Field::FailOnNewIssues,
         Field::ProjectBaseDir,
+        Field::InlineMinSeverity,
+        Field::InlineSoftwareQualities,
+        Field::SummaryWhen,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -107,6 +113,9 @@ impl Field {
             Field::DecorationMode => "decorationMode",
             Field::FailOnNewIssues => "failOnNewIssues",
             Field::ProjectBaseDir => "projectBaseDir",
+            Field::InlineMinSeverity => "inlineMinSeverity",
+            Field::InlineSoftwareQualities => "inlineSoftwareQualities",
+            Field::SummaryWhen => "summaryWhen",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -142,6 +151,9 @@ impl Field {
             Field::DecorationMode => "--decoration-mode",
             Field::FailOnNewIssues => "--fail-on-new-issues",
             Field::ProjectBaseDir => "--project-base-dir",
+            Field::InlineMinSeverity => "--inline-min-severity",
+            Field::InlineSoftwareQualities => "--inline-software-qualities",
+            Field::SummaryWhen => "--summary-when",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

@@ -58,6 +58,9 @@ pub(crate) struct RawSettings {
     pub(crate) decoration_mode: Option<String>,
     pub(crate) fail_on_new_issues: Option<String>,
     pub(crate) project_base_dir: Option<String>,
+    pub(crate) inline_min_severity: Option<String>,
+    pub(crate) inline_software_qualities: Option<String>,
+    pub(crate) summary_when: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
     pub(crate) analysed_commit: Option<String>,
     pub(crate) dry_run: bool,
@@ -158,6 +161,9 @@ impl RawSettings {
             decoration_mode: input(Field::DecorationMode),
             fail_on_new_issues: input(Field::FailOnNewIssues),
             project_base_dir: input(Field::ProjectBaseDir),
+            inline_min_severity: input(Field::InlineMinSeverity),
+            inline_software_qualities: input(Field::InlineSoftwareQualities),
+            summary_when: input(Field::SummaryWhen),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -263,6 +269,9 @@ mod tests {
                 Field::DecorationMode => self.decoration_mode.as_deref(),
                 Field::FailOnNewIssues => self.fail_on_new_issues.as_deref(),
                 Field::ProjectBaseDir => self.project_base_dir.as_deref(),
+                Field::InlineMinSeverity => self.inline_min_severity.as_deref(),
+                Field::InlineSoftwareQualities => self.inline_software_qualities.as_deref(),
+                Field::SummaryWhen => self.summary_when.as_deref(),
                 _ => None,
             }
         }

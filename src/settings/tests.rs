@@ -36,7 +36,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(s.sonar.url, "https://sonar.example.com");
     assert_eq!(s.sonar.polling_timeout, Duration::from_secs(300));
     assert!(s.fail_on_quality_gate_error && s.decoration.post_status && s.decoration.post_inline_comments);
-    assert_eq!(s.decoration.max_inline_comments, 25);
+    assert_eq!(s.decoration.inline_filter.cap, 25);
     assert_eq!((s.decoration.status_genre.as_str(), s.decoration.status_name.as_str()), ("SonarQube", "quality gate"));
     let pr = s.target.pull_request().unwrap();
     assert!(matches!(pr.credential, Some(Credential::JobToken(_))));
@@ -319,6 +319,21 @@ fn bad_settings_each_have_a_clear_message() {
         (&[("INPUT_MAXINLINECOMMENTS", "2500")], "maxInlineComments", "2500 is out of range; use a number from 0 to 500"),
         (&[("INPUT_MAXINLINECOMMENTS", "many")], "maxInlineComments", "'many' is not a whole number; use a number from 0 to 500, like 25"),
         (&[("INPUT_FAILONQUALITYGATEERROR", "ture")], "failOnQualityGateError", "'ture' is not a boolean; use true or false"),
+        (
+            &[("INPUT_INLINEMINSEVERITY", "severe")],
+            "inlineMinSeverity",
+            "'severe' is not a severity; use none, info, low, medium, high or blocker (SonarQube 10.2 and later), or info, minor, major, critical or blocker (earlier servers)",
+        ),
+        (
+            &[("INPUT_INLINESOFTWAREQUALITIES", "security,bugs")],
+            "inlineSoftwareQualities",
+            "'bugs' is not a software quality; use a comma-separated list of reliability, security and maintainability, like security,reliability",
+        ),
+        (
+            &[("INPUT_SUMMARYWHEN", "sometimes")],
+            "summaryWhen",
+            "'sometimes' is not a choice; use always (the default) or failing (a summary only when the pull request does not pass)",
+        ),
         (&[("INPUT_POSTINLINECOMMENTS", "1")], "postInlineComments", "'1' is not a boolean; use true or false"),
         (&[("INPUT_POSTSUMMARYCOMMENT", "no")], "postSummaryComment", "'no' is not a boolean; use true or false"),
         (
@@ -438,4 +453,28 @@ fn input_names_agree_with_the_fields() {
         assert_eq!(names.collection_url, Field::CollectionUrl.name(origin));
         assert!(names.report_task_example.starts_with(&names.report_task_file.replace(" (or SONAR_HOST_URL)", "")));
     }
+}
+
+#[test]
+fn the_noise_filters_read_the_servers_words_of_either_model() {
+    let s = task(&[]).unwrap();
+    assert_eq!(s.decoration.inline_filter, crate::decide::InlineFilter { cap: 25, min_severity: None, qualities: None });
+    assert_eq!(s.decoration.summary_when, crate::decide::SummaryWhen::Always);
+    let s = task(&[
+        ("INPUT_INLINEMINSEVERITY", "High"),
+        ("INPUT_INLINESOFTWAREQUALITIES", " security, Reliability "),
+        ("INPUT_SUMMARYWHEN", "failing"),
+    ])
+    .unwrap();
+    assert_eq!(
+        s.decoration.inline_filter.min_severity,
+        Some(crate::sonar::present::Severity::Critical),
+        "High is the 10.2+ word for Critical"
+    );
+    assert_eq!(s.decoration.inline_filter.qualities.as_deref(), Some(&["SECURITY".to_string(), "RELIABILITY".to_string()][..]));
+    assert_eq!(s.decoration.summary_when, crate::decide::SummaryWhen::Failing);
+    assert_eq!(
+        task(&[("INPUT_INLINEMINSEVERITY", "major")]).unwrap().decoration.inline_filter.min_severity,
+        Some(crate::sonar::present::Severity::Major)
+    );
 }

@@ -8,7 +8,7 @@ use super::fields::{Field, Problem, SettingsError};
 use super::raw::{RawSettings, unexpanded_macro};
 use super::*;
 use crate::azdo::{Credential, RepositoryRef};
-use crate::decide::{Decoration, DecorationMode};
+use crate::decide::{Decoration, DecorationMode, InlineFilter, SummaryWhen};
 use crate::net::proxy::{ProxyConfig, ProxyError};
 use crate::pipeline::env::parse_bool;
 use crate::secret::Secret;
@@ -64,7 +64,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 24] = [
+        let fields: [(Field, &mut Option<String>); 27] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -85,6 +85,9 @@ impl RawSettings {
             (Field::DecorationMode, &mut self.decoration_mode),
             (Field::FailOnNewIssues, &mut self.fail_on_new_issues),
             (Field::ProjectBaseDir, &mut self.project_base_dir),
+            (Field::InlineMinSeverity, &mut self.inline_min_severity),
+            (Field::InlineSoftwareQualities, &mut self.inline_software_qualities),
+            (Field::SummaryWhen, &mut self.summary_when),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),
@@ -336,14 +339,47 @@ impl RawSettings {
                 format!("'{d}' must be a folder inside the repository, relative to its root, like services/api"),
             );
         }
+        let min_severity = match self.inline_min_severity.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("none") => None,
+            Some(s) => Severity::parse(s).or_else(|| {
+                v.problem(
+                    Field::InlineMinSeverity,
+                    format!("'{s}' is not a severity; use none, info, low, medium, high or blocker (SonarQube 10.2 and later), or info, minor, major, critical or blocker (earlier servers)"),
+                );
+                None
+            }),
+        };
+        let qualities = self.inline_software_qualities.as_deref().map(|list| {
+            let mut wanted = Vec::new();
+            for q in list.split([',', ';', ' ']).map(str::trim).filter(|q| !q.is_empty()) {
+                match q.to_ascii_uppercase().as_str() {
+                    known @ ("RELIABILITY" | "SECURITY" | "MAINTAINABILITY") => wanted.push(known.to_string()),
+                    _ => v.problem(
+                        Field::InlineSoftwareQualities,
+                        format!("'{q}' is not a software quality; use a comma-separated list of reliability, security and maintainability, like security,reliability"),
+                    ),
+                }
+            }
+            wanted
+        });
+        let summary_when = match self.summary_when.as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("always") => SummaryWhen::Always,
+            Some("failing") => SummaryWhen::Failing,
+            Some(other) => {
+                v.problem(Field::SummaryWhen, format!("'{other}' is not a choice; use always (the default) or failing (a summary only when the pull request does not pass)"));
+                SummaryWhen::Always
+            }
+        };
+        let inline_filter = InlineFilter { cap: max_inline_comments, min_severity, qualities };
         Decoration {
+            inline_filter,
+            summary_when,
             mode,
             fail_on_new_issues,
             project_base_dir,
             post_status,
             post_summary_comment,
             post_inline_comments,
-            max_inline_comments,
             status_genre,
             status_name,
         }

@@ -183,6 +183,21 @@ fn quality_word(quality: &str) -> String {
     }
 }
 
+/// The software qualities an issue affects, as SonarQube names them (`RELIABILITY`, `SECURITY`,
+/// `MAINTAINABILITY`): its impacts on 10.2+, else its type (a bug is reliability, a vulnerability
+/// security, a code smell maintainability).
+pub(crate) fn issue_qualities(issue: &Issue) -> Vec<&str> {
+    if !issue.impacts.is_empty() {
+        return issue.impacts.iter().map(|i| i.software_quality.as_str()).collect();
+    }
+    match issue.issue_type.as_deref() {
+        Some("BUG") => vec!["RELIABILITY"],
+        Some("VULNERABILITY") => vec!["SECURITY"],
+        Some("CODE_SMELL") => vec!["MAINTAINABILITY"],
+        _ => Vec::new(),
+    }
+}
+
 /// The issue's kind as a person reads it: "Bug", "Vulnerability", "Code Smell", or with the 10.2+
 /// model the first software quality ("Reliability", "Security", "Maintainability").
 pub(crate) fn issue_kind(issue: &Issue) -> String {

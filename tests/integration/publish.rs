@@ -733,3 +733,64 @@ fn changing_the_credential_pat_to_job_token_to_pat_keeps_one_summary_and_one_thr
         }
     }
 }
+
+/// inlineMinSeverity leaves the lesser issues out of the inline comments (the summary says how
+/// many); summaryWhen: failing posts no summary on a passing pull request, and resolves the one a
+/// failing run posted once it passes.
+#[test]
+fn noise_control_minimum_severity_and_a_summary_only_when_failing() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    env.set("INPUT_INLINEMINSEVERITY", "critical").set("INPUT_SUMMARYWHEN", "failing");
+    let analysis = |task: &str, passing: bool| {
+        let mut a = sandbox::sonar::AnalysisSpec::new(task, "shop");
+        if !passing {
+            a = a.failing_gate();
+        }
+        a.pull_request = Some("7".into());
+        a.issues = vec![
+            sandbox::sonar::IssueSpec::new("minor-1", "src/a.rs", 3, "MINOR", "m"),
+            sandbox::sonar::IssueSpec::new("major-1", "src/a.rs", 4, "MAJOR", "m"),
+            sandbox::sonar::IssueSpec::new("critical-1", "src/a.rs", 5, "CRITICAL", "m"),
+        ];
+        a
+    };
+    let kind_of = |t: &serde_json::Value| t["properties"]["SonarPrGate.Kind"]["$value"].as_str().unwrap_or("").to_string();
+    for (task, passing) in [("T1", true), ("T2", false), ("T3", true)] {
+        sb.sonar_state().analyses.push(analysis(task, passing));
+        env.write_report(".scannerwork/report-task.txt", &sb, "shop", task, Some("7"));
+        let run = env.run();
+        assert_eq!(run.result(), if passing { "Succeeded" } else { "Failed" }, "{task}: {}", run.all());
+        let st = sb.azdo_state();
+        let threads = &st.pull_request(PR).threads;
+        let inline: Vec<&str> = threads
+            .iter()
+            .filter(|t| kind_of(t) == "issue")
+            .filter_map(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"].as_str())
+            .collect();
+        assert_eq!(inline, ["critical-1"], "{task}");
+        let summaries: Vec<&serde_json::Value> = threads.iter().filter(|t| kind_of(t) == "summary").collect();
+        match task {
+            "T1" => {
+                assert!(summaries.is_empty(), "no summary on a passing pull request: {summaries:?}");
+                assert!(
+                    run.stdout.contains("Summary comment for 'shop': none, the pull request passes (summaryWhen: failing)"),
+                    "{}",
+                    run.stdout
+                );
+            }
+            "T2" => {
+                assert_eq!(summaries.len(), 1);
+                assert_eq!(summaries[0]["status"], "active");
+                let text = summaries[0]["comments"][0]["content"].as_str().unwrap();
+                assert!(
+                    text.lines().any(|l| l == "**Inline comments:** 1 on changed lines; 2 left out by inlineMinSeverity or inlineSoftwareQualities"),
+                    "{text}"
+                );
+            }
+            _ => {
+                assert_eq!(summaries.len(), 1);
+                assert_eq!(summaries[0]["status"], "fixed", "resolved once the pull request passes");
+            }
+        }
+    }
+}

@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 20] = [
+pub const DECLARED_INPUTS: [&str; 23] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -266,6 +266,9 @@ pub const DECLARED_INPUTS: [&str; 20] = [
     "decorationMode",
     "failOnNewIssues",
     "projectBaseDir",
+    "inlineMinSeverity",
+    "inlineSoftwareQualities",
+    "summaryWhen",
 ];
 
 impl TaskEnv {
@@ -291,6 +294,8 @@ impl TaskEnv {
             ("INPUT_STATUSNAME", "quality gate"),
             ("INPUT_DECORATIONMODE", "auto"),
             ("INPUT_FAILONNEWISSUES", "none"),
+            ("INPUT_INLINEMINSEVERITY", "none"),
+            ("INPUT_SUMMARYWHEN", "always"),
             ("TF_BUILD", "True"),
             ("SYSTEM_TEAMPROJECT", "Fabrikam Web"),
             ("SYSTEM_TEAMPROJECTID", sandbox::azdo::PROJECT_ID),
