@@ -169,6 +169,10 @@ pub(crate) struct CommonArgs {
     /// request does not pass; a passing run resolves an earlier one).
     #[arg(long, value_name = "WHEN")]
     pub(crate) summary_when: Option<String>,
+    /// Post a `pending` status while the analysis is still being processed, replaced by the
+    /// result: true or false (the default).
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) pending_status: Option<String>,
     /// The commit the pipeline analysed (a PR build's merge commit), e.g. --analysed-commit 39f52d2...
     /// Falls back to BUILD_SOURCEVERSION.
     #[arg(long, value_name = "SHA")]
@@ -231,6 +235,7 @@ impl Cli {
             inline_min_severity: nonempty(common.inline_min_severity),
             inline_software_qualities: nonempty(common.inline_software_qualities),
             summary_when: nonempty(common.summary_when),
+            pending_status: nonempty(common.pending_status),
             analysed_commit: nonempty(common.analysed_commit),
             https_proxy: env
                 .raw("HTTPS_PROXY")

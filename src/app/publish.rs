@@ -80,7 +80,7 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
     // run ends at once, without waiting for these reads.
     let decoration = &settings.decoration;
     let files_needed = decoration.post_inline_comments || decoration.mode != decide::DecorationMode::PullRequest;
-    let early = azdo.as_ref().map(|(client, t)| {
+    let mut early = azdo.as_ref().map(|(client, t)| {
         let (client, id) = (client.clone(), t.id);
         let files_of = files_needed.then(|| t.source_commit.clone());
         parallel::start_detached(move || read_early(&client, id, files_of))
@@ -103,7 +103,29 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         log.end_group();
         let facts = preflight?;
         let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
-        let waited = wait_all(&sonar, reports, first_polls, &link_base, clock, log)?;
+        // pendingStatus: the early reads (for the iteration) are awaited now rather than later,
+        // and the pending status goes out before the wait, so the result always comes after it.
+        let (early_read, pending_on) = match (&azdo, early.take()) {
+            (Some((client, t)), Some(pending)) if settings.decoration.pending_status => {
+                let read = pending.wait();
+                let posted = post_pending(settings, client, t, &read, &first_polls, log);
+                (Some(read), posted)
+            }
+            (_, pending) => {
+                early = pending;
+                (None, None)
+            }
+        };
+        let waited = match wait_all(&sonar, reports, first_polls, &link_base, clock, log) {
+            Ok(waited) => waited,
+            Err(e) => {
+                if let (Some(iteration), Some((client, t))) = (pending_on, &azdo) {
+                    let writer = Writer { client, pr: t.id };
+                    let _ = write_in_order(&writer, &[decide::pending_withdrawn(&settings.decoration, iteration)], log);
+                }
+                return Err(e);
+            }
+        };
         // The analyses are done: their results are read within the rest of the run's time.
         let sonar = sonar.until(clock.run_by);
 
@@ -115,7 +137,7 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
             let threads = azdo.as_ref().map(|(client, t)| s.start(move || client.threads(t.id)));
             (read_all(&sonar, waited, &later), threads.map(parallel::Pending::wait))
         });
-        let early = early.map(parallel::Pending::wait);
+        let early = early_read.or_else(|| early.map(parallel::Pending::wait));
         let pr_state = early.zip(threads).map(|(early, threads)| {
             let (early, threads) = (early?, threads?);
             Ok(PullRequestState {
@@ -192,6 +214,35 @@ fn decorate_or_say_why(
                 settings.names.summary
             ));
             Ok(Vec::new())
+        }
+    }
+}
+
+/// Posts the `pending` status (pendingStatus) when some analysis is still in SonarQube's queue,
+/// and says on which iteration (`Some`) when it did. A failure is only a warning: the result,
+/// posted later, is what a policy needs.
+fn post_pending(
+    settings: &Settings,
+    client: &AzdoClient,
+    target: &PullRequestTarget,
+    early: &Result<Early, Error>,
+    first_polls: &[Option<sonar::model::CeTask>],
+    log: &Log,
+) -> Option<Option<u32>> {
+    let Ok(early) = early else { return None };
+    let finished = |p: &Option<sonar::model::CeTask>| p.as_ref().is_some_and(|t| t.status.is_terminal());
+    let waiting_for = first_polls.iter().filter(|p| !finished(p)).count();
+    let iteration = decide::choose_iteration(&early.iterations, target.source_commit.as_deref()).id;
+    let write = decide::pending_status(&settings.decoration, iteration, waiting_for)?;
+    let writer = Writer { client, pr: target.id };
+    match writer.perform_all(std::slice::from_ref(&write)).pop()? {
+        Ok(done) => {
+            done.lines.iter().for_each(|l| log.info(l));
+            Some(iteration)
+        }
+        Err(e) => {
+            log.warning(&format!("the pending status could not be posted ({e}); the result will be"));
+            None
         }
     }
 }

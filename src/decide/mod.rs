@@ -19,7 +19,9 @@ mod tests;
 
 pub(crate) use iteration::choose_iteration;
 pub(crate) use outcome::{Outcome, Report, checklist_outcome, outcome, quality_gate_status};
-pub(crate) use plan::{Decoration, InlineFilter, InlineStats, PullRequestView, SummaryWhen, Texts, plan_publish, settle};
+pub(crate) use plan::{
+    Decoration, InlineFilter, InlineStats, PullRequestView, SummaryWhen, Texts, pending_status, pending_withdrawn, plan_publish, settle,
+};
 pub(crate) use provenance::{Analysed, Build, not_this_build};
 pub(crate) use scope::{DecorationMode, InlineCandidate, Matched, by_severity_word, match_issues, matching};
 pub(crate) use verdict::Verdict;

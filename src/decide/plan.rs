@@ -29,6 +29,8 @@ pub(crate) struct Decoration {
     pub(crate) inline_filter: InlineFilter,
     /// When the summary comment is posted.
     pub(crate) summary_when: SummaryWhen,
+    /// Post a `pending` status while the analyses are processed (`pendingStatus`).
+    pub(crate) pending_status: bool,
     pub(crate) status_genre: String,
     pub(crate) status_name: String,
 }
@@ -147,6 +149,32 @@ pub(crate) fn plan_publish(
         }
     }
     plan
+}
+
+/// The `pending` status a run posts before it waits for analyses still in SonarQube's queue,
+/// under the context its result will take (so the result replaces it): none unless
+/// `pendingStatus` asks for it and statuses are posted.
+pub(crate) fn pending_status(options: &Decoration, iteration: Option<u32>, waiting_for: usize) -> Option<Write> {
+    (options.pending_status && options.post_status && waiting_for > 0).then(|| {
+        let analyses = if waiting_for == 1 { "the analysis".to_string() } else { format!("{waiting_for} analyses") };
+        plain_status(options, iteration, "pending", format!("Waiting for SonarQube to process {analyses}"))
+    })
+}
+
+/// The status that replaces a pending one when the run ends before it has a result (the wait
+/// failed): never a pending status left behind for a policy to wait on forever.
+pub(crate) fn pending_withdrawn(options: &Decoration, iteration: Option<u32>) -> Write {
+    plain_status(options, iteration, "error", "The quality gate could not be read; see the pipeline run's log".to_string())
+}
+
+fn plain_status(options: &Decoration, iteration: Option<u32>, state: &str, description: String) -> Write {
+    Write::Status(PrStatus {
+        state: state.to_string(),
+        description,
+        context: StatusContext { genre: options.status_genre.clone(), name: options.status_name.clone() },
+        target_url: None,
+        iteration_id: iteration,
+    })
 }
 
 /// One status per analysis; with several, each gets `name/projectKey` and the plain context

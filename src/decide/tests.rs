@@ -98,6 +98,7 @@ fn options() -> Decoration {
         post_inline_comments: true,
         inline_filter: InlineFilter::cap(25),
         summary_when: SummaryWhen::Always,
+        pending_status: false,
         status_genre: "SonarQube".into(),
         status_name: "quality gate".into(),
     }

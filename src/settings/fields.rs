@@ -38,6 +38,7 @@ pub(crate) enum Field {
     InlineMinSeverity,
     InlineSoftwareQualities,
     SummaryWhen,
+    PendingStatus,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -47,7 +48,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 23] = [
+    pub(crate) const INPUTS: [Field; 24] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -71,6 +72,7 @@ impl Field {
         Field::InlineMinSeverity,
         Field::InlineSoftwareQualities,
         Field::SummaryWhen,
+        Field::PendingStatus,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -116,6 +118,7 @@ impl Field {
             Field::InlineMinSeverity => "inlineMinSeverity",
             Field::InlineSoftwareQualities => "inlineSoftwareQualities",
             Field::SummaryWhen => "summaryWhen",
+            Field::PendingStatus => "pendingStatus",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -154,6 +157,7 @@ impl Field {
             Field::InlineMinSeverity => "--inline-min-severity",
             Field::InlineSoftwareQualities => "--inline-software-qualities",
             Field::SummaryWhen => "--summary-when",
+            Field::PendingStatus => "--pending-status",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

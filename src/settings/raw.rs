@@ -61,6 +61,7 @@ pub(crate) struct RawSettings {
     pub(crate) inline_min_severity: Option<String>,
     pub(crate) inline_software_qualities: Option<String>,
     pub(crate) summary_when: Option<String>,
+    pub(crate) pending_status: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
     pub(crate) analysed_commit: Option<String>,
     pub(crate) dry_run: bool,
@@ -164,6 +165,7 @@ impl RawSettings {
             inline_min_severity: input(Field::InlineMinSeverity),
             inline_software_qualities: input(Field::InlineSoftwareQualities),
             summary_when: input(Field::SummaryWhen),
+            pending_status: input(Field::PendingStatus),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -272,6 +274,7 @@ mod tests {
                 Field::InlineMinSeverity => self.inline_min_severity.as_deref(),
                 Field::InlineSoftwareQualities => self.inline_software_qualities.as_deref(),
                 Field::SummaryWhen => self.summary_when.as_deref(),
+                Field::PendingStatus => self.pending_status.as_deref(),
                 _ => None,
             }
         }

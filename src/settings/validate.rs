@@ -64,7 +64,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 27] = [
+        let fields: [(Field, &mut Option<String>); 28] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -88,6 +88,7 @@ impl RawSettings {
             (Field::InlineMinSeverity, &mut self.inline_min_severity),
             (Field::InlineSoftwareQualities, &mut self.inline_software_qualities),
             (Field::SummaryWhen, &mut self.summary_when),
+            (Field::PendingStatus, &mut self.pending_status),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),
@@ -303,6 +304,7 @@ impl RawSettings {
         let max_inline_comments =
             v.number(Field::MaxInlineComments, self.max_inline_comments.as_deref(), DEFAULT_MAX_INLINE_COMMENTS, 0, MAX_INLINE_COMMENTS);
         let post_status = v.boolean(Field::PostStatus, self.post_status.as_deref(), true);
+        let pending_status = v.boolean(Field::PendingStatus, self.pending_status.as_deref(), false);
         let post_summary_comment = v.boolean(Field::PostSummaryComment, self.post_summary_comment.as_deref(), true);
         let post_inline_comments = v.boolean(Field::PostInlineComments, self.post_inline_comments.as_deref(), true);
         let status_genre = v.label(Field::StatusGenre, self.status_genre.as_deref(), DEFAULT_STATUS_GENRE, true);
@@ -374,6 +376,7 @@ impl RawSettings {
         Decoration {
             inline_filter,
             summary_when,
+            pending_status,
             mode,
             fail_on_new_issues,
             project_base_dir,

@@ -794,3 +794,68 @@ fn noise_control_minimum_severity_and_a_summary_only_when_failing() {
         }
     }
 }
+
+/// pendingStatus: a queued analysis gets a `pending` status before the wait, under the context
+/// the result then takes; a finished one gets none.
+#[test]
+fn a_pending_status_while_the_analysis_is_queued_is_replaced_by_the_result() {
+    for (polls_before_done, expected) in [(2, vec!["pending", "succeeded"]), (0, vec!["succeeded"])] {
+        let (sb, mut env) = pr_scenario(Flavour::Server108);
+        env.set("INPUT_PENDINGSTATUS", "true");
+        let mut a = sandbox::sonar::AnalysisSpec::new("T1", "shop");
+        a.pull_request = Some("7".into());
+        a.polls_before_done = polls_before_done;
+        sb.sonar_state().analyses.push(a);
+        env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+        let run = env.run();
+        assert_eq!(run.result(), "Succeeded", "{}", run.all());
+        let st = sb.azdo_state();
+        let statuses = &st.pull_request(PR).statuses;
+        let states: Vec<&str> = statuses.iter().map(|s| s["state"].as_str().unwrap()).collect();
+        assert_eq!(states, expected, "polls before done: {polls_before_done}");
+        for s in statuses {
+            assert_eq!((s["context"]["genre"].as_str(), s["context"]["name"].as_str()), (Some("SonarQube"), Some("quality gate")));
+            assert_eq!(s["iterationId"], 2);
+        }
+        if polls_before_done > 0 {
+            assert_eq!(statuses[0]["description"], "Waiting for SonarQube to process the analysis");
+        }
+    }
+}
+
+/// The wait fails (the token may not read the analysis task): the pending status is replaced by
+/// an `error` one, never left for a policy to wait on.
+#[test]
+fn a_pending_status_is_withdrawn_when_the_wait_fails() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    env.set("INPUT_PENDINGSTATUS", "true");
+    let mut a = sandbox::sonar::AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    a.polls_before_done = 3;
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    // The first poll answers (queued); every later one is refused.
+    sb.sonar_server.inject(sandbox::FaultRule {
+        method: None,
+        path_contains: "/api/ce/task".into(),
+        fault: sandbox::Fault::Pass,
+        times: 1,
+    });
+    sb.sonar_server.inject(sandbox::FaultRule {
+        method: None,
+        path_contains: "/api/ce/task".into(),
+        fault: sandbox::Fault::Body {
+            status: 403,
+            content_type: "application/json".into(),
+            body: br#"{"errors":[{"msg":"Insufficient privileges"}]}"#.to_vec(),
+        },
+        times: 100,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    let st = sb.azdo_state();
+    let states: Vec<&str> = st.pull_request(PR).statuses.iter().map(|s| s["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["pending", "error"]);
+    assert_eq!(st.pull_request(PR).statuses[1]["description"], "The quality gate could not be read; see the pipeline run's log");
+    assert!(run.first_error().contains("(HTTP 403"), "{}", run.first_error());
+}

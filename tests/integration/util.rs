@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 23] = [
+pub const DECLARED_INPUTS: [&str; 24] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -269,6 +269,7 @@ pub const DECLARED_INPUTS: [&str; 23] = [
     "inlineMinSeverity",
     "inlineSoftwareQualities",
     "summaryWhen",
+    "pendingStatus",
 ];
 
 impl TaskEnv {
@@ -296,6 +297,7 @@ impl TaskEnv {
             ("INPUT_FAILONNEWISSUES", "none"),
             ("INPUT_INLINEMINSEVERITY", "none"),
             ("INPUT_SUMMARYWHEN", "always"),
+            ("INPUT_PENDINGSTATUS", "false"),
             ("TF_BUILD", "True"),
             ("SYSTEM_TEAMPROJECT", "Fabrikam Web"),
             ("SYSTEM_TEAMPROJECTID", sandbox::azdo::PROJECT_ID),
