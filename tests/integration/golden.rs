@@ -72,3 +72,26 @@ fn a_server_with_the_legacy_severities() {
     assert_golden("inline-legacy.md", &comment(&sb, "issue", Some("AZ-2")));
     assert_golden("summary-legacy.md", &comment(&sb, "summary", None));
 }
+
+/// The people's side: a reviewer set one thread to Won't fix, and inlineMinSeverity left the
+/// lesser issues without a thread; the summary says both.
+#[test]
+fn a_summary_with_a_reviewers_resolution_and_filtered_issues() {
+    let (sb, mut env) = pr_scenario(Flavour::Server2025);
+    env.set("INPUT_INLINEMINSEVERITY", "medium");
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses.push(demo::analysis("T1", false));
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let id = {
+        let st = sb.azdo_state();
+        let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "AZ-1").cloned();
+        t.expect("AZ-1 has a thread")["id"].as_u64().unwrap()
+    };
+    sb.azdo_state().set_status_as_a_person(PR, id, "wontFix");
+    sb.sonar_state().analyses.push(demo::analysis("T2", false));
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T2", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    assert_golden("summary-reviewers.md", &comment(&sb, "summary", None));
+}
