@@ -215,6 +215,7 @@ impl RawSettings {
         p.agent_temp_directory = p.agent_temp_directory.take().or_else(|| path("Agent.TempDirectory"));
         p.agent_build_directory = p.agent_build_directory.take().or_else(|| path("Agent.BuildDirectory"));
         p.build_id = p.build_id.take().or_else(|| env.variable("Build.BuildId"));
+        p.build_number = p.build_number.take().or_else(|| env.variable("Build.BuildNumber"));
         p.report_task_variable = p.report_task_variable.take().or_else(|| env.variable("SONAR_SCANNER_REPORTTASKFILE"));
         p.legacy_report_task_variable = p.legacy_report_task_variable.take().or_else(|| env.variable("SONARQUBE_SCANNER_REPORTTASKFILE"));
         // What SonarSource's Prepare task left: the endpoint is a secret variable (found as
@@ -223,6 +224,9 @@ impl RawSettings {
             self.prepare_endpoint = PREPARE_ENDPOINT_VARIABLES.into_iter().find_map(|name| Some((name, env.variable(name)?)));
         }
         fill(&mut self.scanner_params, env.variable(SCANNER_PARAMS_VARIABLE));
+        if self.paths.prepare_metadata_file.is_none() {
+            self.paths.prepare_metadata_file = self.scanner_params.as_deref().and_then(connection::metadata_file_path);
+        }
     }
 }
 

@@ -112,6 +112,15 @@ pub(crate) fn parse_scanner_params(json: &str) -> Result<ConnectionFields, Unrea
     })
 }
 
+/// Where SonarSource's Prepare task told the scanner to write report-task.txt
+/// (`sonar.scanner.metadataFilePath` in `SONARQUBE_SCANNER_PARAMS`): SonarQubePrepare@4 writes it
+/// under `$(Agent.TempDirectory)/sonar/$(Build.BuildNumber)/<guid>/` and names it nowhere else
+/// (sonar-scanner-azdo, `src/common/sonarqube-v4/prepare-task.ts`, `reportPath()`).
+pub(crate) fn metadata_file_path(json: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(json).ok()?;
+    string(value.as_object()?, "sonar.scanner.metadataFilePath")
+}
+
 /// A non-empty string member; anything else (absent, null, a number) counts as not given.
 fn string(map: &Map<String, Value>, key: &str) -> Option<String> {
     map.get(key).and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
@@ -126,6 +135,14 @@ mod tests {
             SonarCredential::Token(t) => (t.expose().to_string(), None),
             SonarCredential::Login { user, password } => (user.expose().to_string(), Some(password.expose().to_string())),
         })
+    }
+
+    #[test]
+    fn prepare_4s_metadata_file_path_is_read_from_the_scanner_params() {
+        let params = r#"{"sonar.host.url":"https://sq","sonar.scanner.metadataFilePath":"/a/_temp/sonar/20261203.4/g/report-task.txt"}"#;
+        assert_eq!(metadata_file_path(params).as_deref(), Some("/a/_temp/sonar/20261203.4/g/report-task.txt"));
+        assert_eq!(metadata_file_path(r#"{"sonar.host.url":"https://sq"}"#), None);
+        assert_eq!(metadata_file_path("not json"), None);
     }
 
     #[test]

@@ -72,13 +72,19 @@ pub(crate) fn discover(explicit: Option<&str>, paths: &SearchPaths, names: &Sona
     let steps: Vec<DiscoveryStep> = vec![
         Box::new(|s| paths.report_task_variable.as_deref().map_or(Ok(Vec::new()), |p| expand(&base, p, s, true))),
         Box::new(|s| paths.legacy_report_task_variable.as_deref().map_or(Ok(Vec::new()), |p| expand(&base, p, s, true))),
+        Box::new(|s| paths.prepare_metadata_file.as_deref().map_or(Ok(Vec::new()), |p| expand(&base, p, s, true))),
         Box::new(|s| {
             let Some(temp) = &paths.agent_temp_directory else { return Ok(Vec::new()) };
-            let pattern = match &paths.build_id {
-                Some(id) => format!("sonar/{id}/**/report-task.txt"),
-                None => "sonar/**/report-task.txt".to_string(),
-            };
-            expand(temp, &pattern, s, true)
+            // Prepare 5 and later write under the build id, Prepare 4 under the build number.
+            let folders: Vec<&String> = [&paths.build_id, &paths.build_number].into_iter().flatten().collect();
+            if folders.is_empty() {
+                return expand(temp, "sonar/**/report-task.txt", s, true);
+            }
+            let mut found = Vec::new();
+            for folder in folders {
+                found.extend(expand(temp, &format!("sonar/{}/**/report-task.txt", glob::Pattern::escape(folder)), s, true)?);
+            }
+            Ok(found)
         }),
         Box::new(|s| {
             let mut found = Vec::new();

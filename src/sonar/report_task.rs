@@ -17,6 +17,10 @@ pub(crate) struct SearchPaths {
     pub(crate) agent_temp_directory: Option<PathBuf>,
     pub(crate) agent_build_directory: Option<PathBuf>,
     pub(crate) build_id: Option<String>,
+    /// `Build.BuildNumber`: SonarQubePrepare@4's folder under `sonar/`, where later majors use the id.
+    pub(crate) build_number: Option<String>,
+    /// Where Prepare told the scanner to write report-task.txt (`sonar.scanner.metadataFilePath`).
+    pub(crate) prepare_metadata_file: Option<String>,
     pub(crate) report_task_variable: Option<String>,
     pub(crate) legacy_report_task_variable: Option<String>,
     pub(crate) working_directory: Option<PathBuf>,

@@ -59,6 +59,38 @@ fn report_task_found_through_the_variable_sonarsource_sets() {
     assert!(run.stdout.contains(&format!("report-task.txt: {}", path.display())));
 }
 
+/// SonarQubePrepare@4 writes report-task.txt under `$(Agent.TempDirectory)/sonar/$(Build.BuildNumber)/<guid>/`
+/// and names it only in SONARQUBE_SCANNER_PARAMS' `sonar.scanner.metadataFilePath`
+/// (sonar-scanner-azdo, `src/common/sonarqube-v4/prepare-task.ts`): found through the parameter,
+/// and without it in the build number's folder, where later majors use the build id.
+#[test]
+fn sonarqube_prepare_4s_report_is_found_under_the_build_number() {
+    for with_params in [true, false] {
+        let (sb, mut env) = pr_scenario(Flavour::Server108);
+        let mut a = AnalysisSpec::new("T4", "shop");
+        a.pull_request = Some("7".into());
+        sb.sonar_state().analyses.push(a);
+        let temp = std::path::PathBuf::from(&env.vars["AGENT_TEMPDIRECTORY"]);
+        let folder = temp.join("sonar").join("20261203.4").join("5d3a8e0c-9c52-4b7e-a0a1-0b1f0b7c2f11");
+        std::fs::create_dir_all(&folder).unwrap();
+        let written = env.write_report(".tmp-report/report-task.txt", &sb, "shop", "T4", Some("7"));
+        let path = folder.join("report-task.txt");
+        std::fs::rename(&written, &path).unwrap();
+        env.set("BUILD_BUILDNUMBER", "20261203.4");
+        if with_params {
+            let params = serde_json::json!({
+                "sonar.host.url": sb.sonar_url(),
+                "sonar.scanner.metadataFilePath": path.display().to_string(),
+                "sonar.projectKey": "shop",
+            });
+            env.set("SONARQUBE_SCANNER_PARAMS", &params.to_string());
+        }
+        let run = env.run();
+        assert_eq!(run.result(), "Succeeded", "with params {with_params}: {}", run.all());
+        assert!(run.stdout.contains(&format!("report-task.txt: {}", path.display())), "{}", run.stdout);
+    }
+}
+
 #[test]
 fn a_bad_sonarqube_token_is_named() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
