@@ -87,7 +87,7 @@ fn sonarqube_prepare_4s_report_is_found_under_the_build_number() {
         }
         let run = env.run();
         assert_eq!(run.result(), "Succeeded", "with params {with_params}: {}", run.all());
-        assert!(run.stdout.contains(&format!("report-task.txt: {}", path.display())), "{}", run.stdout);
+        assert!(host_paths(&run.stdout).contains(&format!("report-task.txt: {}", path.display())), "{}", run.stdout);
     }
 }
 
