@@ -184,6 +184,9 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
             }
         }
     }
+    for notice in &inline.notices {
+        let _ = writeln!(md, "\n> ⚠️ {}", escape_md(notice));
+    }
     let _ = writeln!(md, "\n{}", link("See the analysis in SonarQube", &analysis.dashboard_url));
     md
 }
@@ -393,8 +396,11 @@ fn code(text: &str) -> String {
 }
 
 /// The build summary (the run's "SonarQube quality gate" tab).
-pub(crate) fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>) -> String {
+pub(crate) fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>, notices: &[String]) -> String {
     let mut md = String::from("# SonarQube quality gate\n\n");
+    for notice in notices {
+        let _ = writeln!(md, "> ⚠️ {}\n", escape_md(notice));
+    }
     if let Some(reason) = not_a_pr {
         let _ = writeln!(md, "Nothing was posted to a pull request: {}.\n", escape_md(reason));
     }

@@ -202,6 +202,11 @@ pub struct SonarState {
     /// Tokens that may not read CE tasks (Browse only).
     pub browse_only_tokens: Vec<String>,
     pub server_base_url: Option<String>,
+    /// The valid tokens' expiry, sent as SonarQube sends it on every answer to a request made with
+    /// an expiring token: `SonarQube-Authentication-Token-Expiration: 2026-12-10T00:00:00+0000`
+    /// (the scanner parses it with `DateUtils.DATETIME_FORMAT`, `yyyy-MM-dd'T'HH:mm:ssZ`:
+    /// sonar-scanner-java-library, `DefaultScannerWsClient.checkAuthenticationWarnings`).
+    pub token_expiration: Option<String>,
     pub system_status: String,
     pub analyses: Vec<AnalysisSpec>,
     polls: BTreeMap<String, u32>,
@@ -224,6 +229,7 @@ impl FakeSonar {
                 analysis_only_tokens: vec![],
                 browse_only_tokens: vec![],
                 server_base_url: None,
+                token_expiration: None,
                 system_status: "UP".into(),
                 analyses: vec![],
                 polls: BTreeMap::new(),
@@ -285,7 +291,11 @@ impl Handler for FakeSonar {
             }
             "/api/authentication/validate" => {
                 let valid = matches!(caller(&st, req), Caller::Valid { .. });
-                return Response::json(200, &json!({ "valid": valid }));
+                let response = Response::json(200, &json!({ "valid": valid }));
+                return match (&st.token_expiration, valid) {
+                    (Some(expiry), true) => response.with_header("SonarQube-Authentication-Token-Expiration", expiry),
+                    _ => response,
+                };
             }
             _ => {}
         }

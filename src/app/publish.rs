@@ -102,6 +102,11 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         log_checks(log, &checks, Failures::EndTheRun);
         log.end_group();
         let facts = preflight?;
+        // A token about to expire: said in the build summary always, in the PR's summary within
+        // the week SonarSource's scanner warns in (the log has it from the checks above).
+        let token_setting = &settings.names.sonar().token;
+        let build_notices: Vec<String> = facts.token_expiry.iter().map(|e| e.warning(token_setting)).collect();
+        let notices: Vec<String> = facts.token_expiry.iter().filter(|e| e.is_near()).map(|e| e.warning(token_setting)).collect();
         let link_base = facts.public_base_url.clone().unwrap_or_else(|| settings.sonar.url.clone());
         // pendingStatus: the early reads (for the iteration) are awaited now rather than later,
         // and the pending status goes out before the wait, so the result always comes after it.
@@ -156,13 +161,13 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
             azdo.as_ref(),
             pr_state,
             &mut analyses,
-            SonarSide { client: &sonar, flavour: facts.flavour },
+            SonarSide { client: &sonar, flavour: facts.flavour, notices: &notices },
             clock,
             log,
         );
 
         // Whatever happened to the pull request, the run's own record is written.
-        write_build_summary(settings, log, &analyses);
+        write_build_summary(settings, log, &analyses, &build_notices);
         log.set_output_variable("qualityGateStatus", decide::quality_gate_status(&analyses));
         let outcome =
             decide::outcome(&analyses, &decorated?, settings.fail_on_quality_gate_error, &settings.names.fail_on_quality_gate_error);
@@ -182,7 +187,7 @@ fn decorate_or_say_why(
     azdo: Option<&(Arc<AzdoClient>, &PullRequestTarget)>,
     pr_state: Option<Result<PullRequestState, Error>>,
     analyses: &mut [Analysis],
-    SonarSide { client: sonar, flavour }: SonarSide<'_>,
+    SonarSide { client: sonar, flavour, notices }: SonarSide<'_>,
     clock: Clock,
     log: &Log,
 ) -> Result<Vec<String>, Error> {
@@ -190,7 +195,7 @@ fn decorate_or_say_why(
         (Some(t), Some((client, _)), Some(state)) => {
             log.group(&format!("Pull request {}", t.id));
             let git_by = local_clone_deadline(settings, clock);
-            let pr = Decorating { settings, target: t, client, sonar, flavour, git_by, log };
+            let pr = Decorating { settings, target: t, client, sonar, flavour, git_by, notices, log };
             let result = state.and_then(|state| pr.decorate(state, analyses));
             log.end_group();
             result
@@ -351,10 +356,12 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
     log.debug(&format!("verdict {:?}", Verdict::of(analysis)));
 }
 
-/// The SonarQube server of the run: its client and what kind of server it is.
+/// The SonarQube server of the run: its client, what kind of server it is, and what the PR's
+/// summary must say about it (a token about to expire).
 struct SonarSide<'a> {
     client: &'a SonarClient,
     flavour: Flavour,
+    notices: &'a [String],
 }
 
 /// Time left before the run's limit when git in the local clone must be done: enough to post the
@@ -377,6 +384,8 @@ struct Decorating<'a> {
     flavour: Flavour,
     /// When git in the local clone is stopped.
     git_by: Instant,
+    /// Lines the summary shows whatever the analysis says (a token about to expire).
+    notices: &'a [String],
     log: &'a Log,
 }
 
@@ -399,7 +408,13 @@ impl Decorating<'_> {
         let tracking_ids: BTreeMap<String, u64> =
             files.iter().flatten().filter_map(|e| Some((e.item.path.clone()?, e.change_tracking_id?))).collect();
         let matched = self.match_all(analyses, changes.as_ref());
-        let view = PullRequestView { threads: &state.threads, me: &state.me, iteration: choice.id, tracking_ids: &tracking_ids };
+        let view = PullRequestView {
+            threads: &state.threads,
+            me: &state.me,
+            iteration: choice.id,
+            tracking_ids: &tracking_ids,
+            notices: self.notices,
+        };
         let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments);
         plan.notes.iter().for_each(|n| log.info(n));
         let failures: Vec<String> = analyses
@@ -554,7 +569,7 @@ fn write_in_order(writer: &Writer<'_>, writes: &[Write], log: &Log) -> Result<Ve
 /// Writes the Markdown build summary and attaches it to the run. The file is a new one with a
 /// name of its own (never an existing file, nor a link someone planted at a fixed name), in the
 /// agent's temp folder, or the system's.
-fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
+fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis], notices: &[String]) {
     use std::io::Write as _;
     let dir: PathBuf = settings.sonar.search_paths.agent_temp_directory.clone().unwrap_or_else(std::env::temp_dir);
     let not_a_pr = match &settings.target {
@@ -562,7 +577,7 @@ fn write_build_summary(settings: &Settings, log: &Log, analyses: &[Analysis]) {
         Target::PullRequest(_) => None,
     };
     let written = tempfile::Builder::new().prefix("sonar-pr-gate-summary-").suffix(".md").tempfile_in(&dir).and_then(|mut file| {
-        file.write_all(render::build_summary(analyses, not_a_pr).as_bytes())?;
+        file.write_all(render::build_summary(analyses, not_a_pr, notices).as_bytes())?;
         file.keep().map_err(|e| e.error)
     });
     match written {

@@ -89,6 +89,8 @@ pub(crate) struct InlineStats {
     pub(crate) resolved_by_reviewers: Vec<(String, &'static str)>,
     /// Open issues not commented because of inlineMinSeverity or inlineSoftwareQualities.
     pub(crate) filtered_out: usize,
+    /// Lines the summary shows whatever the analysis says (a token about to expire).
+    pub(crate) notices: Vec<String>,
 }
 
 /// The text people read, written by the rendering layer.
@@ -106,6 +108,8 @@ pub(crate) struct PullRequestView<'a> {
     pub(crate) iteration: Option<u32>,
     /// The change tracking id of each file of that iteration, by path (leading `/`).
     pub(crate) tracking_ids: &'a BTreeMap<String, u64>,
+    /// Lines every summary shows (a token about to expire).
+    pub(crate) notices: &'a [String],
 }
 
 /// Every write, in the order they are listed in the log, and the lines that say what was decided.
@@ -137,6 +141,7 @@ pub(crate) fn plan_publish(
             changed_files: if m.scoped { files_of(&m.candidates) } else { Vec::new() },
             unplaced: m.unplaced,
             new_issues_failure: m.new_issues_failure.clone(),
+            notices: pr.notices.to_vec(),
             ..InlineStats::default()
         };
         if options.post_inline_comments {

@@ -164,13 +164,15 @@ impl SonarClient {
         resp.json::<SystemStatus>().map_err(|e| self.bad_json("api/system/status", e))
     }
 
-    /// `api/authentication/validate` answers 200 either way; the `valid` boolean is the answer.
-    pub(crate) fn validate_token(&self) -> Result<bool, Error> {
+    /// `api/authentication/validate` answers 200 either way; the `valid` boolean is the answer,
+    /// and an expiring token's answer says when (`SonarQube-Authentication-Token-Expiration`).
+    pub(crate) fn validate_token(&self) -> Result<(bool, Option<String>), Error> {
         let resp = self.get("api/authentication/validate", &[], true)?;
         if resp.status != 200 {
             return Err(self.api_error(&resp, "validate the token"));
         }
-        Ok(resp.json::<Validate>().map_err(|e| self.bad_json("api/authentication/validate", e))?.valid)
+        let expiry = resp.header("sonarqube-authentication-token-expiration").map(str::to_string);
+        Ok((resp.json::<Validate>().map_err(|e| self.bad_json("api/authentication/validate", e))?.valid, expiry))
     }
 
     /// The server's own `sonar.core.serverBaseURL`, `None` when unset.

@@ -15,6 +15,111 @@ pub(crate) struct ServerFacts {
     pub(crate) flavour: Flavour,
     /// `sonar.core.serverBaseURL`, when set and readable.
     pub(crate) public_base_url: Option<String>,
+    /// When the token stops working, if it expires.
+    pub(crate) token_expiry: Option<TokenExpiry>,
+}
+
+/// When the token stops working, as SonarQube announces it on answers to an expiring token
+/// (`SonarQube-Authentication-Token-Expiration`, `yyyy-MM-dd'T'HH:mm:ssZ`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TokenExpiry {
+    /// "December 10, 2026" (UTC), as SonarSource's scanner words it.
+    pub(crate) date: String,
+    /// Whole days left (0 on the last day; negative once past).
+    pub(crate) days_left: i64,
+}
+
+impl TokenExpiry {
+    /// SonarSource's scanner warns from a week before; so does this task.
+    pub(crate) const WARN_DAYS: i64 = 7;
+
+    pub(crate) fn is_near(&self) -> bool {
+        self.days_left <= Self::WARN_DAYS
+    }
+
+    /// "the SonarQube token expires on December 10, 2026 (UTC), which is in 3 days: …".
+    pub(crate) fn detail(&self) -> String {
+        let when = match self.days_left {
+            ..0 => "has passed".to_string(),
+            0 => "is today".to_string(),
+            1 => "is tomorrow".to_string(),
+            n => format!("is in {n} days"),
+        };
+        format!("the SonarQube token expires on {} (UTC), which {when}: runs after that fail", self.date)
+    }
+
+    /// How to rotate the token without a failed run in between.
+    pub(crate) fn rotation(token_setting: &str) -> String {
+        format!(
+            "create a new token in SonarQube (My Account > Security, with a later expiry date), put it in {token_setting}, and revoke the old one once a run has passed with the new one"
+        )
+    }
+
+    /// The whole warning: when, and how to rotate.
+    pub(crate) fn warning(&self, token_setting: &str) -> String {
+        format!("{}. Rotate it without downtime: {}", self.detail(), Self::rotation(token_setting))
+    }
+}
+
+/// Reads the header's date (`2026-12-10T00:00:00+0000`; `Z` and `+00:00` too) against `now`
+/// (seconds since the Unix epoch). `None` for anything else: a header this task cannot read is
+/// not a reason to fail a run.
+pub(crate) fn token_expiry(header: &str, now: i64) -> Option<TokenExpiry> {
+    let h = header.trim();
+    let num = |range: std::ops::Range<usize>| h.get(range)?.parse::<i64>().ok();
+    let (y, mo, d, hh, mi, ss) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    if h.get(4..5) != Some("-")
+        || h.get(7..8) != Some("-")
+        || h.get(10..11) != Some("T")
+        || !(1..=12).contains(&mo)
+        || !(1..=31).contains(&d)
+    {
+        return None;
+    }
+    let offset = match h.get(19..)? {
+        "Z" => 0,
+        zone => {
+            let sign = match zone.get(0..1)? {
+                "+" => 1,
+                "-" => -1,
+                _ => return None,
+            };
+            let digits: String = zone[1..].chars().filter(|c| *c != ':').collect();
+            if digits.len() != 4 {
+                return None;
+            }
+            sign * (digits[0..2].parse::<i64>().ok()? * 3600 + digits[2..4].parse::<i64>().ok()? * 60)
+        }
+    };
+    let at = days_from_civil(y, mo, d) * 86_400 + hh * 3600 + mi * 60 + ss - offset;
+    let (uy, um, ud) = civil_from_days(at.div_euclid(86_400));
+    const MONTHS: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    let date = format!("{} {:02}, {uy}", MONTHS[(um - 1) as usize], ud);
+    Some(TokenExpiry { date, days_left: (at - now).div_euclid(86_400) })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// Runs the server and token checks. A failed check that makes every later call pointless
@@ -57,8 +162,8 @@ pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result
         format!("{} answers, version {version}, status UP", client.base_url()),
     ));
 
-    let valid = match valid {
-        Ok(valid) => valid,
+    let (valid, expiry_header) = match valid {
+        Ok(answer) => answer,
         Err(e) => {
             checks.push(Check::fail("sonar.token", "SonarQube token not verified", e.detail()));
             skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token could not be verified");
@@ -74,7 +179,18 @@ pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result
         skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token was rejected");
         return Err(Error::Credentials { service: Service::SonarQube, message: msg });
     }
-    checks.push(Check::pass("sonar.token", "SonarQube token valid", "api/authentication/validate says valid=true".to_string()));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let token_expiry = expiry_header.as_deref().and_then(|h| token_expiry(h, now));
+    let expires = token_expiry.as_ref().map(|e| format!("; it expires on {} (UTC)", e.date)).unwrap_or_default();
+    checks.push(Check::pass("sonar.token", "SonarQube token valid", format!("api/authentication/validate says valid=true{expires}")));
+    if let Some(expiry) = token_expiry.as_ref().filter(|e| e.is_near()) {
+        checks.push(Check::warn(
+            "sonar.tokenExpiry",
+            "SonarQube token expires soon",
+            expiry.detail(),
+            TokenExpiry::rotation(&client.names().token),
+        ));
+    }
     checks.push(Check::pass("sonar.edition", flavour_title(flavour), flavour_detail(flavour).to_string()));
 
     let public_base_url = if client.is_cloud() {
@@ -83,7 +199,7 @@ pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result
         // Reading settings needs an authenticated user; a token that cannot is not fatal here.
         base_url.ok().and_then(|url| check_base_url(client.base_url(), url, checks))
     };
-    Ok(ServerFacts { flavour, public_base_url })
+    Ok(ServerFacts { flavour, public_base_url, token_expiry })
 }
 
 /// The checks that need an earlier one that failed, listed as not checked.
@@ -195,5 +311,40 @@ pub(crate) fn check_report_server_url(report: &ReportTask, base_url: &str, names
                 names.url
             ),
         ));
+    }
+}
+
+#[cfg(test)]
+mod expiry_tests {
+    use super::*;
+
+    /// 2026-12-03T12:00:00Z.
+    const NOW: i64 = 1_796_299_200;
+
+    #[test]
+    fn the_header_is_read_as_sonarqube_writes_it_and_in_utc() {
+        let e = token_expiry("2026-12-10T00:00:00+0000", NOW).unwrap();
+        assert_eq!(e, TokenExpiry { date: "December 10, 2026".into(), days_left: 6 });
+        assert!(e.is_near());
+        // An offset moves the instant: 01:00 at +0200 is 23:00 the day before in UTC.
+        assert_eq!(token_expiry("2027-01-01T01:00:00+0200", NOW).unwrap().date, "December 31, 2026");
+        assert_eq!(token_expiry("2027-03-01T00:00:00Z", NOW).unwrap().date, "March 01, 2027");
+        assert_eq!(token_expiry("2027-03-01T00:00:00-05:00", NOW).unwrap().days_left, 87);
+        assert_eq!(token_expiry("2026-12-01T00:00:00+0000", NOW).unwrap().days_left, -3);
+        assert!(!token_expiry("2027-01-03T12:00:00+0000", NOW).unwrap().is_near());
+        for junk in
+            ["", "tomorrow", "2026-13-01T00:00:00+0000", "2026-12-10 00:00:00", "2026-12-10T00:00:00+00", "２０２６-12-10T00:00:00Z"]
+        {
+            assert_eq!(token_expiry(junk, NOW), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn the_warning_says_when_and_how_to_rotate() {
+        let e = TokenExpiry { date: "December 04, 2026".into(), days_left: 1 };
+        assert_eq!(
+            e.warning("sonarToken"),
+            "the SonarQube token expires on December 04, 2026 (UTC), which is tomorrow: runs after that fail. Rotate it without downtime: create a new token in SonarQube (My Account > Security, with a later expiry date), put it in sonarToken, and revoke the old one once a run has passed with the new one"
+        );
     }
 }

@@ -859,3 +859,43 @@ fn a_pending_status_is_withdrawn_when_the_wait_fails() {
     assert_eq!(st.pull_request(PR).statuses[1]["description"], "The quality gate could not be read; see the pipeline run's log");
     assert!(run.first_error().contains("(HTTP 403"), "{}", run.first_error());
 }
+
+/// A token SonarQube says expires in three days: warned in the log (as a check), in the build
+/// summary and in the PR's summary, with the date and how to rotate; one that expires in a month
+/// is named in the token check and the build summary only.
+#[test]
+fn a_token_about_to_expire_is_warned_everywhere_before_it_bites() {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for (days, near) in [(3u64, true), (30, false)] {
+        let (sb, env) = failing_pr_with_one_issue();
+        // SonarQube's format: yyyy-MM-dd'T'HH:mm:ssZ (`agent_time` writes "YYYY-MM-DD HH:MM:SS+00:00").
+        let at = agent_time(now + days * 86_400 + 3600);
+        let header = format!("{}T{}+0000", &at[0..10], &at[11..19]);
+        sb.sonar_state().token_expiration = Some(header);
+        let run = env.run();
+        assert_eq!(run.result(), "Failed", "{}", run.all());
+        let warned =
+            run.issues("warning").into_iter().find(|w| w.starts_with("SonarQube token expires soon: the SonarQube token expires on "));
+        assert_eq!(warned.is_some(), near, "{days} days: {:?}", run.issues("warning"));
+        if let Some(w) = warned {
+            assert!(w.contains(&format!("which is in {} days: runs after that fail", days)), "{w}");
+            assert!(
+                w.contains("Fix: create a new token in SonarQube (My Account > Security, with a later expiry date), put it in sonarToken"),
+                "{w}"
+            );
+        }
+        assert!(
+            run.stdout.contains("SonarQube token valid: api/authentication/validate says valid=true; it expires on "),
+            "{}",
+            run.stdout
+        );
+        let upload = run.commands().into_iter().find(|c| c.event == "uploadsummary").expect("uploadsummary");
+        let md = std::fs::read_to_string(host_paths(&upload.message)).unwrap();
+        assert!(md.contains("> ⚠️ the SonarQube token expires on "), "{days} days: {md}");
+        let st = sb.azdo_state();
+        let summary =
+            st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+        let text = summary["comments"][0]["content"].as_str().unwrap();
+        assert_eq!(text.contains("> ⚠️ the SonarQube token expires on "), near, "{days} days: {text}");
+    }
+}
