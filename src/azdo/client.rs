@@ -123,6 +123,11 @@ impl AzdoClient {
         self
     }
 
+    /// The names the user knows the settings by.
+    pub(crate) fn names(&self) -> &AzdoNames {
+        &self.names
+    }
+
     fn transport(&self, source: crate::error::TransportError) -> Error {
         Error::transport(Service::AzureDevOps, source, &self.names.collection_url)
     }

@@ -18,7 +18,10 @@ pub(crate) fn check(client: &AzdoClient, credential: &Credential, pr: Option<u32
                 .and_then(|u| u.custom_display_name.clone().or(u.provider_display_name.clone()))
                 .unwrap_or_else(|| "an unnamed identity".into());
             let deployment = cd.deployment_type.as_deref().unwrap_or("unknown deployment");
-            let detail = format!("{} acting as {who} on {} ({deployment})", credential_kind(credential), client.collection_url());
+            let mut detail = format!("{} acting as {who} on {} ({deployment})", credential_kind(credential), client.collection_url());
+            if matches!(credential, Credential::Pat(_)) {
+                detail.push_str(&pat_advice(deployment == "hosted", &client.names().use_job_token));
+            }
             checks.push(Check::pass("azdo.credential", "Azure DevOps credential accepted", detail));
             Ok(())
         }
@@ -76,9 +79,43 @@ pub(crate) fn check(client: &AzdoClient, credential: &Credential, pr: Option<u32
 
 type ReadStep<'a> = &'a dyn Fn(&AzdoClient, u32) -> Result<String, Error>;
 
+/// What a PAT user should know, said once by `check`: when it expires cannot be read with the PAT
+/// itself (the token lifecycle API takes a Microsoft Entra token, not a PAT), where to see it, that
+/// on Azure DevOps Services it must be scoped to this organization (PATs for all accessible
+/// organizations stopped working on 2026-12-01: Microsoft's "Retirement of global personal access
+/// tokens"), and that the job's access token needs no rotation at all.
+fn pat_advice(hosted: bool, use_job_token: &str) -> String {
+    let scope = if hosted {
+        " It must be scoped to this organization: PATs for all accessible organizations stopped working on 2026-12-01."
+    } else {
+        ""
+    };
+    format!(
+        ". When it expires cannot be read with the PAT itself: its owner sees it under User settings > Personal access tokens, and should renew it before then.{scope} Or, with nothing to rotate, {use_job_token} (the build service needs Contribute to pull requests)"
+    )
+}
+
 fn credential_kind(credential: &Credential) -> &'static str {
     match credential {
         Credential::JobToken(_) => "the job's access token",
         Credential::Pat(_) => "a PAT",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pat_advice;
+
+    /// The organization-scoped PAT is an Azure DevOps Services rule; a server has none of it.
+    #[test]
+    fn pat_advice_names_the_organization_scope_only_on_azure_devops_services() {
+        let hosted = pat_advice(true, "leave azureDevOpsPat empty");
+        assert!(hosted.contains("PATs for all accessible organizations stopped working on 2026-12-01"), "{hosted}");
+        assert!(
+            hosted
+                .ends_with("Or, with nothing to rotate, leave azureDevOpsPat empty (the build service needs Contribute to pull requests)")
+        );
+        let server = pat_advice(false, "leave azureDevOpsPat empty");
+        assert!(!server.contains("2026-12-01") && server.contains("User settings > Personal access tokens"), "{server}");
     }
 }

@@ -40,7 +40,7 @@ SonarQube at {sonar}: URL from --sonar-url (or SONAR_HOST_URL); token from SONAR
 [warn] sonar.core.serverBaseURL not set: the server's base URL is not set, so links that SonarQube builds (in report-task.txt, e-mails, its own PR decoration) point at http://localhost:9000
        fix: an administrator sets it in Administration > Configuration > General Settings > General > Server base URL, to the URL people use, e.g. {sonar}
 [pass] report-task.txt found: {report} (project 'shop', task T1)
-[pass] Azure DevOps credential accepted: a PAT acting as SonarQube Bot on {coll} (hosted)
+[pass] Azure DevOps credential accepted: a PAT acting as SonarQube Bot on {coll} (hosted). When it expires cannot be read with the PAT itself: its owner sees it under User settings > Personal access tokens, and should renew it before then. It must be scoped to this organization: PATs for all accessible organizations stopped working on 2026-12-01. Or, with nothing to rotate, use a job's access token instead: unset AZURE_DEVOPS_EXT_PAT and export SYSTEM_ACCESSTOKEN (the build service needs Contribute to pull requests)
 [pass] Pull request readable: #7 'Add the checkout page' (active)
 [pass] Iterations readable: 2 iteration(s)
 [pass] Comment threads readable: 0 thread(s)
