@@ -413,7 +413,18 @@ fn classify(
         },
         None => TransportError::Refused { origin: origin.as_ref().map_or_else(|| url.clone(), |o| o.to_string()), url },
     };
+    // Through a proxy the name looked up first is the proxy's: when that is what does not resolve,
+    // the proxy setting is to blame, and no retry will help.
+    let proxy_unresolved = |p: &ProxyServer| super::tls::resolves(&p.host, p.port, Duration::from_secs(5)) == Some(false);
     match err {
+        ureq::Error::HostNotFound | ureq::Error::Io(_) if proxy.is_some_and(proxy_unresolved) => TransportError::Proxy {
+            detail: format!(
+                "the proxy {} cannot be reached: its host name {} does not resolve; check {} (for {url})",
+                proxy.map(|p| p.display()).unwrap_or_default(),
+                proxy.map(|p| p.host.as_str()).unwrap_or_default(),
+                names.proxy
+            ),
+        },
         ureq::Error::ConnectProxyFailed(reason) => proxy_error(&url, &reason, proxy, names),
         ureq::Error::HostNotFound => host_not_found(url, origin.as_ref()),
         ureq::Error::ConnectionFailed if proxy.is_some() => TransportError::Proxy {

@@ -330,3 +330,22 @@ fn report_discovery_through_symlink_loops_ends_at_once_with_the_real_report() {
     assert_eq!(pr.statuses[0]["state"], "succeeded");
     assert!(took < bound(), "the run took {took:?}");
 }
+
+/// A proxy whose name does not resolve fails at once, naming the proxy and its setting: not
+/// retries, and not a message that blames the SonarQube URL.
+#[test]
+fn a_proxy_whose_name_does_not_resolve_fails_at_once_naming_the_proxy_setting() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("AGENT_PROXYURL", "http://proxy.fabrikam.invalid:3128");
+    let (run, took) = timed(&env);
+    assert!(took < Duration::from_secs(10) * slowdown(), "took {took:?}: {}", run.all());
+    assert!(!run.stdout.contains("retrying"), "a missing name is not transient: {}", run.stdout);
+    let err = &run.first_error();
+    assert!(
+        err.contains("the proxy http://proxy.fabrikam.invalid:3128 cannot be reached: its host name proxy.fabrikam.invalid does not resolve; check Agent.ProxyUrl"),
+        "{err}"
+    );
+    assert!(!err.contains("sonarUrl"), "the SonarQube URL is not to blame: {err}");
+    assert!(sb.azdo_state().pull_request(PR).statuses.is_empty());
+}
