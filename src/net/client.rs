@@ -415,7 +415,7 @@ fn classify(
     };
     // Through a proxy the name looked up first is the proxy's: when that is what does not resolve,
     // the proxy setting is to blame, and no retry will help.
-    let proxy_unresolved = |p: &ProxyServer| super::tls::resolves(&p.host, p.port, Duration::from_secs(5)) == Some(false);
+    let proxy_unresolved = |p: &ProxyServer| super::resolve::resolves(&p.host, p.port, Duration::from_secs(5)) == Some(false);
     match err {
         ureq::Error::HostNotFound | ureq::Error::Io(_) if proxy.is_some_and(proxy_unresolved) => TransportError::Proxy {
             detail: format!(
@@ -452,7 +452,7 @@ fn classify(
         // more (briefly) tells it from other failures without reading the message.
         ureq::Error::Io(_)
             if proxy.is_none()
-                && origin.as_ref().is_some_and(|o| super::tls::resolves(o.host(), o.port(), Duration::from_secs(5)) == Some(false)) =>
+                && origin.as_ref().is_some_and(|o| super::resolve::resolves(o.host(), o.port(), Duration::from_secs(5)) == Some(false)) =>
         {
             host_not_found(url, origin.as_ref())
         }

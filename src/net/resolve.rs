@@ -1,5 +1,5 @@
 //! Name resolution with the request's deadline, on any agent: the HTTP client's resolver and the
-//! one the certificate diagnosis uses.
+//! one the certificate diagnosis and the error messages use.
 //!
 //! The system's resolver (`getaddrinfo`) has no timeout, so a lookup runs on a thread of its own
 //! and the caller waits for it only until its deadline (a DNS server that never answers would
@@ -30,6 +30,18 @@ pub(crate) fn lookup(host_port: &str, timeout: Option<Duration>) -> Option<std::
         Some(timeout) => pending.wait_timeout(timeout),
         None => Some(pending.wait()),
     }
+}
+
+/// The first address of `host:port` (a bare IPv6 address is bracketed), within `timeout`.
+pub(crate) fn first_address(host: &str, port: u16, timeout: Duration) -> Option<Result<SocketAddr, ()>> {
+    let host_port = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    lookup(&host_port, Some(timeout)).map(|r| r.map_err(|_| ()).and_then(|a| a.first().copied().ok_or(())))
+}
+
+/// Whether the name resolves: `Some(false)` when the resolver says it does not exist, `None` when
+/// it gave no answer in time.
+pub(crate) fn resolves(host: &str, port: u16, timeout: Duration) -> Option<bool> {
+    first_address(host, port, timeout).map(|r| r.is_ok())
 }
 
 /// The HTTP client's resolver: [`lookup`] with the time the request has left.

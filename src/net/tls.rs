@@ -4,7 +4,7 @@
 //! and sends nothing reads the certificate the server presents, so the message can name the CA.
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -54,18 +54,6 @@ pub(crate) fn root_certs(
     Ok(ureq::tls::RootCerts::new_with_certs(&certs))
 }
 
-/// The first address of `host:port`, within `timeout` (see `resolve::lookup`).
-fn resolve(host: &str, port: u16, timeout: Duration) -> Option<Result<SocketAddr, ()>> {
-    let host_port = if host.contains(':') && !host.starts_with('[') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
-    super::resolve::lookup(&host_port, Some(timeout)).map(|r| r.map_err(|_| ()).and_then(|a| a.first().copied().ok_or(())))
-}
-
-/// Whether the name resolves: `Some(false)` when the resolver says it does not exist, `None` when
-/// it gave no answer in time.
-pub(crate) fn resolves(host: &str, port: u16, timeout: Duration) -> Option<bool> {
-    resolve(host, port, timeout).map(|r| r.is_ok())
-}
-
 /// The issuer (`CN=…, O=…`) of the certificate `host:port` presents, if it can be read within
 /// `timeout` (name resolution, connection and the whole handshake together: a server that
 /// dribbles its handshake a byte at a time is given up on).
@@ -83,7 +71,7 @@ pub(crate) fn presented_issuer(host: &str, port: u16, timeout: Duration) -> Opti
     let name = ServerName::try_from(host.to_string()).ok()?;
     let mut conn = rustls::ClientConnection::new(Arc::new(config), name).ok()?;
     let left = || deadline.checked_duration_since(Instant::now()).filter(|d| !d.is_zero());
-    let addr = resolve(host, port, left()?)?.ok()?;
+    let addr = super::resolve::first_address(host, port, left()?)?.ok()?;
     let mut tcp = TcpStream::connect_timeout(&addr, left()?).ok()?;
     while conn.is_handshaking() && captured.lock().ok()?.is_none() {
         // The verifier refuses on purpose once it has the certificate, which ends the handshake
