@@ -185,6 +185,14 @@ pub(crate) struct CommonArgs {
     /// Extra CA certificates (PEM) to trust, e.g. --ca-cert-file /etc/ssl/corp-ca.pem.
     #[arg(long, value_name = "PATH")]
     pub(crate) ca_cert_file: Option<String>,
+    /// A client certificate for servers that require one (mutual TLS): PEM with --client-key, or a
+    /// PKCS#12 archive (.pfx/.p12) alone. A password (encrypted key or archive) is read from
+    /// SONAR_PR_GATE_CLIENT_CERT_PASSWORD.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) client_cert: Option<String>,
+    /// The client certificate's private key (PEM), e.g. --client-key /etc/ssl/private/agent-key.pem.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) client_key: Option<String>,
     /// Print every request (without credentials) and other detail.
     #[arg(long)]
     pub(crate) debug: bool,
@@ -228,6 +236,9 @@ impl Cli {
             status_genre: nonempty(common.status_genre),
             status_name: nonempty(common.status_name),
             ca_cert_file: nonempty(common.ca_cert_file),
+            client_cert: nonempty(common.client_cert),
+            client_cert_key: nonempty(common.client_key),
+            client_cert_password: env.raw("SONAR_PR_GATE_CLIENT_CERT_PASSWORD"),
             proxy_flag: nonempty(common.proxy),
             decoration_mode: nonempty(common.decoration_mode),
             fail_on_new_issues: nonempty(common.fail_on_new_issues),

@@ -40,6 +40,9 @@ pub(crate) enum TransportError {
     CaFile { path: String, detail: String },
     #[error("{detail}")]
     Proxy { detail: String },
+    /// The client certificate (mutual TLS) cannot be used: named with its setting.
+    #[error("{detail}")]
+    ClientCert { detail: String },
     #[error("request to {url} failed: {detail}")]
     Other { url: String, detail: String },
 }
@@ -66,6 +69,10 @@ pub(crate) enum Error {
     /// this may or may not have been applied.
     #[error("{service}: {message}")]
     Unavailable { service: Service, message: String },
+    /// The network settings cannot be used (a CA file or client certificate that cannot be read,
+    /// an expired client certificate): found before the first request, about no one service.
+    #[error("{0}")]
+    NetworkSetup(TransportError),
     /// The address does not resolve or refuses connections: not transient for a pipeline step.
     #[error("{service}: {message}")]
     Unreachable { service: Service, message: String },
@@ -116,7 +123,7 @@ impl Error {
     pub(crate) fn detail(&self) -> String {
         match self {
             Error::ReportTask(m) => m.clone(),
-            Error::Transport { source, .. } => source.to_string(),
+            Error::Transport { source, .. } | Error::NetworkSetup(source) => source.to_string(),
             Error::Credentials { message, .. }
             | Error::Api { message, .. }
             | Error::Unavailable { message, .. }
@@ -126,7 +133,7 @@ impl Error {
 
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
-            Error::ReportTask(_) => exit_code::CONFIGURATION,
+            Error::ReportTask(_) | Error::NetworkSetup(_) => exit_code::CONFIGURATION,
             Error::Transport { .. }
             | Error::Credentials { .. }
             | Error::Api { .. }

@@ -67,6 +67,16 @@ impl Sandbox {
         Self { sonar, azdo, sonar_server, azdo_server }
     }
 
+    /// The same fakes over TLS, each requiring a client certificate from this test CA (mutual TLS).
+    pub fn start_mutual_tls(flavour: sonar::Flavour, ca: &tls::TestCa) -> Self {
+        let plain = Self::start(flavour);
+        let (sonar, azdo) = (plain.sonar.clone(), plain.azdo.clone());
+        let config = ca.requiring_client_certificates();
+        let sonar_server = Server::start_tls(sonar.clone(), config.clone());
+        let azdo_server = Server::start_tls(azdo.clone(), config);
+        Self { sonar, azdo, sonar_server, azdo_server }
+    }
+
     pub fn sonar_url(&self) -> String {
         self.sonar_server.url()
     }

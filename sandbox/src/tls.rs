@@ -11,13 +11,22 @@ pub struct TestCa {
     /// The CA certificate, PEM, as a user would put it in caCertFile.
     pub ca_pem: String,
     pub server_config: Arc<rustls::ServerConfig>,
+    ca_der: rustls::pki_types::CertificateDer<'static>,
+    issuer: Issuer<'static, KeyPair>,
+    server_chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    server_key_der: Vec<u8>,
 }
 
 impl TestCa {
     pub fn new() -> Self {
+        Self::named(CA_NAME)
+    }
+
+    /// A CA of another name (another organization's, say).
+    pub fn named(name: &str) -> Self {
         let ca_key = KeyPair::generate().expect("a CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.distinguished_name.push(DnType::CommonName, CA_NAME);
+        ca_params.distinguished_name.push(DnType::CommonName, name);
         ca_params.distinguished_name.push(DnType::OrganizationName, "Fabrikam");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
@@ -37,10 +46,111 @@ impl TestCa {
             .with_safe_default_protocol_versions()
             .expect("TLS versions")
             .with_no_client_auth()
-            .with_single_cert(chain, key)
+            .with_single_cert(chain.clone(), key)
             .expect("a server config");
-        Self { ca_pem, server_config: Arc::new(config) }
+        Self {
+            ca_pem,
+            server_config: Arc::new(config),
+            ca_der: ca_cert.der().clone(),
+            issuer,
+            server_chain: chain,
+            server_key_der: server_key.serialize_der(),
+        }
     }
+
+    /// A server configuration that requires a client certificate issued by this CA (mutual TLS,
+    /// as an Azure DevOps Server or a SonarQube behind a reverse proxy with client-certificate
+    /// authentication): a client without one, or with one from another CA, is refused during the
+    /// handshake with an alert, as rustls's `WebPkiClientVerifier` (and IIS or nginx) does.
+    pub fn requiring_client_certificates(&self) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca_der.clone()).expect("the CA as a root");
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+            .build()
+            .expect("a client verifier");
+        let key = rustls::pki_types::PrivateKeyDer::try_from(self.server_key_der.clone()).expect("a PKCS#8 key");
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(self.server_chain.clone(), key)
+            .expect("a server config");
+        Arc::new(config)
+    }
+
+    /// A client certificate this CA issues to `name`, valid from `not_before` to `not_after`
+    /// (days from today; negative is in the past).
+    pub fn client_certificate(&self, name: &str, not_before: i64, not_after: i64) -> ClientCertificate {
+        let key = KeyPair::generate().expect("a client key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        set_validity(&mut params, not_before, not_after);
+        let cert = params.signed_by(&key, &self.issuer).expect("the client certificate");
+        ClientCertificate {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+            cert_der: cert.der().to_vec(),
+            key_der: key.serialize_der(),
+        }
+    }
+}
+
+/// A client certificate and its key, in the forms a user has them.
+pub struct ClientCertificate {
+    pub cert_pem: String,
+    /// The key, PEM, unencrypted PKCS#8.
+    pub key_pem: String,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
+}
+
+impl ClientCertificate {
+    /// The key encrypted with `password` (PBES2: PBKDF2-SHA256 and AES-256-CBC), as
+    /// `openssl pkcs12 -nocerts -passout` writes it: `-----BEGIN ENCRYPTED PRIVATE KEY-----`.
+    pub fn encrypted_key_pem(&self, password: &str) -> String {
+        let info = pkcs8::PrivateKeyInfoRef::try_from(self.key_der.as_slice()).expect("a PKCS#8 key");
+        let doc = info.encrypt(password).expect("the key encrypted");
+        doc.to_pem("ENCRYPTED PRIVATE KEY", pkcs8::LineEnding::LF).expect("PEM").to_string()
+    }
+
+    /// A PKCS#12 archive (.pfx) with the key and certificate, protected by `password`: with
+    /// `legacy`, 3DES as Windows and OpenSSL 1.x export it, else PBES2 with AES-256.
+    pub fn pkcs12(&self, password: &str, legacy: bool) -> Vec<u8> {
+        let cert = p12_keystore::Certificate::from_der(&self.cert_der).expect("the certificate");
+        let key = p12_keystore::PrivateKey::from_der(&self.key_der).expect("the key");
+        let chain = p12_keystore::PrivateKeyChain::new(vec![1u8, 2, 3, 4], key, vec![cert]);
+        let mut store = p12_keystore::KeyStore::new();
+        store.add_entry("client", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+        let mut writer = store.writer(password);
+        if legacy {
+            writer = writer.encryption_algorithm(p12_keystore::EncryptionAlgorithm::PbeWithShaAnd3KeyTripleDesCbc);
+        }
+        writer.write().expect("the archive")
+    }
+}
+
+/// Sets a certificate's validity: `from` and `to` days from today.
+fn set_validity(params: &mut CertificateParams, from: i64, to: i64) {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (y, m, d) = civil_from_days(now.div_euclid(86_400) + from);
+    params.not_before = rcgen::date_time_ymd(y, m, d);
+    let (y, m, d) = civil_from_days(now.div_euclid(86_400) + to);
+    params.not_after = rcgen::date_time_ymd(y, m, d);
+}
+
+/// The calendar date of a day since 1970-01-01 (Howard Hinnant's algorithm): rcgen takes dates.
+fn civil_from_days(days: i64) -> (i32, u8, u8) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    ((yoe + era * 400 + i64::from(m <= 2)) as i32, m as u8, d as u8)
 }
 
 impl Default for TestCa {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::azdo::AzdoClient;
 use crate::checklist::{Check, CheckState};
 use crate::decide::Outcome;
-use crate::error::{Error, Service};
+use crate::error::Error;
 use crate::net::{Client, Event, Observer};
 use crate::pipeline::{Log, Style};
 use crate::settings::{Mode, PullRequestTarget, Settings};
@@ -43,9 +43,7 @@ impl Clock {
 pub(crate) fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> {
     let clock = Clock::start(settings);
     let observer: Arc<dyn Observer> = Arc::new(NetLog(log.clone()));
-    let http = Arc::new(
-        Client::new(settings.network.clone(), observer).map_err(|source| Error::Transport { service: Service::SonarQube, source })?,
-    );
+    let http = Arc::new(Client::new(settings.network.clone(), observer).map_err(Error::NetworkSetup)?);
     match settings.mode {
         Mode::Check => check::check(settings, &http, &log, clock),
         Mode::Publish => publish::publish(settings, &http, &log, clock),
@@ -134,6 +132,14 @@ impl Observer for NetLog {
             Event::CertificateValidationOff => log.warning("certificate validation is OFF because the agent is configured with --sslskipcertvalidation (Agent.SkipCertValidation): connections can be intercepted and tokens stolen. Give the agent the CA instead (--sslcacert) and turn this off"),
             Event::SystemCertificatesUnreadable { errors } => log.debug(&format!("some system certificates could not be read: {errors:?}")),
             Event::TrustedCertificates { count, path } => log.debug(&format!("trusting {count} certificate(s) from {}", path.display())),
+            Event::ClientCertificate { source, expires } => match expires {
+                Some((date, days)) if *days <= 14 => log.warning(&format!(
+                    "the client certificate in {source} expires on {date} ({}); renew it before then, or every server that requires it will refuse this agent",
+                    crate::text::in_days(*days)
+                )),
+                Some((date, _)) => log.info(&format!("Presenting the client certificate in {source} to servers that ask for one (valid until {date})")),
+                None => log.info(&format!("Presenting the client certificate in {source} to servers that ask for one")),
+            },
         }
     }
 }

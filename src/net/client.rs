@@ -29,6 +29,8 @@ pub(crate) struct Config {
     pub(crate) max_body_bytes: u64,
     /// PEM files trusted besides the system's roots and the bundled Mozilla roots.
     pub(crate) ca_cert_files: Vec<PathBuf>,
+    /// The client certificate for servers that require one (mutual TLS).
+    pub(crate) client_cert: Option<super::client_cert::ClientCertConfig>,
     /// Certificate checks off: only ever from the agent operator's own setting.
     pub(crate) skip_cert_validation: bool,
     pub(crate) proxy: Option<ProxyConfig>,
@@ -53,6 +55,8 @@ pub(crate) struct SettingNames {
     pub(crate) proxy_bypass: String,
     /// Where to give a private CA's certificate.
     pub(crate) ca_file: String,
+    /// Where to give a client certificate (mutual TLS).
+    pub(crate) client_cert: String,
 }
 
 impl Default for SettingNames {
@@ -62,6 +66,7 @@ impl Default for SettingNames {
             proxy_credentials: "the proxy setting".into(),
             proxy_bypass: "the proxy bypass list".into(),
             ca_file: "the CA file setting".into(),
+            client_cert: "the client certificate setting".into(),
         }
     }
 }
@@ -78,6 +83,7 @@ impl Default for Config {
             retry: RetryPolicy::default(),
             max_body_bytes: 64 * 1024 * 1024,
             ca_cert_files: Vec::new(),
+            client_cert: None,
             skip_cert_validation: false,
             proxy: None,
             needs_tls: false,
@@ -94,6 +100,8 @@ pub(crate) struct Client {
     proxied: Vec<(ProxyServer, ureq::Agent)>,
     config: Config,
     observer: Arc<dyn Observer>,
+    /// Where the client certificate presented to servers came from, for messages.
+    presented_cert: Option<String>,
     /// Waiting already spent on retries and rate limits, against `retry.budget`.
     waited: Mutex<Duration>,
     /// A service asked to hold back until then: every request to its origin waits for it (one
@@ -134,6 +142,15 @@ impl Client {
             let system = config.needs_tls || !config.ca_cert_files.is_empty();
             tls = tls.root_certs(super::tls::root_certs(&config.ca_cert_files, system, observer.as_ref())?);
         }
+        let mut presented_cert = None;
+        if let Some(cert) = &config.client_cert {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+            let identity = cert.load(now)?;
+            let expires = identity.not_after.map(|t| (crate::text::long_date(t), (t - now).div_euclid(86_400)));
+            observer.note(&Event::ClientCertificate { source: &identity.source, expires });
+            tls = tls.client_cert(Some(ureq::tls::ClientCert::new_with_certs(&identity.chain, identity.key)));
+            presented_cert = Some(identity.source);
+        }
         let tls = tls.build();
         let build = |proxy: Option<ureq::Proxy>| {
             let config = ureq::Agent::config_builder()
@@ -171,6 +188,7 @@ impl Client {
             proxied,
             config,
             observer,
+            presented_cert,
             waited: Mutex::new(Duration::ZERO),
             hold_until: Mutex::new(Default::default()),
             in_flight: (Mutex::new(Default::default()), std::sync::Condvar::new()),
@@ -346,7 +364,7 @@ impl Client {
                 agent.run(req)
             }
         };
-        let failed = |e| classify(url, e, timeout, proxy, request.deadline, &self.config.names);
+        let failed = |e| classify(url, e, timeout, proxy, request.deadline, &self.config.names, self.presented_cert.as_deref());
         let mut response = result.map_err(failed)?;
         let status = response.status().as_u16();
         let headers: Vec<(String, String)> =
@@ -396,8 +414,12 @@ fn classify(
     proxy: Option<&ProxyServer>,
     deadline: Option<Instant>,
     names: &SettingNames,
+    presented_cert: Option<&str>,
 ) -> TransportError {
     if let Some(tls) = rustls_error(&err) {
+        if let Some(refused) = client_cert_refused(url, tls, names, presented_cert) {
+            return refused;
+        }
         return tls_error(url, tls, proxy.is_some(), deadline, &names.ca_file);
     }
     let url = without_query(url).to_string();
@@ -486,6 +508,51 @@ fn proxy_error(url: &str, reason: &str, proxy: Option<&ProxyServer>, names: &Set
         }
     };
     TransportError::Proxy { detail }
+}
+
+/// A server that ends the handshake over the client certificate (mutual TLS): it asked for one and
+/// got none, or refused the one presented. TLS 1.3 servers say so with an alert the client reads
+/// with the response; TLS 1.2 servers during the handshake (often as a bare handshake failure).
+fn client_cert_refused(url: &str, err: &rustls::Error, names: &SettingNames, presented: Option<&str>) -> Option<TransportError> {
+    use rustls::AlertDescription as A;
+    let rustls::Error::AlertReceived(alert) = err else { return None };
+    let url = without_query(url).to_string();
+    let host = Origin::parse(&url).map_or_else(|| url.clone(), |o| o.host().to_string());
+    let about_certificate = matches!(
+        alert,
+        A::CertificateRequired
+            | A::BadCertificate
+            | A::UnknownCA
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::AccessDenied
+    );
+    let detail = match presented {
+        None if about_certificate || *alert == A::HandshakeFailure => format!(
+            "{host} ended the TLS handshake ({alert:?}) for {url}: it requires a client certificate (mutual TLS) and this task has none; give one in {}",
+            names.client_cert
+        ),
+        Some(source) if about_certificate || *alert == A::DecryptError => {
+            let why = match alert {
+                A::DecryptError => {
+                    "it could not verify the certificate's signature (a certificate whose issuer has the name of one it trusts, but is another)"
+                }
+                A::CertificateExpired => "it says the certificate has expired",
+                A::CertificateRevoked => "it says the certificate was revoked",
+                A::UnknownCA => "it does not trust the authority that issued the certificate",
+                A::CertificateRequired => "it received no certificate it could use",
+                _ => "it did not accept the certificate",
+            };
+            format!(
+                "{host} refused the client certificate in {source} ({alert:?}) for {url}: {why}. Ask the server's administrators which certificates it accepts, and fix {}",
+                names.client_cert
+            )
+        }
+        _ => return None,
+    };
+    Some(TransportError::ClientCert { detail })
 }
 
 /// A TLS failure in words: for a certificate from an authority the agent does not trust, which

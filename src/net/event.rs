@@ -54,6 +54,12 @@ pub(crate) enum Event<'a> {
         count: usize,
         path: &'a Path,
     },
+    /// A client certificate will be presented to servers that ask for one; `days_left` until it
+    /// expires, when its validity could be read.
+    ClientCertificate {
+        source: &'a str,
+        expires: Option<(String, i64)>,
+    },
 }
 
 /// Receives the client's events.

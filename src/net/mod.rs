@@ -3,6 +3,7 @@
 //! `error`: the layers above configure it with plain values and hear from it through an observer.
 
 pub(crate) mod client;
+pub(crate) mod client_cert;
 pub(crate) mod event;
 pub(crate) mod message;
 pub(crate) mod proxy;

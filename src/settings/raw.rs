@@ -53,6 +53,12 @@ pub(crate) struct RawSettings {
     pub(crate) no_proxy: Option<String>,
     /// The agent's CA bundle (`Agent.CAInfo`).
     pub(crate) agent_ca_info: Option<String>,
+    /// The client certificate: the agent's `Agent.ClientCert*` in a pipeline, `--client-cert`,
+    /// `--client-key` and SONAR_PR_GATE_CLIENT_CERT_PASSWORD on the command line.
+    pub(crate) client_cert: Option<String>,
+    pub(crate) client_cert_key: Option<String>,
+    pub(crate) client_cert_archive: Option<String>,
+    pub(crate) client_cert_password: Option<String>,
     /// The agent's `Agent.SkipCertValidation`.
     pub(crate) skip_cert_validation: Option<String>,
     pub(crate) decoration_mode: Option<String>,
@@ -102,6 +108,11 @@ impl RawSettings {
             // password is, even beside a token that wins over it.
             out.extend(fields.credential().map(|c| c.secret_forms()).unwrap_or_default());
             out.extend(fields.password.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(Secret::new));
+        }
+        // The client certificate's password, whole and line by line (the agent masks per line).
+        if let Some(pw) = self.client_cert_password.as_deref().filter(|p| !p.is_empty()) {
+            out.push(Secret::new(pw));
+            out.extend(pw.lines().map(str::trim).filter(|l| !l.is_empty() && *l != pw).map(Secret::new));
         }
         // Proxy passwords, given alone or inside a proxy URL, with their Basic form.
         if let Some(pw) = &self.agent_proxy_password {
@@ -158,6 +169,11 @@ impl RawSettings {
             agent_proxy_password: env.variable("Agent.ProxyPassword"),
             agent_proxy_bypass: env.variable("Agent.ProxyBypassList"),
             agent_ca_info: env.variable("Agent.CAInfo"),
+            client_cert: env.variable("Agent.ClientCert"),
+            client_cert_key: env.variable("Agent.ClientCertKey"),
+            client_cert_archive: env.variable("Agent.ClientCertArchive"),
+            // A secret variable: the agent passes it as SECRET_AGENT_CLIENTCERTPASSWORD.
+            client_cert_password: env.variable("Agent.ClientCertPassword"),
             skip_cert_validation: env.variable("Agent.SkipCertValidation"),
             decoration_mode: input(Field::DecorationMode),
             fail_on_new_issues: input(Field::FailOnNewIssues),

@@ -407,6 +407,7 @@ impl RawSettings {
                 v.problem(Field::AgentCaInfo, format!("the agent's CA bundle '{path}' is not a readable file; fix the agent's --sslcacert setting or the file's permissions"));
             }
         }
+        let client_cert = self.client_cert_config(v);
         let proxy = match v.origin {
             Origin::Task => self.agent_proxy_url.as_deref().and_then(|url| {
                 ProxyConfig::from_agent(
@@ -435,6 +436,7 @@ impl RawSettings {
         let mut config = crate::net::Config {
             needs_tls: sonar_url.is_some_and(crate::net::url::is_https) || is_https(&self.sonar_url) || is_https(&self.collection_url),
             ca_cert_files,
+            client_cert,
             skip_cert_validation: self.skip_cert_validation.as_deref().and_then(parse_bool).unwrap_or(false),
             proxy,
             names: network_names(v.origin),
@@ -444,6 +446,52 @@ impl RawSettings {
             config.retry.first_backoff = Duration::from_millis(ms);
         }
         config
+    }
+
+    /// The client certificate's files, each checked to be a readable file; read (and its password
+    /// tried) when the client is built, which names the setting of whatever fails.
+    fn client_cert_config(&self, v: &mut Validator) -> Option<crate::net::client_cert::ClientCertConfig> {
+        let origin = v.origin;
+        let mut file = |field: Field, value: &Option<String>| {
+            let path = PathBuf::from(value.as_deref()?);
+            if path.is_file() {
+                Some(path)
+            } else {
+                let fix = match origin {
+                    Origin::Task => {
+                        "fix the agent's client certificate settings (config --sslclientcert, --sslclientcertkey, --sslclientcertarchive) or the file's permissions"
+                    }
+                    Origin::Cli => "give the path of a readable file",
+                };
+                v.problem(field, format!("'{}' is not a readable file; {fix}", path.display()));
+                None
+            }
+        };
+        let cert = file(Field::ClientCert, &self.client_cert);
+        let key = file(Field::ClientCertKey, &self.client_cert_key);
+        let archive = file(Field::ClientCertArchive, &self.client_cert_archive);
+        if cert.is_none() && key.is_none() && archive.is_none() {
+            return None;
+        }
+        let names = match origin {
+            Origin::Task => crate::net::client_cert::ClientCertNames {
+                cert: "Agent.ClientCert (the agent's --sslclientcert)".into(),
+                key: "Agent.ClientCertKey (the agent's --sslclientcertkey)".into(),
+                password: "Agent.ClientCertPassword (the agent's --sslclientcertpassword)".into(),
+            },
+            Origin::Cli => crate::net::client_cert::ClientCertNames {
+                cert: Field::ClientCert.flag().into(),
+                key: Field::ClientCertKey.flag().into(),
+                password: Field::ClientCertPassword.flag().into(),
+            },
+        };
+        Some(crate::net::client_cert::ClientCertConfig {
+            cert,
+            key,
+            archive,
+            password: self.client_cert_password.as_deref().filter(|p| !p.is_empty()).map(Secret::new),
+            names,
+        })
     }
 
     /// The pull request to decorate: the PAT when given, else the job token.
@@ -534,7 +582,12 @@ fn network_names(origin: Origin) -> crate::net::SettingNames {
         Origin::Task => "the agent's proxy settings (Agent.ProxyUsername and Agent.ProxyPassword)".to_string(),
         Origin::Cli => "user:password@ in --proxy or HTTPS_PROXY".to_string(),
     };
+    let client_cert = match origin {
+        Origin::Task => "the agent's client certificate (config --sslclientcert, --sslclientcertkey, --sslclientcertarchive and --sslclientcertpassword; read as Agent.ClientCert*)".to_string(),
+        Origin::Cli => "--client-cert (PEM with --client-key, or a .pfx alone) and SONAR_PR_GATE_CLIENT_CERT_PASSWORD".to_string(),
+    };
     crate::net::SettingNames {
+        client_cert,
         proxy: Field::Proxy.name(origin).to_string(),
         proxy_credentials,
         proxy_bypass: Field::ProxyBypass.name(origin).to_string(),

@@ -91,35 +91,8 @@ pub(crate) fn token_expiry(header: &str, now: i64) -> Option<TokenExpiry> {
             sign * (digits[0..2].parse::<i64>().ok()? * 3600 + digits[2..4].parse::<i64>().ok()? * 60)
         }
     };
-    let at = days_from_civil(y, mo, d) * 86_400 + hh * 3600 + mi * 60 + ss - offset;
-    let (uy, um, ud) = civil_from_days(at.div_euclid(86_400));
-    const MONTHS: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    let date = format!("{} {:02}, {uy}", MONTHS[(um - 1) as usize], ud);
-    Some(TokenExpiry { date, days_left: (at - now).div_euclid(86_400) })
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The date of a day since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    let at = crate::text::days_from_civil(y, mo, d) * 86_400 + hh * 3600 + mi * 60 + ss - offset;
+    Some(TokenExpiry { date: crate::text::long_date(at), days_left: (at - now).div_euclid(86_400) })
 }
 
 /// Runs the server and token checks. A failed check that makes every later call pointless

@@ -260,13 +260,6 @@ impl Drop for PidsLimit {
     }
 }
 
-/// Says on the terminal, past the test harness's capture, that a test did not run and why.
-fn skipped(why: &str) {
-    use std::io::Write;
-    let test = std::thread::current().name().unwrap_or("?").to_string();
-    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
-}
-
 /// A container's pids limit refuses every thread past the main one (`pids.max` 1) or all but a
 /// few: the run still completes, with the status, the inline comment, the summary and the build
 /// summary, its work done on the calling thread.

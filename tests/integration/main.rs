@@ -7,6 +7,8 @@ mod architecture;
 mod bounded;
 /// Commands from a shell: flags, exit codes, help.
 mod cli;
+/// Client certificates (mutual TLS) to both services.
+mod client_certs;
 /// Community Build: issues scoped to the lines the PR changed, with a real git repository.
 mod community;
 /// Where the SonarQube connection comes from: service connections of each kind, and SonarSource's

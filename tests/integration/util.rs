@@ -499,3 +499,11 @@ fn a_run_that_hangs_is_killed_at_its_deadline_and_fails_with_what_it_printed() {
     let message = failure.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.starts_with("the run did not end within 1 s and was killed; it printed:\npartial output"), "{message}");
 }
+
+/// Says on the terminal, past the test harness's capture, that a test did not run and why
+/// (`.ci/run` lists every such line).
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("?").to_string();
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {test}: {why}");
+}
