@@ -28,8 +28,12 @@ pub(crate) enum TransportError {
     Connect { url: String },
     #[error("{url} was not asked: the time this step may take had run out")]
     OutOfTime { url: String },
-    #[error("{url} did not answer within {seconds} s; the server may be overloaded, or a proxy or firewall may be dropping the traffic")]
-    Timeout { url: String, seconds: u64 },
+    /// `seconds` is the whole wait, over every attempt; `context` says how it was spent and which
+    /// setting bounds it (empty for a single attempt with its own limit).
+    #[error(
+        "{url} did not answer within {seconds} s{context}; the server may be overloaded, or a proxy or firewall may be dropping the traffic"
+    )]
+    Timeout { url: String, seconds: u64, context: String },
     #[error(
         "TLS to {url} failed: {detail}. If the server uses a certificate from a private CA, give that CA's certificate (PEM) in {ca_setting}, or install it in the machine's trust store"
     )]

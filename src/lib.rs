@@ -69,8 +69,10 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32
             0
         }
         Invocation::Cli(raw) => {
-            let log = Arc::new(Log::stdio(Style::Plain, raw.debug, env.is_agent()));
-            run_cli(*raw, log)
+            let log = Log::stdio(Style::Plain, raw.debug, env.is_agent());
+            // A JSON document is for tools: it is all stdout carries.
+            let log = if raw.format == settings::OutputFormat::Json { log.with_document_on_stdout() } else { log };
+            run_cli(*raw, Arc::new(log))
         }
     }
 }

@@ -63,6 +63,12 @@ pub(crate) fn long_date(unix_seconds: i64) -> String {
     format!("{} {d:02}, {y}", MONTHS[(m - 1) as usize])
 }
 
+/// A moment's time of day in UTC, "14:32:13 UTC", as the agent stamps its log lines.
+pub(crate) fn clock_time(unix_seconds: i64) -> String {
+    let s = unix_seconds.rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02} UTC", s / 3600, s % 3600 / 60, s % 60)
+}
+
 /// Days ahead in words: "today", "tomorrow", "in 5 days".
 pub(crate) fn in_days(days: i64) -> String {
     match days {

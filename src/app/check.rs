@@ -58,7 +58,7 @@ pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: C
                 "organization": sonar.organization, "organizationFrom": sonar.organization_from,
             });
             let doc = json!({ "sonarQube": sources, "checks": checks, "summary": tally(&checks) });
-            log.info(&serde_json::to_string_pretty(&doc).unwrap_or_default());
+            log.document(&serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         OutputFormat::Text => {
             log.group("Preflight checks");

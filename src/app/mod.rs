@@ -103,6 +103,44 @@ fn log_checks(log: &Log, checks: &[Check], failures: Failures) {
     }
 }
 
+/// What a run waiting on a silent server says: what, for how long, and until when (clock times in
+/// UTC, as the agent's log stamps its lines).
+fn waiting_notice(
+    origin: &str,
+    requests: &[String],
+    waited: std::time::Duration,
+    attempt_left: std::time::Duration,
+    run_left: Option<std::time::Duration>,
+    retries: u32,
+    time_limit: &str,
+) -> String {
+    let at = |left: std::time::Duration| {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        crate::text::clock_time((now + left.as_secs_f64()).round() as i64)
+    };
+    let secs = |d: std::time::Duration| d.as_secs_f64().round() as u64;
+    let what = match requests {
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} and {} more request(s)", rest.len()),
+        [] => "a request".to_string(),
+    };
+    let mut line = format!(
+        "Waiting for {origin} to answer {what}: no answer for {} s. This attempt gives up at {} (in {} s)",
+        secs(waited),
+        at(attempt_left),
+        secs(attempt_left)
+    );
+    match run_left {
+        Some(left) => line.push_str(&format!(
+            ", and failed attempts are retried up to {retries} times; nothing waits past {} (in {} s), the limit {time_limit} sets",
+            at(left),
+            secs(left)
+        )),
+        None => line.push_str(&format!(", and failed attempts are retried up to {retries} times")),
+    }
+    line
+}
+
 /// What the HTTP client reports, in the log's words.
 struct NetLog(Arc<Log>);
 
@@ -132,6 +170,9 @@ impl Observer for NetLog {
             Event::CertificateValidationOff => log.warning("certificate validation is OFF because the agent is configured with --sslskipcertvalidation (Agent.SkipCertValidation): connections can be intercepted and tokens stolen. Give the agent the CA instead (--sslcacert) and turn this off"),
             Event::SystemCertificatesUnreadable { errors } => log.debug(&format!("some system certificates could not be read: {errors:?}")),
             Event::TrustedCertificates { count, path } => log.debug(&format!("trusting {count} certificate(s) from {}", path.display())),
+            Event::Waiting { origin, requests, waited, attempt_left, run_left, retries, time_limit } => {
+                log.info(&waiting_notice(origin, requests, *waited, *attempt_left, *run_left, *retries, time_limit))
+            }
             Event::ClientCertificate { source, expires } => match expires {
                 Some((date, days)) if *days <= 14 => log.warning(&format!(
                     "the client certificate in {source} expires on {date} ({}); renew it before then, or every server that requires it will refuse this agent",

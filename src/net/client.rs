@@ -57,6 +57,8 @@ pub(crate) struct SettingNames {
     pub(crate) ca_file: String,
     /// Where to give a client certificate (mutual TLS).
     pub(crate) client_cert: String,
+    /// The setting that bounds how long the run waits for a server.
+    pub(crate) time_limit: String,
 }
 
 impl Default for SettingNames {
@@ -67,6 +69,7 @@ impl Default for SettingNames {
             proxy_bypass: "the proxy bypass list".into(),
             ca_file: "the CA file setting".into(),
             client_cert: "the client certificate setting".into(),
+            time_limit: "the run's time limit".into(),
         }
     }
 }
@@ -102,6 +105,8 @@ pub(crate) struct Client {
     observer: Arc<dyn Observer>,
     /// Where the client certificate presented to servers came from, for messages.
     presented_cert: Option<String>,
+    /// Requests in flight, told about when they wait long.
+    watch: super::waiting::Watch,
     /// Waiting already spent on retries and rate limits, against `retry.budget`.
     waited: Mutex<Duration>,
     /// A service asked to hold back until then: every request to its origin waits for it (one
@@ -186,6 +191,7 @@ impl Client {
         Ok(Self {
             direct: build(None),
             proxied,
+            watch: super::waiting::Watch::start(observer.clone(), config.retry.max_retries, config.names.time_limit.clone()),
             config,
             observer,
             presented_cert,
@@ -212,6 +218,7 @@ impl Client {
         let policy = &self.config.retry;
         let left = || request.deadline.map(|d| d.saturating_duration_since(Instant::now()));
         let mut attempt = 0;
+        let first_sent = Instant::now();
         loop {
             self.wait_for_rate_limit(&request.url, request.deadline);
             if left().is_some_and(|l| l.is_zero()) {
@@ -230,7 +237,7 @@ impl Client {
             self.observer.note(&Event::Sent { method: request.method, url: &request.url, outcome: result, elapsed: started.elapsed() });
             let Some(wait) = wait.filter(|w| attempt < policy.max_retries && left().is_none_or(|l| w.wait < l) && self.spend(w.wait))
             else {
-                return outcome;
+                return outcome.map_err(|e| self.whole_wait(e, attempt + 1, first_sent.elapsed(), timeout));
             };
             if let Some(asked) = wait.capped_from {
                 self.observer.note(&Event::WaitCapped { url: without_query(&request.url), asked, waiting: wait.wait });
@@ -250,6 +257,22 @@ impl Client {
             std::thread::sleep(wait.wait);
             attempt += 1;
         }
+    }
+
+    /// A timeout told as the user lived it: the whole wait over every attempt, each attempt's limit,
+    /// and the setting that bounds it all (an attempt cut short by the run's limit says so).
+    fn whole_wait(&self, err: TransportError, attempts: u32, waited: Duration, last_limit: Duration) -> TransportError {
+        let TransportError::Timeout { url, .. } = err else { return err };
+        let each = self.config.request_timeout.as_secs();
+        let bound = &self.config.names.time_limit;
+        let context = if attempts > 1 {
+            format!(" ({attempts} attempts, each waiting up to {each} s; {bound} bounds the whole wait)")
+        } else if last_limit < self.config.request_timeout {
+            format!(" (all the time {bound} left)")
+        } else {
+            String::new()
+        };
+        TransportError::Timeout { url, seconds: waited.as_secs_f64().round() as u64, context }
     }
 
     /// Takes `wait` from the retry budget; false when the budget is spent.
@@ -325,10 +348,21 @@ impl Client {
     fn send_once(&self, request: &Request<'_>, timeout: Duration) -> Result<Response, TransportError> {
         let url = request.url.as_str();
         let started = Instant::now();
-        let _slot = self
-            .slot(url, started + timeout)
-            .ok_or_else(|| TransportError::Timeout { url: without_query(url).to_string(), seconds: timeout.as_secs() })?;
+        let _slot = self.slot(url, started + timeout).ok_or_else(|| TransportError::Timeout {
+            url: without_query(url).to_string(),
+            seconds: timeout.as_secs(),
+            context: String::new(),
+        })?;
         let timeout = timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1));
+        let origin = Origin::parse(url);
+        let path = origin.as_ref().and_then(|o| without_query(url).strip_prefix(&o.to_string())).unwrap_or_else(|| without_query(url));
+        let what = format!("{} {}", request.method.as_str(), if path.is_empty() { "/" } else { path });
+        let _waiting = self.watch.enter(
+            origin.map_or_else(|| without_query(url).to_string(), |o| o.to_string()),
+            what,
+            started + timeout,
+            request.deadline,
+        );
         let (agent, proxy) = self.agent_for(url);
         let mut builder = http::Request::builder().method(request.method.as_str()).uri(url);
         builder = builder.header("Accept", "application/json");
@@ -465,11 +499,11 @@ fn classify(
                 names.proxy
             ),
         },
-        ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds },
+        ureq::Error::Timeout(_) => TransportError::Timeout { url, seconds, context: String::new() },
         ureq::Error::BodyExceedsLimit(limit) => TransportError::TooLarge { url, limit },
         ureq::Error::Tls(detail) => TransportError::Tls { url, detail: detail.to_string(), ca_setting: names.ca_file.clone() },
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => refused(url),
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => TransportError::Timeout { url, seconds },
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::TimedOut => TransportError::Timeout { url, seconds, context: String::new() },
         // A name that does not resolve comes back as a plain I/O error; asking the resolver once
         // more (briefly) tells it from other failures without reading the message.
         ureq::Error::Io(_)
@@ -592,5 +626,33 @@ mod tests {
         let auth = Auth::bearer("https://dev.azure.com/org/", &Secret::new("t"));
         assert_eq!(auth.origin, Origin::parse("https://dev.azure.com:443/other"));
         assert_ne!(auth.origin, Origin::parse("https://dev.azure.com.evil.io/"));
+    }
+
+    struct Quiet;
+    impl Observer for Quiet {
+        fn note(&self, _: &Event<'_>) {}
+    }
+
+    /// A request that timed out on every attempt is told with the whole wait, not the last
+    /// attempt's limit (a user once read "did not answer within 24 s" after five minutes), and
+    /// with the setting that bounds it.
+    #[test]
+    fn a_timeout_is_told_with_the_whole_wait_and_its_bound() {
+        let mut config = Config::default();
+        config.names.time_limit = "pollingTimeoutSec".into();
+        let client = Client::new(config, Arc::new(Quiet)).unwrap();
+        let timeout = |s| TransportError::Timeout { url: "http://sq/api/server/version".into(), seconds: s, context: String::new() };
+        let told = client.whole_wait(timeout(24), 4, Duration::from_millis(301_200), Duration::from_secs(24)).to_string();
+        assert_eq!(
+            told,
+            "http://sq/api/server/version did not answer within 301 s (4 attempts, each waiting up to 90 s; pollingTimeoutSec bounds the whole wait); the server may be overloaded, or a proxy or firewall may be dropping the traffic"
+        );
+        let told = client.whole_wait(timeout(3), 1, Duration::from_millis(3_050), Duration::from_secs(3)).to_string();
+        assert!(
+            told.starts_with("http://sq/api/server/version did not answer within 3 s (all the time pollingTimeoutSec left); "),
+            "{told}"
+        );
+        let told = client.whole_wait(timeout(90), 1, Duration::from_secs(90), Duration::from_secs(90)).to_string();
+        assert!(told.starts_with("http://sq/api/server/version did not answer within 90 s; "), "{told}");
     }
 }

@@ -54,6 +54,17 @@ pub(crate) enum Event<'a> {
         count: usize,
         path: &'a Path,
     },
+    /// Requests to `origin` have gone unanswered for `waited` (said after a few seconds, then now
+    /// and then): what they are, when this attempt gives up, and when the run does.
+    Waiting {
+        origin: &'a str,
+        requests: &'a [String],
+        waited: Duration,
+        attempt_left: Duration,
+        run_left: Option<Duration>,
+        retries: u32,
+        time_limit: &'a str,
+    },
     /// A client certificate will be presented to servers that ask for one; `days_left` until it
     /// expires, when its validity could be read.
     ClientCertificate {

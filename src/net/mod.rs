@@ -11,6 +11,7 @@ pub(crate) mod resolve;
 pub(crate) mod retry;
 pub(crate) mod tls;
 pub(crate) mod url;
+pub(crate) mod waiting;
 
 pub(crate) use client::{Client, Config, MAX_CONNECTIONS_PER_HOST, SettingNames};
 pub(crate) use event::{Event, Observer};

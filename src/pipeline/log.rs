@@ -29,14 +29,43 @@ pub struct Log {
     /// Whether `task.setsecret` lines are written: always under the agent, and in CLI mode when
     /// the CLI itself runs inside a pipeline script step (`TF_BUILD`), so the agent masks them too.
     announce_secrets: bool,
+    /// stdout carries one document (JSON) and nothing else.
+    document_on_stdout: bool,
     sinks: Mutex<Sinks>,
 }
 
 const MASK: &str = "***";
 
+/// The forms of a secret that can be printed: itself; each of its lines, since the agent masks
+/// line by line and a multi-line value never appears whole on one line; and each as written
+/// inside a JSON string (a `"` or `\` escaped), for the `--format json` document.
+fn masked_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string()];
+    if value.contains('\n') || value.contains('\r') {
+        forms.extend(value.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.trim().is_empty()));
+    }
+    let escaped: Vec<String> = forms
+        .iter()
+        .filter_map(|f| {
+            let json = serde_json::to_string(f).ok()?;
+            let inner = json.get(1..json.len() - 1)?;
+            (inner != f).then(|| inner.to_string())
+        })
+        .collect();
+    forms.extend(escaped);
+    forms
+}
+
 impl Log {
     pub fn new(style: Style, debug: bool, announce_secrets: bool, out: Box<dyn Write + Send>, err: Box<dyn Write + Send>) -> Self {
-        Self { style, debug, announce_secrets, sinks: Mutex::new(Sinks { out, err, secrets: Vec::new() }) }
+        Self { style, debug, announce_secrets, document_on_stdout: false, sinks: Mutex::new(Sinks { out, err, secrets: Vec::new() }) }
+    }
+
+    /// Keeps stdout for the document alone: every other line (progress, retries, `task.setsecret`,
+    /// which the agent reads on either stream) goes to stderr.
+    pub(crate) fn with_document_on_stdout(mut self) -> Self {
+        self.document_on_stdout = true;
+        self
     }
 
     pub(crate) fn stdio(style: Style, debug: bool, announce_secrets: bool) -> Self {
@@ -52,20 +81,32 @@ impl Log {
     pub(crate) fn register_secrets<'a>(&self, secrets: impl IntoIterator<Item = &'a Secret>) {
         let mut sinks = self.lock();
         for secret in secrets {
-            let value = secret.expose();
-            // A secret must be single-line for the agent; multi-line values are rejected earlier by
-            // settings validation, so here every value is one line.
-            if value.is_empty() || sinks.secrets.iter().any(|s| s == value) {
-                continue;
+            for value in masked_forms(secret.expose()) {
+                if value.trim().is_empty() || sinks.secrets.contains(&value) {
+                    continue;
+                }
+                if self.announce_secrets {
+                    let line = Command::new("task.setsecret").message(&value).render();
+                    if self.document_on_stdout {
+                        let _ = writeln!(sinks.err, "{line}");
+                    } else {
+                        let _ = writeln!(sinks.out, "{line}");
+                    }
+                }
+                sinks.secrets.push(value);
             }
-            if self.announce_secrets {
-                let line = Command::new("task.setsecret").message(value).render();
-                let _ = writeln!(sinks.out, "{line}");
-            }
-            sinks.secrets.push(value.to_string());
         }
         // Longest first, so a secret that contains another is masked whole.
         sinks.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let _ = sinks.out.flush();
+    }
+
+    /// A document a tool reads (`check --format json`): the only thing written on stdout when the
+    /// log was made with [`Log::with_document_on_stdout`]; masked, never neutralized (it is JSON).
+    pub(crate) fn document(&self, text: &str) {
+        let masked = self.mask(text);
+        let mut sinks = self.lock();
+        let _ = writeln!(sinks.out, "{masked}");
         let _ = sinks.out.flush();
     }
 
@@ -197,6 +238,9 @@ impl Log {
     }
 
     fn write_out(&self, line: &str) {
+        if self.document_on_stdout {
+            return self.write_err(line);
+        }
         let mut sinks = self.lock();
         let line = mask_with(&sinks.secrets, line);
         let _ = writeln!(sinks.out, "{line}");
@@ -260,6 +304,34 @@ mod tests {
         log.info("token is s3cr3t");
         log.error("bad s3cr3t");
         assert_eq!(out.text(), "##vso[task.setsecret]s3cr3t\ntoken is ***\n##vso[task.logissue type=error;]bad ***\n");
+    }
+
+    /// The agent masks per line: each line of a multi-line secret is registered and masked on its
+    /// own; a secret with `"` or `\` is masked in its JSON-escaped form too.
+    #[test]
+    fn multi_line_and_json_escaped_forms_are_masked() {
+        let (log, out) = agent_log(false);
+        log.register_secrets([&Secret::new("line-one\r\nline-two"), &Secret::new("a\"b\\c")]);
+        log.info("x line-one y");
+        log.info("z line-two");
+        log.info(r#"{"password": "a\"b\\c"}"#);
+        let text = out.text();
+        for registered in ["line-one", "line-two", r#"a\"b\\c"#] {
+            assert!(text.lines().any(|l| l == format!("##vso[task.setsecret]{registered}")), "{registered}: {text}");
+        }
+        assert!(text.ends_with("x *** y\nz ***\n{\"password\": \"***\"}\n"), "{text}");
+    }
+
+    /// With a document on stdout, nothing else is: progress and setsecret lines go to stderr.
+    #[test]
+    fn the_document_is_alone_on_stdout() {
+        let (out, err) = (Buf::default(), Buf::default());
+        let log = Log::new(Style::Plain, false, true, Box::new(out.clone()), Box::new(err.clone())).with_document_on_stdout();
+        log.register_secrets([&Secret::new("t0ken")]);
+        log.info("waiting for the server");
+        log.document(r#"{"checks": ["t0ken"]}"#);
+        assert_eq!(out.text(), "{\"checks\": [\"***\"]}\n");
+        assert_eq!(err.text(), "##vso[task.setsecret]t0ken\nwaiting for the server\n");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub(crate) enum Field {
     InlineSoftwareQualities,
     SummaryWhen,
     PendingStatus,
+    /// `allowTokenToSonarUrl`: a connection's token may go to another host named by `sonarUrl`.
+    AllowTokenToSonarUrl,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -53,7 +55,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 24] = [
+    pub(crate) const INPUTS: [Field; 25] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -78,6 +80,7 @@ impl Field {
         Field::InlineSoftwareQualities,
         Field::SummaryWhen,
         Field::PendingStatus,
+        Field::AllowTokenToSonarUrl,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -128,6 +131,7 @@ impl Field {
             Field::InlineSoftwareQualities => "inlineSoftwareQualities",
             Field::SummaryWhen => "summaryWhen",
             Field::PendingStatus => "pendingStatus",
+            Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -171,6 +175,7 @@ impl Field {
             Field::InlineSoftwareQualities => "--inline-software-qualities",
             Field::SummaryWhen => "--summary-when",
             Field::PendingStatus => "--pending-status",
+            Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

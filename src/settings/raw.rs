@@ -68,6 +68,7 @@ pub(crate) struct RawSettings {
     pub(crate) inline_software_qualities: Option<String>,
     pub(crate) summary_when: Option<String>,
     pub(crate) pending_status: Option<String>,
+    pub(crate) allow_token_to_sonar_url: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
     pub(crate) analysed_commit: Option<String>,
     pub(crate) dry_run: bool,
@@ -97,10 +98,24 @@ impl RawSettings {
         let mut out = Vec::new();
         // Every credential a connection holds, whether or not it ends up used: the service
         // connections' and the Prepare task's (its scanner properties hold the token in plain text).
-        let prepared = [
-            self.prepare_endpoint.as_ref().and_then(|(_, json)| connection::parse_prepare_endpoint(json).ok()),
-            self.scanner_params.as_deref().and_then(|json| connection::parse_scanner_params(json).ok()),
-        ];
+        let endpoint = self.prepare_endpoint.as_ref().and_then(|(_, json)| connection::parse_prepare_endpoint(json).ok());
+        // A login's user name is what Prepare writes as `sonar.token` for a user-and-password
+        // connection, and what stays there alone once SonarSource's Analyze task has deleted
+        // `sonar.password` (its `sanitizeScannerParams`): that lone value is the name, no secret.
+        let logins: Vec<String> = [self.sonar_service_resolved.clone(), self.sonar_cloud_service_resolved.clone(), endpoint.clone()]
+            .into_iter()
+            .flatten()
+            .filter_map(|f| match f.credential()? {
+                crate::sonar::connection::SonarCredential::Login { user, .. } => Some(user.expose().to_string()),
+                crate::sonar::connection::SonarCredential::Token(_) => None,
+            })
+            .collect();
+        let params = self
+            .scanner_params
+            .as_deref()
+            .and_then(|json| connection::parse_scanner_params(json).ok())
+            .filter(|p| p.password.is_some() || !p.username.as_ref().is_some_and(|u| logins.contains(u)));
+        let prepared = [endpoint, params];
         let connections =
             [self.sonar_service_resolved.clone(), self.sonar_cloud_service_resolved.clone()].into_iter().chain(prepared).flatten();
         for fields in connections {
@@ -109,10 +124,9 @@ impl RawSettings {
             out.extend(fields.credential().map(|c| c.secret_forms()).unwrap_or_default());
             out.extend(fields.password.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(Secret::new));
         }
-        // The client certificate's password, whole and line by line (the agent masks per line).
+        // The client certificate's password (the log also masks each line of a multi-line one).
         if let Some(pw) = self.client_cert_password.as_deref().filter(|p| !p.is_empty()) {
             out.push(Secret::new(pw));
-            out.extend(pw.lines().map(str::trim).filter(|l| !l.is_empty() && *l != pw).map(Secret::new));
         }
         // Proxy passwords, given alone or inside a proxy URL, with their Basic form.
         if let Some(pw) = &self.agent_proxy_password {
@@ -182,6 +196,7 @@ impl RawSettings {
             inline_software_qualities: input(Field::InlineSoftwareQualities),
             summary_when: input(Field::SummaryWhen),
             pending_status: input(Field::PendingStatus),
+            allow_token_to_sonar_url: input(Field::AllowTokenToSonarUrl),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -295,6 +310,7 @@ mod tests {
                 Field::InlineSoftwareQualities => self.inline_software_qualities.as_deref(),
                 Field::SummaryWhen => self.summary_when.as_deref(),
                 Field::PendingStatus => self.pending_status.as_deref(),
+                Field::AllowTokenToSonarUrl => self.allow_token_to_sonar_url.as_deref(),
                 _ => None,
             }
         }
@@ -309,5 +325,48 @@ mod tests {
         for field in Field::INPUTS {
             assert_eq!(raw.input_value(field), Some(value(field).as_str()), "{field:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    fn exposed(raw: &RawSettings) -> Vec<String> {
+        raw.secret_candidates().iter().map(|s| s.expose().to_string()).collect()
+    }
+
+    /// SonarSource's Prepare task puts a user name in `sonar.token` (its sanitizer renames
+    /// `sonar.login`) beside `sonar.password`: the name is no secret (masking it would hide every
+    /// word like it, "admin" in every URL), the password and the Basic pair are.
+    #[test]
+    fn a_login_in_the_prepare_tasks_scanner_params_is_not_a_secret_but_its_password_is() {
+        let raw = RawSettings {
+            scanner_params: Some(r#"{"sonar.host.url":"https://sq","sonar.token":"admin","sonar.password":"Adm1n-Passw0rd"}"#.into()),
+            ..RawSettings::default()
+        };
+        let secrets = exposed(&raw);
+        assert!(!secrets.iter().any(|s| s == "admin"), "{secrets:?}");
+        assert!(secrets.iter().any(|s| s == "Adm1n-Passw0rd"));
+        assert!(secrets.contains(&crate::secret::Secret::basic("admin", "Adm1n-Passw0rd").expose().to_string()));
+        // After SonarSource's Analyze task has deleted sonar.password, the name stays alone in
+        // sonar.token; the Prepare endpoint says it is a login.
+        let raw = RawSettings {
+            scanner_params: Some(r#"{"sonar.host.url":"https://sq","sonar.token":"admin"}"#.into()),
+            prepare_endpoint: Some((
+                "SONAR_ENDPOINT",
+                r#"{"type":"SonarQube","data":{"url":"https://sq","username":"admin","password":"Adm1n-Passw0rd"}}"#.into(),
+            )),
+            ..RawSettings::default()
+        };
+        let secrets = exposed(&raw);
+        assert!(!secrets.iter().any(|s| s == "admin"), "{secrets:?}");
+        assert!(secrets.iter().any(|s| s == "Adm1n-Passw0rd"));
+        // A token alone in sonar.token is one, with its Basic forms.
+        let raw = RawSettings {
+            scanner_params: Some(r#"{"sonar.host.url":"https://sq","sonar.token":"squ_0123456789"}"#.into()),
+            ..RawSettings::default()
+        };
+        assert!(exposed(&raw).iter().any(|s| s == "squ_0123456789"));
     }
 }

@@ -64,7 +64,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 28] = [
+        let fields: [(Field, &mut Option<String>); 29] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -89,6 +89,7 @@ impl RawSettings {
             (Field::InlineSoftwareQualities, &mut self.inline_software_qualities),
             (Field::SummaryWhen, &mut self.summary_when),
             (Field::PendingStatus, &mut self.pending_status),
+            (Field::AllowTokenToSonarUrl, &mut self.allow_token_to_sonar_url),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),
@@ -154,7 +155,10 @@ impl RawSettings {
             (Some(token), _) => {
                 v.token(Field::SonarToken, token).map(|t| (SonarCredential::Token(t), Field::SonarToken.name(origin).to_string()))
             }
-            (None, Some((f, credential))) => v.credential(f.field, credential).map(|c| (c, f.from.clone())),
+            (None, Some((f, credential))) => {
+                self.token_stays_with_its_host(v, f);
+                v.credential(f.field, credential).map(|c| (c, f.from.clone()))
+            }
             (None, None) => {
                 if !(connection_reported || v.has_problem(Field::SonarToken)) {
                     let message = match &found {
@@ -188,6 +192,33 @@ impl RawSettings {
             polling_timeout: Duration::from_secs(polling_secs as u64),
             search_paths: self.paths.clone(),
         })
+    }
+
+    /// A connection's token goes to the connection's own host: when `sonarUrl` names another (or
+    /// downgrades https to http), the run stops unless `allowTokenToSonarUrl` says it is the same
+    /// server. Prepare's variables are used only when no URL is given, so they follow this already.
+    fn token_stays_with_its_host(&self, v: &mut Validator, f: &FoundConnection) {
+        use crate::net::url::Origin;
+        let (Some(given), Some(own)) = (self.sonar_url.as_deref(), f.fields.url.as_deref()) else { return };
+        let (Some(to), Some(home)) = (Origin::parse(given.trim()), Origin::parse(own.trim())) else { return };
+        let same_host = to.host().eq_ignore_ascii_case(home.host());
+        let downgraded = crate::net::url::is_https(own) && !crate::net::url::is_https(given);
+        let allowed = v.boolean(Field::AllowTokenToSonarUrl, self.allow_token_to_sonar_url.as_deref(), false);
+        if (same_host && !downgraded) || allowed {
+            return;
+        }
+        let origin = v.origin;
+        let why = if same_host { "over plain http, where the connection uses https" } else { "to another host than the connection's own" };
+        v.problem(
+            Field::SonarUrl,
+            format!(
+                "{} ({to}) would send the token of {} {why} ({home}); the token goes only where its connection points. Clear {} to use the connection's URL, or, if {to} is the same server reached by another address, set {} to true",
+                Field::SonarUrl.name(origin),
+                f.from,
+                Field::SonarUrl.name(origin),
+                Field::AllowTokenToSonarUrl.name(origin)
+            ),
+        );
     }
 
     /// The connection named by an input, or, when no connection, URL or token is given at all,
@@ -588,6 +619,7 @@ fn network_names(origin: Origin) -> crate::net::SettingNames {
     };
     crate::net::SettingNames {
         client_cert,
+        time_limit: Field::PollingTimeoutSec.name(origin).to_string(),
         proxy: Field::Proxy.name(origin).to_string(),
         proxy_credentials,
         proxy_bypass: Field::ProxyBypass.name(origin).to_string(),

@@ -265,3 +265,28 @@ fn the_build_summary_is_a_new_file_never_one_planted_at_a_fixed_name() {
     assert!(written.starts_with(&tmp) && written.file_name().unwrap().to_string_lossy().starts_with("sonar-pr-gate-summary-"), "{line}");
     assert!(std::fs::read_to_string(&written).unwrap().starts_with("# SonarQube quality gate"));
 }
+
+/// `check --format json` writes the document and nothing else on stdout, even when a server is
+/// slow (the notice of what the run waits for, said within seconds) and a read is retried: both
+/// go to stderr.
+#[test]
+fn check_in_json_keeps_stdout_for_the_document_while_waiting_and_retrying() {
+    use sandbox::server::{Fault, FaultRule};
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_server.inject(FaultRule {
+        method: None,
+        path_contains: "/api/server/version".into(),
+        fault: Fault::Delay(std::time::Duration::from_secs(8)),
+        times: 1,
+    });
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/system/status".into(), fault: Fault::Status(503), times: 1 });
+    let vars = cli_env(&sb);
+    let run = run_cli(&["check", "--format", "json"], &as_refs(&vars), &env.sources());
+    assert_eq!(run.status, 0, "{}", run.all());
+    let v: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", run.stdout));
+    assert_eq!(v["checks"][0]["state"], "pass");
+    let waiting = format!("Waiting for {} to answer GET /api/server/version", sb.sonar_url());
+    assert!(run.stderr.lines().any(|l| l.starts_with(&waiting) && l.contains("the limit --polling-timeout-sec sets")), "{}", run.stderr);
+    assert!(run.stderr.contains("/api/system/status failed (HTTP 503); retrying in"), "{}", run.stderr);
+}

@@ -171,3 +171,55 @@ fn the_job_token_as_a_secret_variable_alone_is_used() {
         assert_eq!(w.header("authorization"), Some(format!("Bearer {JOB_TOKEN}").as_str()), "{}", w.endpoint());
     }
 }
+
+/// A login and password connection chosen in Prepare, after SonarSource's Analyze task has run:
+/// its `sanitizeScannerParams` deleted `sonar.password`, so the user name stays alone in
+/// `sonar.token`. That name is no secret (masking "ci-bot" would hide it in every line); the
+/// password, a multi-line one here, is masked line by line, as the agent masks.
+#[test]
+fn a_prepare_login_left_alone_in_sonar_token_is_not_masked_and_a_multi_line_password_is_masked_per_line() {
+    let (sb, mut env) = scenario(Flavour::Server2025);
+    let password = "first line of the password\nsecond line of it";
+    sb.sonar_state().valid_logins.push(("ci-bot".into(), password.into()));
+    let endpoint = serde_json::json!({"type": "SonarQube Server", "data": {"url": format!("{}/", sb.sonar_url()), "username": "ci-bot", "password": password}});
+    let params = format!(r#"{{"sonar.host.url":"{}/","sonar.token":"ci-bot","sonar.pullrequest.key":"7"}}"#, sb.sonar_url());
+    env.set("SECRET_SONAR_ENDPOINT", &endpoint.to_string())
+        .set("SONARQUBE_SCANNER_PARAMS", &params)
+        .set("VSTS_SECRET_VARIABLES", r#"["SONAR_ENDPOINT"]"#);
+    env.secrets.extend(["first line of the password".to_string(), "second line of it".to_string()]);
+    let run = env.run();
+    assert_decorated(&sb, &run);
+    assert_sonar_auth(&sb, &basic("ci-bot", password));
+    let registered: Vec<&str> = run.stdout.lines().filter_map(|l| l.strip_prefix("##vso[task.setsecret]")).collect();
+    assert!(!registered.contains(&"ci-bot"), "{registered:?}");
+    assert!(registered.contains(&"first line of the password") && registered.contains(&"second line of it"), "{registered:?}");
+}
+
+/// sonarUrl beside a service connection: the connection's token goes only to the connection's own
+/// host. Another host stops the run before any request, naming both and the opt-in; with
+/// `allowTokenToSonarUrl` (the same server at an internal address) the token goes there.
+#[test]
+fn a_connections_token_goes_to_another_host_only_when_allowed() {
+    let (sb, mut env) = scenario(Flavour::Server2025);
+    let id = "9d8c7b6a-1111-2222-3333-444455556666";
+    env.set("INPUT_SONARQUBESERVICE", id)
+        .set(&format!("ENDPOINT_URL_{id}"), "https://sonarqube.fabrikam.example/")
+        .set(&format!("ENDPOINT_AUTH_SCHEME_{id}"), "UsernamePassword")
+        .set(&format!("ENDPOINT_AUTH_PARAMETER_{id}_USERNAME"), SONAR_TOKEN)
+        .set("INPUT_SONARURL", &sb.sonar_url());
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let origin = sb.sonar_url();
+    assert_eq!(
+        run.issues("error"),
+        [format!(
+            "sonarUrl: sonarUrl ({origin}) would send the token of the service connection {id} in sonarQubeService to another host than the connection's own (https://sonarqube.fabrikam.example); the token goes only where its connection points. Clear sonarUrl to use the connection's URL, or, if {origin} is the same server reached by another address, set allowTokenToSonarUrl to true"
+        )]
+    );
+    assert!(sb.sonar_server.requests().is_empty(), "no request, so no token, went to {origin}");
+
+    env.set("INPUT_ALLOWTOKENTOSONARURL", "true");
+    let run = env.run();
+    assert_decorated(&sb, &run);
+    assert_sonar_auth(&sb, &basic(SONAR_TOKEN, ""));
+}

@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 24] = [
+pub const DECLARED_INPUTS: [&str; 25] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -270,6 +270,7 @@ pub const DECLARED_INPUTS: [&str; 24] = [
     "inlineSoftwareQualities",
     "summaryWhen",
     "pendingStatus",
+    "allowTokenToSonarUrl",
 ];
 
 impl TaskEnv {
