@@ -69,6 +69,12 @@ pub(crate) enum Command {
         /// Output format of the checklist: text for people, json for tools.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Check an Azure DevOps PAT (AZURE_DEVOPS_EXT_PAT) for an integration instead: the scopes
+        /// its vendor documents, one harmless GET each, and the owner's access level. NAME is
+        /// sonar-pr-gate, sonarqube, sonarcloud, snyk or harness-sei, e.g.
+        /// --integration snyk --collection-url https://dev.azure.com/fabrikam --project Web
+        #[arg(long, value_name = "NAME")]
+        integration: Option<String>,
     },
     /// Wait for the analysis, read the quality gate and post the PR status, summary comment and
     /// inline comments.
@@ -213,9 +219,13 @@ impl Cli {
     /// CLI runs in a pipeline script step, the agent's predefined variables.
     pub(crate) fn into_invocation(self, env: &AgentEnv) -> Invocation {
         let first_retry_delay_ms = self.first_retry_delay_ms;
+        let mut integration_flag = None;
         let (common, mode, format, dry_run) = match self.command {
             Command::Task => return Invocation::Task { first_retry_delay_ms },
-            Command::Check { common, format } => (common, "check", format, false),
+            Command::Check { common, format, integration } => {
+                integration_flag = nonempty(integration);
+                (common, "check", format, false)
+            }
             Command::Publish { common, dry_run } => (common, "publish", Format::Text, dry_run),
         };
         let mut raw = RawSettings {
@@ -271,6 +281,7 @@ impl Cli {
             },
             debug: common.debug || env.debug(),
             first_retry_delay_ms,
+            integration: integration_flag,
             ..RawSettings::default()
         };
         raw.paths.working_directory = std::env::current_dir().ok();

@@ -68,6 +68,11 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32
             // Under the agent the outcome travels in task.complete; exit 0 unless we crashed.
             0
         }
+        Invocation::Cli(raw) if raw.integration.is_some() => {
+            let log = Log::stdio(Style::Plain, raw.debug, env.is_agent());
+            let log = if raw.format == settings::OutputFormat::Json { log.with_document_on_stdout() } else { log };
+            run_doctor(*raw, Arc::new(log))
+        }
         Invocation::Cli(raw) => {
             let log = Log::stdio(Style::Plain, raw.debug, env.is_agent());
             // A JSON document is for tools: it is all stdout carries.
@@ -105,6 +110,36 @@ fn run_task_with(raw: RawSettings, log: Arc<Log>) -> TaskResult {
             log.error(&e.to_string());
             log.complete(TaskResult::Failed, &e.to_string());
             TaskResult::Failed
+        }
+    }
+}
+
+/// `check --integration`: the scope doctor, with its own settings (no SonarQube).
+fn run_doctor(raw: RawSettings, log: Arc<Log>) -> i32 {
+    log.register_secrets(&raw.secret_candidates());
+    let settings = match raw.validate_doctor() {
+        Ok(s) => s,
+        Err(e) => {
+            log.error(&e.to_string());
+            return exit_code::CONFIGURATION;
+        }
+    };
+    let format = settings.format;
+    match app::doctor::doctor(&settings, log.clone()) {
+        Ok(outcome) => {
+            let message = outcome.message.replace("preflight checks", "scope checks");
+            if format == OutputFormat::Text {
+                if outcome.exit_code == exit_code::PASSED {
+                    log.info(&format!("sonar-pr-gate: {message}"));
+                } else {
+                    log.error(&message);
+                }
+            }
+            outcome.exit_code
+        }
+        Err(e) => {
+            log.error(&e.to_string());
+            e.exit_code()
         }
     }
 }

@@ -69,6 +69,14 @@ pub struct AzdoState {
     pub changes_page_limit: usize,
     /// Whether the server has the FileDiffs resource (an older Azure DevOps Server may not).
     pub file_diffs_supported: bool,
+    /// The scopes of a PAT (by its token), as the PAT page grants them (`vso.code`,
+    /// `vso.code_write`, `vso.analytics`…); a token not listed has every scope. A call whose
+    /// scope the PAT lacks is answered 401 (Microsoft's `scopes.md`; community reports:
+    /// pulumi/pulumi-azuredevops#68, MicrosoftDocs/vsts-rest-api-specs#441).
+    pub pat_scopes: std::collections::BTreeMap<String, Vec<&'static str>>,
+    /// An identity's access level (`licenseDisplayName`, `accountLicenseType`) as
+    /// `userentitlements` reports it; Basic (`express`) when not listed.
+    pub access_levels: std::collections::BTreeMap<String, (&'static str, &'static str)>,
     next_id: u64,
 }
 
@@ -95,6 +103,8 @@ impl FakeAzdo {
                 repo_dir: None,
                 changes_page_limit: 2000,
                 file_diffs_supported: true,
+                pat_scopes: Default::default(),
+                access_levels: Default::default(),
                 next_id: 100,
             }),
         }
@@ -198,6 +208,12 @@ impl Handler for FakeAzdo {
             Ok(cred) => cred,
             Err(refused) => return refused,
         };
+        if let Err(refused) = check_scope(&st, req, &rest, &cred) {
+            return refused;
+        }
+        if let Some(answer) = scope_probe(&st, &rest, &cred) {
+            return answer;
+        }
         if let Err(refused) = check_api_version(&st, req, &rest) {
             return refused;
         }
@@ -248,6 +264,102 @@ fn authenticate(st: &AzdoState, req: &RecordedRequest) -> Result<Credential, Res
         }
         _ => Ok(cred),
     }
+}
+
+/// The scopes that allow a call (any one of them), as Microsoft's REST reference lists them per
+/// operation: reads of code and pull requests `vso.code`; PR statuses `vso.code_status`; threads
+/// `vso.threads_full`; `vso.code_write` covers all three. `None`: any valid token (connectionData).
+fn allowed_scopes(method: &str, rest: &str) -> Option<&'static [&'static str]> {
+    let path = rest.split('?').next().unwrap_or(rest);
+    Some(match path {
+        "/_apis/connectionData" => return None,
+        "/_apis/projects" => &["vso.project", "vso.profile"],
+        p if p.starts_with("/_apis/graph/") => &["vso.graph"],
+        p if p.starts_with("/_apis/userentitlements") => &["vso.memberentitlementmanagement"],
+        p if p.starts_with("/_odata/") => &["vso.analytics"],
+        p if p.contains("/_apis/release/") => &["vso.release"],
+        p if p.contains("/_apis/build/") => &["vso.build"],
+        p if p.contains("/_apis/wit/") => &["vso.work"],
+        p if p.ends_with("/statuses") && method == "GET" => &["vso.code", "vso.code_status"],
+        p if p.ends_with("/statuses") => &["vso.code_status", "vso.code_write"],
+        p if p.contains("/threads") && method == "GET" => &["vso.code", "vso.threads_full"],
+        p if p.contains("/threads") => &["vso.threads_full", "vso.code_write"],
+        _ if method == "GET" || rest.ends_with("/FileDiffs") => &["vso.code"],
+        _ => &["vso.code_write"],
+    })
+}
+
+/// A granted scope with the ones it includes (`vso.code_write` includes `vso.code`; scopes.md).
+fn includes(granted: &str, needed: &str) -> bool {
+    granted == needed
+        || match granted {
+            "vso.code_full" => needed.starts_with("vso.code") || needed == "vso.threads_full",
+            "vso.code_manage" => matches!(needed, "vso.code" | "vso.code_write"),
+            "vso.code_write" => needed == "vso.code",
+            _ => false,
+        }
+}
+
+fn check_scope(st: &AzdoState, req: &RecordedRequest, rest: &str, cred: &Credential) -> Result<(), Response> {
+    let (Some(granted), Some(allowed)) = (st.pat_scopes.get(&cred.token), allowed_scopes(&req.method, rest)) else { return Ok(()) };
+    if allowed.iter().any(|needed| granted.iter().any(|g| includes(g, needed))) {
+        return Ok(());
+    }
+    Err(vss_error(
+        401,
+        &format!("TF400813: The user '{}' is not authorized to access this resource.", cred.identity_id),
+        "UnauthorizedRequestException",
+    ))
+}
+
+/// The reads `check --integration` sends to show a scope, in the shapes of Microsoft's REST
+/// reference (projects, repositories, graph descriptors, user entitlements, the Analytics OData
+/// feed, release definitions, builds, work item types), all under the collection as on a server.
+fn scope_probe(st: &AzdoState, rest: &str, cred: &Credential) -> Option<Response> {
+    let path = rest.split('?').next().unwrap_or(rest);
+    let project_known = |p: &str| {
+        let p = crate::server::percent_decode(p);
+        p == st.project_name || p == st.project_id
+    };
+    let in_project = |suffix: &str| path.strip_suffix(suffix).map(|p| p.trim_start_matches('/').to_string());
+    let unknown_project = || {
+        vss_error(
+            404,
+            "VS800075: The project does not exist, or you do not have permission to access it.",
+            "ProjectDoesNotExistWithNameException",
+        )
+    };
+    if path == "/_apis/projects" {
+        return Some(Response::json(
+            200,
+            &json!({"count": 1, "value": [{"id": st.project_id, "name": st.project_name, "state": "wellFormed"}]}),
+        ));
+    }
+    if path == "/_apis/git/repositories" {
+        return Some(Response::json(200, &json!({"count": 1, "value": [{"id": st.repository_id, "name": st.repository_name}]})));
+    }
+    if let Some(id) = path.strip_prefix("/_apis/graph/descriptors/") {
+        return Some(Response::json(
+            200,
+            &json!({"value": format!("aad.{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(id))}),
+        ));
+    }
+    if let Some(id) = path.strip_prefix("/_apis/userentitlements/") {
+        let (name, code) = st.access_levels.get(id).copied().unwrap_or(("Basic", "express"));
+        return Some(Response::json(
+            200,
+            &json!({"id": id, "user": {"displayName": cred.display_name}, "accessLevel": {"licensingSource": "account", "accountLicenseType": code, "licenseDisplayName": name, "status": "active"}}),
+        ));
+    }
+    if path == "/_odata/v4.0-preview/Projects" {
+        return Some(Response::json(200, &json!({"@odata.context": "Projects(ProjectName)", "value": [{"ProjectName": st.project_name}]})));
+    }
+    for suffix in ["/_apis/release/definitions", "/_apis/build/builds", "/_apis/wit/workitemtypes"] {
+        if let Some(project) = in_project(suffix) {
+            return Some(if project_known(&project) { Response::json(200, &json!({"count": 0, "value": []})) } else { unknown_project() });
+        }
+    }
+    None
 }
 
 /// api-version: mandatory, within range, and -preview where the resource was still in preview.

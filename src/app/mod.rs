@@ -4,6 +4,7 @@
 
 mod changed_lines;
 mod check;
+pub(crate) mod doctor;
 mod publish;
 
 use std::sync::Arc;

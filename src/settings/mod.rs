@@ -31,6 +31,19 @@ pub(crate) enum Mode {
     Check,
 }
 
+/// `check --integration`: an Azure DevOps credential checked for the scopes an integration needs.
+#[derive(Clone, Debug)]
+pub(crate) struct DoctorSettings {
+    pub(crate) integration: &'static crate::azdo::scopes::Integration,
+    pub(crate) collection_url: String,
+    /// Some probes (Release, Build, Work Items) read a project's resources.
+    pub(crate) project: Option<String>,
+    pub(crate) credential: Credential,
+    pub(crate) format: OutputFormat,
+    pub(crate) network: crate::net::Config,
+    pub(crate) time_limit: std::time::Duration,
+}
+
 /// Where the settings came from; decides how an input is named in messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Origin {

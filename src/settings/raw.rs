@@ -69,6 +69,8 @@ pub(crate) struct RawSettings {
     pub(crate) summary_when: Option<String>,
     pub(crate) pending_status: Option<String>,
     pub(crate) allow_token_to_sonar_url: Option<String>,
+    /// `check --integration NAME`: the scope doctor for another integration's PAT.
+    pub(crate) integration: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
     pub(crate) analysed_commit: Option<String>,
     pub(crate) dry_run: bool,

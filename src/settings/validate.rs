@@ -61,6 +61,55 @@ impl RawSettings {
         }
     }
 
+    /// `check --integration`: only what the scope doctor needs (no SonarQube): the integration,
+    /// the collection URL, the credential, the network.
+    pub(crate) fn validate_doctor(mut self) -> Result<DoctorSettings, SettingsError> {
+        let origin = self.origin.unwrap_or(Origin::Cli);
+        let mut v = Validator { origin, problems: Vec::new() };
+        self.reject_macros(&mut v);
+        let name = self.integration.clone().unwrap_or_default();
+        let integration = crate::azdo::scopes::integration(&name);
+        if integration.is_none() {
+            let known: Vec<&str> = crate::azdo::scopes::INTEGRATIONS.iter().map(|i| i.key).collect();
+            v.problem_named("--integration", format!("'{name}' is not an integration this check knows; use one of: {}", known.join(", ")));
+        }
+        let collection_url = match self.collection_url.as_deref() {
+            Some(url) => v.url(Field::CollectionUrl, url),
+            None => {
+                v.problem(
+                    Field::CollectionUrl,
+                    "is needed to check a PAT: give the organization's URL, e.g. --collection-url https://dev.azure.com/fabrikam".into(),
+                );
+                None
+            }
+        };
+        let credential = match (&self.azure_devops_pat, &self.job_access_token) {
+            (Some(pat), _) => v.token(Field::AzureDevOpsPat, pat).map(Credential::Pat),
+            (None, Some(job)) => v.token(Field::AzureDevOpsPat, job).map(Credential::JobToken),
+            (None, None) => {
+                v.problem(
+                    Field::AzureDevOpsPat,
+                    "no credential to check; export AZURE_DEVOPS_EXT_PAT with the PAT the integration uses".into(),
+                );
+                None
+            }
+        };
+        let time_limit = v.number(Field::PollingTimeoutSec, self.polling_timeout_sec.as_deref(), 60, 1, MAX_POLLING_TIMEOUT_SEC as usize);
+        let network = self.network(&mut v, None);
+        match (v.problems.is_empty(), integration, collection_url, credential) {
+            (true, Some(integration), Some(collection_url), Some(credential)) => Ok(DoctorSettings {
+                integration,
+                collection_url: collection_url.trim_end_matches('/').to_string(),
+                project: self.project.clone(),
+                credential,
+                format: self.format,
+                network,
+                time_limit: Duration::from_secs(time_limit as u64),
+            }),
+            _ => Err(SettingsError { problems: v.problems }),
+        }
+    }
+
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
@@ -686,6 +735,11 @@ impl Validator {
 
     fn problem(&mut self, field: Field, message: String) {
         self.problems.push(Problem { input: field.name(self.origin).to_string(), message });
+    }
+
+    /// A problem with a flag that is no `Field` (it exists on one command only).
+    fn problem_named(&mut self, input: &str, message: String) {
+        self.problems.push(Problem { input: input.to_string(), message });
     }
 
     fn has_problem(&self, field: Field) -> bool {

@@ -16,6 +16,8 @@ mod community;
 mod connections;
 /// The pipeline decorator: its template's YAML and expressions, its manifest.
 mod decorator;
+/// `check --integration`: a PAT's scopes for another integration.
+mod doctor;
 /// The extension: manifests, launcher, the unpacked .vsix run through node.
 mod extension;
 /// Every failure a user can meet, and what they are told.
