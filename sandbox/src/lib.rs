@@ -7,6 +7,7 @@ pub mod proxy;
 pub mod server;
 pub mod sonar;
 pub mod tls;
+pub mod try_it;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -290,3 +290,29 @@ fn check_in_json_keeps_stdout_for_the_document_while_waiting_and_retrying() {
     assert!(run.stderr.lines().any(|l| l.starts_with(&waiting) && l.contains("the limit --polling-timeout-sec sets")), "{}", run.stderr);
     assert!(run.stderr.contains("/api/system/status failed (HTTP 503); retrying in"), "{}", run.stderr);
 }
+
+/// `cargo run --example sandbox` prints commands for a person to paste; these are the very
+/// commands, run against the very fakes: check passes, a dry run writes nothing, publish fails on
+/// the gate and posts, and the scope doctor passes.
+#[test]
+fn the_commands_the_try_it_sandbox_prints_work_as_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let try_it = sandbox::try_it::TryIt::start(dir.path());
+    let text = try_it.instructions("sonar-pr-gate");
+    let env: Vec<(&str, &str)> = try_it.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let expected_status = [0, 1, 1, 0];
+    for (args, status) in try_it.commands.iter().zip(expected_status) {
+        let printed = args.iter().map(|a| if a.contains(' ') { format!("'{a}'") } else { a.clone() }).collect::<Vec<_>>().join(" ");
+        assert!(text.contains(&format!("  sonar-pr-gate {printed}\n")), "{printed} is not in:\n{text}");
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = run_cli(&args, &env, &try_it.work);
+        assert_eq!(run.status, status, "{args:?}: {}", run.all());
+        if args.contains(&"--dry-run") {
+            assert!(try_it.sandbox.azdo_server.requests().iter().all(|r| r.method == "GET"), "a dry run writes nothing");
+        }
+    }
+    let st = try_it.sandbox.azdo_state();
+    let pr = st.pull_request(7);
+    assert_eq!(pr.statuses.len(), 1);
+    assert_eq!(pr.statuses[0]["state"], "failed");
+}
