@@ -338,12 +338,14 @@ impl AzdoClient {
         Ok(list.value)
     }
 
-    /// The PR's statuses, to check whether a status POST that failed was applied after all.
+    /// The PR's statuses, to check whether a status POST that failed was applied after all. The
+    /// list takes the statuses' api-version: Azure DevOps Server 2019/2020's Git spec declares it
+    /// only as `-preview.1` (5.0, 5.1, 6.0), like the POST.
     pub(crate) fn statuses(&self, pr: u32) -> Result<Vec<PrStatus>, Error> {
-        let list: ValueList<PrStatus> = self.get_json(
-            &format!("{}/statuses", self.pr_base(pr)),
-            self.context(format!("list the statuses of pull request {pr}"), Some(pr)),
-        )?;
+        let action = format!("list the statuses of pull request {pr}");
+        let resp =
+            self.send::<()>(Method::Get, &format!("{}/statuses", self.pr_base(pr)), true, None, self.context(action.clone(), Some(pr)))?;
+        let list: ValueList<PrStatus> = self.read(resp, &action)?;
         Ok(list.value)
     }
 

@@ -303,6 +303,33 @@ fn azure_devops_server_2020_gets_older_api_versions_decided_once() {
     assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
 }
 
+/// On Azure DevOps Server 2020 (api 6.0) a status POST that fails with 503 is checked by listing
+/// the statuses with the version that server's Git spec declares for the list, `6.0-preview.1`
+/// (the released `6.0` is refused there), and the run recovers as on 7.x.
+#[test]
+fn a_failed_status_post_on_server_2020_is_checked_with_the_preview_version_and_recovers() {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    sb.azdo_state().max_api_version = (6, 0);
+    sb.azdo_server.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/statuses".into(),
+        fault: Fault::Status(503),
+        times: 1,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let lists: Vec<String> = sb
+        .azdo_server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path().ends_with("/statuses"))
+        .map(|r| r.query("api-version").unwrap_or_default())
+        .collect();
+    assert!(!lists.is_empty() && lists.iter().all(|v| v == "6.0-preview.1"), "{lists:?}");
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
+
 #[test]
 fn transient_faults_are_retried_and_writes_are_not_duplicated() {
     let (sb, env) = failing_pr_with_one_issue();
