@@ -179,6 +179,11 @@ pub(crate) struct CommonArgs {
     /// result: true or false (the default).
     #[arg(long, value_name = "BOOL")]
     pub(crate) pending_status: Option<String>,
+    /// Also write the pull request's issues as SARIF 2.1.0 to this file (for GitHub Advanced
+    /// Security for Azure DevOps' AdvancedSecurity-Publish@1 or a SARIF viewer), e.g.
+    /// --sarif out/sonarqube.sarif.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sarif: Option<String>,
     /// The commit the pipeline analysed (a PR build's merge commit), e.g. --analysed-commit 39f52d2...
     /// Falls back to BUILD_SOURCEVERSION.
     #[arg(long, value_name = "SHA")]
@@ -258,6 +263,7 @@ impl Cli {
             summary_when: nonempty(common.summary_when),
             pending_status: nonempty(common.pending_status),
             analysed_commit: nonempty(common.analysed_commit),
+            sarif_file: nonempty(common.sarif),
             https_proxy: env
                 .raw("HTTPS_PROXY")
                 .or_else(|| env.raw("https_proxy"))

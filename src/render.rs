@@ -2,6 +2,8 @@
 //! Markdown. Everything that came from outside (messages, keys, paths, rule names) is escaped so it
 //! can neither format nor inject HTML.
 
+pub(crate) mod sarif;
+
 use std::fmt::Write as _;
 
 use crate::azdo::write::{Write, describe_status};

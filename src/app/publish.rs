@@ -408,6 +408,9 @@ impl Decorating<'_> {
         let tracking_ids: BTreeMap<String, u64> =
             files.iter().flatten().filter_map(|e| Some((e.item.path.clone()?, e.change_tracking_id?))).collect();
         let matched = self.match_all(analyses, changes.as_ref());
+        if let Some(path) = &settings.sarif_file {
+            write_sarif(path, analyses, &matched, &settings.names.sarif_file, log);
+        }
         let view = PullRequestView {
             threads: &state.threads,
             me: &state.me,
@@ -564,6 +567,28 @@ fn write_in_order(writer: &Writer<'_>, writes: &[Write], log: &Log) -> Result<Ve
         }
     }
     first_failure.map_or(Ok(created), Err)
+}
+
+/// Writes the pull request's issues (what was matched to it) as SARIF. A file that cannot be
+/// written is a warning: the pull request is decorated all the same.
+fn write_sarif(path: &std::path::Path, analyses: &[Analysis], matched: &[decide::Matched<'_>], setting: &str, log: &Log) {
+    let runs: Vec<(&Analysis, &[decide::InlineCandidate<'_>])> =
+        analyses.iter().zip(matched).map(|(a, m)| (a, m.candidates.as_slice())).collect();
+    let (text, left_out) = render::sarif::sarif(&runs);
+    let results: usize = runs.iter().map(|(_, c)| c.len()).sum::<usize>() - left_out;
+    match std::fs::write(path, text) {
+        Ok(()) => {
+            log.info(&format!("Wrote {results} issue(s) of {} project(s) as SARIF 2.1.0 to {}", runs.len(), path.display()));
+            if left_out > 0 {
+                log.warning(&format!(
+                    "{left_out} issue(s) were left out of {}: GitHub Advanced Security for Azure DevOps takes at most {} results per run; the most severe were kept",
+                    path.display(),
+                    render::sarif::MAX_RESULTS_PER_RUN
+                ));
+            }
+        }
+        Err(e) => log.warning(&format!("could not write the SARIF file {} ({setting}): {e}", path.display())),
+    }
 }
 
 /// Writes the Markdown build summary and attaches it to the run. The file is a new one with a

@@ -46,6 +46,8 @@ pub(crate) enum Field {
     PendingStatus,
     /// `allowTokenToSonarUrl`: a connection's token may go to another host named by `sonarUrl`.
     AllowTokenToSonarUrl,
+    /// `sarifFile`: where to write the pull request's issues as SARIF.
+    SarifFile,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -55,7 +57,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 25] = [
+    pub(crate) const INPUTS: [Field; 26] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -81,6 +83,7 @@ impl Field {
         Field::SummaryWhen,
         Field::PendingStatus,
         Field::AllowTokenToSonarUrl,
+        Field::SarifFile,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -132,6 +135,7 @@ impl Field {
             Field::SummaryWhen => "summaryWhen",
             Field::PendingStatus => "pendingStatus",
             Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
+            Field::SarifFile => "sarifFile",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -176,6 +180,7 @@ impl Field {
             Field::SummaryWhen => "--summary-when",
             Field::PendingStatus => "--pending-status",
             Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
+            Field::SarifFile => "sarifFile",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

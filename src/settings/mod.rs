@@ -148,6 +148,8 @@ pub(crate) struct Settings {
     pub(crate) pipeline_started: Option<std::time::SystemTime>,
     pub(crate) decoration: Decoration,
     pub(crate) fail_on_quality_gate_error: bool,
+    /// Where to write the pull request's issues as SARIF 2.1.0, if anywhere.
+    pub(crate) sarif_file: Option<std::path::PathBuf>,
     /// The HTTP client's timeouts, retries, trust roots and proxy.
     pub(crate) network: crate::net::Config,
 }

@@ -27,6 +27,7 @@ pub(crate) struct InputNames {
     pub(crate) fail_on_new_issues: String,
     /// Where the run's own report goes.
     pub(crate) summary: String,
+    pub(crate) sarif_file: String,
 }
 
 impl InputNames {
@@ -46,6 +47,7 @@ impl InputNames {
             fail_on_quality_gate_error: "failOnQualityGateError".into(),
             fail_on_new_issues: "failOnNewIssues".into(),
             summary: "the build summary".into(),
+            sarif_file: "sarifFile".into(),
         }
     }
 
@@ -65,6 +67,7 @@ impl InputNames {
             fail_on_quality_gate_error: "--fail-on-quality-gate-error".into(),
             fail_on_new_issues: "--fail-on-new-issues".into(),
             summary: "the summary file".into(),
+            sarif_file: "--sarif".into(),
         }
     }
 }

@@ -69,6 +69,8 @@ pub(crate) struct RawSettings {
     pub(crate) summary_when: Option<String>,
     pub(crate) pending_status: Option<String>,
     pub(crate) allow_token_to_sonar_url: Option<String>,
+    /// `sarifFile` / `--sarif`: where to write the PR's issues as SARIF 2.1.0.
+    pub(crate) sarif_file: Option<String>,
     /// `check --integration NAME`: the scope doctor for another integration's PAT.
     pub(crate) integration: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
@@ -199,6 +201,7 @@ impl RawSettings {
             summary_when: input(Field::SummaryWhen),
             pending_status: input(Field::PendingStatus),
             allow_token_to_sonar_url: input(Field::AllowTokenToSonarUrl),
+            sarif_file: input(Field::SarifFile),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -313,6 +316,7 @@ mod tests {
                 Field::SummaryWhen => self.summary_when.as_deref(),
                 Field::PendingStatus => self.pending_status.as_deref(),
                 Field::AllowTokenToSonarUrl => self.allow_token_to_sonar_url.as_deref(),
+                Field::SarifFile => self.sarif_file.as_deref(),
                 _ => None,
             }
         }

@@ -35,6 +35,13 @@ impl RawSettings {
         let fail_on_quality_gate_error = v.boolean(Field::FailOnQualityGateError, self.fail_on_quality_gate_error.as_deref(), true);
         let network = self.network(&mut v, sonar.as_ref().map(|s| s.url.as_str()));
         let target = self.target(&mut v, mode);
+        let sarif_file = self.sarif_file.clone();
+        if let Some(path) = &sarif_file
+            && let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            v.problem(Field::SarifFile, format!("'{path}' is in a folder that does not exist ('{}'); create it first, or write the file elsewhere, e.g. $(Build.ArtifactStagingDirectory)/sonarqube.sarif", parent.display()));
+        }
         if let Some(commit) = &self.source_commit
             && !(commit.len() >= 7 && commit.len() <= 64 && commit.chars().all(|c| c.is_ascii_hexdigit()))
         {
@@ -56,6 +63,7 @@ impl RawSettings {
                 decoration,
                 fail_on_quality_gate_error,
                 network,
+                sarif_file: sarif_file.map(PathBuf::from),
             }),
             _ => Err(SettingsError { problems: v.problems }),
         }
@@ -113,7 +121,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 29] = [
+        let fields: [(Field, &mut Option<String>); 30] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -139,6 +147,7 @@ impl RawSettings {
             (Field::SummaryWhen, &mut self.summary_when),
             (Field::PendingStatus, &mut self.pending_status),
             (Field::AllowTokenToSonarUrl, &mut self.allow_token_to_sonar_url),
+            (Field::SarifFile, &mut self.sarif_file),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),

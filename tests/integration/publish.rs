@@ -899,3 +899,87 @@ fn a_token_about_to_expire_is_warned_everywhere_before_it_bites() {
         assert_eq!(text.contains("> ⚠️ the SonarQube token expires on "), near, "{days} days: {text}");
     }
 }
+
+/// `sarifFile`: the pull request's issues as SARIF 2.1.0, valid against the OASIS schema (errata
+/// 01, in tests/data), with rules linked to the server, levels from severities, locations relative
+/// to the repository, and fingerprints that are the same on the next run.
+#[test]
+fn the_prs_issues_are_written_as_sarif_valid_against_the_oasis_schema() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(sandbox::demo::analysis("T1", false));
+    env.write_report(".scannerwork/report-task.txt", &sb, sandbox::demo::PROJECT_KEY, "T1", Some("7"));
+    let sarif = env.dir.path().join("out").join("sonarqube.sarif");
+    std::fs::create_dir_all(sarif.parent().unwrap()).unwrap();
+    env.set("INPUT_SARIFFILE", &sarif.display().to_string());
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "the gate fails: {}", run.all());
+    let first: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/sarif-schema-2.1.0.json"))).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the OASIS schema compiles");
+    let errors: Vec<String> = validator.iter_errors(&first).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    // The schema does refuse what SARIF does not allow (a level it does not know).
+    let mut broken = first.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken));
+    assert!(
+        host_paths(&run.stdout)
+            .contains(&format!("Wrote 3 issue(s) of 1 project(s) as SARIF 2.1.0 to {}", host_paths(&sarif.display().to_string())))
+    );
+
+    let run0 = &first["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "SonarQube");
+    assert_eq!(run0["automationDetails"]["id"], "sonarqube/fabrikam-shop/");
+    let results = run0["results"].as_array().unwrap();
+    let summary: Vec<(String, String, String, u64)> = results
+        .iter()
+        .map(|r| {
+            let loc = &r["locations"][0]["physicalLocation"];
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["level"].as_str().unwrap().to_string(),
+                loc["artifactLocation"]["uri"].as_str().unwrap().to_string(),
+                loc["region"]["startLine"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // Most severe first, then by file and line.
+    let expected = [
+        ("java:S1068", "warning", "src/main/java/shop/Cart.java", 17),
+        ("java:S2142", "warning", "src/main/java/shop/Checkout.java", 42),
+        ("java:S117", "note", "src/main/java/shop/Cart.java", 88),
+    ]
+    .map(|(a, b, c, d)| (a.to_string(), b.to_string(), c.to_string(), d));
+    assert_eq!(summary, expected);
+    let rule = &run0["tool"]["driver"]["rules"][results[1]["ruleIndex"].as_u64().unwrap() as usize];
+    assert_eq!(rule["id"], "java:S2142");
+    assert_eq!(rule["helpUri"], format!("{}/coding_rules?open=java%3AS2142&rule_key=java%3AS2142", sb.sonar_url()));
+    assert_eq!(results[1]["hostedViewerUri"], format!("{}/project/issues?id=fabrikam-shop&open=AZ-1&pullRequest=7", sb.sonar_url()));
+
+    // The next run: the same issues, the same fingerprints (what a consumer tracks results by).
+    env.run();
+    let second: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let prints = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        v["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["fingerprints"].clone()).collect()
+    };
+    assert_eq!(prints(&first), prints(&second));
+    assert_eq!(prints(&first)[1]["sonarqubeIssueKey/v1"], "AZ-1");
+}
+
+/// A SARIF file in a folder that does not exist is refused before anything runs, naming the input.
+#[test]
+fn a_sarif_file_in_a_missing_folder_is_a_setting_error() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    let missing = env.dir.path().join("nowhere").join("x.sarif");
+    env.set("INPUT_SARIFFILE", &missing.display().to_string());
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let err = host_paths(&run.first_error());
+    assert!(
+        err.starts_with(&format!("sarifFile: '{}' is in a folder that does not exist", host_paths(&missing.display().to_string()))),
+        "{err}"
+    );
+    assert!(sb.sonar_server.requests().is_empty());
+}

@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 25] = [
+pub const DECLARED_INPUTS: [&str; 26] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -271,6 +271,7 @@ pub const DECLARED_INPUTS: [&str; 25] = [
     "summaryWhen",
     "pendingStatus",
     "allowTokenToSonarUrl",
+    "sarifFile",
 ];
 
 impl TaskEnv {
