@@ -41,6 +41,11 @@ impl Flavour {
         }
     }
 
+    /// Whether issues and hotspots take the parameter names of 10.2 (`components`, `project`).
+    pub fn has_renamed_parameters(self) -> bool {
+        matches!(self, Flavour::Server108 | Flavour::Server2025 | Flavour::Community)
+    }
+
     fn edition(self) -> Option<&'static str> {
         match self {
             Flavour::Server89 | Flavour::Server99 | Flavour::Server108 => Some("developer"),
@@ -491,7 +496,10 @@ fn issues_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> 
     if access.analysis_only {
         return errors(403, "Insufficient privileges");
     }
-    let key = req.query("componentKeys").or_else(|| req.query("components")).unwrap_or_default();
+    // `components` from 10.2 (`componentKeys` deprecated but still taken, to 26.7); before 10.2 and
+    // on Cloud only `componentKeys` (issues `SearchAction`): an unknown parameter is ignored.
+    let components = || req.query("componentKeys").or_else(|| req.query("components").filter(|_| flavour.has_renamed_parameters()));
+    let key = components().unwrap_or_default();
     let ps: u64 = req.query("ps").and_then(|v| v.parse().ok()).unwrap_or(100);
     let p: u64 = req.query("p").and_then(|v| v.parse().ok()).unwrap_or(1);
     if ps > 500 {
@@ -509,13 +517,8 @@ fn issues_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> 
     let project =
         st.analyses.iter().map(|a| a.project_key.as_str()).find(|k| key.split(',').any(|c| c == *k || c.starts_with(&format!("{k}:"))));
     let key = project.unwrap_or(key.as_str()).to_string();
-    let files: Vec<String> = req
-        .query("componentKeys")
-        .or_else(|| req.query("components"))
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|c| c.strip_prefix(&format!("{key}:")).map(str::to_string))
-        .collect();
+    let files: Vec<String> =
+        components().unwrap_or_default().split(',').filter_map(|c| c.strip_prefix(&format!("{key}:")).map(str::to_string)).collect();
     // Community: an unknown PR becomes an unknown component, so the answer is empty.
     let issues: Vec<IssueSpec> = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref())
         .map(|a| a.issues.iter().filter(|i| files.is_empty() || files.iter().any(|f| *f == i.path.replace('\\', "/"))).cloned().collect())
@@ -547,7 +550,10 @@ fn hotspots_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -
     if access.analysis_only {
         return errors(403, "Insufficient privileges");
     }
-    let key = req.query("projectKey").or_else(|| req.query("project")).unwrap_or_default();
+    // `project` from 10.2 (`projectKey` deprecated but still taken); before, and on Cloud, only
+    // `projectKey` (hotspots `SearchAction`).
+    let flavour = st.flavour;
+    let key = req.query("projectKey").or_else(|| req.query("project").filter(|_| flavour.has_renamed_parameters())).unwrap_or_default();
     let pr = req.query("pullRequest");
     let Some(a) = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref()) else {
         return match &pr {

@@ -425,17 +425,18 @@ impl NewThread {
 pub(crate) struct NewComment {
     parent_comment_id: u64,
     content: String,
-    /// `1` is `text`; Microsoft's own examples send the number, which every version accepts.
-    comment_type: u8,
+    /// The spec's `CommentType` string (`unknown`, `text`, `codeChange`, `system`; Git spec 5.0 to
+    /// 7.1). Microsoft's examples also send the number `1`, which the service accepts too.
+    comment_type: &'static str,
 }
 
 impl NewComment {
     pub(crate) fn first(content: String) -> Self {
-        Self { parent_comment_id: 0, content, comment_type: 1 }
+        Self { parent_comment_id: 0, content, comment_type: "text" }
     }
 
     /// A reply to the thread's first comment.
     pub(crate) fn reply(content: String) -> Self {
-        Self { parent_comment_id: 1, content, comment_type: 1 }
+        Self { parent_comment_id: 1, content, comment_type: "text" }
     }
 }

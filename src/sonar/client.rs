@@ -45,6 +45,9 @@ pub(crate) struct SonarClient {
     auth: Auth,
     organization: Option<String>,
     cloud: bool,
+    /// The server's version (major, minor) once `api/server/version` has said it, shared by the
+    /// clones: parameters renamed in 10.2 take their new names from then on.
+    version: Arc<std::sync::OnceLock<(u32, u32)>>,
 }
 
 /// How waiting for the compute engine ended.
@@ -66,7 +69,16 @@ impl SonarClient {
             SonarCredential::Token(token) => Auth::basic(base, token, &Secret::new("")),
             SonarCredential::Login { user, password } => Auth::basic(base, user, password),
         };
-        Self { http, deadline: None, names: SonarNames::default(), base: base.trim_end_matches('/').to_string(), auth, organization, cloud }
+        Self {
+            http,
+            deadline: None,
+            names: SonarNames::default(),
+            base: base.trim_end_matches('/').to_string(),
+            auth,
+            organization,
+            cloud,
+            version: Arc::default(),
+        }
     }
 
     /// The same client, with every request over by `deadline`.
@@ -131,6 +143,10 @@ impl SonarClient {
             && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c.is_ascii_alphabetic())
             && version.starts_with(|c: char| c.is_ascii_digit());
         if resp.status == 200 && looks_like_version {
+            let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
+            if let (Some(Some(major)), Some(Some(minor))) = (parts.next(), parts.next()) {
+                let _ = self.version.set((major, minor));
+            }
             return Ok(version.to_string());
         }
         // A redirect, a rate limit or a server error says nothing about what is at the URL: each
@@ -348,9 +364,18 @@ impl SonarClient {
         Ok(Some(set))
     }
 
+    /// Whether the server takes the parameter names of 10.2 (`components` for issues, `project` for
+    /// hotspots). Their old names (`componentKeys`, `projectKey`) stay accepted, deprecated, up to
+    /// 26.7; SonarQube Cloud and servers before 10.2 know only those (issues and hotspots
+    /// `SearchAction`, web-service changelogs).
+    fn renamed_parameters(&self) -> bool {
+        !self.cloud && self.version.get().is_some_and(|v| *v >= (10, 2))
+    }
+
     fn issue_page(&self, project_key: &str, scope: &Scope, component_keys: &str, page: u64) -> Result<Option<IssuesResponse>, Error> {
+        let components = if self.renamed_parameters() { "components" } else { "componentKeys" };
         let mut params = vec![
-            ("componentKeys", component_keys.to_string()),
+            (components, component_keys.to_string()),
             ("resolved", "false".to_string()),
             ("ps", ISSUE_PAGE_SIZE.to_string()),
             ("p", page.to_string()),
@@ -390,7 +415,8 @@ impl SonarClient {
     /// Security hotspots still to review: the count and the first page. `Ok(None)` when the server
     /// or token cannot list them.
     pub(crate) fn hotspots_to_review(&self, project_key: &str, scope: &Scope) -> Result<Option<u64>, Error> {
-        let mut params = vec![("projectKey", project_key.to_string()), ("status", "TO_REVIEW".to_string()), ("ps", "100".to_string())];
+        let project = if self.renamed_parameters() { "project" } else { "projectKey" };
+        let mut params = vec![(project, project_key.to_string()), ("status", "TO_REVIEW".to_string()), ("ps", "100".to_string())];
         params.extend(scope.params());
         let resp = self.get("api/hotspots/search", &params, true)?;
         match resp.status {

@@ -374,7 +374,7 @@ fn a_shallow_checkout_of_a_pr_of_more_than_ten_files_is_decorated_through_the_ap
     }
     // Only the changed files' issues were asked for, so SonarQube's 10 000 cap cannot hide them.
     let issue_queries: Vec<String> =
-        sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/issues/search").map(|r| r.query("componentKeys").unwrap()).collect();
+        sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/issues/search").map(|r| r.query("components").unwrap()).collect();
     assert_eq!(issue_queries.len(), 1, "{issue_queries:?}");
     assert!(
         issue_queries[0].split(',').all(|k| k.starts_with("shop:src/")) && issue_queries[0].contains("shop:src/A.java"),

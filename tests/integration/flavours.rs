@@ -110,3 +110,27 @@ fn paging_reads_every_issue_up_to_the_cap() {
     assert!(text.contains("SonarQube returns at most 10,000 issues per query; 10000 were read of 10250 reported."), "{text}");
     assert!(text.contains("**Inline comments:** 25 on changed lines; 9975 more not commented"), "{text}");
 }
+
+/// Issues and hotspots are asked for by the parameter names of each server: `components` and
+/// `project` from 10.2 (the old names are deprecated there), `componentKeys` and `projectKey` before
+/// and on SonarQube Cloud, where the new names are unknown and would be ignored.
+#[test]
+fn issues_and_hotspots_use_each_servers_parameter_names() {
+    for (flavour, components, project) in [
+        (Flavour::Server99, "componentKeys", "projectKey"),
+        (Flavour::Server108, "components", "project"),
+        (Flavour::Server2025, "components", "project"),
+        (Flavour::Cloud, "componentKeys", "projectKey"),
+    ] {
+        let (sb, run) = publish_on(flavour, true);
+        assert_eq!(run.result(), "Failed", "{flavour:?}: the gate fails: {}", run.all());
+        let requests = sb.sonar_server.requests();
+        let issues: Vec<_> = requests.iter().filter(|r| r.path() == "/api/issues/search").collect();
+        assert!(!issues.is_empty() && issues.iter().all(|r| r.query(components).as_deref() == Some("shop")), "{flavour:?}");
+        assert!(issues.iter().all(|r| r.query(if components == "components" { "componentKeys" } else { "components" }).is_none()));
+        let hotspots: Vec<_> = requests.iter().filter(|r| r.path() == "/api/hotspots/search").collect();
+        assert!(hotspots.iter().all(|r| r.query(project).as_deref() == Some("shop")), "{flavour:?}");
+        // The inline comment shows the issue was read with the name the server takes.
+        assert_eq!(sb.azdo_state().pull_request(PR).threads.len(), 2, "{flavour:?}: the summary and the issue's thread");
+    }
+}

@@ -51,6 +51,11 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
         run.stdout
     );
 
+    // Every new comment says its type as the Git spec's CommentType string.
+    let posted: Vec<serde_json::Value> =
+        sb.azdo_server.requests().iter().filter(|r| r.method == "POST" && r.path().ends_with("/threads")).map(|r| r.json()).collect();
+    assert!(!posted.is_empty() && posted.iter().all(|t| t["comments"][0]["commentType"] == "text"), "{posted:?}");
+
     // The status: on iteration 2 (the analysed commit), with the configured context.
     let st = sb.azdo_state();
     let pr = st.pull_request(PR);
