@@ -13,7 +13,9 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 /// SonarSource's Analyze tasks, one id for every major version (sonar-scanner-azdo,
 /// `src/extensions/*/tasks/*Analyze/v*/task.json`: SonarQubeAnalyze 4–8, SonarCloudAnalyze 1–4).
-const SONARQUBE_ANALYZE: &str = "6d01813a-9589-4b15-8491-8164aeb38055";
+/// SonarSource's task ids, in the case their task.json files write them (sonar-scanner-azdo:
+/// `SonarQubeAnalyze/v7,v8/task.json` upper case, `SonarCloudAnalyze/v3,v4/task.json` lower case).
+const SONARQUBE_ANALYZE: &str = "6D01813A-9589-4B15-8491-8164AEB38055";
 const SONARCLOUD_ANALYZE: &str = "ce096e50-6155-4de8-8800-4221aaeed4a1";
 
 fn repo() -> PathBuf {
@@ -250,7 +252,7 @@ fn the_manifest_injects_after_every_analyze_task_and_is_private() {
     let manifest = json("decorator/vss-extension.json");
     let contributions = manifest["contributions"].as_array().unwrap();
     let mut targets: Vec<String> =
-        contributions.iter().map(|c| c["properties"]["targettask"].as_str().unwrap().to_ascii_lowercase()).collect();
+        contributions.iter().map(|c| c["properties"]["targettask"].as_str().unwrap().to_string()).collect();
     targets.sort();
     assert_eq!(targets, [SONARQUBE_ANALYZE, SONARCLOUD_ANALYZE]);
     for c in contributions {
