@@ -125,7 +125,14 @@ fn finish(manifest: &Value, version: &str, mut entries: Vec<Entry>, addressable:
         executable: false,
     });
     entries.sort_by(|a, b| a.path.cmp(&b.path));
-    let content_types = content_types(&entries);
+    // A file the manifest gives a `contentType` keeps it, as tfx writes it: an Override of its own.
+    let declared: BTreeMap<String, String> = manifest["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| Some((f["path"].as_str()?.trim_start_matches("./").to_string(), f["contentType"].as_str()?.to_string())))
+        .collect();
+    let content_types = content_types(&entries, &declared);
     entries.insert(0, Entry { path: "[Content_Types].xml".into(), bytes: content_types.into_bytes(), executable: false });
     (format!("{publisher}.{id}-{version}.vsix"), entries)
 }
@@ -290,26 +297,32 @@ fn vso_manifest(m: &Value) -> String {
     serde_json::to_string_pretty(&v).expect("JSON serializes")
 }
 
-/// `[Content_Types].xml`: a default per extension, an override per file without one.
-fn content_types(entries: &[Entry]) -> String {
+/// `[Content_Types].xml`: a default per extension, an override per file without one, and an
+/// override for each file whose content type the manifest declares (`files[].contentType`), which
+/// then needs no default of its extension, as tfx 0.23 writes it.
+fn content_types(entries: &[Entry], declared: &BTreeMap<String, String>) -> String {
     let known = |ext: &str| match ext {
         "js" => "application/javascript",
         "json" | "vsomanifest" => "application/json",
         "md" => "text/markdown",
         "png" => "image/png",
         "vsixmanifest" | "xml" => "text/xml",
-        "exe" => "application/x-msdownload",
+        "exe" => "application/vnd.microsoft.portable-executable",
         _ => "application/octet-stream",
     };
     let mut defaults = BTreeMap::new();
-    let mut overrides = Vec::new();
+    let mut overrides: Vec<(String, &str)> = Vec::new();
     for e in entries {
         let name = e.path.rsplit('/').next().unwrap_or(&e.path);
+        if let Some(ct) = declared.get(&e.path) {
+            overrides.push((format!("/{}", e.path), ct.as_str()));
+            continue;
+        }
         match name.rsplit_once('.') {
             Some((_, ext)) if !ext.is_empty() => {
                 defaults.insert(format!(".{ext}"), known(ext));
             }
-            _ => overrides.push(format!("/{}", e.path)),
+            _ => overrides.push((format!("/{}", e.path), "application/octet-stream")),
         }
     }
     let mut out = String::from(
@@ -318,8 +331,8 @@ fn content_types(entries: &[Entry]) -> String {
     for (ext, ct) in defaults {
         let _ = writeln!(out, "  <Default Extension=\"{ext}\" ContentType=\"{ct}\" />");
     }
-    for part in overrides {
-        let _ = writeln!(out, "  <Override PartName=\"{}\" ContentType=\"application/octet-stream\" />", xml(&part));
+    for (part, ct) in overrides {
+        let _ = writeln!(out, "  <Override PartName=\"{}\" ContentType=\"{}\" />", xml(&part), xml(ct));
     }
     out.push_str("</Types>\n");
     out
@@ -481,6 +494,11 @@ mod tests {
             ),
             "{vsix}"
         );
+        // The template's content type as its manifest declares it, an Override as tfx 0.23 writes it
+        // (CI compares with tfx's package: scripts/content-types-compare).
+        let types = String::from_utf8(entries[0].bytes.clone()).unwrap();
+        assert!(types.contains("<Override PartName=\"/sonar-pr-gate-decorator.yml\" ContentType=\"text/plain\" />"), "{types}");
+        assert!(!types.contains("Extension=\".yml\""), "{types}");
         // Decorators with task targets: Services and Azure DevOps Server 2022 (19.0) on.
         assert!(vsix.contains("<InstallationTarget Id=\"Microsoft.TeamFoundation.Server\" Version=\"[19.0,)\" />"), "{vsix}");
         // Only private extensions may contribute decorators.

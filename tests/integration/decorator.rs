@@ -251,8 +251,7 @@ fn exactly_one_step_runs_in_a_pull_request_build_and_none_elsewhere() {
 fn the_manifest_injects_after_every_analyze_task_and_is_private() {
     let manifest = json("decorator/vss-extension.json");
     let contributions = manifest["contributions"].as_array().unwrap();
-    let mut targets: Vec<String> =
-        contributions.iter().map(|c| c["properties"]["targettask"].as_str().unwrap().to_string()).collect();
+    let mut targets: Vec<String> = contributions.iter().map(|c| c["properties"]["targettask"].as_str().unwrap().to_string()).collect();
     targets.sort();
     assert_eq!(targets, [SONARQUBE_ANALYZE, SONARCLOUD_ANALYZE]);
     for c in contributions {
