@@ -68,16 +68,11 @@ pub fn main_with(args: impl IntoIterator<Item = OsString>, env: AgentEnv) -> i32
             // Under the agent the outcome travels in task.complete; exit 0 unless we crashed.
             0
         }
-        Invocation::Cli(raw) if raw.integration.is_some() => {
-            let log = Log::stdio(Style::Plain, raw.debug, env.is_agent());
-            let log = if raw.format == settings::OutputFormat::Json { log.with_document_on_stdout() } else { log };
-            run_doctor(*raw, Arc::new(log))
-        }
         Invocation::Cli(raw) => {
             let log = Log::stdio(Style::Plain, raw.debug, env.is_agent());
             // A JSON document is for tools: it is all stdout carries.
-            let log = if raw.format == settings::OutputFormat::Json { log.with_document_on_stdout() } else { log };
-            run_cli(*raw, Arc::new(log))
+            let log = Arc::new(if raw.format == OutputFormat::Json { log.with_document_on_stdout() } else { log });
+            if raw.integration.is_some() { run_doctor(*raw, log) } else { run_cli(*raw, log) }
         }
     }
 }
@@ -124,24 +119,7 @@ fn run_doctor(raw: RawSettings, log: Arc<Log>) -> i32 {
             return exit_code::CONFIGURATION;
         }
     };
-    let format = settings.format;
-    match app::doctor::doctor(&settings, log.clone()) {
-        Ok(outcome) => {
-            let message = outcome.message.replace("preflight checks", "scope checks");
-            if format == OutputFormat::Text {
-                if outcome.exit_code == exit_code::PASSED {
-                    log.info(&format!("sonar-pr-gate: {message}"));
-                } else {
-                    log.error(&message);
-                }
-            }
-            outcome.exit_code
-        }
-        Err(e) => {
-            log.error(&e.to_string());
-            e.exit_code()
-        }
-    }
+    cli_exit(app::doctor::doctor(&settings, log.clone()), settings.format, &log)
 }
 
 fn run_cli(raw: RawSettings, log: Arc<Log>) -> i32 {
@@ -153,11 +131,15 @@ fn run_cli(raw: RawSettings, log: Arc<Log>) -> i32 {
             return exit_code::CONFIGURATION;
         }
     };
-    match app::run(&settings, log.clone()) {
+    cli_exit(app::run(&settings, log.clone()), settings.format, &log)
+}
+
+/// A CLI run's exit status. The last line says how it ended, unless the run already said so (a
+/// reported error or warning) or the output is JSON for a tool.
+fn cli_exit(result: Result<decide::Outcome, error::Error>, format: OutputFormat, log: &Log) -> i32 {
+    match result {
         Ok(outcome) => {
-            // The last line says how it ended, unless the run already said so (a reported error or
-            // warning) or the output is JSON for a tool.
-            if outcome.report == Report::Nothing && settings.format == OutputFormat::Text {
+            if outcome.report == Report::Nothing && format == OutputFormat::Text {
                 if outcome.exit_code == exit_code::PASSED {
                     log.info(&format!("sonar-pr-gate: {}", outcome.message));
                 } else {

@@ -16,7 +16,8 @@ impl Secret {
         Self(value.into())
     }
 
-    /// The value itself. Call sites: the HTTP client's auth header and the log's secret registry.
+    /// The value itself. Call sites: the HTTP client's auth header, the log's secret registry and
+    /// the client certificate's decryption.
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }

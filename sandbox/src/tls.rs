@@ -134,23 +134,10 @@ impl ClientCertificate {
 /// Sets a certificate's validity: `from` and `to` days from today.
 fn set_validity(params: &mut CertificateParams, from: i64, to: i64) {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (y, m, d) = civil_from_days(now.div_euclid(86_400) + from);
-    params.not_before = rcgen::date_time_ymd(y, m, d);
-    let (y, m, d) = civil_from_days(now.div_euclid(86_400) + to);
-    params.not_after = rcgen::date_time_ymd(y, m, d);
-}
-
-/// The calendar date of a day since 1970-01-01 (Howard Hinnant's algorithm): rcgen takes dates.
-fn civil_from_days(days: i64) -> (i32, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    ((yoe + era * 400 + i64::from(m <= 2)) as i32, m as u8, d as u8)
+    let (y, m, d) = crate::civil_from_days(now.div_euclid(86_400) + from);
+    params.not_before = rcgen::date_time_ymd(y as i32, m as u8, d as u8);
+    let (y, m, d) = crate::civil_from_days(now.div_euclid(86_400) + to);
+    params.not_after = rcgen::date_time_ymd(y as i32, m as u8, d as u8);
 }
 
 impl Default for TestCa {

@@ -68,7 +68,7 @@ pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: C
         }
     }
     let failure_exit_code = sonar_failure.map(|e| e.exit_code()).or(azdo_failure);
-    Ok(decide::checklist_outcome(&checks, failure_exit_code))
+    Ok(decide::checklist_outcome(&checks, failure_exit_code, "preflight checks"))
 }
 
 /// The Azure DevOps checks: the credential whenever there is one (with or without a pull

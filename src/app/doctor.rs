@@ -34,11 +34,7 @@ pub(crate) fn doctor(settings: &DoctorSettings, log: Arc<Log>) -> Result<Outcome
     let mut checks = Vec::new();
     match client.connection_data() {
         Ok(cd) => {
-            let user = cd.authenticated_user.unwrap_or(crate::azdo::model::Identity {
-                id: None,
-                provider_display_name: None,
-                custom_display_name: None,
-            });
+            let user = cd.authenticated_user.unwrap_or_default();
             let who = user.custom_display_name.or(user.provider_display_name).unwrap_or_else(|| "an unnamed identity".into());
             let kind = match settings.credential {
                 Credential::Pat(_) => "a PAT",
@@ -81,7 +77,7 @@ pub(crate) fn doctor(settings: &DoctorSettings, log: Arc<Log>) -> Result<Outcome
             log.end_group();
         }
     }
-    Ok(decide::checklist_outcome(&checks, None))
+    Ok(decide::checklist_outcome(&checks, None, "scope checks"))
 }
 
 /// Every scope's probe, and the access level, sent together (one round trip).

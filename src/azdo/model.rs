@@ -20,7 +20,7 @@ pub(crate) struct ConnectionData {
     pub(crate) deployment_type: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Identity {
     #[serde(default)]

@@ -114,7 +114,8 @@ pub(crate) fn outcome(
 
 /// The outcome of `check`: failed when any check failed (with the exit code of the first failure's
 /// kind), succeeded with issues when one warned; the message counts only what was checked.
-pub(crate) fn checklist_outcome(checks: &[Check], failure_exit_code: Option<i32>) -> Outcome {
+/// `what` names the checklist in the closing line ("preflight checks", "scope checks").
+pub(crate) fn checklist_outcome(checks: &[Check], failure_exit_code: Option<i32>, what: &str) -> Outcome {
     let tally = tally(checks);
     let failed = checks.iter().any(|c| c.state == CheckState::Fail);
     let warned = checks.iter().any(|c| c.state == CheckState::Warn);
@@ -122,11 +123,11 @@ pub(crate) fn checklist_outcome(checks: &[Check], failure_exit_code: Option<i32>
         // Each failed check was logged as an error already; the message sums up.
         return Outcome {
             result: TaskResult::Failed,
-            message: format!("preflight checks failed: {tally}"),
+            message: format!("{what} failed: {tally}"),
             exit_code: failure_exit_code.unwrap_or(exit_code::CONFIGURATION),
             report: Report::Nothing,
         };
     }
     let result = if warned { TaskResult::SucceededWithIssues } else { TaskResult::Succeeded };
-    Outcome::passed(result, format!("preflight checks passed: {tally}"))
+    Outcome::passed(result, format!("{what} passed: {tally}"))
 }

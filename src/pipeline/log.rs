@@ -42,7 +42,13 @@ const MASK: &str = "***";
 fn masked_forms(value: &str) -> Vec<String> {
     let mut forms = vec![value.to_string()];
     if value.contains('\n') || value.contains('\r') {
-        forms.extend(value.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.trim().is_empty()));
+        // Each line as written and trimmed: a pasted value's lines may carry stray spaces.
+        for line in value.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.trim().is_empty()) {
+            forms.push(line.to_string());
+            if line.trim() != line {
+                forms.push(line.trim().to_string());
+            }
+        }
     }
     let escaped: Vec<String> = forms
         .iter()

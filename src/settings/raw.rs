@@ -152,8 +152,7 @@ impl RawSettings {
             let [secret, as_password, as_user] = Secret::new(value).token_forms();
             out.push(as_password);
             out.push(as_user);
-            // Each line of a multi-line paste is masked on its own, as the agent's masker works per line.
-            out.extend(value.lines().map(str::trim).filter(|l| !l.is_empty()).map(Secret::new));
+            // Each line of a multi-line paste is masked by the log (`Log::register_secrets`).
             out.push(secret);
         }
         out
