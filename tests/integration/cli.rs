@@ -276,7 +276,9 @@ fn check_in_json_keeps_stdout_for_the_document_while_waiting_and_retrying() {
     sb.sonar_server.inject(FaultRule {
         method: None,
         path_contains: "/api/server/version".into(),
-        fault: Fault::Delay(std::time::Duration::from_secs(8)),
+        // The notice is due 5 s after the request; the answer comes 9 s later, margin for a
+        // loaded machine whose watcher thread runs late.
+        fault: Fault::Delay(std::time::Duration::from_secs(14)),
         times: 1,
     });
     sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/system/status".into(), fault: Fault::Status(503), times: 1 });

@@ -139,20 +139,15 @@ fn publish_through_the_launcher(mut node: Command) {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&binary).unwrap().permissions().mode() & 0o111, 0, "unpacked without the exec bit, as the agent may");
 
-    // The agent runs `node <taskDir>/launcher.js` with no arguments, from the working directory.
-    let out = node
-        .arg(task_dir.join("launcher.js"))
-        .env_clear()
-        .envs(&env.vars)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .current_dir(env.sources())
-        .output()
-        .unwrap();
-    let run = Run {
-        status: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    // The agent runs `node <taskDir>/launcher.js` with no arguments, from the working directory;
+    // the run has the suite's deadline, as every run of the binary does.
+    let run = Run::once(
+        node.arg(task_dir.join("launcher.js"))
+            .env_clear()
+            .envs(&env.vars)
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .current_dir(env.sources()),
+    );
     assert_no_secrets(&run, &[sandbox::SONAR_TOKEN.into(), sandbox::JOB_TOKEN.into(), sandbox::PAT.into()], env.dir.path());
     assert_eq!(run.status, 0, "{}", run.all());
     assert_eq!(run.result(), "Failed", "the gate fails");
