@@ -53,7 +53,7 @@ pub fn read_server_answer(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = crate::render::fit(crate::render::escape_md(text), "https://sq/x");
         let _ = crate::net::url::link_target(text);
-        let _ = crate::pipeline::env::parse_agent_time(text);
+        let _ = crate::pipeline::time::parse_agent_time(text);
     }
 }
 

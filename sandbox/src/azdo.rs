@@ -614,13 +614,36 @@ fn post_status(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
         );
     }
     let mut status = body.clone();
+    // A status's properties come back typed, like a thread's (Microsoft's example
+    // POST_git_pullRequestStatuses_statusWithProperties.json: `"sampleId": 7` is answered as
+    // `{"$type": "System.Int32", "$value": 7}`), and the list returns them with the rest.
+    if body.get("properties").is_some_and(|p| !p.is_null()) {
+        status["properties"] = Value::Object(typed_properties(&body["properties"]));
+    }
+    // The real time, as the service stamps it: a later run compares it with the pipeline's start.
+    let now = crate::iso_now();
     status["id"] = json!(pr.statuses.len() + 1);
-    status["creationDate"] = json!("2026-11-23T10:35:00Z");
-    status["updatedDate"] = json!("2026-11-23T10:35:00Z");
+    status["creationDate"] = json!(now);
+    status["updatedDate"] = json!(now);
     status["createdBy"] = ctx.author.clone();
     status["_links"] = json!({"self": {"href": format!("{}/statuses/{}", ctx.base_link, pr.statuses.len() + 1)}});
     pr.statuses.push(status.clone());
     Response::json(200, &status)
+}
+
+/// Properties as the service answers them: every value typed (`{"$type","$value"}`), a plain
+/// string as `System.String`, a whole number as `System.Int32`.
+fn typed_properties(sent: &Value) -> serde_json::Map<String, Value> {
+    let mut props = serde_json::Map::new();
+    for (k, v) in sent.as_object().into_iter().flatten() {
+        let typed = match v {
+            _ if v.get("$type").is_some() => v.clone(),
+            Value::Number(n) if n.is_i64() => json!({"$type": "System.Int32", "$value": v}),
+            _ => json!({"$type": "System.String", "$value": v}),
+        };
+        props.insert(k.clone(), typed);
+    }
+    props
 }
 
 fn post_thread(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
@@ -636,14 +659,7 @@ fn post_thread(pr: &mut PullRequestState, ctx: &PrRequest<'_>) -> Response {
         .enumerate()
         .map(|(i, c)| json!({"id": i + 1, "parentCommentId": c["parentCommentId"].as_u64().unwrap_or(0), "author": ctx.author, "content": c["content"], "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z", "lastContentUpdatedDate": "2026-11-23T10:35:00Z", "commentType": "text", "usersLiked": [], "isDeleted": false}))
         .collect();
-    let mut props = serde_json::Map::new();
-    if let Some(p) = body["properties"].as_object() {
-        for (k, v) in p {
-            // The service answers every property typed.
-            let typed = if v.get("$type").is_some() { v.clone() } else { json!({"$type": "System.String", "$value": v}) };
-            props.insert(k.clone(), typed);
-        }
-    }
+    let props = typed_properties(&body["properties"]);
     let next_id = ctx.next_id;
     let mut thread = json!({
         "id": next_id, "publishedDate": "2026-11-23T10:35:00Z", "lastUpdatedDate": "2026-11-23T10:35:00Z",

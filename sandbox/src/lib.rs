@@ -109,6 +109,23 @@ pub fn count_by_endpoint(requests: &[RecordedRequest]) -> BTreeMap<String, usize
     counts
 }
 
+/// A time as SonarQube writes one (`2026-12-03T16:09:58+0000`).
+pub fn sonar_time(at: std::time::SystemTime) -> String {
+    let secs = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs() as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000", t / 3600, t % 3600 / 60, t % 60)
+}
+
+/// Now, as Azure DevOps writes a time (`2026-12-03T16:09:58.123Z`).
+pub fn iso_now() -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z", t / 3600, t % 3600 / 60, t % 60, now.subsec_millis())
+}
+
 /// The calendar date (year, month, day) of a day since 1970-01-01 (Howard Hinnant's algorithm),
 /// for the dates the fakes and tests write: certificate validity, the agent's pipeline start time.
 pub fn civil_from_days(days: i64) -> (i64, i64, i64) {

@@ -140,6 +140,9 @@ pub struct AnalysisSpec {
     pub revision: Option<String>,
     /// Warnings the compute engine reports with the task.
     pub warnings: Vec<String>,
+    /// `api/ce/task`'s `submittedAt`, as the server writes it: when the spec was made, unless a
+    /// test says otherwise (an earlier build's analysis).
+    pub submitted_at: String,
 }
 
 impl AnalysisSpec {
@@ -169,6 +172,7 @@ impl AnalysisSpec {
             ],
             revision: None,
             warnings: vec![],
+            submitted_at: crate::sonar_time(std::time::SystemTime::now()),
         }
     }
 
@@ -380,7 +384,7 @@ fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respon
     let mut task = json!({
         "id": a.task_id, "type": "REPORT", "componentId": "AYhNmk00XxCL_lBVBziT", "componentKey": a.project_key,
         "componentName": a.project_key, "componentQualifier": "TRK", "status": status,
-        "submittedAt": "2026-11-23T10:34:21+0000", "submitterLogin": "ci", "hasScannerContext": true,
+        "submittedAt": a.submitted_at, "submitterLogin": "ci", "hasScannerContext": true,
         "warningCount": a.warnings.len(), "warnings": a.warnings,
     });
     if status != "PENDING" {
@@ -567,14 +571,18 @@ fn hotspots_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -
     Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": a.hotspots}, "hotspots": hotspots, "components": []}))
 }
 
-/// `api/project_analyses/search`: the analyses of a project (and branch or pull request), newest
-/// first, with the revision each was of where the scanner sent it.
+/// `api/project_analyses/search`: the analyses of a project (or of a branch), newest first, with
+/// the revision each was of where the scanner sent it. There is no `pullRequest` parameter: the
+/// real server's action defines `project`, `branch` (internal, 6.6+), `category`, `from`, `to`
+/// and `status` (SonarQube `server/sonar-webserver-webapi/.../projectanalysis/ws/SearchAction.java`;
+/// the 2026.3 and Community Build 26.7 web-service lists agree), and its framework ignores a
+/// parameter it does not define: sent one, it answers for the main branch, as here.
 fn project_analyses(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
     if access.analysis_only {
         return errors(403, "Insufficient privileges");
     }
     let key = req.query("project").unwrap_or_default();
-    let (pr, branch) = (req.query("pullRequest"), req.query("branch"));
+    let branch = req.query("branch");
     if !st.analyses.iter().any(|a| a.project_key == key) {
         return errors(404, &format!("Project '{key}' not found"));
     }
@@ -583,10 +591,9 @@ fn project_analyses(st: &mut SonarState, req: &RecordedRequest, access: Access) 
         .iter()
         .rev()
         .filter(|a| a.project_key == key && a.final_status.as_deref() == Some("SUCCESS"))
-        .filter(|a| match (&pr, &branch) {
-            (Some(pr), _) => a.pull_request.as_deref() == Some(pr.as_str()),
-            (None, Some(b)) => a.branch.as_deref() == Some(b.as_str()) || (a.branch.is_none() && a.pull_request.is_none() && b == "main"),
-            (None, None) => a.pull_request.is_none(),
+        .filter(|a| match &branch {
+            Some(b) => a.branch.as_deref() == Some(b.as_str()) || (a.branch.is_none() && a.pull_request.is_none() && b == "main"),
+            None => a.pull_request.is_none() && a.branch.is_none(),
         })
         .map(|a| {
             let mut v = json!({"key": a.analysis_id, "date": "2026-11-23T10:34:25+0000", "projectVersion": "1.0", "events": [], "manualNewCodePeriodBaseline": false});

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::changed_lines::{ChangesQuery, pr_changes};
 use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
-use crate::azdo::model::{ChangeEntry, Iteration, PullRequest, Thread};
+use crate::azdo::model::{ChangeEntry, Iteration, PrStatus, PullRequest, Thread};
 use crate::azdo::write::Write;
 use crate::azdo::{AzdoClient, Writer};
 use crate::changes::{ChangesUnknown, PrChanges};
@@ -33,6 +33,9 @@ type ChangesRead = (Option<Result<PrChanges, ChangesUnknown>>, Result<Vec<Change
 struct PullRequestState {
     pull_request: PullRequest,
     iterations: Vec<Iteration>,
+    /// The PR's statuses, when statuses are posted: an earlier run of this build may have posted
+    /// another project's result (see `decide::statuses`).
+    statuses: Result<Vec<PrStatus>, Error>,
     /// The chosen iteration's files, when read early (see `read_early`).
     files: Option<IterationFiles>,
     threads: Vec<Thread>,
@@ -46,6 +49,7 @@ struct PullRequestState {
 struct Early {
     pull_request: PullRequest,
     iterations: Vec<Iteration>,
+    statuses: Result<Vec<PrStatus>, Error>,
     files: Option<IterationFiles>,
     me: String,
 }
@@ -56,19 +60,23 @@ type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>);
 /// `files_of`: the source commit whose iteration's files are read too, when any decoration will
 /// need them; the files of the iteration the decoration will choose are then read while the
 /// analyses are, not after.
-fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>) -> Result<Early, Error> {
+/// `statuses`: whether the PR's statuses are read too (only when statuses are posted). Reading them
+/// may fail without failing the run: this run's own result is then posted as if it were alone.
+fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>, statuses: bool) -> Result<Early, Error> {
     let pull_request = client.pull_request(pr)?;
-    let (iterations, me) = parallel::scope(|s| {
+    let (iterations, me, statuses) = parallel::scope(|s| {
         let me = s.start(|| client.connection_data());
-        (client.iterations(pr), me.wait())
+        let statuses = statuses.then(|| s.start(|| client.statuses(pr)));
+        (client.iterations(pr), me.wait(), statuses.map(parallel::Pending::wait))
     });
+    let statuses = statuses.unwrap_or_else(|| Ok(Vec::new()));
     let iterations = iterations?;
     let files = files_of.and_then(|commit| {
         let id = decide::choose_iteration(&iterations, commit.as_deref()).id?;
         Some((id, client.iteration_changes(pr, id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string()))))
     });
     let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
-    Ok(Early { pull_request, iterations, files, me })
+    Ok(Early { pull_request, iterations, statuses, files, me })
 }
 
 /// Reads the analyses and posts the results.
@@ -83,7 +91,8 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
     let mut early = azdo.as_ref().map(|(client, t)| {
         let (client, id) = (client.clone(), t.id);
         let files_of = files_needed.then(|| t.source_commit.clone());
-        parallel::start_detached(move || read_early(&client, id, files_of))
+        let statuses = decoration.post_status;
+        parallel::start_detached(move || read_early(&client, id, files_of, statuses))
     });
     {
         // The reports first: they need no network, and a credential found in one is registered
@@ -148,6 +157,7 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
             Ok(PullRequestState {
                 pull_request: early.pull_request,
                 iterations: early.iterations,
+                statuses: early.statuses,
                 files: early.files,
                 threads,
                 me: early.me,
@@ -319,7 +329,11 @@ fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Sc
 fn check_provenance(settings: &Settings, analyses: &mut [Analysis]) {
     let target = settings.target.pull_request();
     let commits = [settings.analysed_commit.as_deref(), target.and_then(|t| t.source_commit.as_deref())];
-    let build = decide::Build { pull_request: target.map(|t| t.id), commits: commits.into_iter().flatten().collect() };
+    let build = decide::Build {
+        pull_request: target.map(|t| t.id),
+        commits: commits.into_iter().flatten().collect(),
+        started: settings.pipeline_started,
+    };
     for a in analyses.iter_mut() {
         let AnalysisOutcome::Completed(done) = &a.outcome else { continue };
         let path = a.report.path.display().to_string();
@@ -329,6 +343,7 @@ fn check_provenance(settings: &Settings, analyses: &mut [Analysis]) {
             report_path: &path,
             scope: &a.scope,
             revision: done.revision.as_deref(),
+            submitted_at: done.submitted_at.as_deref(),
         };
         if let Some(message) = decide::not_this_build(&analysed, &build) {
             a.outcome = AnalysisOutcome::NotThisBuild { message };
@@ -411,12 +426,15 @@ impl Decorating<'_> {
         if let Some(path) = &settings.sarif_file {
             write_sarif(path, analyses, &matched, &settings.names.sarif_file, log);
         }
+        let earlier = self.earlier_results(&state, choice.id, analyses);
         let view = PullRequestView {
             threads: &state.threads,
             me: &state.me,
             iteration: choice.id,
             tracking_ids: &tracking_ids,
             notices: self.notices,
+            build_id: settings.sonar.search_paths.build_id.as_deref(),
+            earlier: &earlier,
         };
         let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments);
         plan.notes.iter().for_each(|n| log.info(n));
@@ -435,6 +453,42 @@ impl Decorating<'_> {
         let created = write_in_order(&writer, &plan.writes, log)?;
         self.settle(&writer, &plan.writes, &created, &state.me)?;
         Ok(failures)
+    }
+
+    /// Other projects' results this build already posted on the iteration (an earlier run of the
+    /// task in this job), which this run's statuses combine with.
+    fn earlier_results(
+        &self,
+        state: &PullRequestState,
+        iteration: Option<u32>,
+        analyses: &[Analysis],
+    ) -> Vec<decide::statuses::EarlierResult> {
+        let settings = self.settings;
+        let statuses = match &state.statuses {
+            Ok(list) => list,
+            Err(e) => {
+                self.log.warning(&format!(
+                    "the pull request's statuses could not be read ({e}); this run's status does not take in other projects' results this build posted earlier"
+                ));
+                return Vec::new();
+            }
+        };
+        let options = &settings.decoration;
+        let place = decide::statuses::StatusPlace { genre: &options.status_genre, name: &options.status_name, iteration };
+        let build = decide::statuses::ThisBuild {
+            id: settings.sonar.search_paths.build_id.as_deref(),
+            started: settings.pipeline_started,
+            me: &state.me,
+        };
+        let mine: Vec<&str> = analyses.iter().map(Analysis::project_key).collect();
+        let earlier = decide::statuses::earlier_results(statuses, place, &build, &mine);
+        for e in &earlier {
+            self.log.info(&format!(
+                "This build already posted the result of '{}' on this iteration ({}): the status '{}' combines it with this run's",
+                e.project_key, e.state, options.status_name
+            ));
+        }
+        earlier
     }
 
     /// When any analysis is scoped to the changed lines, or inline threads need their files'

@@ -20,7 +20,7 @@ pub(crate) struct ConnectionData {
     pub(crate) deployment_type: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Identity {
     #[serde(default)]
@@ -163,16 +163,9 @@ pub(crate) struct Comment {
 }
 
 impl Thread {
-    /// A property's value: typed (`{"$type","$value"}`, as the service returns them) or plain.
+    /// A property's value, typed or plain.
     pub(crate) fn property(&self, key: &str) -> Option<String> {
-        let v = self.properties.as_ref()?.get(key)?;
-        let v = v.get("$value").unwrap_or(v);
-        match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        property_value(self.properties.as_ref()?.get(key)?)
     }
 
     /// Active threads show as open in the PR; "fixed", "closed", "wontFix", "byDesign" as resolved.
@@ -331,6 +324,56 @@ pub(crate) struct PrStatus {
     pub(crate) target_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) iteration_id: Option<u32>,
+    /// What this task records on its statuses (the build and the project, see
+    /// `decide::statuses`): sent plain, read back typed (`{"$type","$value"}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) properties: Option<serde_json::Map<String, Value>>,
+    /// Filled in by the service, never sent.
+    #[serde(default, skip_serializing)]
+    pub(crate) id: Option<u64>,
+    #[serde(default, skip_serializing)]
+    pub(crate) created_by: Option<Identity>,
+    #[serde(default, skip_serializing)]
+    pub(crate) creation_date: Option<String>,
+}
+
+impl PrStatus {
+    /// A status to post: what the service fills in is left empty.
+    pub(crate) fn new(
+        state: &str,
+        description: String,
+        context: StatusContext,
+        target_url: Option<String>,
+        iteration_id: Option<u32>,
+    ) -> Self {
+        Self {
+            state: state.to_string(),
+            description,
+            context,
+            target_url,
+            iteration_id,
+            properties: None,
+            id: None,
+            created_by: None,
+            creation_date: None,
+        }
+    }
+
+    /// A property's value, typed or plain.
+    pub(crate) fn property(&self, key: &str) -> Option<String> {
+        property_value(self.properties.as_ref()?.get(key)?)
+    }
+}
+
+/// A property's value: typed (`{"$type","$value"}`, as the service returns them) or plain.
+fn property_value(v: &Value) -> Option<String> {
+    let v = v.get("$value").unwrap_or(v);
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

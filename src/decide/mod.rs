@@ -12,6 +12,7 @@ pub(crate) mod provenance;
 pub(crate) mod pull_request;
 pub(crate) mod reports;
 pub(crate) mod scope;
+pub(crate) mod statuses;
 pub(crate) mod verdict;
 
 #[cfg(test)]

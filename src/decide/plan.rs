@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use super::scope::{DecorationMode, InlineCandidate, Matched, count_by_severity, files_of};
-use super::verdict::{Verdict, analysis_status, combined_status, effective_verdict};
+use super::statuses::{EarlierResult, PROP_BUILD, PROP_PROJECT, PROP_PROJECTS};
+use super::verdict::{StatusDecision, Verdict, analysis_status, combined_status, effective_verdict};
 use crate::azdo::model::{IterationFile, LineRange, Marker, NewThread, PrStatus, StatusContext, Thread, ThreadKind, ThreadStatus};
 use crate::azdo::write::Write;
 use crate::sonar::model::GateStatus;
@@ -110,6 +111,10 @@ pub(crate) struct PullRequestView<'a> {
     pub(crate) tracking_ids: &'a BTreeMap<String, u64>,
     /// Lines every summary shows (a token about to expire).
     pub(crate) notices: &'a [String],
+    /// This build's id (`Build.BuildId`), recorded on the statuses it posts.
+    pub(crate) build_id: Option<&'a str>,
+    /// Other projects' results this build already posted on this iteration (`statuses`).
+    pub(crate) earlier: &'a [EarlierResult],
 }
 
 /// Every write, in the order they are listed in the log, and the lines that say what was decided.
@@ -132,7 +137,7 @@ pub(crate) fn plan_publish(
     let ours: Vec<(&Analysis, &Matched<'_>)> =
         analyses.iter().zip(matched).filter(|(a, _)| !matches!(a.outcome, AnalysisOutcome::NotThisBuild { .. })).collect();
     if options.post_status {
-        plan.writes.extend(plan_statuses(&ours, pr.iteration, options));
+        plan.writes.extend(plan_statuses(&ours, pr, options));
     }
     for (a, m) in ours {
         let mut stats = InlineStats {
@@ -173,43 +178,97 @@ pub(crate) fn pending_withdrawn(options: &Decoration, iteration: Option<u32>) ->
 }
 
 fn plain_status(options: &Decoration, iteration: Option<u32>, state: &str, description: String) -> Write {
-    Write::Status(PrStatus {
-        state: state.to_string(),
+    Write::Status(PrStatus::new(
+        state,
         description,
-        context: StatusContext { genre: options.status_genre.clone(), name: options.status_name.clone() },
-        target_url: None,
-        iteration_id: iteration,
-    })
+        StatusContext { genre: options.status_genre.clone(), name: options.status_name.clone() },
+        None,
+        iteration,
+    ))
 }
 
-/// One status per analysis; with several, each gets `name/projectKey` and the plain context
-/// carries the combined result, so one policy can require all of them.
-fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], iteration: Option<u32>, options: &Decoration) -> Vec<Write> {
-    let status = |name: &str, state: &str, description: String, target: &str| {
-        Write::Status(PrStatus {
-            state: state.to_string(),
-            description,
-            context: StatusContext { genre: options.status_genre.clone(), name: name.to_string() },
-            target_url: Some(target.to_string()),
-            iteration_id: iteration,
-        })
+/// One status per analysis; with several (in this run, or earlier runs of this build for other
+/// projects: `earlier`), each gets `name/projectKey` and the plain context carries the combined
+/// result, so one policy can require all of them. An earlier project that had only the plain
+/// context gets its own, with its result as posted, since the plain one now says something else.
+fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], pr: &PullRequestView<'_>, options: &Decoration) -> Vec<Write> {
+    let status = |name: &str, d: StatusDecision, target: Option<&str>, project: Option<&str>| {
+        let mut s = PrStatus::new(
+            d.state,
+            d.description,
+            StatusContext { genre: options.status_genre.clone(), name: name.to_string() },
+            target.map(str::to_string),
+            pr.iteration,
+        );
+        s.properties = status_properties(pr.build_id, project, analyses, pr.earlier);
+        Write::Status(s)
     };
     let name = &options.status_name;
-    if let [(a, m)] = analyses {
+    if let ([(a, m)], []) = (analyses, pr.earlier) {
         let d = analysis_status(a, m.new_issues_failure.as_deref());
-        return vec![status(name, d.state, d.description, &a.dashboard_url)];
+        return vec![status(name, d, Some(&a.dashboard_url), Some(a.project_key()))];
     }
-    let Some((first, _)) = analyses.first() else { return Vec::new() };
+    let Some(target) =
+        analyses.first().map(|(a, _)| a.dashboard_url.as_str()).or_else(|| pr.earlier.first().and_then(|e| e.target_url.as_deref()))
+    else {
+        return Vec::new();
+    };
     let mut writes = Vec::new();
     let mut verdicts = Vec::new();
+    for e in pr.earlier {
+        if !e.has_own_context {
+            let d = StatusDecision { state: state_word(&e.state), description: e.description.clone() };
+            writes.push(status(&format!("{name}/{}", e.project_key), d, e.target_url.as_deref(), Some(&e.project_key)));
+        }
+        verdicts.push((e.project_key.clone(), verdict_of_state(&e.state)));
+    }
     for (a, m) in analyses {
         let d = analysis_status(a, m.new_issues_failure.as_deref());
-        writes.push(status(&format!("{name}/{}", a.project_key()), d.state, d.description, &a.dashboard_url));
+        writes.push(status(&format!("{name}/{}", a.project_key()), d, Some(&a.dashboard_url), Some(a.project_key())));
         verdicts.push((a.project_key().to_string(), effective_verdict(a, m.new_issues_failure.as_deref())));
     }
-    let combined = combined_status(&verdicts);
-    writes.push(status(name, combined.state, combined.description, &first.dashboard_url));
+    verdicts.sort_by(|x, y| x.0.cmp(&y.0));
+    writes.push(status(name, combined_status(&verdicts), Some(target), None));
     writes
+}
+
+/// What a status records for a later run of this build: the build, and the project it is for (or,
+/// on a combined status, every project it covers).
+fn status_properties(
+    build_id: Option<&str>,
+    project: Option<&str>,
+    analyses: &[(&Analysis, &Matched<'_>)],
+    earlier: &[EarlierResult],
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let mut props = serde_json::Map::new();
+    if let Some(id) = build_id {
+        props.insert(PROP_BUILD.to_string(), id.into());
+    }
+    match project {
+        Some(key) => props.insert(PROP_PROJECT.to_string(), key.into()),
+        None => {
+            let mut keys: Vec<&str> =
+                analyses.iter().map(|(a, _)| a.project_key()).chain(earlier.iter().map(|e| e.project_key.as_str())).collect();
+            keys.sort_unstable();
+            props.insert(PROP_PROJECTS.to_string(), keys.join(",").into())
+        }
+    };
+    Some(props)
+}
+
+/// A posted status's state as this task writes it (an unknown word counts as an error).
+fn state_word(state: &str) -> &'static str {
+    ["succeeded", "failed", "error", "notApplicable"].into_iter().find(|w| w.eq_ignore_ascii_case(state)).unwrap_or("error")
+}
+
+/// The verdict a posted state stands for in a combined status.
+fn verdict_of_state(state: &str) -> Verdict {
+    match state_word(state) {
+        "succeeded" => Verdict::Gate(GateStatus::Ok),
+        "failed" => Verdict::Gate(GateStatus::Error),
+        "notApplicable" => Verdict::Gate(GateStatus::None),
+        _ => Verdict::AnalysisFailed,
+    }
 }
 
 fn plan_inline_writes(

@@ -5,6 +5,7 @@ pub(crate) mod commands;
 pub(crate) mod env;
 pub(crate) mod files;
 pub(crate) mod log;
+pub(crate) mod time;
 
 pub(crate) use env::AgentEnv;
 pub(crate) use log::{Log, Style};

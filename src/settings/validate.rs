@@ -58,7 +58,7 @@ impl RawSettings {
                 format: self.format,
                 sonar,
                 target,
-                pipeline_started: self.pipeline_start_time.as_deref().and_then(crate::pipeline::env::parse_agent_time),
+                pipeline_started: self.pipeline_start_time.as_deref().and_then(crate::pipeline::time::parse_agent_time),
                 analysed_commit: self.analysed_commit,
                 decoration,
                 fail_on_quality_gate_error,

@@ -84,8 +84,11 @@ pub(crate) struct Completed {
     /// Security hotspots still to review, when the token may read them.
     pub(crate) hotspots: Option<u64>,
     pub(crate) ce_warnings: Vec<String>,
-    /// The commit the analysis was of, when SonarQube says.
+    /// The commit the analysis was of, when SonarQube says (never for a pull request analysis:
+    /// no web service gives its revision, see `SonarClient::analysis_revision`).
     pub(crate) revision: Option<String>,
+    /// When the scanner submitted it (`api/ce/task`'s `submittedAt`), as the server wrote it.
+    pub(crate) submitted_at: Option<String>,
 }
 
 impl Analysis {

@@ -394,9 +394,21 @@ impl SonarClient {
 
     /// The revision (commit) an analysis was of, from `api/project_analyses/search`; `Ok(None)`
     /// when the server does not say (older versions, no SCM data, a token that may not browse).
+    ///
+    /// Never asked for a pull request analysis: the web service has no `pullRequest` parameter
+    /// (SonarQube's `projectanalysis/ws/SearchAction.java` defines `project`, `branch` (internal,
+    /// 6.6+), `category`, `from`, `to`, `status`; so do the 2026.3 and Community Build 26.7
+    /// web-service lists) and ignores one it is sent, answering for the main branch. Neither
+    /// `api/ce/task` nor `api/project_pull_requests/list` gives a revision either (`ws-ce.proto`,
+    /// `ws-projectpullrequests.proto`): a pull request analysis is held to this build by its pull
+    /// request and by when it was submitted instead (`decide::provenance`).
     pub(crate) fn analysis_revision(&self, project_key: &str, scope: &Scope, analysis_id: &str) -> Result<Option<String>, Error> {
         let mut params = vec![("project", project_key.to_string()), ("ps", "20".to_string())];
-        params.extend(scope.params());
+        match scope {
+            Scope::PullRequest(_) => return Ok(None),
+            Scope::Branch(branch) => params.push(("branch", branch.clone())),
+            Scope::Main => {}
+        }
         if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
             params.push(("organization", org.clone()));
         }

@@ -111,6 +111,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         hotspots: hotspots?,
         ce_warnings: finished.task.warnings.clone(),
         revision: revision?,
+        submitted_at: finished.task.submitted_at.clone(),
     };
     let mut warnings = Vec::new();
     if completed.measures.is_none() {

@@ -47,6 +47,9 @@ pub(crate) struct CeTask {
     pub(crate) branch_type: Option<String>,
     #[serde(default)]
     pub(crate) pull_request: Option<String>,
+    /// When the scanner submitted the analysis (`2026-11-23T10:34:25+0000`, the server's clock).
+    #[serde(default)]
+    pub(crate) submitted_at: Option<String>,
     #[serde(default)]
     pub(crate) warnings: Vec<String>,
 }

@@ -269,3 +269,81 @@ fn the_manifest_injects_after_every_analyze_task_and_is_private() {
         serde_json::json!([{ "id": "Microsoft.VisualStudio.Services.Cloud" }, { "id": "Microsoft.TeamFoundation.Server", "version": "[19.0,)" }])
     );
 }
+
+/// A compile-time `${{ if }}` of the template, against the job's own steps (the decorator context's
+/// `job.steps.*.task.id`, which lists the pipeline's steps, not what decorators add).
+fn compile_time(e: &Expr, job_task_ids: &[&str]) -> bool {
+    match e {
+        Expr::Call(f, args) if f == "not" => !compile_time(&args[0], job_task_ids),
+        Expr::Call(f, args) if f == "containsValue" => {
+            let Expr::Str(wanted) = &args[1] else { panic!("containsValue of a literal") };
+            // GUIDs compare as strings, ignoring case.
+            job_task_ids.iter().any(|id| id.eq_ignore_ascii_case(wanted))
+        }
+        other => panic!("no compile-time evaluator for {other:?}"),
+    }
+}
+
+/// Two Prepare/Analyze pairs in one job: the decorator adds the task after each Analyze step, so
+/// the task runs twice; the first run sees only the first project's report, the second both. The
+/// context a branch policy requires must end failing when the first project's gate failed.
+#[test]
+fn two_analyses_in_one_job_get_two_runs_whose_statuses_combine() {
+    use crate::util::*;
+    const PREPARE: &str = "15B84CA1-B62F-4A2A-A403-89B77A063157";
+    let job = [PREPARE, SONARQUBE_ANALYZE, PREPARE, SONARQUBE_ANALYZE];
+    let manifest = json("decorator/vss-extension.json");
+    let targets: Vec<String> =
+        manifest["contributions"].as_array().unwrap().iter().map(|c| c["properties"]["targettask"].as_str().unwrap().to_string()).collect();
+    let (expr, steps) = conditional_block(&template());
+    let pr_variables: BTreeMap<&str, &str> =
+        [("Build.Reason", "PullRequest"), ("Build.Repository.Provider", "TfsGit")].into_iter().collect();
+    // post-task-tasks: after every step of a target task, the template's steps whose conditions hold.
+    let injected: Vec<(usize, &Yaml)> = job
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| targets.iter().any(|t| t.eq_ignore_ascii_case(id)))
+        .filter(|_| compile_time(&parse(&expr), &job))
+        .flat_map(|(after, _)| steps.iter().map(move |s| (after, s)))
+        .filter(|(_, s)| evaluate(&parse(s["condition"].as_str().unwrap()), &pr_variables, true) == "True")
+        .collect();
+    assert_eq!(injected.iter().map(|(after, _)| *after).collect::<Vec<_>>(), [1, 3], "one run after each Analyze step");
+
+    let (sb, mut env) = pr_scenario(sandbox::sonar::Flavour::Server108);
+    {
+        let mut st = sb.sonar_state();
+        let mut web = sandbox::sonar::AnalysisSpec::new("T-web", "web").failing_gate();
+        web.pull_request = Some("7".into());
+        st.analyses.push(web);
+        let mut api = sandbox::sonar::AnalysisSpec::new("T-api", "api");
+        api.pull_request = Some("7".into());
+        st.analyses.push(api);
+    }
+    let reports = [("web", "T-web"), ("api", "T-api")];
+    for ((after, step), (project, task)) in injected.iter().zip(reports) {
+        // The step's own inputs, as the decorator sets them; the report of the Analyze step just run.
+        for (name, value) in step["inputs"].as_hash().unwrap() {
+            let value = match value {
+                Yaml::Boolean(b) => b.to_string(),
+                other => other.as_str().unwrap().to_string(),
+            };
+            env.set(&format!("INPUT_{}", name.as_str().unwrap().to_ascii_uppercase()), &value);
+        }
+        env.write_report(&format!("{project}/.scannerwork/report-task.txt"), &sb, project, task, Some("7"));
+        let run = env.run();
+        assert_eq!(run.result(), "SucceededWithIssues", "after step {after}: the decorator's step never fails the job by default");
+    }
+    let st = sb.azdo_state();
+    let mut latest: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for s in &st.pull_request(PR).statuses {
+        latest.insert(
+            s["context"]["name"].as_str().unwrap().into(),
+            (s["state"].as_str().unwrap().into(), s["description"].as_str().unwrap().into()),
+        );
+    }
+    assert_eq!(latest["quality gate"], ("failed".to_string(), "1 of 2 projects not passing: web".to_string()));
+    assert_eq!(latest["quality gate/web"].0, "failed");
+    assert_eq!(latest["quality gate/api"].0, "succeeded");
+    let summaries = st.pull_request(PR).threads.iter().filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").count();
+    assert_eq!(summaries, 2, "one summary per project");
+}

@@ -1,6 +1,9 @@
 //! `task` in publish mode against the sandbox: the exact requests, the PR status, threads and their
 //! properties, re-runs, the cap, human replies, and builds that are not PR builds.
 
+use std::collections::BTreeMap;
+
+use sandbox::Sandbox;
 use sandbox::sonar::{AnalysisSpec, Flavour, IssueSpec};
 use serde_json::json;
 
@@ -378,6 +381,86 @@ fn several_analyses_get_a_context_each_and_a_combined_one() {
     assert_eq!(summaries, 2, "one summary thread per project");
 }
 
+/// The latest status of each context, as a policy sees them.
+fn latest_statuses(sb: &Sandbox) -> Vec<(String, String, String)> {
+    let st = sb.azdo_state();
+    let mut latest: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for s in &st.pull_request(PR).statuses {
+        let name = s["context"]["name"].as_str().unwrap().to_string();
+        latest.insert(name, (s["state"].as_str().unwrap().to_string(), s["description"].as_str().unwrap_or("").to_string()));
+    }
+    latest.into_iter().map(|(name, (state, description))| (name, state, description)).collect()
+}
+
+#[test]
+fn two_runs_in_one_job_combine_their_projects_instead_of_the_second_replacing_the_first() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    {
+        let mut st = sb.sonar_state();
+        let mut web = AnalysisSpec::new("T-web", "web").failing_gate();
+        web.pull_request = Some("7".into());
+        st.analyses.push(web);
+        let mut api = AnalysisSpec::new("T-api", "api");
+        api.pull_request = Some("7".into());
+        st.analyses.push(api);
+    }
+    // Two Prepare/Analyze pairs in one job, each followed by this task (the decorator does that):
+    // the failing project first, then the passing one.
+    env.write_report("web/.scannerwork/report-task.txt", &sb, "web", "T-web", Some("7"));
+    env.write_report("api/.scannerwork/report-task.txt", &sb, "api", "T-api", Some("7"));
+    env.set("INPUT_REPORTTASKFILE", "web/.scannerwork/report-task.txt");
+    assert_eq!(env.run().result(), "Failed");
+    assert_eq!(
+        latest_statuses(&sb),
+        [("quality gate".to_string(), "failed".to_string(), "Quality gate failed: 2 conditions not met".to_string())]
+    );
+
+    env.set("INPUT_REPORTTASKFILE", "api/.scannerwork/report-task.txt");
+    let second = env.run();
+    assert_eq!(second.result(), "Succeeded", "the run's own project passed; the first run already failed the job");
+    assert!(
+        second.stdout.contains("This build already posted the result of 'web' on this iteration (failed): the status 'quality gate' combines it with this run's"),
+        "{}",
+        second.stdout
+    );
+    let combined = [
+        ("quality gate".to_string(), "failed".to_string(), "1 of 2 projects not passing: web".to_string()),
+        ("quality gate/api".to_string(), "succeeded".to_string(), "Quality gate passed".to_string()),
+        ("quality gate/web".to_string(), "failed".to_string(), "Quality gate failed: 2 conditions not met".to_string()),
+    ];
+    assert_eq!(latest_statuses(&sb), combined, "the context a policy requires still fails");
+    {
+        let st = sb.azdo_state();
+        let pr = st.pull_request(PR);
+        let plain = pr.statuses.iter().rev().find(|s| s["context"]["name"] == "quality gate").unwrap();
+        assert_eq!(plain["properties"]["SonarPrGate.ProjectKeys"]["$value"], "api,web");
+        assert_eq!(plain["properties"]["SonarPrGate.BuildId"]["$value"], "4711");
+        let summaries: Vec<(&str, &str)> = pr
+            .threads
+            .iter()
+            .filter(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary")
+            .map(|t| (t["properties"]["SonarPrGate.ProjectKey"]["$value"].as_str().unwrap(), t["status"].as_str().unwrap()))
+            .collect();
+        // A passing project's summary is posted resolved, so it blocks no "all comments resolved" policy.
+        assert_eq!(
+            summaries,
+            [("web", "active"), ("api", "fixed")],
+            "each project keeps its summary: the second run does not touch the first's"
+        );
+    }
+
+    // The job re-run (same build): the first project's run now sees the second's result.
+    env.set("INPUT_REPORTTASKFILE", "web/.scannerwork/report-task.txt");
+    assert_eq!(env.run().result(), "Failed");
+    assert_eq!(latest_statuses(&sb), combined);
+
+    // Another build of the same iteration does not take in this build's results.
+    env.set("BUILD_BUILDID", "4712");
+    env.set("INPUT_REPORTTASKFILE", "api/.scannerwork/report-task.txt");
+    assert_eq!(env.run().result(), "Succeeded");
+    assert_eq!(latest_statuses(&sb)[0], ("quality gate".to_string(), "succeeded".to_string(), "Quality gate passed".to_string()));
+}
+
 #[test]
 fn an_unknown_source_commit_falls_back_to_the_latest_iteration_with_a_warning() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
@@ -443,13 +526,21 @@ fn an_analysis_of_another_pull_request_posts_nothing_and_fails_the_task() {
     assert!(st.pull_request(PR).statuses.is_empty() && st.pull_request(PR).threads.is_empty());
 }
 
+/// A main-branch analysis (Community Build decorating a pull request build) has a revision
+/// SonarQube gives (`api/project_analyses/search`).
 #[test]
-fn an_analysis_of_another_commit_is_refused_when_sonarqube_names_the_revision() {
+fn a_branch_analysis_of_another_commit_is_refused_when_sonarqube_names_the_revision() {
     let (sb, mut env) = pr_scenario(Flavour::Server108);
-    let mut a = failing_pr_analysis(0);
-    a.revision = Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b".into());
-    sb.sonar_state().analyses.push(a);
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let main_branch = |task: &str, revision: &str| {
+        let mut a = failing_pr_analysis(0);
+        a.task_id = task.into();
+        a.analysis_id = format!("AN-{task}");
+        a.pull_request = None;
+        a.revision = Some(revision.into());
+        a
+    };
+    sb.sonar_state().analyses.push(main_branch("AZx-task-1", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", None);
     env.set("BUILD_SOURCEVERSION", "1f0e3dad99908345f7439f8ffabdffc4d2c7a4f3");
     let run = env.run();
     assert!(
@@ -461,10 +552,49 @@ fn an_analysis_of_another_commit_is_refused_when_sonarqube_names_the_revision() 
     );
     assert!(sb.azdo_state().pull_request(PR).statuses.is_empty());
     // The analysis of this build's source commit is accepted.
+    sb.sonar_state().analyses.push(main_branch("AZx-task-2", SOURCE_COMMIT));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-2", None);
+    let run = env.run();
+    assert!(run.first_error().starts_with("quality gate of 'shop' failed"), "{:?}", run.issues("error"));
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
+
+/// No web service gives a pull request analysis's revision (`api/project_analyses/search` has no
+/// `pullRequest` parameter and answers for the main branch): an earlier build's analysis of the
+/// same pull request is told by when it was submitted, and the revision is not asked for.
+#[test]
+fn a_pull_request_analysis_submitted_before_the_pipeline_run_started_is_refused() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    let now = std::time::SystemTime::now();
+    let mut a = failing_pr_analysis(0);
+    a.submitted_at = sandbox::sonar_time(now - std::time::Duration::from_secs(5 * 3600));
+    // Even a revision a real server could never report for it changes nothing.
+    a.revision = Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b".into());
+    sb.sonar_state().analyses.push(a);
+    let path = env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let started = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 3600;
+    env.set("SYSTEM_PIPELINESTARTTIME", &agent_time(started));
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let error = host_paths(&run.first_error());
+    assert!(
+        error.starts_with("the analysis of 'shop' (task AZx-task-1) was submitted to SonarQube at ")
+            && error.contains(&format!(
+                ", before this pipeline run started: {} was not written by this build's scanner. No status is posted from it.",
+                path.display()
+            )),
+        "{error}"
+    );
+    assert!(sb.azdo_state().pull_request(PR).statuses.is_empty());
+    assert!(
+        !endpoints(&sb.sonar_server.requests()).iter().any(|e| e.contains("project_analyses")),
+        "a pull request analysis's revision is not asked of a service that cannot give it"
+    );
+
+    // This run's own analysis, submitted after the run started, is taken.
     let mut a = failing_pr_analysis(0);
     a.task_id = "AZx-task-2".into();
     a.analysis_id = "AN-2".into();
-    a.revision = Some(SOURCE_COMMIT.into());
     sb.sonar_state().analyses.push(a);
     env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-2", Some("7"));
     let run = env.run();
