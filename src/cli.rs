@@ -107,6 +107,11 @@ pub(crate) struct CommonArgs {
     /// Without it the usual places are searched (see README).
     #[arg(long, value_name = "PATH")]
     pub(crate) report_task_file: Option<String>,
+    /// When no report-task.txt is here (the analysis ran in another job or stage): the projects
+    /// whose analyses of this pull request since the pipeline run started are found on the
+    /// server, e.g. --project-key shop-api,shop-web.
+    #[arg(long, value_name = "KEYS")]
+    pub(crate) project_key: Option<String>,
     /// How long to wait for the analysis, in seconds, e.g. --polling-timeout-sec 600. Default 300.
     // A negative value is taken as a value (and refused as out of range), not as a flag.
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
@@ -264,6 +269,7 @@ impl Cli {
             pending_status: nonempty(common.pending_status),
             analysed_commit: nonempty(common.analysed_commit),
             sarif_file: nonempty(common.sarif),
+            project_key: nonempty(common.project_key),
             https_proxy: env
                 .raw("HTTPS_PROXY")
                 .or_else(|| env.raw("https_proxy"))

@@ -222,6 +222,10 @@ pub struct SonarState {
     first_polled: BTreeMap<String, std::time::Instant>,
     /// When each timed task finished, for measuring detection delay.
     pub finished_at: BTreeMap<String, std::time::Instant>,
+    /// Whether the token's account administers the projects: `api/ce/activity` with a
+    /// `component` asks for it ('Administer' on the project, `ce/ws/ActivityAction.java`); a CI
+    /// token usually has only Browse and Execute Analysis.
+    pub administers_projects: bool,
 }
 
 pub struct FakeSonar {
@@ -244,6 +248,7 @@ impl FakeSonar {
                 polls: BTreeMap::new(),
                 first_polled: BTreeMap::new(),
                 finished_at: BTreeMap::new(),
+                administers_projects: false,
             }),
         }
     }
@@ -318,6 +323,8 @@ impl Handler for FakeSonar {
             "/api/navigation/global" => navigation_global,
             "/api/settings/values" => settings_values,
             "/api/ce/task" => ce_task,
+            "/api/ce/component" => ce_component,
+            "/api/ce/activity" => ce_activity,
             "/api/qualitygates/project_status" => project_status,
             "/api/measures/component" => measures,
             "/api/issues/search" => issues_search,
@@ -355,7 +362,6 @@ fn settings_values(st: &mut SonarState, _: &RecordedRequest, _: Access) -> Respo
 }
 
 fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
-    let flavour = st.flavour;
     let id = req.query("id").unwrap_or_default();
     if access.browse_only {
         return errors(403, "Insufficient privileges");
@@ -363,9 +369,15 @@ fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respon
     let Some(a) = st.analyses.iter().find(|a| a.task_id == id).cloned() else {
         return errors(404, &format!("No activity found for task '{id}'"));
     };
-    let n = st.polls.entry(id.clone()).or_insert(0);
-    *n += 1;
-    let polls = *n;
+    *st.polls.entry(id.clone()).or_insert(0) += 1;
+    Response::json(200, &json!({ "task": task_json(st, &a) }))
+}
+
+/// A task as the compute engine reports it, in the state its polls so far have reached.
+fn task_json(st: &mut SonarState, a: &AnalysisSpec) -> Value {
+    let flavour = st.flavour;
+    let id = a.task_id.clone();
+    let polls = st.polls.get(&id).copied().unwrap_or(0);
     let first = *st.first_polled.entry(id.clone()).or_insert_with(std::time::Instant::now);
     let status = if let Some(after) = a.finishes_after {
         if first.elapsed() >= after {
@@ -374,9 +386,9 @@ fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respon
         } else {
             "IN_PROGRESS".to_string()
         }
-    } else if polls <= a.polls_before_done / 2 {
+    } else if a.polls_before_done > 0 && polls <= a.polls_before_done / 2 {
         "PENDING".to_string()
-    } else if polls <= a.polls_before_done {
+    } else if a.polls_before_done > 0 && polls <= a.polls_before_done {
         "IN_PROGRESS".to_string()
     } else {
         a.final_status.clone().unwrap_or_else(|| "IN_PROGRESS".into())
@@ -409,7 +421,45 @@ fn ce_task(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respon
         task["branch"] = json!("main");
         task["branchType"] = json!("BRANCH");
     }
-    Response::json(200, &json!({ "task": task }))
+    task
+}
+
+/// `api/ce/component`: a project's queued and in-progress tasks (all its branches and pull
+/// requests) and its latest finished one; 'Browse' is enough (SonarQube `ce/ws/ComponentAction.java`).
+fn ce_component(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
+    let key = req.query("component").unwrap_or_default();
+    let ours: Vec<AnalysisSpec> = st.analyses.iter().filter(|a| a.project_key == key).cloned().collect();
+    if ours.is_empty() {
+        return errors(404, &format!("Component key '{key}' not found"));
+    }
+    let tasks: Vec<Value> = ours.iter().rev().map(|a| task_json(st, a)).collect();
+    let finished = |t: &&Value| !matches!(t["status"].as_str(), Some("PENDING" | "IN_PROGRESS"));
+    let queue: Vec<&Value> = tasks.iter().filter(|t| !finished(t)).collect();
+    let mut body = json!({ "queue": queue });
+    if let Some(current) = tasks.iter().find(finished) {
+        body["current"] = current.clone();
+    }
+    Response::json(200, &body)
+}
+
+/// `api/ce/activity?component=…`: the project's tasks, newest first, those submitted at or after
+/// `minSubmittedAt`; with a component SonarQube asks for 'Administer' on the project
+/// (`ce/ws/ActivityAction.java`), which `administers_projects` grants.
+fn ce_activity(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
+    if !st.administers_projects {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("component").unwrap_or_default();
+    let since = req.query("minSubmittedAt");
+    let ours: Vec<AnalysisSpec> = st
+        .analyses
+        .iter()
+        .filter(|a| a.project_key == key)
+        .filter(|a| since.as_deref().is_none_or(|s| a.submitted_at.as_str() >= s))
+        .cloned()
+        .collect();
+    let tasks: Vec<Value> = ours.iter().rev().map(|a| task_json(st, a)).collect();
+    Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": tasks.len()}, "tasks": tasks}))
 }
 
 fn project_status(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {

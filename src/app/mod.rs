@@ -5,6 +5,7 @@
 mod changed_lines;
 mod check;
 pub(crate) mod doctor;
+mod found;
 mod publish;
 
 use std::sync::Arc;

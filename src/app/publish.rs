@@ -111,6 +111,13 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         log_checks(log, &checks, Failures::EndTheRun);
         log.end_group();
         let facts = preflight?;
+        // No report-task.txt here, and projectKey names the projects: their analyses of this build
+        // are found on the server (the analysis ran in another job or stage).
+        let (reports, first_polls) = if reports.is_empty() {
+            super::found::find_on_server(settings, &sonar, log)?.into_iter().map(|(r, t)| (r, Some(t))).unzip()
+        } else {
+            (reports, first_polls)
+        };
         // A token about to expire: said in the build summary always, in the PR's summary within
         // the week SonarSource's scanner warns in (the log has it from the checks above).
         let token_setting = &settings.names.sonar().token;
@@ -264,9 +271,28 @@ fn post_pending(
 
 /// Finds and reads the scanner's reports, and follows the newest of each project (see
 /// `decide::reports`).
+/// With `projectKey` and no `reportTaskFile`, finding none is no failure: the analyses are then
+/// found on the server (an empty list here).
 fn load_reports(settings: &Settings, log: &Log, clock: Clock) -> Result<Vec<ReportTask>, Error> {
     let sonar = &settings.sonar;
-    let paths = discover::discover(sonar.report_task_file.as_deref(), &sonar.search_paths, &settings.names.sonar(), clock.analyses_by)?;
+    let found = discover::discover(sonar.report_task_file.as_deref(), &sonar.search_paths, &settings.names.sonar(), clock.analyses_by);
+    let paths = match found {
+        Err(Error::ReportTask(_)) if !sonar.project_keys.is_empty() && sonar.report_task_file.is_none() => {
+            log.info(&format!(
+                "No report-task.txt is on this agent: the analyses of {} ({}) are looked for on SonarQube",
+                sonar.project_keys.join(", "),
+                settings.names.sonar().project_key
+            ));
+            return Ok(Vec::new());
+        }
+        other => other?,
+    };
+    if !sonar.project_keys.is_empty() {
+        log.info(&format!(
+            "report-task.txt found on this agent: it is used, and {} is not (it is for analyses run in another job or stage)",
+            settings.names.sonar().project_key
+        ));
+    }
     let loaded = discover::load_all(&paths)?;
     super::register_report_credentials(log, &loaded);
     let found: Vec<FoundReport<'_>> = loaded

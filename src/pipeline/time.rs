@@ -43,9 +43,34 @@ pub(crate) fn parse_agent_time(value: &str) -> Option<std::time::SystemTime> {
     std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs))
 }
 
+/// A time as SonarQube's web services take a date-time parameter (`minSubmittedAt`):
+/// `2026-12-03T10:00:00+0000`, in UTC.
+pub(crate) fn sonar_date_time(at: std::time::SystemTime) -> String {
+    let secs = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sonarqube_date_times_read_back_as_the_same_time() {
+        for text in ["2026-12-03T10:00:00+0000", "1970-01-01T00:00:00+0000", "2024-02-29T23:59:59+0000"] {
+            assert_eq!(sonar_date_time(parse_agent_time(text).unwrap()), text);
+        }
+    }
 
     #[test]
     fn pipeline_start_times_in_the_agents_forms() {

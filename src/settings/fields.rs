@@ -48,6 +48,9 @@ pub(crate) enum Field {
     AllowTokenToSonarUrl,
     /// `sarifFile`: where to write the pull request's issues as SARIF.
     SarifFile,
+    /// `projectKey`: projects whose analyses are found on the server when no report-task.txt is
+    /// on this agent (the analysis ran in another job or stage).
+    ProjectKey,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -57,7 +60,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 26] = [
+    pub(crate) const INPUTS: [Field; 27] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -84,6 +87,7 @@ impl Field {
         Field::PendingStatus,
         Field::AllowTokenToSonarUrl,
         Field::SarifFile,
+        Field::ProjectKey,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -136,6 +140,7 @@ impl Field {
             Field::PendingStatus => "pendingStatus",
             Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
             Field::SarifFile => "sarifFile",
+            Field::ProjectKey => "projectKey",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -180,7 +185,8 @@ impl Field {
             Field::SummaryWhen => "--summary-when",
             Field::PendingStatus => "--pending-status",
             Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
-            Field::SarifFile => "sarifFile",
+            Field::SarifFile => "--sarif",
+            Field::ProjectKey => "--project-key",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

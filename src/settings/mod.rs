@@ -71,6 +71,9 @@ pub(crate) struct SonarSettings {
     pub(crate) organization_from: Option<String>,
     /// `reportTaskFile`: a path or glob; discovery when absent.
     pub(crate) report_task_file: Option<String>,
+    /// `projectKey`: when no report-task.txt is on this agent, the projects whose analyses of this
+    /// build are found on the server (see `decide::found`).
+    pub(crate) project_keys: Vec<String>,
     pub(crate) polling_timeout: Duration,
     pub(crate) search_paths: SearchPaths,
 }

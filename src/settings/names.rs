@@ -15,6 +15,8 @@ pub(crate) struct InputNames {
     pub(crate) report_task_file: String,
     /// How to point at a report in a non-standard place, as a user would write it.
     pub(crate) report_task_example: String,
+    /// The projects whose analyses are found on the server when no report is on this agent.
+    pub(crate) project_key: String,
     pub(crate) pat: String,
     pub(crate) collection_url: String,
     /// How to provide the job's access token.
@@ -39,6 +41,7 @@ impl InputNames {
             polling_timeout: "pollingTimeoutSec".into(),
             report_task_file: "reportTaskFile".into(),
             report_task_example: "reportTaskFile: '$(Build.SourcesDirectory)/app/.scannerwork/report-task.txt'".into(),
+            project_key: "projectKey".into(),
             pat: "azureDevOpsPat".into(),
             collection_url: "System.CollectionUri".into(),
             job_token: "map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` (or leave azureDevOpsPat empty so the task uses the system connection), and check that the job's authorization scope includes this project".into(),
@@ -59,6 +62,7 @@ impl InputNames {
             polling_timeout: "--polling-timeout-sec".into(),
             report_task_file: "--report-task-file".into(),
             report_task_example: "--report-task-file app/.scannerwork/report-task.txt".into(),
+            project_key: "--project-key".into(),
             pat: "AZURE_DEVOPS_EXT_PAT".into(),
             collection_url: "--collection-url".into(),
             job_token: "export SYSTEM_ACCESSTOKEN (in a pipeline script step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)), and check that the job's authorization scope includes this project".into(),
@@ -85,6 +89,7 @@ impl InputNames {
             polling_timeout: self.polling_timeout.clone(),
             report_task_file: self.report_task_file.clone(),
             report_task_example: self.report_task_example.clone(),
+            project_key: self.project_key.clone(),
         }
     }
 

@@ -71,6 +71,8 @@ pub(crate) struct RawSettings {
     pub(crate) allow_token_to_sonar_url: Option<String>,
     /// `sarifFile` / `--sarif`: where to write the PR's issues as SARIF 2.1.0.
     pub(crate) sarif_file: Option<String>,
+    /// `projectKey` / `--project-key`: projects to find on the server when no report is here.
+    pub(crate) project_key: Option<String>,
     /// `check --integration NAME`: the scope doctor for another integration's PAT.
     pub(crate) integration: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
@@ -201,6 +203,7 @@ impl RawSettings {
             pending_status: input(Field::PendingStatus),
             allow_token_to_sonar_url: input(Field::AllowTokenToSonarUrl),
             sarif_file: input(Field::SarifFile),
+            project_key: input(Field::ProjectKey),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -316,6 +319,7 @@ mod tests {
                 Field::PendingStatus => self.pending_status.as_deref(),
                 Field::AllowTokenToSonarUrl => self.allow_token_to_sonar_url.as_deref(),
                 Field::SarifFile => self.sarif_file.as_deref(),
+                Field::ProjectKey => self.project_key.as_deref(),
                 _ => None,
             }
         }

@@ -121,7 +121,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 30] = [
+        let fields: [(Field, &mut Option<String>); 31] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -148,6 +148,7 @@ impl RawSettings {
             (Field::PendingStatus, &mut self.pending_status),
             (Field::AllowTokenToSonarUrl, &mut self.allow_token_to_sonar_url),
             (Field::SarifFile, &mut self.sarif_file),
+            (Field::ProjectKey, &mut self.project_key),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),
@@ -236,6 +237,7 @@ impl RawSettings {
             1,
             MAX_POLLING_TIMEOUT_SEC as usize,
         );
+        let project_keys = project_keys(v, self.project_key.as_deref());
         let (url, url_from) = url?;
         let (credential, credential_from) = credential?;
         let (organization, organization_from) = organization.unzip();
@@ -247,6 +249,7 @@ impl RawSettings {
             organization,
             organization_from,
             report_task_file: self.report_task_file.clone(),
+            project_keys,
             polling_timeout: Duration::from_secs(polling_secs as u64),
             search_paths: self.paths.clone(),
         })
@@ -890,4 +893,27 @@ impl Validator {
         }
         raw.to_string()
     }
+}
+
+/// `projectKey`: project keys separated by commas, semicolons or new lines, as SonarQube allows
+/// them (letters, digits, `-`, `_`, `.`, `:`, and not only digits; at most 400 characters).
+fn project_keys(v: &mut Validator, value: Option<&str>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for key in value.unwrap_or_default().split([',', ';', '\n', '\r']).map(str::trim).filter(|k| !k.is_empty()) {
+        let allowed = key.len() <= 400
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+            && !key.chars().all(|c| c.is_ascii_digit());
+        if !allowed {
+            v.problem(
+                Field::ProjectKey,
+                format!(
+                    "'{}' is not a SonarQube project key (letters, digits, '-', '_', '.' and ':', not only digits); give the keys of the analysed projects, e.g. shop-api,shop-web",
+                    crate::text::visible(key)
+                ),
+            );
+        } else if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_string());
+        }
+    }
+    keys
 }

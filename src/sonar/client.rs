@@ -226,6 +226,45 @@ impl SonarClient {
         }
     }
 
+    /// A project's tasks in the queue and its latest finished one (`api/ce/component`, 'Browse'
+    /// on the project): where an analysis of an earlier stage is found without its report-task.txt.
+    pub(crate) fn ce_component(&self, project_key: &str) -> Result<CeComponent, Error> {
+        let resp = self.get("api/ce/component", &[("component", project_key.to_string())], true)?;
+        match resp.status {
+            200 => resp.json::<CeComponent>().map_err(|e| self.bad_json("api/ce/component", e)),
+            403 => Err(Error::Credentials {
+                service: Service::SonarQube,
+                message: format!(
+                    "the token may not list the analysis tasks of project '{project_key}' (HTTP 403). Give the token's account 'Browse' on the project"
+                ),
+            }),
+            404 => Err(Error::ReportTask(format!(
+                "SonarQube has no project '{project_key}' (HTTP 404 from api/ce/component): check the project key in {}",
+                self.names().project_key
+            ))),
+            _ => Err(self.api_error(&resp, &format!("list the analysis tasks of '{project_key}'"))),
+        }
+    }
+
+    /// A project's report tasks submitted since `since` (`api/ce/activity`), or `Ok(None)` when
+    /// the token may not list them: SonarQube asks for 'Administer' on the project for this one
+    /// (`ce/ws/ActivityAction.java`).
+    pub(crate) fn ce_activity(&self, project_key: &str, since: &str) -> Result<Option<Vec<CeTask>>, Error> {
+        let params = [
+            ("component", project_key.to_string()),
+            ("type", "REPORT".to_string()),
+            ("status", "SUCCESS,FAILED,CANCELED,PENDING,IN_PROGRESS".to_string()),
+            ("minSubmittedAt", since.to_string()),
+            ("ps", "100".to_string()),
+        ];
+        let resp = self.get("api/ce/activity", &params, true)?;
+        match resp.status {
+            200 => Ok(Some(resp.json::<CeActivity>().map_err(|e| self.bad_json("api/ce/activity", e))?.tasks)),
+            401 | 403 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("list the analysis tasks of '{project_key}'"))),
+        }
+    }
+
     /// Polls the compute engine until the task ends or this client's deadline passes, on the grid
     /// of [`next_poll_at`]. A poll the server does not answer before the deadline ends the wait
     /// like a task that did not finish. `started` is when the wait's time began, for messages.

@@ -30,4 +30,6 @@ pub(crate) struct SonarNames {
     pub(crate) report_task_file: String,
     /// How to point at a report in a non-standard place, as a user would write it.
     pub(crate) report_task_example: String,
+    /// The projects found on the server when no report-task.txt is on the agent.
+    pub(crate) project_key: String,
 }

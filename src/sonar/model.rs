@@ -54,6 +54,23 @@ pub(crate) struct CeTask {
     pub(crate) warnings: Vec<String>,
 }
 
+/// `api/ce/component`: a project's queued and in-progress tasks (every branch and pull request)
+/// and its latest finished one (SonarQube `ce/ws/ComponentAction.java`).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CeComponent {
+    #[serde(default)]
+    pub(crate) queue: Vec<CeTask>,
+    #[serde(default)]
+    pub(crate) current: Option<CeTask>,
+}
+
+/// `api/ce/activity`: tasks, newest first (queued ones before finished ones).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CeActivity {
+    #[serde(default)]
+    pub(crate) tasks: Vec<CeTask>,
+}
+
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub(crate) enum CeStatus {

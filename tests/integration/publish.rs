@@ -1109,3 +1109,104 @@ fn a_sarif_file_in_a_missing_folder_is_a_setting_error() {
     );
     assert!(sb.sonar_server.requests().is_empty());
 }
+
+/// The analysis ran in an earlier stage: no report-task.txt on this agent, `projectKey` names the
+/// project, and its analysis of this pull request since the run started is found on the server.
+#[test]
+fn an_analysis_of_an_earlier_stage_is_found_by_project_key_and_never_an_earlier_runs() {
+    let now = std::time::SystemTime::now();
+    let hours_ago = |h: u64| sandbox::sonar_time(now - std::time::Duration::from_secs(h * 3600));
+    let analysis = |task: &str, pr: &str, submitted: String| {
+        let mut a = AnalysisSpec::new(task, "shop").failing_gate();
+        a.pull_request = Some(pr.into());
+        a.submitted_at = submitted;
+        a
+    };
+    let scenario = || {
+        let (sb, mut env) = pr_scenario(Flavour::Server108);
+        let started = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() - 3600;
+        env.set("SYSTEM_PIPELINESTARTTIME", &agent_time(started));
+        env.set("INPUT_PROJECTKEY", "shop");
+        (sb, env)
+    };
+
+    // The analysis is the project's latest, still in the queue when the task starts: waited for.
+    let (sb, env) = scenario();
+    {
+        let mut st = sb.sonar_state();
+        st.analyses.push(analysis("T-old", "7", hours_ago(5)));
+        st.analyses.push(analysis("T-other", "8", hours_ago(0)));
+        let mut ours = analysis("T-ours", "7", hours_ago(0));
+        ours.polls_before_done = 2;
+        st.analyses.push(ours);
+    }
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    assert!(run.first_error().starts_with("quality gate of 'shop' failed"), "{:?}", run.issues("error"));
+    assert!(
+        run.stdout.contains("no report-task.txt is on this agent: task T-ours of 'shop' is the newest analysis of pull request 7 submitted since this pipeline run started"),
+        "{}",
+        run.stdout
+    );
+    let pr = sb.azdo_state().pull_request(PR).clone();
+    assert_eq!((pr.statuses.len(), pr.statuses[0]["state"].as_str()), (1, Some("failed")));
+    assert!(pr.statuses[0]["targetUrl"].as_str().unwrap().ends_with("/dashboard?id=shop&pullRequest=7"));
+    let sonar = endpoints(&sb.sonar_server.requests());
+    assert!(sonar.contains(&"GET /api/ce/component".to_string()) && !sonar.iter().any(|e| e.contains("ce/activity")), "{sonar:?}");
+
+    // Another pull request's analysis is the project's latest: the activity list is needed, which
+    // SonarQube keeps to project administrators.
+    let (sb, env) = scenario();
+    {
+        let mut st = sb.sonar_state();
+        st.analyses.push(analysis("T-ours", "7", hours_ago(0)));
+        st.analyses.push(analysis("T-other", "8", hours_ago(0)));
+    }
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(
+        run.stdout.contains(
+            "the token may not list the past analysis tasks of 'shop' (SonarQube's api/ce/activity asks for 'Administer' on the project)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.first_error().starts_with("no analysis of 'shop' for pull request 7 was submitted to SonarQube since this pipeline run started: SonarQube lists no analysis of pull request 7 for it"),
+        "{}",
+        run.first_error()
+    );
+    assert!(run.first_error().ends_with("download it in this job and name it in reportTaskFile"), "{}", run.first_error());
+    assert!(sb.azdo_state().pull_request(PR).statuses.is_empty(), "nothing is posted from another pull request's analysis");
+    sb.sonar_state().administers_projects = true;
+    let run = env.run();
+    assert!(run.first_error().starts_with("quality gate of 'shop' failed"), "{:?}", run.issues("error"));
+    let activity = sb.sonar_server.requests().into_iter().find(|r| r.endpoint() == "GET /api/ce/activity").expect("the activity was read");
+    assert_eq!(activity.query("component").as_deref(), Some("shop"));
+    assert_eq!(activity.query("type").as_deref(), Some("REPORT"));
+
+    // Only an earlier run's analysis of this pull request: never used.
+    let (sb, env) = scenario();
+    sb.sonar_state().analyses.push(analysis("T-old", "7", hours_ago(5)));
+    sb.sonar_state().administers_projects = true;
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let error = run.first_error();
+    assert!(
+        error.contains("the newest analysis of pull request 7 is task T-old, submitted at ")
+            && error.contains(", before this run started. An analysis of another run or commit is never used"),
+        "{error}"
+    );
+    assert!(sb.azdo_state().pull_request(PR).statuses.is_empty());
+}
+
+#[test]
+fn a_project_key_that_sonarqube_would_refuse_is_named_before_anything_runs() {
+    let (_sb, mut env) = pr_scenario(Flavour::Server108);
+    env.set("INPUT_PROJECTKEY", "shop, 1234, bad key");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    let errors = run.issues("error").join("\n");
+    assert!(errors.contains("projectKey: '1234' is not a SonarQube project key"), "{errors}");
+    assert!(errors.contains("projectKey: 'bad key' is not a SonarQube project key"), "{errors}");
+}

@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 26] = [
+pub const DECLARED_INPUTS: [&str; 27] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -272,6 +272,7 @@ pub const DECLARED_INPUTS: [&str; 26] = [
     "pendingStatus",
     "allowTokenToSonarUrl",
     "sarifFile",
+    "projectKey",
 ];
 
 impl TaskEnv {
