@@ -10,7 +10,7 @@ use crate::azdo::write::{Write, describe_status};
 use crate::decide::{InlineCandidate, InlineStats, Texts, Verdict, by_severity_word};
 use crate::sonar::model::GateStatus;
 use crate::sonar::present::{Severity, describe_condition, format_value, issue_about, metric_name, severity_word};
-use crate::sonar::{Analysis, AnalysisOutcome, Issues, Scope};
+use crate::sonar::{Analysis, AnalysisOutcome, Ended, EndedHow, Issues, Scope};
 
 /// Makes text from outside inert wherever it lands in Markdown (a paragraph, a table cell, a
 /// link's text): entities for `&<>`, so no HTML; a backslash before every character that formats
@@ -150,20 +150,37 @@ pub(crate) fn fit(md: String, full_text_url: &str) -> String {
 pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> String {
     let verdict = Verdict::of(analysis);
     let mut md = String::new();
-    // A server gate that passed does not make the heading pass when the PR's own gate failed.
-    let heading = match (verdict, &inline.new_issues_failure) {
-        (Verdict::Gate(GateStatus::Ok), Some(_)) => "❌ Quality gate passed, but the pull request's own gate failed",
-        _ => verdict_heading(verdict),
+    // A server gate that passed does not make the heading pass when the PR's own gate failed: the
+    // verdict comes first, its cause right after.
+    let own_gate_failed = matches!(verdict, Verdict::Gate(GateStatus::Ok)) && inline.new_issues_failure.is_some();
+    let heading = if own_gate_failed { "❌ Pull request gate failed" } else { verdict_heading(verdict) };
+    let heading = match &analysis.outcome {
+        AnalysisOutcome::Failed { ended: Ended { how: EndedHow::Canceled, .. }, .. } => "⛔ Analysis canceled",
+        _ => heading,
     };
-    let _ = writeln!(md, "### {heading} for {}", code(analysis.project_key()));
+    match (&inline.new_issues_failure, own_gate_failed) {
+        (Some(reason), true) => {
+            let _ = writeln!(md, "### {heading} for {}: {}", code(analysis.project_key()), escape_md(reason));
+        }
+        _ => {
+            let _ = writeln!(md, "### {heading} for {}", code(analysis.project_key()));
+        }
+    }
     match &analysis.outcome {
-        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
+        AnalysisOutcome::Failed { ended, .. } | AnalysisOutcome::TimedOut { ended, .. } => ended_section(&mut md, analysis, ended),
+        AnalysisOutcome::NotThisBuild { message } => {
             let _ = writeln!(md, "\n{}", shorten(message, MESSAGE_LIMIT));
         }
         AnalysisOutcome::Completed(done) => {
             let shown_in_conditions = failed_conditions_section(&mut md, analysis, done);
-            if let Some(reason) = &inline.new_issues_failure {
-                let _ = writeln!(md, "\n❌ **The pull request's own gate fails:** {}.", escape_md(reason));
+            match &inline.new_issues_failure {
+                Some(_) if own_gate_failed => {
+                    let _ = writeln!(md, "\nSonarQube's quality gate passed; the pull request's own gate (failOnNewIssues) did not.");
+                }
+                Some(reason) => {
+                    let _ = writeln!(md, "\n❌ **The pull request's own gate fails too:** {}.", escape_md(reason));
+                }
+                None => {}
             }
             issues_section(&mut md, analysis, done, inline);
             measures_section(&mut md, analysis, done, inline, &shown_in_conditions);
@@ -193,6 +210,40 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
     md
 }
 
+/// An analysis that ended without a result, for the people on the pull request: what happened in
+/// plain words, the background task to look at, and what they can do in the pipeline.
+fn ended_section(md: &mut String, analysis: &Analysis, ended: &Ended) {
+    let task = link(&format!("background task {}", ended.task_id), &analysis.links.background_tasks());
+    match &ended.how {
+        EndedHow::Failed { reason } => {
+            let _ = writeln!(
+                md,
+                "\nSonarQube could not process this analysis, so there is no quality gate result and the pull request does not pass."
+            );
+            if let Some(reason) = reason.as_deref().filter(|r| !r.trim().is_empty()) {
+                let _ = writeln!(md, "\n**SonarQube's reason:** {}", shorten(reason, MESSAGE_LIMIT));
+            }
+            let _ = writeln!(
+                md,
+                "\n**What to do:** re-run the pipeline, which submits a new analysis. If it fails again, the {task} shows the server's error in full; a SonarQube administrator may need to look at it."
+            );
+        }
+        EndedHow::Canceled => {
+            let _ = writeln!(
+                md,
+                "\nThe analysis was canceled on the SonarQube server before it finished (see the {task}), so there is no quality gate result and the pull request does not pass.\n\n**What to do:** re-run the pipeline to analyse the pull request again."
+            );
+        }
+        EndedHow::TimedOut { waited_secs, last_status } => {
+            let _ = writeln!(
+                md,
+                "\nSonarQube was still processing the analysis ({task}: {}) when the pipeline stopped waiting for it after {waited_secs} s, so the quality gate is not known yet and the pull request does not pass.\n\n**What to do:** once the background task has finished, re-run the failed job to post the result. If the server's queue is often this slow, raise the step's `pollingTimeoutSec` input in the pipeline.",
+                code(last_status)
+            );
+        }
+    }
+}
+
 /// "**Resolved by reviewers:** 2 issues in this pull request: AZ-1 (Won't fix), …", each linked to
 /// the issue in SonarQube: the open issues the task leaves alone because a person decided.
 fn reviewers_line(md: &mut String, analysis: &Analysis, inline: &InlineStats) {
@@ -208,31 +259,54 @@ fn reviewers_line(md: &mut String, analysis: &Analysis, inline: &InlineStats) {
     let _ = writeln!(md, "\n**Resolved by reviewers:** {} {noun} in this pull request: {}{more}", resolved.len(), listed.join(", "));
 }
 
-/// "**Failed conditions**": each as SonarQube words it, "45.5% Coverage on New Code (required ≥
-/// 80.0%)", linked to the measure. Returns the metrics shown, so Measures does not repeat them.
+/// The gate's conditions, failed first: each as SonarQube words it, "45.5% Coverage on New Code
+/// (required ≥ 80.0%)", linked to the measure, with what it takes to pass where arithmetic allows;
+/// then those that passed, and the conditions SonarQube did not check. Returns the metrics shown,
+/// so Measures does not repeat them.
 fn failed_conditions_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed) -> Vec<String> {
-    let failed: Vec<_> = done.gate.conditions.iter().filter(|c| c.status != GateStatus::Ok).collect();
-    if failed.is_empty() {
-        return Vec::new();
+    let (failed, passed): (Vec<_>, Vec<_>) = done.gate.conditions.iter().partition(|c| c.status != GateStatus::Ok);
+    let measure = |key: &str| done.measures.as_ref()?.iter().find(|m| m.metric == key)?.best_value().and_then(|v| v.parse::<f64>().ok());
+    if !failed.is_empty() {
+        md.push_str("\n**Failed conditions**\n\n");
+        for c in failed.iter().take(ROWS_LIMIT) {
+            let to_pass = crate::sonar::present::to_pass(c, &measure).map(|t| format!(": {}", escape_md(&t))).unwrap_or_default();
+            let _ = writeln!(md, "- {}{to_pass}", condition_line(analysis, c));
+        }
+        if failed.len() > ROWS_LIMIT {
+            let _ = writeln!(md, "- and {} more: see the analysis in SonarQube", failed.len() - ROWS_LIMIT);
+        }
     }
-    md.push_str("\n**Failed conditions**\n\n");
-    for c in failed.iter().take(ROWS_LIMIT) {
-        let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_else(|| "no value".to_string());
-        let threshold =
-            c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
-        let required = match c.comparator.as_deref() {
-            Some("GT") if c.metric_key.ends_with("_rating") => format!("{threshold} or better"),
-            Some("GT") => format!("≤ {threshold}"),
-            Some("LT") => format!("≥ {threshold}"),
-            _ => threshold,
-        };
-        let figure = format!("{} {}", shorten(&actual, 200), shorten(&metric_name(&c.metric_key), 200));
-        let _ = writeln!(md, "- {} (required {})", raw_link(&figure, &analysis.links.measure(&c.metric_key)), shorten(&required, 200));
+    if !passed.is_empty() {
+        md.push_str("\n**Passed conditions**\n\n");
+        for c in passed.iter().take(ROWS_LIMIT) {
+            let _ = writeln!(md, "- {}", condition_line(analysis, c));
+        }
+        if passed.len() > ROWS_LIMIT {
+            let _ = writeln!(md, "- and {} more: see the analysis in SonarQube", passed.len() - ROWS_LIMIT);
+        }
     }
-    if failed.len() > ROWS_LIMIT {
-        let _ = writeln!(md, "- and {} more: see the analysis in SonarQube", failed.len() - ROWS_LIMIT);
+    if done.gate.ignored_conditions {
+        let _ = writeln!(
+            md,
+            "\nSonarQube did not check the gate's coverage and duplication conditions on new code: fewer than 20 lines changed, and it ignores those conditions for small changes (the server setting `sonar.qualitygate.ignoreSmallChanges`)."
+        );
     }
-    failed.iter().map(|c| c.metric_key.clone()).collect()
+    failed.iter().chain(&passed).map(|c| c.metric_key.clone()).collect()
+}
+
+/// One condition: "[45.5% Coverage on New Code](measure link) (required ≥ 80.0%)".
+fn condition_line(analysis: &Analysis, c: &crate::sonar::model::Condition) -> String {
+    let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_else(|| "no value".to_string());
+    let threshold =
+        c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
+    let required = match c.comparator.as_deref() {
+        Some("GT") if c.metric_key.ends_with("_rating") => format!("{threshold} or better"),
+        Some("GT") => format!("≤ {threshold}"),
+        Some("LT") => format!("≥ {threshold}"),
+        _ => threshold,
+    };
+    let figure = format!("{} {}", shorten(&actual, 200), shorten(&metric_name(&c.metric_key), 200));
+    format!("{} (required {})", raw_link(&figure, &analysis.links.measure(&c.metric_key)), shorten(&required, 200))
 }
 
 /// "**Issues**": new (or, scoped to the changed lines, those on changed lines and the project's
@@ -425,7 +499,9 @@ pub(crate) fn build_summary(analyses: &[Analysis], not_a_pr: Option<&str>, notic
                     }
                 }
             }
-            AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
+            AnalysisOutcome::Failed { message, .. }
+            | AnalysisOutcome::TimedOut { message, .. }
+            | AnalysisOutcome::NotThisBuild { message } => {
                 let _ = writeln!(md, "{}", escape_md(message));
             }
         }

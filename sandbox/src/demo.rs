@@ -26,6 +26,10 @@ pub fn analysis(task: &str, fixed: bool) -> AnalysisSpec {
         ];
         a.set_measure("new_coverage", "84.2");
         a.set_measure("new_duplicated_lines_density", "1.2");
+        // 32 of 38 new lines covered once the tests were added.
+        a.set_measure("new_lines_to_cover", "38");
+        a.set_measure("new_uncovered_lines", "6");
+        a.set_measure("new_conditions_to_cover", "0");
         a.issues = vec![unused_field];
     } else {
         a = a.failing_gate();

@@ -143,6 +143,10 @@ pub struct AnalysisSpec {
     /// `api/ce/task`'s `submittedAt`, as the server writes it: when the spec was made, unless a
     /// test says otherwise (an earlier build's analysis).
     pub submitted_at: String,
+    /// `projectStatus.ignoredConditions`: the server left out coverage and duplication conditions
+    /// on new code for a change of fewer than 20 lines (`sonar.qualitygate.ignoreSmallChanges`,
+    /// SonarQube `QualityGateEvaluatorImpl`), and they are not in the list.
+    pub ignored_conditions: bool,
 }
 
 impl AnalysisSpec {
@@ -173,6 +177,7 @@ impl AnalysisSpec {
             revision: None,
             warnings: vec![],
             submitted_at: crate::sonar_time(std::time::SystemTime::now()),
+            ignored_conditions: false,
         }
     }
 
@@ -187,6 +192,10 @@ impl AnalysisSpec {
         self.set_measure("new_coverage", "45.5");
         self.set_measure("new_duplicated_lines_density", "1.2");
         self.set_measure("new_reliability_rating", "3");
+        // 20 of 44 new lines covered, no conditions: 45.5%, as the gate says.
+        self.set_measure("new_lines_to_cover", "44");
+        self.set_measure("new_uncovered_lines", "24");
+        self.set_measure("new_conditions_to_cover", "0");
         self
     }
 
@@ -485,7 +494,7 @@ fn project_status(st: &mut SonarState, req: &RecordedRequest, access: Access) ->
             cond
         })
         .collect();
-    let mut ps = json!({"status": a.gate_status, "ignoredConditions": false, "conditions": conditions});
+    let mut ps = json!({"status": a.gate_status, "ignoredConditions": a.ignored_conditions, "conditions": conditions});
     let period = json!({"mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"});
     if legacy {
         ps["periods"] = json!([{"index": 1, "mode": "PREVIOUS_VERSION", "date": "2026-10-01T00:00:00+0000", "parameter": "1.2"}]);

@@ -389,7 +389,7 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
                 log.info(&format!("Open issues: {}", issues.total));
             }
         }
-        AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } | AnalysisOutcome::NotThisBuild { message } => {
+        AnalysisOutcome::Failed { message, .. } | AnalysisOutcome::TimedOut { message, .. } | AnalysisOutcome::NotThisBuild { message } => {
             log.info(&format!("'{}': {message}", analysis.project_key()))
         }
     }

@@ -51,7 +51,7 @@ fn problems(analyses: &[Analysis]) -> Vec<String> {
                     if conds.is_empty() { "no condition details".to_string() } else { conds.join("; ") }
                 ))
             }
-            AnalysisOutcome::Failed { message } | AnalysisOutcome::TimedOut { message } => Some(message.clone()),
+            AnalysisOutcome::Failed { message, .. } | AnalysisOutcome::TimedOut { message, .. } => Some(message.clone()),
             AnalysisOutcome::NotThisBuild { .. } | AnalysisOutcome::Completed(_) => None,
         })
         .collect()

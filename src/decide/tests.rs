@@ -366,7 +366,7 @@ fn a_passing_server_gate_with_the_prs_own_gate_failing_posts_failed() {
     let Write::Status(s) = &plan.writes[0] else { panic!("a status first") };
     assert_eq!(
         (s.state.as_str(), s.description.as_str()),
-        ("failed", "Quality gate passed, but 1 issue at or above Minor on lines this pull request changed")
+        ("failed", "Failed: 1 issue at or above Minor on lines this pull request changed (SonarQube's quality gate passed)")
     );
     // The summary thread stays active: the PR does not pass.
     let Some(Write::CreateThread { thread, .. }) = plan.writes.last() else { panic!("a summary") };

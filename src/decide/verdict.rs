@@ -98,7 +98,9 @@ pub(crate) fn analysis_status(a: &Analysis, new_issues_failure: Option<&str>) ->
     let decision = status_for(Verdict::of(a), failed_conditions(a).len());
     match new_issues_failure {
         Some(reason) if decision.state == "succeeded" => {
-            StatusDecision { state: "failed", description: format!("Quality gate passed, but {reason}") }
+            // The verdict first, its cause right after: a description that opens with "passed"
+            // reads as a pass in the pull request's status list.
+            StatusDecision { state: "failed", description: format!("Failed: {reason} (SonarQube's quality gate passed)") }
         }
         _ => decision,
     }

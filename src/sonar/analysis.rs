@@ -41,15 +41,37 @@ pub(crate) struct Analysis {
     pub(crate) warnings: Vec<String>,
 }
 
+/// An analysis that ended without a result, as a person reading the pull request needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Ended {
+    pub(crate) task_id: String,
+    pub(crate) how: EndedHow,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum EndedHow {
+    /// FAILED, with the server's reason when it gave one.
+    Failed { reason: Option<String> },
+    /// CANCELED (by an administrator, or replaced in the queue).
+    Canceled,
+    /// Still PENDING or IN_PROGRESS when the wait ended after `waited_secs`.
+    TimedOut { waited_secs: u64, last_status: &'static str },
+}
+
+/// How an analysis ended: with a result, or without one and why.
 pub(crate) enum AnalysisOutcome {
     Completed(Box<Completed>),
     /// The compute engine reported FAILED or CANCELED.
     Failed {
+        /// For the log and the task's result: what happened and what to do, in one line.
         message: String,
+        /// For the pull request: what happened, in plain words.
+        ended: Ended,
     },
     /// The compute engine did not finish in the time the settings allow (pollingTimeoutSec).
     TimedOut {
         message: String,
+        ended: Ended,
     },
     /// The analysis is of another pull request, branch or commit than this build's: nothing is
     /// posted from it.

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::analysis::{Analysis, AnalysisOutcome, Completed, Finished, Issues, Waited};
+use super::analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Finished, Issues, Waited};
 use super::branch::Scope;
 use super::client::{CeOutcome, SonarClient};
 use super::links::Links;
@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::parallel;
 
 /// Metrics the PR comment shows; unknown ones are dropped for older servers.
-pub(crate) const SUMMARY_METRICS: [&str; 9] = [
+pub(crate) const SUMMARY_METRICS: [&str; 12] = [
     "new_coverage",
     "new_duplicated_lines_density",
     "new_violations",
@@ -26,6 +26,11 @@ pub(crate) const SUMMARY_METRICS: [&str; 9] = [
     "duplicated_lines_density",
     // Open issues of the whole scope: what the summary counts when only changed files are read.
     "violations",
+    // What a failed coverage condition takes to pass: new lines to cover, how many are not, and
+    // whether conditions (branches) count too.
+    "new_lines_to_cover",
+    "new_uncovered_lines",
+    "new_conditions_to_cover",
 ];
 
 /// Waits for the compute engine to finish one analysis, until the client's deadline; `started` is
@@ -55,7 +60,8 @@ pub(crate) fn wait(
                 client.names().polling_timeout
             );
             let scope = scope_from_report(&report);
-            return Ok(ended(report, scope, AnalysisOutcome::TimedOut { message }));
+            let how = EndedHow::TimedOut { waited_secs: waited.as_secs(), last_status: last_status.map_or("unknown", CeStatus::as_str) };
+            return Ok(ended(report, scope, AnalysisOutcome::TimedOut { message, ended: Ended { task_id, how } }));
         }
     };
     let scope = match (&task.pull_request, &task.branch, task.branch_type.as_deref()) {
@@ -70,11 +76,16 @@ pub(crate) fn wait(
             crate::text::visible(task.error_message.as_deref().unwrap_or("SonarQube gave no reason")),
             client.background_tasks_url(&key)
         );
-        return Ok(ended(report, scope, AnalysisOutcome::Failed { message }));
+        let how = match task.status {
+            CeStatus::Canceled => EndedHow::Canceled,
+            _ => EndedHow::Failed { reason: task.error_message.clone() },
+        };
+        return Ok(ended(report, scope, AnalysisOutcome::Failed { message, ended: Ended { task_id: task.id.clone(), how } }));
     }
     let Some(analysis_id) = task.analysis_id.clone() else {
         let message = format!("analysis task {} of '{key}' succeeded but names no analysis id; the server's answer is incomplete", task.id);
-        return Ok(ended(report, scope, AnalysisOutcome::Failed { message }));
+        let how = EndedHow::Failed { reason: Some("SonarQube says the analysis succeeded but names no analysis to read".into()) };
+        return Ok(ended(report, scope, AnalysisOutcome::Failed { message, ended: Ended { task_id: task.id.clone(), how } }));
     };
     let links = links_of(&scope);
     Ok(Waited::Succeeded(Box::new(Finished { report, task, analysis_id, scope, dashboard_url: links.dashboard(), links })))

@@ -41,6 +41,11 @@ impl Links {
         url
     }
 
+    /// The project's background tasks (the compute engine's record of each analysis it processed).
+    pub(crate) fn background_tasks(&self) -> String {
+        format!("{}/project/background_tasks?id={}", self.base, encode(&self.project_key))
+    }
+
     pub(crate) fn dashboard(&self) -> String {
         self.page("dashboard", &[])
     }

@@ -13,7 +13,7 @@ pub(crate) mod preflight;
 pub(crate) mod present;
 pub(crate) mod report_task;
 
-pub(crate) use analysis::{Analysis, AnalysisOutcome, Completed, Flavour, Issues, Waited};
+pub(crate) use analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Flavour, Issues, Waited};
 pub(crate) use branch::Scope;
 pub(crate) use client::SonarClient;
 pub(crate) use collect::IssueQuery;

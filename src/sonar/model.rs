@@ -112,6 +112,10 @@ pub(crate) struct ProjectStatus {
     pub(crate) status: GateStatus,
     #[serde(default)]
     pub(crate) conditions: Vec<Condition>,
+    /// SonarQube left out coverage and duplication conditions on new code because fewer than 20
+    /// lines changed (`sonar.qualitygate.ignoreSmallChanges`); they are not in `conditions`.
+    #[serde(default)]
+    pub(crate) ignored_conditions: bool,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

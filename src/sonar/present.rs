@@ -80,6 +80,52 @@ pub(crate) fn format_value(key: &str, value: &str) -> String {
     value.to_string()
 }
 
+/// What a failed condition takes to pass, where arithmetic allows: "cover 7 more of the 40 new
+/// lines to reach 80.0%" (line coverage from `new_lines_to_cover` and `new_uncovered_lines`; for
+/// overall new-code coverage only when no conditions count, since branches weigh in then), "fix 2
+/// more new Critical issues" (counts). `measure` reads a measure of the analysis.
+pub(crate) fn to_pass(c: &Condition, measure: &dyn Fn(&str) -> Option<f64>) -> Option<String> {
+    let threshold: f64 = c.error_threshold.as_deref()?.parse().ok()?;
+    let actual: f64 = c.actual_value.as_deref()?.parse().ok()?;
+    match (c.metric_key.as_str(), c.comparator.as_deref()) {
+        ("new_line_coverage" | "new_coverage", Some("LT")) => {
+            if c.metric_key == "new_coverage" && measure("new_conditions_to_cover").is_none_or(|n| n > 0.0) {
+                return None;
+            }
+            let (to_cover, uncovered) = (measure("new_lines_to_cover")?, measure("new_uncovered_lines")?);
+            if !(to_cover >= 1.0 && uncovered >= 0.0 && uncovered <= to_cover && to_cover < 1e9) {
+                return None;
+            }
+            let needed = (threshold * to_cover / 100.0 - 1e-9).ceil();
+            let more = (needed - (to_cover - uncovered)).max(0.0) as u64;
+            (more > 0).then(|| {
+                let lines = if to_cover as u64 == 1 { "line" } else { "lines" };
+                format!(
+                    "cover {more} more of the {} new {lines} to reach {}",
+                    to_cover as u64,
+                    format_value(&c.metric_key, &threshold.to_string())
+                )
+            })
+        }
+        (key, Some("GT")) => {
+            let (one, many) = match key {
+                "new_violations" => ("new issue", "new issues"),
+                "new_bugs" => ("new bug", "new bugs"),
+                "new_vulnerabilities" => ("new vulnerability", "new vulnerabilities"),
+                "new_code_smells" => ("new code smell", "new code smells"),
+                "new_blocker_violations" => ("new Blocker issue", "new Blocker issues"),
+                "new_critical_violations" => ("new Critical issue", "new Critical issues"),
+                "new_major_violations" => ("new Major issue", "new Major issues"),
+                _ => return None,
+            };
+            let more = actual - threshold;
+            ((1.0..1e9).contains(&more) && more.fract() == 0.0)
+                .then(|| format!("fix {} more {}", more as u64, if more == 1.0 { one } else { many }))
+        }
+        _ => None,
+    }
+}
+
 /// "Coverage on New Code is 45.0%, needs at least 80.0%": actual against threshold, in words that
 /// match the comparator (a GT condition fails when the value is greater than the threshold).
 pub(crate) fn describe_condition(c: &Condition) -> String {
@@ -275,5 +321,47 @@ mod tests {
         assert_eq!(issue_severity(&issue), Severity::Blocker);
         issue.issue_type = None;
         assert_eq!(issue_kind(&issue), "Security");
+    }
+
+    #[test]
+    fn what_a_failed_condition_takes_to_pass() {
+        let cond = |metric: &str, comparator: &str, threshold: &str, actual: &str| Condition {
+            status: GateStatus::Error,
+            metric_key: metric.into(),
+            comparator: Some(comparator.into()),
+            error_threshold: Some(threshold.into()),
+            warning_threshold: None,
+            actual_value: Some(actual.into()),
+        };
+        let measures = |pairs: &'static [(&'static str, f64)]| move |k: &str| pairs.iter().find(|(m, _)| *m == k).map(|(_, v)| *v);
+        // 40 new lines, 15 uncovered: 25 covered; 80 % of 40 is 32, so 7 more.
+        let lines = measures(&[("new_lines_to_cover", 40.0), ("new_uncovered_lines", 15.0), ("new_conditions_to_cover", 0.0)]);
+        assert_eq!(
+            to_pass(&cond("new_coverage", "LT", "80", "62.5"), &lines).as_deref(),
+            Some("cover 7 more of the 40 new lines to reach 80.0%")
+        );
+        assert_eq!(
+            to_pass(&cond("new_line_coverage", "LT", "80", "62.5"), &lines).as_deref(),
+            Some("cover 7 more of the 40 new lines to reach 80.0%")
+        );
+        // Branches count in overall coverage: no line arithmetic then.
+        let branches = measures(&[("new_lines_to_cover", 40.0), ("new_uncovered_lines", 15.0), ("new_conditions_to_cover", 6.0)]);
+        assert_eq!(to_pass(&cond("new_coverage", "LT", "80", "60.0"), &branches), None);
+        assert_eq!(
+            to_pass(&cond("new_line_coverage", "LT", "80", "62.5"), &branches).as_deref(),
+            Some("cover 7 more of the 40 new lines to reach 80.0%")
+        );
+        // Exactly at the threshold after rounding up: 80 % of 41 is 32.8, so 33 lines.
+        let odd = measures(&[("new_lines_to_cover", 41.0), ("new_uncovered_lines", 9.0)]);
+        assert_eq!(
+            to_pass(&cond("new_line_coverage", "LT", "80", "78.0"), &odd).as_deref(),
+            Some("cover 1 more of the 41 new lines to reach 80.0%")
+        );
+        let none = measures(&[]);
+        assert_eq!(to_pass(&cond("new_line_coverage", "LT", "80", "62.5"), &none), None, "without the line counts, nothing is guessed");
+        assert_eq!(to_pass(&cond("new_critical_violations", "GT", "0", "2"), &none).as_deref(), Some("fix 2 more new Critical issues"));
+        assert_eq!(to_pass(&cond("new_violations", "GT", "3", "4"), &none).as_deref(), Some("fix 1 more new issue"));
+        assert_eq!(to_pass(&cond("new_reliability_rating", "GT", "1", "3"), &none), None, "a rating has no count to give");
+        assert_eq!(to_pass(&cond("new_violations", "GT", "x", "4"), &none), None);
     }
 }

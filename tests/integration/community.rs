@@ -464,12 +464,18 @@ fn fail_on_new_issues_fails_the_status_and_the_task() {
     let st = sb.azdo_state();
     let status = &st.pull_request(PR).statuses[0];
     assert_eq!(status["state"], "failed");
-    assert_eq!(status["description"], "Quality gate passed, but 1 issue at or above Major on lines this pull request changed");
+    assert_eq!(
+        status["description"],
+        "Failed: 1 issue at or above Major on lines this pull request changed (SonarQube's quality gate passed)"
+    );
     // The summary says the same as the status: its heading fails and its thread stays active.
     let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
     assert_eq!(summary["status"], "active");
     let text = summary["comments"][0]["content"].as_str().unwrap();
-    assert!(text.starts_with("### ❌ Quality gate passed, but the pull request's own gate failed for `shop`"), "{text}");
+    assert!(
+        text.starts_with("### ❌ Pull request gate failed for `shop`: 1 issue at or above Major on lines this pull request changed\n"),
+        "{text}"
+    );
     drop(st);
     // The critical issue is on an untouched line: "critical" lets the PR pass.
     let (sb2, mut env2) = scenario(&repo.dir, &repo, Some(&repo.dir));

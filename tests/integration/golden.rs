@@ -95,3 +95,75 @@ fn a_summary_with_a_reviewers_resolution_and_filtered_issues() {
     assert_eq!(run.result(), "Failed", "{}", run.all());
     assert_golden("summary-reviewers.md", &comment(&sb, "summary", None));
 }
+
+/// The demo's pull request with its analysis in one more state, its summary compared with `name`.
+fn demo_summary(name: &str, result: &str, change: impl FnOnce(&mut sandbox::sonar::AnalysisSpec, &mut TaskEnv)) -> String {
+    let (sb, mut env) = pr_scenario(Flavour::Server2025);
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    let mut a = demo::analysis("T1", true);
+    change(&mut a, &mut env);
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), result, "{}", run.all());
+    let text = comment(&sb, "summary", None);
+    assert_golden(name, &text);
+    text
+}
+
+/// An analysis that ended without a result: what happened in plain words, the background task
+/// linked, what a person can do in the pipeline, and no command line.
+#[test]
+fn summaries_of_analyses_that_failed_were_canceled_or_did_not_finish() {
+    let failed = demo_summary("summary-analysis-failed.md", "Failed", |a, _| {
+        a.final_status = Some("FAILED".into());
+        a.error_message = Some("Unsupported Java version: the scanner ran on Java 11; Java 17 is required".into());
+    });
+    assert!(
+        failed.contains("[background task T1](https://sonarqube.fabrikam.example/project/background_tasks?id=fabrikam-shop)"),
+        "{failed}"
+    );
+    let canceled = demo_summary("summary-analysis-canceled.md", "Failed", |a, _| {
+        a.final_status = Some("CANCELED".into());
+    });
+    assert!(canceled.starts_with("### ⛔ Analysis canceled for `fabrikam-shop`"), "{canceled}");
+    // Never finishes: the wait ends at pollingTimeoutSec; the seconds waited are the one figure
+    // that varies, so the golden file holds them as N.
+    let (sb, mut env) = pr_scenario(Flavour::Server2025);
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    let mut a = demo::analysis("T1", true);
+    a.final_status = None;
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    env.set("INPUT_POLLINGTIMEOUTSEC", "2");
+    assert_eq!(env.run().result(), "Failed");
+    let text = comment(&sb, "summary", None);
+    let (head, rest) = text.split_once("stopped waiting for it after ").expect("the wait's length");
+    let (_, tail) = rest.split_once(" s,").expect("in seconds");
+    let timed_out = format!("{head}stopped waiting for it after N s,{tail}");
+    assert_golden("summary-analysis-timed-out.md", &timed_out);
+    for text in [&failed, &canceled, &timed_out] {
+        assert!(!text.contains("--") && !text.contains("sonar-pr-gate "), "no command-line advice on a pull request: {text}");
+    }
+}
+
+/// SonarQube ignored the coverage and duplication conditions (fewer than 20 lines changed): the
+/// summary says so, with the conditions it did check.
+#[test]
+fn a_summary_with_ignored_conditions() {
+    let text = demo_summary("summary-ignored-conditions.md", "Succeeded", |a, _| {
+        a.ignored_conditions = true;
+        a.conditions.retain(|(metric, ..)| metric == "new_reliability_rating");
+    });
+    assert!(text.contains("fewer than 20 lines changed"), "{text}");
+}
+
+/// SonarQube's gate passed but the pull request's own gate (failOnNewIssues) failed: the heading
+/// opens with the verdict and the cause, never with "Quality gate passed".
+#[test]
+fn a_summary_whose_own_gate_fails_while_sonarqubes_passes() {
+    let text = demo_summary("summary-own-gate-failed.md", "Failed", |_, env| {
+        env.set("INPUT_FAILONNEWISSUES", "major");
+    });
+    assert!(text.starts_with("### ❌ Pull request gate failed for `fabrikam-shop`: 1 issue at or above"), "{text}");
+}

@@ -106,14 +106,15 @@ fn failing_gate_posts_status_summary_and_inline_comments() {
     let url = sb.sonar_url();
     for line in [
         format!(
-            "- [45.5% Coverage on New Code]({url}/component_measures?id=shop&metric=new_coverage&view=list&pullRequest=7) (required ≥ 80.0%)"
+            "- [45.5% Coverage on New Code]({url}/component_measures?id=shop&metric=new_coverage&view=list&pullRequest=7) (required ≥ 80.0%): cover 16 more of the 44 new lines to reach 80.0%"
         ),
         format!("- [3 new issues]({url}/project/issues?id=shop&resolved=false&pullRequest=7): 1 Blocker, 1 High, 1 Low"),
         format!("- [No fixed issues]({url}/project/issues?id=shop&fixedInPullRequest=7)"),
         format!("- [No accepted issues]({url}/project/issues?id=shop&issueStatuses=ACCEPTED&pullRequest=7)"),
         format!("- [2 security hotspots]({url}/security_hotspots?id=shop&pullRequest=7) to review"),
+        // A passed condition is listed with the failed ones, and not again among the measures.
         format!(
-            "- [1.2% duplication on new code]({url}/component_measures?id=shop&metric=new_duplicated_lines_density&view=list&pullRequest=7)"
+            "- [1.2% Duplicated Lines \\(%\\) on New Code]({url}/component_measures?id=shop&metric=new_duplicated_lines_density&view=list&pullRequest=7) (required ≤ 3.0%)"
         ),
         "**Inline comments:** 3 on changed lines".to_string(),
     ] {
