@@ -173,6 +173,7 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
         }
         AnalysisOutcome::Completed(done) => {
             let shown_in_conditions = failed_conditions_section(&mut md, analysis, done);
+            uncovered_section(&mut md, analysis, done);
             match &inline.new_issues_failure {
                 Some(_) if own_gate_failed => {
                     let _ = writeln!(md, "\nSonarQube's quality gate passed; the pull request's own gate (failOnNewIssues) did not.");
@@ -292,6 +293,80 @@ fn failed_conditions_section(md: &mut String, analysis: &Analysis, done: &crate:
         );
     }
     failed.iter().chain(&passed).map(|c| c.metric_key.clone()).collect()
+}
+
+/// The most line ranges listed for one file.
+const RANGES_LIMIT: usize = 20;
+
+/// "**New code without tests**": for a pull request analysis, each file's new lines that tests do
+/// not run and the branches they leave out, most uncovered file first, linked to SonarQube's view.
+fn uncovered_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Completed) {
+    let Some(code) = done.uncovered.as_ref().filter(|u| !u.files.is_empty()) else { return };
+    md.push_str("\n**New code without tests**\n\n");
+    for (file, lines) in code.files.iter().zip(code.lines.iter()) {
+        let name = raw_link(&code_span(&file.path), &analysis.links.uncovered_in_file(&file.key));
+        let detail = match lines {
+            Some(lines) => {
+                let g = crate::decide::coverage::gaps(lines);
+                let mut parts = Vec::new();
+                if !g.uncovered.is_empty() {
+                    let ranges: Vec<String> = g
+                        .uncovered
+                        .iter()
+                        .take(RANGES_LIMIT)
+                        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
+                        .collect();
+                    let more = g.uncovered.len().saturating_sub(RANGES_LIMIT);
+                    let more = if more > 0 { format!(" and {more} more ranges") } else { String::new() };
+                    let word = if g.uncovered.len() == 1 && g.uncovered[0].0 == g.uncovered[0].1 { "line" } else { "lines" };
+                    parts.push(format!("{word} {}{more} not covered", ranges.join(", ")));
+                }
+                if !g.partly.is_empty() {
+                    let partly: Vec<String> = g
+                        .partly
+                        .iter()
+                        .take(RANGES_LIMIT)
+                        .map(|(l, covered, total)| format!("{l} ({covered} of {total} conditions)"))
+                        .collect();
+                    parts.push(format!("partly covered: {}", partly.join(", ")));
+                }
+                if parts.is_empty() {
+                    // The measures and the lines disagree (an analysis still settling): the counts say it.
+                    format!("{} new lines not covered", file.lines)
+                } else {
+                    parts.join("; ")
+                }
+            }
+            None => format!(
+                "{} new {} not covered (the lines are not listed: the token needs 'See Source Code' on the project)",
+                file.lines,
+                if file.lines == 1 { "line" } else { "lines" }
+            ),
+        };
+        let _ = writeln!(md, "- {name}: {detail}");
+    }
+    if code.files.len() > code.lines.len() {
+        let rest = code.files.len() - code.lines.len();
+        let _ = writeln!(
+            md,
+            "- and {rest} more {}: {}",
+            if rest == 1 { "file" } else { "files" },
+            link("all uncovered new lines", &analysis.links.measure("new_uncovered_lines"))
+        );
+    }
+}
+
+/// A path in code format, made inert (a backtick in it cannot close the span).
+fn code_span(path: &str) -> String {
+    code(&shorten_plain(path, 300))
+}
+
+/// Text cut to `max` characters, not escaped (for `code`, which makes it inert itself).
+fn shorten_plain(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 /// One condition: "[45.5% Coverage on New Code](measure link) (required ≥ 80.0%)".

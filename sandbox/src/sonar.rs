@@ -147,7 +147,14 @@ pub struct AnalysisSpec {
     /// on new code for a change of fewer than 20 lines (`sonar.qualitygate.ignoreSmallChanges`,
     /// SonarQube `QualityGateEvaluatorImpl`), and they are not in the list.
     pub ignored_conditions: bool,
+    /// Each file's new lines with coverage: (path, [(line, line hits when coverage counts it,
+    /// (covered, total) conditions)]), answered by `api/sources/lines` and summed by
+    /// `api/measures/component_tree` into `new_uncovered_lines` / `new_uncovered_conditions`.
+    pub new_lines: Vec<(String, Vec<NewLine>)>,
 }
+
+/// A new line as `api/sources/lines` reports its coverage.
+pub type NewLine = (u32, Option<u64>, Option<(u32, u32)>);
 
 impl AnalysisSpec {
     pub fn new(task_id: &str, project_key: &str) -> Self {
@@ -178,6 +185,7 @@ impl AnalysisSpec {
             warnings: vec![],
             submitted_at: crate::sonar_time(std::time::SystemTime::now()),
             ignored_conditions: false,
+            new_lines: vec![],
         }
     }
 
@@ -231,6 +239,8 @@ pub struct SonarState {
     first_polled: BTreeMap<String, std::time::Instant>,
     /// When each timed task finished, for measuring detection delay.
     pub finished_at: BTreeMap<String, std::time::Instant>,
+    /// Whether the token's account lacks 'See Source Code' (`api/sources/lines` answers 403).
+    pub hides_source_code: bool,
     /// Whether the token's account administers the projects: `api/ce/activity` with a
     /// `component` asks for it ('Administer' on the project, `ce/ws/ActivityAction.java`); a CI
     /// token usually has only Browse and Execute Analysis.
@@ -258,6 +268,7 @@ impl FakeSonar {
                 first_polled: BTreeMap::new(),
                 finished_at: BTreeMap::new(),
                 administers_projects: false,
+                hides_source_code: false,
             }),
         }
     }
@@ -333,6 +344,8 @@ impl Handler for FakeSonar {
             "/api/settings/values" => settings_values,
             "/api/ce/task" => ce_task,
             "/api/ce/component" => ce_component,
+            "/api/measures/component_tree" => component_tree,
+            "/api/sources/lines" => source_lines,
             "/api/ce/activity" => ce_activity,
             "/api/qualitygates/project_status" => project_status,
             "/api/measures/component" => measures,
@@ -663,6 +676,85 @@ fn project_analyses(st: &mut SonarState, req: &RecordedRequest, access: Access) 
         })
         .collect();
     Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": analyses.len()}, "analyses": analyses}))
+}
+
+/// `api/measures/component_tree` for the files with uncovered new code, as the task asks it
+/// (`metricKeys=new_uncovered_lines,new_uncovered_conditions`, `metricSortFilter=withMeasuresOnly`,
+/// most first): SonarQube `measure/ws/ComponentTreeAction.java`. New-code values are in `period`
+/// (8.1+; `periods` before 10.0 too).
+fn component_tree(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("component").unwrap_or_default();
+    let Some(a) = find_analysis(st, &key, req.query("pullRequest").as_deref(), req.query("branch").as_deref()) else {
+        return errors(404, &format!("Component key '{key}' not found"));
+    };
+    let legacy = st.flavour.legacy_periods();
+    let mut files: Vec<(u64, u64, &String)> = a
+        .new_lines
+        .iter()
+        .map(|(path, lines)| {
+            let uncovered = lines.iter().filter(|(_, hits, _)| *hits == Some(0)).count() as u64;
+            let conditions: u64 =
+                lines.iter().filter_map(|(_, _, c)| c.map(|(covered, total)| u64::from(total.saturating_sub(covered)))).sum();
+            (uncovered, conditions, path)
+        })
+        .collect();
+    files.sort_by(|x, y| y.0.cmp(&x.0).then(x.2.cmp(y.2)));
+    let measure = |metric: &str, value: u64| {
+        let mut m = json!({"metric": metric, "period": {"index": 1, "value": value.to_string(), "bestValue": value == 0}});
+        if legacy {
+            m["periods"] = json!([{"index": 1, "value": value.to_string()}]);
+        }
+        m
+    };
+    let components: Vec<Value> = files
+        .iter()
+        .map(|(lines, conditions, path)| {
+            json!({"key": format!("{key}:{path}"), "name": path.rsplit('/').next(), "qualifier": "FIL", "path": path, "language": "java",
+                   "measures": [measure("new_uncovered_lines", *lines), measure("new_uncovered_conditions", *conditions)]})
+        })
+        .collect();
+    Response::json(
+        200,
+        &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": components.len()}, "baseComponent": {"key": key, "qualifier": "TRK"}, "components": components}),
+    )
+}
+
+/// `api/sources/lines`: a file's lines with coverage, 'See Source Code' required
+/// (`source/ws/LinesAction.java`, `LinesJsonWriter.java`: `lineHits` only where coverage counts,
+/// `conditions`/`coveredConditions` on branching lines, `isNew`).
+fn source_lines(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    if access.analysis_only || st.hides_source_code {
+        return errors(403, "Insufficient privileges");
+    }
+    let file_key = req.query("key").unwrap_or_default();
+    let Some((project, path)) = file_key.split_once(':') else {
+        return errors(404, &format!("Component key '{file_key}' not found"));
+    };
+    let Some(a) = find_analysis(st, project, req.query("pullRequest").as_deref(), req.query("branch").as_deref()) else {
+        return errors(404, &format!("Component key '{file_key}' not found"));
+    };
+    let Some((_, lines)) = a.new_lines.iter().find(|(p, _)| p == path) else {
+        return errors(404, &format!("Component key '{file_key}' not found"));
+    };
+    let sources: Vec<Value> = lines
+        .iter()
+        .map(|(line, hits, conditions)| {
+            let mut l = json!({"line": line, "code": "<span class=\"k\">return</span> x;", "scmRevision": "b60280bc", "scmAuthor": "dev@fabrikam.example", "duplicated": false, "isNew": true});
+            if let Some(h) = hits {
+                l["lineHits"] = json!(h);
+                l["utLineHits"] = json!(h);
+            }
+            if let Some((covered, total)) = conditions {
+                l["conditions"] = json!(total);
+                l["coveredConditions"] = json!(covered);
+            }
+            l
+        })
+        .collect();
+    Response::json(200, &json!({ "sources": sources }))
 }
 
 fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {

@@ -5,6 +5,7 @@
 //! logging here, and only types from below (the architecture test holds both): every function is
 //! tested without a server.
 
+pub(crate) mod coverage;
 pub(crate) mod found;
 pub(crate) mod iteration;
 pub(crate) mod outcome;

@@ -78,6 +78,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         .collect();
     let set = IssueSet { total: issues.len() as u64, issues, ..IssueSet::default() };
     let done = Completed {
+        uncovered: None,
         gate,
         measures: None,
         issues: Issues::Read(set),

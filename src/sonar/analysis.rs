@@ -111,6 +111,16 @@ pub(crate) struct Completed {
     pub(crate) revision: Option<String>,
     /// When the scanner submitted it (`api/ce/task`'s `submittedAt`), as the server wrote it.
     pub(crate) submitted_at: Option<String>,
+    /// A pull request's new code that tests do not cover, when read (see `collect::read`).
+    pub(crate) uncovered: Option<UncoveredCode>,
+}
+
+/// New code tests do not cover: the files, most uncovered first, and the new lines of the first
+/// few (`None` for a file whose lines the token may not see).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UncoveredCode {
+    pub(crate) files: Vec<super::model::UncoveredFile>,
+    pub(crate) lines: Vec<Option<Vec<super::model::SourceLine>>>,
 }
 
 impl Analysis {

@@ -359,6 +359,64 @@ impl SonarClient {
         Ok(Some(Vec::new()))
     }
 
+    /// The files of a pull request with new lines that tests do not cover, most first
+    /// (`api/measures/component_tree`): (file key, path, uncovered new lines, uncovered new
+    /// conditions). `Ok(None)` when the token may not read measures.
+    pub(crate) fn files_with_uncovered_new_code(&self, project_key: &str, scope: &Scope) -> Result<Option<Vec<UncoveredFile>>, Error> {
+        let mut params = vec![
+            ("component", project_key.to_string()),
+            ("metricKeys", "new_uncovered_lines,new_uncovered_conditions".to_string()),
+            ("qualifiers", "FIL,UTS".to_string()),
+            ("strategy", "leaves".to_string()),
+            ("s", "metric".to_string()),
+            ("metricSort", "new_uncovered_lines".to_string()),
+            ("metricPeriodSort", "1".to_string()),
+            ("metricSortFilter", "withMeasuresOnly".to_string()),
+            ("asc", "false".to_string()),
+            ("ps", "100".to_string()),
+        ];
+        params.extend(scope.params());
+        let resp = self.get("api/measures/component_tree", &params, true)?;
+        match resp.status {
+            200 => {
+                let tree = resp.json::<ComponentTree>().map_err(|e| self.bad_json("api/measures/component_tree", e))?;
+                let count = |c: &TreeComponent, metric: &str| -> u64 {
+                    c.measures.iter().find(|m| m.metric == metric).and_then(Measure::best_value).and_then(|v| v.parse().ok()).unwrap_or(0)
+                };
+                Ok(Some(
+                    tree.components
+                        .iter()
+                        .map(|c| UncoveredFile {
+                            key: c.key.clone(),
+                            path: c.path.clone().unwrap_or_else(|| c.key.split_once(':').map_or(c.key.clone(), |(_, p)| p.to_string())),
+                            lines: count(c, "new_uncovered_lines"),
+                            conditions: count(c, "new_uncovered_conditions"),
+                        })
+                        .filter(|f| f.lines + f.conditions > 0)
+                        .collect(),
+                ))
+            }
+            403 | 404 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("list the files of '{project_key}' with uncovered new code"))),
+        }
+    }
+
+    /// One file's new lines with their coverage (`api/sources/lines`, 'See Source Code' on the
+    /// project); `Ok(None)` when the token may not see the code.
+    pub(crate) fn new_lines(&self, file_key: &str, scope: &Scope) -> Result<Option<Vec<SourceLine>>, Error> {
+        let mut params = vec![("key", file_key.to_string())];
+        params.extend(scope.params());
+        let resp = self.get("api/sources/lines", &params, true)?;
+        match resp.status {
+            200 => {
+                let lines = resp.json::<SourceLines>().map_err(|e| self.bad_json("api/sources/lines", e))?;
+                Ok(Some(lines.sources.into_iter().filter(|l| l.is_new).collect()))
+            }
+            403 | 404 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("read the lines of {file_key}"))),
+        }
+    }
+
     /// Every open issue of the scope, 500 a page, up to the API's 10 000-result cap. The first
     /// page gives the total; the others are then read in parallel, a few at a time.
     /// `Ok(None)` when the token may not browse the project.

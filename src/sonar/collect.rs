@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Finished, Issues, Waited};
+use super::analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Finished, Issues, UncoveredCode, Waited};
 use super::branch::Scope;
 use super::client::{CeOutcome, SonarClient};
 use super::links::Links;
@@ -91,6 +91,24 @@ pub(crate) fn wait(
     Ok(Waited::Succeeded(Box::new(Finished { report, task, analysis_id, scope, dashboard_url: links.dashboard(), links })))
 }
 
+/// The most files whose uncovered new lines are read and listed; the rest are counted and linked.
+pub(crate) const UNCOVERED_FILES_LISTED: usize = 10;
+
+/// A pull request's new code that tests do not cover: the files from the measures tree (beside
+/// the other reads), then the new lines of the first `UNCOVERED_FILES_LISTED` of them (one round
+/// trip more, only for files with uncovered new code). `Ok(None)` for other scopes, or when the
+/// token may not read the measures.
+fn uncovered_code(client: &SonarClient, key: &str, scope: &Scope) -> Result<Option<UncoveredCode>, Error> {
+    if !matches!(scope, Scope::PullRequest(_)) {
+        return Ok(None);
+    }
+    let Some(files) = client.files_with_uncovered_new_code(key, scope)? else { return Ok(None) };
+    let listed: Vec<&super::model::UncoveredFile> =
+        files.iter().filter(|f| f.lines + f.conditions > 0).take(UNCOVERED_FILES_LISTED).collect();
+    let lines = parallel::map_bounded(&listed, 6, |f| client.new_lines(&f.key, scope)).into_iter().collect::<Result<Vec<_>, Error>>()?;
+    Ok(Some(UncoveredCode { files, lines }))
+}
+
 /// Which issues to read with the results.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IssueQuery {
@@ -104,7 +122,7 @@ pub(crate) enum IssueQuery {
 /// pages).
 pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
-    let (gate, measures, issue_set, hotspots, revision) = parallel::scope(|s| {
+    let (gate, measures, issue_set, hotspots, revision, uncovered) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let issues = s.start(|| match issues {
             IssueQuery::Scope => client.open_issues(key, scope).map(|i| i.map_or(Issues::Forbidden, Issues::Read)),
@@ -112,8 +130,9 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         });
         let hotspots = s.start(|| client.hotspots_to_review(key, scope));
         let revision = s.start(|| client.analysis_revision(key, scope, id));
+        let uncovered = s.start(|| uncovered_code(client, key, scope));
         let gate = client.project_status(id, key);
-        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait())
+        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait())
     });
     let completed = Completed {
         gate: gate?,
@@ -123,6 +142,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         ce_warnings: finished.task.warnings.clone(),
         revision: revision?,
         submitted_at: finished.task.submitted_at.clone(),
+        uncovered: uncovered?,
     };
     let mut warnings = Vec::new();
     if completed.measures.is_none() {

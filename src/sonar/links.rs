@@ -41,6 +41,11 @@ impl Links {
         url
     }
 
+    /// One file's new code that tests do not cover, highlighted in SonarQube's measures view.
+    pub(crate) fn uncovered_in_file(&self, file_key: &str) -> String {
+        self.page("component_measures", &[("metric", "new_uncovered_lines"), ("selected", file_key), ("view", "list")])
+    }
+
     /// The project's background tasks (the compute engine's record of each analysis it processed).
     pub(crate) fn background_tasks(&self) -> String {
         format!("{}/project/background_tasks?id={}", self.base, encode(&self.project_key))

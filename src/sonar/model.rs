@@ -199,6 +199,56 @@ impl Measure {
     }
 }
 
+/// `api/measures/component_tree`: the files of the scope with a measure (SonarQube
+/// `measure/ws/ComponentTreeAction.java`).
+/// A file with new code tests do not cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UncoveredFile {
+    pub(crate) key: String,
+    /// The path SonarQube shows, relative to the project.
+    pub(crate) path: String,
+    pub(crate) lines: u64,
+    pub(crate) conditions: u64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ComponentTree {
+    #[serde(default)]
+    pub(crate) components: Vec<TreeComponent>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct TreeComponent {
+    pub(crate) key: String,
+    #[serde(default)]
+    pub(crate) path: Option<String>,
+    #[serde(default)]
+    pub(crate) measures: Vec<Measure>,
+}
+
+/// `api/sources/lines`: one file's lines with their coverage (`source/ws/LinesJsonWriter.java`:
+/// `lineHits` only on lines coverage counts, `conditions`/`coveredConditions` on branching lines,
+/// `isNew` since 7.4).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SourceLines {
+    #[serde(default)]
+    pub(crate) sources: Vec<SourceLine>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SourceLine {
+    pub(crate) line: u32,
+    #[serde(default)]
+    pub(crate) line_hits: Option<u64>,
+    #[serde(default)]
+    pub(crate) conditions: Option<u32>,
+    #[serde(default)]
+    pub(crate) covered_conditions: Option<u32>,
+    #[serde(default)]
+    pub(crate) is_new: bool,
+}
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct Paging {
     #[serde(default)]

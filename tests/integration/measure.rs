@@ -71,6 +71,9 @@ fn requests_for_one_pr_analysis_with_25_inline_issues_first_run_and_rerun() {
         ("GET /api/measures/component", 1),
         ("GET /api/issues/search", 1),
         ("GET /api/hotspots/search", 1),
+        // Beside the other reads: the files with uncovered new code (none here, so no
+        // api/sources/lines).
+        ("GET /api/measures/component_tree", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))

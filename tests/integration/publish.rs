@@ -1211,3 +1211,51 @@ fn a_project_key_that_sonarqube_would_refuse_is_named_before_anything_runs() {
     assert!(errors.contains("projectKey: '1234' is not a SonarQube project key"), "{errors}");
     assert!(errors.contains("projectKey: 'bad key' is not a SonarQube project key"), "{errors}");
 }
+
+/// Which new lines have no test: the files with uncovered new code are listed beside the other
+/// reads, and the lines are read only for the first ten of them; a token that may not see the
+/// code still gets the files and counts, and is told what it lacks.
+#[test]
+fn new_lines_without_tests_are_named_file_by_file() {
+    let uncovered_file = |n: u32| {
+        (format!("src/F{n:02}.java"), vec![(1, Some(1), None), (2, Some(0), None), (3, Some(0), None), (4, Some(2), Some((1, 2)))])
+    };
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = failing_pr_analysis(0);
+    a.new_lines = (1..=12).map(uncovered_file).collect();
+    a.new_lines.push(("src/Covered.java".into(), vec![(1, Some(3), None)]));
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let requests = endpoints(&sb.sonar_server.requests());
+    assert_eq!(requests.iter().filter(|e| *e == "GET /api/measures/component_tree").count(), 1);
+    assert_eq!(requests.iter().filter(|e| *e == "GET /api/sources/lines").count(), 10, "the first ten files only, none fully covered");
+    let summary = {
+        let st = sb.azdo_state();
+        let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+        t["comments"][0]["content"].as_str().unwrap().to_string()
+    };
+    let url = sb.sonar_url();
+    assert!(summary.contains(&format!(
+        "- [`src/F01.java`]({url}/component_measures?id=shop&metric=new_uncovered_lines&selected=shop%3Asrc%2FF01.java&view=list&pullRequest=7): lines 2–3 not covered; partly covered: 4 (1 of 2 conditions)\n"
+    )), "{summary}");
+    assert!(summary.contains(&format!("- and 2 more files: [all uncovered new lines]({url}/component_measures?id=shop&metric=new_uncovered_lines&view=list&pullRequest=7)\n")), "{summary}");
+    assert!(!summary.contains("Covered.java"), "{summary}");
+
+    // Without 'See Source Code': the files and their counts, and what the token lacks.
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    let mut a = failing_pr_analysis(0);
+    a.new_lines = vec![uncovered_file(1)];
+    sb.sonar_state().analyses.push(a);
+    sb.sonar_state().hides_source_code = true;
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let st = sb.azdo_state();
+    let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    let summary = t["comments"][0]["content"].as_str().unwrap();
+    assert!(
+        summary.contains("src/F01.java`](")
+            && summary.contains(": 2 new lines not covered (the lines are not listed: the token needs 'See Source Code' on the project)"),
+        "{summary}"
+    );
+}
