@@ -164,6 +164,10 @@ pub(crate) struct CommonArgs {
     /// none (the default), info, minor, major, critical or blocker, e.g. --fail-on-new-issues major.
     #[arg(long, value_name = "SEVERITY")]
     pub(crate) fail_on_new_issues: Option<String>,
+    /// With changed-lines decoration (Community Build): fail the pull request when less than this
+    /// percentage of the lines it changed is covered by tests, e.g. --min-changed-lines-coverage 80.
+    #[arg(long, value_name = "PERCENT")]
+    pub(crate) min_changed_lines_coverage: Option<String>,
     /// The analysed project's folder in the repository, for monorepos, e.g. --project-base-dir services/api.
     /// Without it, it is derived from where report-task.txt was written.
     #[arg(long, value_name = "DIR")]
@@ -262,6 +266,7 @@ impl Cli {
             proxy_flag: nonempty(common.proxy),
             decoration_mode: nonempty(common.decoration_mode),
             fail_on_new_issues: nonempty(common.fail_on_new_issues),
+            min_changed_lines_coverage: nonempty(common.min_changed_lines_coverage),
             project_base_dir: nonempty(common.project_base_dir),
             inline_min_severity: nonempty(common.inline_min_severity),
             inline_software_qualities: nonempty(common.inline_software_qualities),

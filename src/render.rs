@@ -174,9 +174,10 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
         AnalysisOutcome::Completed(done) => {
             let shown_in_conditions = failed_conditions_section(&mut md, analysis, done);
             uncovered_section(&mut md, analysis, done);
+            changed_coverage_section(&mut md, inline);
             match &inline.new_issues_failure {
                 Some(_) if own_gate_failed => {
-                    let _ = writeln!(md, "\nSonarQube's quality gate passed; the pull request's own gate (failOnNewIssues) did not.");
+                    let _ = writeln!(md, "\nSonarQube's quality gate passed; the pull request's own conditions did not.");
                 }
                 Some(reason) => {
                     let _ = writeln!(md, "\n❌ **The pull request's own gate fails too:** {}.", escape_md(reason));
@@ -352,6 +353,48 @@ fn uncovered_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::
             "- and {rest} more {}: {}",
             if rest == 1 { "file" } else { "files" },
             link("all uncovered new lines", &analysis.links.measure("new_uncovered_lines"))
+        );
+    }
+}
+
+/// "**Coverage on changed lines**" (changed-lines decoration): the share of the lines the pull
+/// request changed that tests cover, and the lines they do not, file by file, on the PR's lines.
+fn changed_coverage_section(md: &mut String, inline: &InlineStats) {
+    const FILES_LIMIT: usize = 10;
+    let Some(c) = &inline.changed_coverage else { return };
+    let Some(percent) = c.percent() else {
+        let _ = writeln!(
+            md,
+            "\n**Coverage on changed lines:** none of the lines this pull request changed is counted by coverage: no coverage data was imported for them (check the scanner's coverage report setting), or they hold no executable code."
+        );
+        return;
+    };
+    let (total, uncovered) = (c.lines_to_cover + c.conditions, c.uncovered_lines + c.uncovered_conditions);
+    let _ =
+        writeln!(md, "\n**Coverage on changed lines:** {percent:.1}% ({} of {total} lines and conditions covered)\n", total - uncovered);
+    for (path, g) in c.files.iter().take(FILES_LIMIT) {
+        let mut parts = Vec::new();
+        if !g.uncovered.is_empty() {
+            let ranges: Vec<String> =
+                g.uncovered.iter().take(RANGES_LIMIT).map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
+            let word = if g.uncovered.len() == 1 && g.uncovered[0].0 == g.uncovered[0].1 { "line" } else { "lines" };
+            parts.push(format!("{word} {} not covered", ranges.join(", ")));
+        }
+        if !g.partly.is_empty() {
+            let partly: Vec<String> =
+                g.partly.iter().take(RANGES_LIMIT).map(|(l, cov, tot)| format!("{l} ({cov} of {tot} conditions)")).collect();
+            parts.push(format!("partly covered: {}", partly.join(", ")));
+        }
+        let _ = writeln!(md, "- {}: {}", code_span(path.trim_start_matches('/')), parts.join("; "));
+    }
+    if c.files.len() > FILES_LIMIT {
+        let _ = writeln!(md, "- and {} more files", c.files.len() - FILES_LIMIT);
+    }
+    if c.files_not_read > 0 {
+        let _ = writeln!(
+            md,
+            "\n{} changed files' coverage could not be read (too many, or not in the analysis) and is not counted.",
+            c.files_not_read
         );
     }
 }

@@ -405,6 +405,10 @@ struct SonarSide<'a> {
     notices: &'a [String],
 }
 
+/// The most changed files whose lines (their coverage) are read in changed-lines decoration; the
+/// rest count as not read.
+const CHANGED_FILES_WITH_LINES: usize = 50;
+
 /// Time left before the run's limit when git in the local clone must be done: enough to post the
 /// status, the comments and the summary with what it found (or without it).
 const AFTER_LOCAL_CLONE: Duration = Duration::from_secs(30);
@@ -468,7 +472,15 @@ impl Decorating<'_> {
             .iter()
             .zip(&matched)
             .filter_map(|(a, m)| {
-                m.new_issues_failure.as_ref().map(|r| format!("'{}': {r} ({})", a.project_key(), settings.names.fail_on_new_issues))
+                let named = |r: &Option<String>, setting: &str| r.as_ref().map(|r| format!("{r} ({setting})"));
+                let reasons: Vec<String> = [
+                    named(&m.new_issues_failure, &settings.names.fail_on_new_issues),
+                    named(&m.coverage_failure, &settings.names.min_changed_lines_coverage),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                (!reasons.is_empty()).then(|| format!("'{}': {}", a.project_key(), reasons.join("; ")))
             })
             .collect();
         if settings.dry_run {
@@ -570,10 +582,20 @@ impl Decorating<'_> {
             done.issues = Issues::Read(Default::default());
             return Ok(());
         }
-        done.issues = match self.sonar.open_issues_in_files(&a.report.project_key, &a.scope, &files)? {
+        // The changed files' lines (their coverage), beside their issues: no wait of their own.
+        let (key, scope) = (&a.report.project_key, &a.scope);
+        let read: Vec<&String> = files.iter().take(CHANGED_FILES_WITH_LINES).collect();
+        let (issues, lines) = parallel::scope(|s| {
+            let lines = s.start(|| parallel::map_bounded(&read, 6, |f| self.sonar.lines(&format!("{key}:{f}"), scope)));
+            (self.sonar.open_issues_in_files(key, scope, &files), lines.wait())
+        });
+        done.issues = match issues? {
             Some(set) => Issues::Read(set),
             None => Issues::Forbidden,
         };
+        let prefix = if folder.is_empty() { "/".to_string() } else { format!("/{folder}/") };
+        done.changed_file_lines = read.iter().zip(lines).map(|(f, l)| Ok((format!("{prefix}{f}"), l?))).collect::<Result<_, Error>>()?;
+        done.changed_file_lines.extend(files.iter().skip(CHANGED_FILES_WITH_LINES).map(|f| (format!("{prefix}{f}"), None)));
         Ok(())
     }
 
@@ -592,7 +614,17 @@ impl Decorating<'_> {
             .map(|a| {
                 let how = decide::matching(settings.decoration.mode, self.flavour, &a.scope);
                 log.info(&format!("Matching the issues of '{}' to the pull request: {}", a.project_key(), how.why));
-                let m = decide::match_issues(a, &self.project_folder(a), how.changed_lines, changes, settings.decoration.fail_on_new_issues);
+                let mut m =
+                    decide::match_issues(a, &self.project_folder(a), how.changed_lines, changes, settings.decoration.fail_on_new_issues);
+                if let (true, Some(Ok(changes)), AnalysisOutcome::Completed(done)) = (how.changed_lines, changes, &a.outcome)
+                    && !done.changed_file_lines.is_empty()
+                {
+                    let coverage = decide::coverage::changed_lines_coverage(&done.changed_file_lines, changes);
+                    m.coverage_failure = decide::coverage::coverage_gate(&coverage, settings.decoration.min_changed_lines_coverage);
+                    // No changed file's lines could be read (none is in the analysis, or the token
+                    // may not see the code): nothing is said of their coverage.
+                    m.changed_coverage = (coverage.files_read > 0).then_some(coverage);
+                }
                 if let Some(e) = &m.scoping_failed {
                     log.warning(&format!(
                         "the lines this pull request changed could not be read ({e}); '{}' gets a status and a summary but no inline comments",

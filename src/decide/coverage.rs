@@ -2,6 +2,7 @@
 //! coverage does not count, blank or a comment, does not break a range; a covered one does) and
 //! the lines whose conditions are only partly covered.
 
+use crate::changes::{Placement, PrChanges};
 use crate::sonar::model::SourceLine;
 
 /// One file's gaps in coverage on new lines.
@@ -39,6 +40,79 @@ pub(crate) fn gaps(lines: &[SourceLine]) -> Gaps {
     g
 }
 
+/// Coverage on the lines a pull request changed, from an analysis of the whole branch (Community
+/// Build): each changed file's lines, placed on the PR's own lines, counted as SonarQube counts
+/// coverage (lines to cover and conditions to cover together).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ChangedCoverage {
+    /// Each changed file with gaps (path with a leading `/`), line numbers as the PR shows them.
+    pub(crate) files: Vec<(String, Gaps)>,
+    pub(crate) lines_to_cover: u64,
+    pub(crate) uncovered_lines: u64,
+    pub(crate) conditions: u64,
+    pub(crate) uncovered_conditions: u64,
+    /// Changed files whose lines were not read (more than were read, or not readable).
+    pub(crate) files_not_read: usize,
+    /// Changed files whose lines were read.
+    pub(crate) files_read: usize,
+}
+
+impl ChangedCoverage {
+    /// The share covered, in percent, as SonarQube's coverage: (covered lines + covered
+    /// conditions) / (lines to cover + conditions to cover). `None` when nothing is to cover.
+    pub(crate) fn percent(&self) -> Option<f64> {
+        let total = self.lines_to_cover + self.conditions;
+        let covered = (self.lines_to_cover - self.uncovered_lines) + (self.conditions - self.uncovered_conditions);
+        (total > 0).then(|| covered as f64 * 100.0 / total as f64)
+    }
+}
+
+/// The coverage of the changed lines: `files` are the analysed commit's lines of each changed file
+/// (path with a leading `/`), placed on the PR's lines by `changes`; lines the PR did not change,
+/// and lines of the merge commit that are not the PR's, are left out.
+pub(crate) fn changed_lines_coverage(files: &[(String, Option<Vec<SourceLine>>)], changes: &PrChanges) -> ChangedCoverage {
+    let mut c = ChangedCoverage::default();
+    for (path, lines) in files {
+        let Some(lines) = lines else {
+            c.files_not_read += 1;
+            continue;
+        };
+        c.files_read += 1;
+        let changed: Vec<SourceLine> = lines
+            .iter()
+            .filter_map(|l| match changes.place(path, l.line) {
+                Placement::Changed(source_line) => Some(SourceLine { line: source_line, is_new: true, ..l.clone() }),
+                _ => None,
+            })
+            .collect();
+        for l in changed.iter().filter(|l| l.line_hits.is_some()) {
+            c.lines_to_cover += 1;
+            c.uncovered_lines += u64::from(l.line_hits == Some(0));
+            let total = u64::from(l.conditions.unwrap_or(0));
+            c.conditions += total;
+            c.uncovered_conditions += total.saturating_sub(u64::from(l.covered_conditions.unwrap_or(0)));
+        }
+        let g = gaps(&changed);
+        if !g.uncovered.is_empty() || !g.partly.is_empty() {
+            c.files.push((path.clone(), g));
+        }
+    }
+    c
+}
+
+/// The pull request's own coverage condition (`minChangedLinesCoverage`): why it fails, if it does.
+/// Nothing to cover is no failure.
+pub(crate) fn coverage_gate(c: &ChangedCoverage, min_percent: Option<f64>) -> Option<String> {
+    let (min, percent) = (min_percent?, c.percent()?);
+    (percent + 1e-9 < min).then(|| {
+        format!(
+            "{percent:.1}% of the changed lines are covered by tests, below the {min}% the pull request's gate requires ({} of {} lines and conditions not covered)",
+            c.uncovered_lines + c.uncovered_conditions,
+            c.lines_to_cover + c.conditions
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,5 +138,48 @@ mod tests {
         let mut shuffled = lines.to_vec();
         shuffled.reverse();
         assert_eq!(gaps(&shuffled), gaps(&lines), "the server's order does not matter");
+    }
+
+    #[test]
+    fn coverage_of_the_changed_lines_on_the_prs_own_lines() {
+        use crate::changes::{Block, FileDiff};
+        use std::collections::BTreeMap;
+        // The PR changed lines 10–13 of /A.java; the merge commit has 2 more lines above (from the
+        // target branch), so its lines 12–15 are the PR's 10–13, and its 1–2 are not the PR's.
+        let mut pr = BTreeMap::new();
+        pr.insert(
+            "/A.java".to_string(),
+            FileDiff { blocks: vec![Block { original_start: 9, original_count: 0, modified_start: 10, modified_count: 4 }] },
+        );
+        let mut merge = BTreeMap::new();
+        merge.insert(
+            "/A.java".to_string(),
+            FileDiff { blocks: vec![Block { original_start: 0, original_count: 0, modified_start: 1, modified_count: 2 }] },
+        );
+        let changes = PrChanges { pr, merge };
+        let lines = vec![
+            line(1, Some(0), None, false),
+            line(12, Some(1), Some((1, 2)), false),
+            line(13, Some(0), None, false),
+            line(14, None, None, false),
+            line(15, Some(0), None, false),
+            line(16, Some(0), None, false), // PR line 14: unchanged
+        ];
+        let c = changed_lines_coverage(&[("/A.java".into(), Some(lines)), ("/B.java".into(), None)], &changes);
+        assert_eq!(
+            (c.lines_to_cover, c.uncovered_lines, c.conditions, c.uncovered_conditions, c.files_not_read, c.files_read),
+            (3, 2, 2, 1, 1, 1)
+        );
+        assert_eq!(c.files, vec![("/A.java".to_string(), Gaps { uncovered: vec![(11, 13)], partly: vec![(10, 1, 2)] })]);
+        assert_eq!(c.percent().map(|p| (p * 10.0).round() / 10.0), Some(40.0));
+        assert_eq!(
+            coverage_gate(&c, Some(80.0)).as_deref(),
+            Some(
+                "40.0% of the changed lines are covered by tests, below the 80% the pull request's gate requires (3 of 5 lines and conditions not covered)"
+            )
+        );
+        assert_eq!(coverage_gate(&c, Some(40.0)), None);
+        assert_eq!(coverage_gate(&c, None), None);
+        assert_eq!(coverage_gate(&ChangedCoverage::default(), Some(80.0)), None, "nothing to cover is no failure");
     }
 }

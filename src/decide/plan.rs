@@ -21,6 +21,9 @@ pub(crate) struct Decoration {
     pub(crate) mode: DecorationMode,
     /// Fail the status and the task when issues at or above this severity sit on changed lines.
     pub(crate) fail_on_new_issues: Option<Severity>,
+    /// Fail them when less of the changed lines than this (percent) is covered by tests
+    /// (`minChangedLinesCoverage`; changed-lines decoration only).
+    pub(crate) min_changed_lines_coverage: Option<f64>,
     /// Where the analysed project sits in the repository (a monorepo's subfolder), when given.
     pub(crate) project_base_dir: Option<String>,
     pub(crate) post_status: bool,
@@ -83,8 +86,10 @@ pub(crate) struct InlineStats {
     pub(crate) changed_files: Vec<String>,
     /// Issues in changed files on lines that exist only in the merge commit.
     pub(crate) unplaced: usize,
-    /// The PR's own gate (failOnNewIssues) failed, and why.
+    /// The PR's own gate (failOnNewIssues, minChangedLinesCoverage) failed, and why.
     pub(crate) new_issues_failure: Option<String>,
+    /// In changed-lines mode: coverage on the lines the PR changed, when read.
+    pub(crate) changed_coverage: Option<super::coverage::ChangedCoverage>,
     /// Open issues whose thread a reviewer resolved as Won't fix, By design or Closed: the issue
     /// key and the status as the pull request shows it.
     pub(crate) resolved_by_reviewers: Vec<(String, &'static str)>,
@@ -145,7 +150,8 @@ pub(crate) fn plan_publish(
             changed_lines: m.scoped.then(|| count_by_severity(&m.candidates)),
             changed_files: if m.scoped { files_of(&m.candidates) } else { Vec::new() },
             unplaced: m.unplaced,
-            new_issues_failure: m.new_issues_failure.clone(),
+            new_issues_failure: m.own_gate_failure(),
+            changed_coverage: m.changed_coverage.clone(),
             notices: pr.notices.to_vec(),
             ..InlineStats::default()
         };
@@ -154,7 +160,7 @@ pub(crate) fn plan_publish(
         }
         if options.post_summary_comment {
             let content = texts.summary(a, &stats);
-            let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok)) && m.new_issues_failure.is_none();
+            let passing = matches!(Verdict::of(a), Verdict::Gate(GateStatus::Ok)) && m.own_gate_failure().is_none();
             plan_summary_writes(a, content, passing, options.summary_when, pr, &mut plan);
         }
     }
@@ -205,7 +211,7 @@ fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], pr: &PullRequestView<'_
     };
     let name = &options.status_name;
     if let ([(a, m)], []) = (analyses, pr.earlier) {
-        let d = analysis_status(a, m.new_issues_failure.as_deref());
+        let d = analysis_status(a, m.own_gate_failure().as_deref());
         return vec![status(name, d, Some(&a.dashboard_url), Some(a.project_key()))];
     }
     let Some(target) =
@@ -223,9 +229,9 @@ fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], pr: &PullRequestView<'_
         verdicts.push((e.project_key.clone(), verdict_of_state(&e.state)));
     }
     for (a, m) in analyses {
-        let d = analysis_status(a, m.new_issues_failure.as_deref());
+        let d = analysis_status(a, m.own_gate_failure().as_deref());
         writes.push(status(&format!("{name}/{}", a.project_key()), d, Some(&a.dashboard_url), Some(a.project_key())));
-        verdicts.push((a.project_key().to_string(), effective_verdict(a, m.new_issues_failure.as_deref())));
+        verdicts.push((a.project_key().to_string(), effective_verdict(a, m.own_gate_failure().as_deref())));
     }
     verdicts.sort_by(|x, y| x.0.cmp(&y.0));
     writes.push(status(name, combined_status(&verdicts), Some(target), None));

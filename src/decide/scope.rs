@@ -206,9 +206,21 @@ pub(crate) struct Matched<'a> {
     pub(crate) new_issues_failure: Option<String>,
     /// SonarQube capped a query: issues may be missing from `candidates`, so none is taken as fixed.
     pub(crate) partial: bool,
+    /// Coverage on the changed lines, when the analysis is scoped to them and its lines were read.
+    pub(crate) changed_coverage: Option<super::coverage::ChangedCoverage>,
+    /// The PR's own coverage condition (minChangedLinesCoverage) failed, and why.
+    pub(crate) coverage_failure: Option<String>,
 }
 
 impl Matched<'_> {
+    /// Why the pull request's own gate fails (failOnNewIssues, minChangedLinesCoverage), if it does.
+    pub(crate) fn own_gate_failure(&self) -> Option<String> {
+        match (&self.new_issues_failure, &self.coverage_failure) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.clone().or_else(|| b.clone()),
+        }
+    }
+
     /// Whether every issue the PR has is known: only then is a thread whose issue is absent fixed.
     pub(crate) fn complete(&self, analysis: &Analysis) -> bool {
         let read = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some());
@@ -236,5 +248,5 @@ pub(crate) fn match_issues<'a>(
     };
     let partial = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some_and(|s| s.capped));
     let new_issues_failure = new_issues_gate(&candidates, threshold, partial);
-    Matched { candidates, unplaced, scoped, scoping_failed, new_issues_failure, partial }
+    Matched { candidates, unplaced, scoped, scoping_failed, new_issues_failure, partial, changed_coverage: None, coverage_failure: None }
 }

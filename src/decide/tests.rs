@@ -79,6 +79,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
     let set = IssueSet { total: issues.len() as u64, issues, ..IssueSet::default() };
     let done = Completed {
         uncovered: None,
+        changed_file_lines: Vec::new(),
         gate,
         measures: None,
         issues: Issues::Read(set),
@@ -99,6 +100,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
 
 fn options() -> Decoration {
     Decoration {
+        min_changed_lines_coverage: None,
         mode: DecorationMode::Auto,
         fail_on_new_issues: None,
         project_base_dir: None,

@@ -51,6 +51,8 @@ pub(crate) enum Field {
     /// `projectKey`: projects whose analyses are found on the server when no report-task.txt is
     /// on this agent (the analysis ran in another job or stage).
     ProjectKey,
+    /// `minChangedLinesCoverage`: the PR's own coverage condition on the lines it changed.
+    MinChangedLinesCoverage,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -60,7 +62,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 27] = [
+    pub(crate) const INPUTS: [Field; 28] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -88,6 +90,7 @@ impl Field {
         Field::AllowTokenToSonarUrl,
         Field::SarifFile,
         Field::ProjectKey,
+        Field::MinChangedLinesCoverage,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -141,6 +144,7 @@ impl Field {
             Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
             Field::SarifFile => "sarifFile",
             Field::ProjectKey => "projectKey",
+            Field::MinChangedLinesCoverage => "minChangedLinesCoverage",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -187,6 +191,7 @@ impl Field {
             Field::AllowTokenToSonarUrl => "allowTokenToSonarUrl",
             Field::SarifFile => "--sarif",
             Field::ProjectKey => "--project-key",
+            Field::MinChangedLinesCoverage => "--min-changed-lines-coverage",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

@@ -27,6 +27,7 @@ pub(crate) struct InputNames {
     pub(crate) provide_credential: String,
     pub(crate) fail_on_quality_gate_error: String,
     pub(crate) fail_on_new_issues: String,
+    pub(crate) min_changed_lines_coverage: String,
     /// Where the run's own report goes.
     pub(crate) summary: String,
     pub(crate) sarif_file: String,
@@ -49,6 +50,7 @@ impl InputNames {
             provide_credential: "the job's access token was not found; map it with `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)` or set azureDevOpsPat".into(),
             fail_on_quality_gate_error: "failOnQualityGateError".into(),
             fail_on_new_issues: "failOnNewIssues".into(),
+            min_changed_lines_coverage: "minChangedLinesCoverage".into(),
             summary: "the build summary".into(),
             sarif_file: "sarifFile".into(),
         }
@@ -70,6 +72,7 @@ impl InputNames {
             provide_credential: "export AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a job's access token)".into(),
             fail_on_quality_gate_error: "--fail-on-quality-gate-error".into(),
             fail_on_new_issues: "--fail-on-new-issues".into(),
+            min_changed_lines_coverage: "--min-changed-lines-coverage".into(),
             summary: "the summary file".into(),
             sarif_file: "--sarif".into(),
         }

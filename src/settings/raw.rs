@@ -73,6 +73,8 @@ pub(crate) struct RawSettings {
     pub(crate) sarif_file: Option<String>,
     /// `projectKey` / `--project-key`: projects to find on the server when no report is here.
     pub(crate) project_key: Option<String>,
+    /// `minChangedLinesCoverage` / `--min-changed-lines-coverage`: a percentage.
+    pub(crate) min_changed_lines_coverage: Option<String>,
     /// `check --integration NAME`: the scope doctor for another integration's PAT.
     pub(crate) integration: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
@@ -204,6 +206,7 @@ impl RawSettings {
             allow_token_to_sonar_url: input(Field::AllowTokenToSonarUrl),
             sarif_file: input(Field::SarifFile),
             project_key: input(Field::ProjectKey),
+            min_changed_lines_coverage: input(Field::MinChangedLinesCoverage),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -320,6 +323,7 @@ mod tests {
                 Field::AllowTokenToSonarUrl => self.allow_token_to_sonar_url.as_deref(),
                 Field::SarifFile => self.sarif_file.as_deref(),
                 Field::ProjectKey => self.project_key.as_deref(),
+                Field::MinChangedLinesCoverage => self.min_changed_lines_coverage.as_deref(),
                 _ => None,
             }
         }

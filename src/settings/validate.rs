@@ -121,7 +121,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 31] = [
+        let fields: [(Field, &mut Option<String>); 32] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -149,6 +149,7 @@ impl RawSettings {
             (Field::AllowTokenToSonarUrl, &mut self.allow_token_to_sonar_url),
             (Field::SarifFile, &mut self.sarif_file),
             (Field::ProjectKey, &mut self.project_key),
+            (Field::MinChangedLinesCoverage, &mut self.min_changed_lines_coverage),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),
@@ -465,7 +466,22 @@ impl RawSettings {
             }
         };
         let inline_filter = InlineFilter { cap: max_inline_comments, min_severity, qualities };
+        let min_changed_lines_coverage = self.min_changed_lines_coverage.as_deref().map(str::trim).filter(|s| !s.is_empty()).and_then(
+            |s| match s.trim_end_matches('%').trim().parse::<f64>() {
+                Ok(p) if (0.0..=100.0).contains(&p) => Some(p),
+                _ => {
+                    v.problem(
+                        Field::MinChangedLinesCoverage,
+                        format!(
+                            "'{s}' is not a percentage; give a number from 0 to 100, like 80 (or leave it empty for no coverage condition)"
+                        ),
+                    );
+                    None
+                }
+            },
+        );
         Decoration {
+            min_changed_lines_coverage,
             inline_filter,
             summary_when,
             pending_status,

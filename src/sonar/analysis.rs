@@ -113,6 +113,9 @@ pub(crate) struct Completed {
     pub(crate) submitted_at: Option<String>,
     /// A pull request's new code that tests do not cover, when read (see `collect::read`).
     pub(crate) uncovered: Option<UncoveredCode>,
+    /// In changed-lines decoration: the changed files' lines with their coverage, by the PR's path
+    /// (leading `/`); `None` for a file whose lines could not be read.
+    pub(crate) changed_file_lines: Vec<(String, Option<Vec<super::model::SourceLine>>)>,
 }
 
 /// New code tests do not cover: the files, most uncovered first, and the new lines of the first

@@ -404,14 +404,17 @@ impl SonarClient {
     /// One file's new lines with their coverage (`api/sources/lines`, 'See Source Code' on the
     /// project); `Ok(None)` when the token may not see the code.
     pub(crate) fn new_lines(&self, file_key: &str, scope: &Scope) -> Result<Option<Vec<SourceLine>>, Error> {
+        Ok(self.lines(file_key, scope)?.map(|lines| lines.into_iter().filter(|l| l.is_new).collect()))
+    }
+
+    /// One file's lines with their coverage; `Ok(None)` when the token may not see the code or the
+    /// file is not in the analysis.
+    pub(crate) fn lines(&self, file_key: &str, scope: &Scope) -> Result<Option<Vec<SourceLine>>, Error> {
         let mut params = vec![("key", file_key.to_string())];
         params.extend(scope.params());
         let resp = self.get("api/sources/lines", &params, true)?;
         match resp.status {
-            200 => {
-                let lines = resp.json::<SourceLines>().map_err(|e| self.bad_json("api/sources/lines", e))?;
-                Ok(Some(lines.sources.into_iter().filter(|l| l.is_new).collect()))
-            }
+            200 => Ok(Some(resp.json::<SourceLines>().map_err(|e| self.bad_json("api/sources/lines", e))?.sources)),
             403 | 404 => Ok(None),
             _ => Err(self.api_error(&resp, &format!("read the lines of {file_key}"))),
         }

@@ -143,6 +143,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         revision: revision?,
         submitted_at: finished.task.submitted_at.clone(),
         uncovered: uncovered?,
+        changed_file_lines: Vec::new(),
     };
     let mut warnings = Vec::new();
     if completed.measures.is_none() {

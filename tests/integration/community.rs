@@ -86,6 +86,32 @@ fn community_analysis() -> AnalysisSpec {
         // A file the PR did not touch.
         IssueSpec::new("other-file", "src/B.java", 5, "BLOCKER", "Elsewhere"),
     ];
+    // Coverage of the merge commit's lines: merge lines 25–27 are the PR's 20–22; 3 came from main
+    // and 10 is untouched. C.java is new: 1–6 covered, 7–8 not, 9–10 not code.
+    a.new_lines = vec![
+        (
+            "src/A.java".into(),
+            vec![(3, Some(0), None), (10, Some(0), None), (25, Some(1), None), (26, Some(0), None), (27, Some(2), Some((1, 2)))],
+        ),
+        (
+            "src/C.java".into(),
+            (1..=10)
+                .map(|l| {
+                    (
+                        l,
+                        if l <= 6 {
+                            Some(1)
+                        } else if l <= 8 {
+                            Some(0)
+                        } else {
+                            None
+                        },
+                        None,
+                    )
+                })
+                .collect(),
+        ),
+    ];
     a
 }
 
@@ -549,4 +575,92 @@ fn requests_for_a_pr_of_200_changed_files() {
     let pages: Vec<String> =
         sb.azdo_server.requests().iter().filter(|r| r.path().ends_with("/changes")).map(|r| r.query("$skip").unwrap()).collect();
     assert_eq!(pages, ["0", "64", "128", "192"]);
+}
+
+/// Community Build has no pull request analysis, so no coverage on new code of the pull request:
+/// the task reads the changed files' coverage from the branch analysis, places each line on the
+/// PR's own lines, and can hold the PR to a least coverage of them (`minChangedLinesCoverage`).
+#[test]
+fn coverage_on_the_changed_lines_is_computed_and_can_fail_the_pull_request() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (sb, mut env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    {
+        let mut st = sb.sonar_state();
+        let a = &mut st.analyses[0];
+        a.new_lines = vec![
+            (
+                "src/A.java".into(),
+                // Merge lines 25–27 are the PR's 20–22; 3 came from main, 10 is untouched.
+                vec![(3, Some(0), None), (10, Some(0), None), (25, Some(1), None), (26, Some(0), None), (27, Some(2), Some((1, 2)))],
+            ),
+            (
+                "src/C.java".into(),
+                (1..=10)
+                    .map(|l| {
+                        (
+                            l,
+                            if l <= 6 {
+                                Some(1)
+                            } else if l <= 8 {
+                                Some(0)
+                            } else {
+                                None
+                            },
+                            None,
+                        )
+                    })
+                    .collect(),
+            ),
+        ];
+    }
+    env.set("INPUT_MINCHANGEDLINESCOVERAGE", "80");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert_eq!(
+        run.issues("error"),
+        [
+            "'shop': 69.2% of the changed lines are covered by tests, below the 80% the pull request's gate requires (4 of 13 lines and conditions not covered) (minChangedLinesCoverage)"
+        ]
+    );
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses[0]["state"], "failed");
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    let text = summary["comments"][0]["content"].as_str().unwrap();
+    assert!(text.starts_with("### ❌ Pull request gate failed for `shop`: 69.2% of the changed lines are covered by tests"), "{text}");
+    for line in [
+        "**Coverage on changed lines:** 69.2% (9 of 13 lines and conditions covered)",
+        "- `app/src/A.java`: line 21 not covered; partly covered: 22 (1 of 2 conditions)",
+        "- `app/src/C.java`: lines 7–8 not covered",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in:\n{text}");
+    }
+    drop(st);
+    // 60 % asked: it passes, and the coverage is still shown.
+    let (sb2, mut env2) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    sb2.sonar_state().analyses[0].new_lines = sb.sonar_state().analyses[0].new_lines.clone();
+    env2.set("INPUT_MINCHANGEDLINESCOVERAGE", "60%");
+    assert_eq!(env2.run().result(), "Succeeded");
+    // No coverage data at all for the changed lines: said in words.
+    let (sb3, env3) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    sb3.sonar_state().analyses[0].new_lines = vec![("src/C.java".into(), (1..=10).map(|l| (l, None, None)).collect())];
+    assert_eq!(env3.run().result(), "Succeeded");
+    let st = sb3.azdo_state();
+    let summary = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    assert!(summary["comments"][0]["content"].as_str().unwrap().contains("no coverage data was imported for them"));
+}
+
+#[test]
+fn a_coverage_percentage_out_of_range_is_refused_with_the_input_named() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = build_repo(root.path());
+    let (_sb, mut env) = scenario(&repo.dir, &repo, Some(&repo.dir));
+    env.set("INPUT_MINCHANGEDLINESCOVERAGE", "120");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(
+        run.issues("error").join("\n").contains("minChangedLinesCoverage: '120' is not a percentage; give a number from 0 to 100"),
+        "{:?}",
+        run.issues("error")
+    );
 }

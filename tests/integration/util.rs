@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 27] = [
+pub const DECLARED_INPUTS: [&str; 28] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -273,6 +273,7 @@ pub const DECLARED_INPUTS: [&str; 27] = [
     "allowTokenToSonarUrl",
     "sarifFile",
     "projectKey",
+    "minChangedLinesCoverage",
 ];
 
 impl TaskEnv {
