@@ -287,6 +287,29 @@ fn failed_conditions_section(md: &mut String, analysis: &Analysis, done: &crate:
             let _ = writeln!(md, "- and {} more: see the analysis in SonarQube", passed.len() - ROWS_LIMIT);
         }
     }
+    if !done.overall_conditions.is_empty() {
+        let listed: Vec<String> = done
+            .overall_conditions
+            .iter()
+            .take(ROWS_LIMIT)
+            .map(|d| {
+                let c = crate::sonar::model::Condition {
+                    status: GateStatus::Ok,
+                    metric_key: d.metric.clone(),
+                    comparator: d.op.clone(),
+                    error_threshold: d.error.clone(),
+                    warning_threshold: None,
+                    actual_value: None,
+                };
+                format!("{} (required {})", shorten(&done_metric_name(analysis, &d.metric), 200), required_words(&c))
+            })
+            .collect();
+        let _ = writeln!(
+            md,
+            "\nThe gate's conditions on overall code do not apply to a pull request, so SonarQube did not check them here: {}.",
+            listed.join(", ")
+        );
+    }
     if done.gate.ignored_conditions {
         let _ = writeln!(
             md,
@@ -414,17 +437,39 @@ fn shorten_plain(text: &str, max: usize) -> String {
 
 /// One condition: "[45.5% Coverage on New Code](measure link) (required ≥ 80.0%)".
 fn condition_line(analysis: &Analysis, c: &crate::sonar::model::Condition) -> String {
+    let name = done_metric_name(analysis, &c.metric_key);
+    if let Some((actual, required)) = crate::sonar::present::severity_condition_words(c) {
+        let figure = format!("{actual}: {}", shorten(&name, 200));
+        return format!("{} (required: {required})", raw_link(&figure, &analysis.links.measure(&c.metric_key)));
+    }
     let actual = c.actual_value.as_deref().map(|v| format_value(&c.metric_key, v)).unwrap_or_else(|| "no value".to_string());
+    let required = required_words(c);
+    let figure = format!("{} {}", shorten(&actual, 200), shorten(&name, 200));
+    format!("{} (required {})", raw_link(&figure, &analysis.links.measure(&c.metric_key)), shorten(&required, 200))
+}
+
+/// A condition's requirement: "≥ 80.0%", "A or better", "none worse than Minor".
+fn required_words(c: &crate::sonar::model::Condition) -> String {
+    let as_severity = crate::sonar::model::Condition { actual_value: Some("0".into()), ..c.clone() };
+    if let Some((_, required)) = crate::sonar::present::severity_condition_words(&as_severity) {
+        return required;
+    }
     let threshold =
         c.error_threshold.as_deref().or(c.warning_threshold.as_deref()).map(|v| format_value(&c.metric_key, v)).unwrap_or_default();
-    let required = match c.comparator.as_deref() {
+    match c.comparator.as_deref() {
         Some("GT") if c.metric_key.ends_with("_rating") => format!("{threshold} or better"),
         Some("GT") => format!("≤ {threshold}"),
         Some("LT") => format!("≥ {threshold}"),
         _ => threshold,
-    };
-    let figure = format!("{} {}", shorten(&actual, 200), shorten(&metric_name(&c.metric_key), 200));
-    format!("{} (required {})", raw_link(&figure, &analysis.links.measure(&c.metric_key)), shorten(&required, 200))
+    }
+}
+
+/// A metric's name in the server's words when it gave them, else as its UI shows it.
+fn done_metric_name(analysis: &Analysis, key: &str) -> String {
+    match &analysis.outcome {
+        AnalysisOutcome::Completed(done) => done.metric_names.get(key).cloned().unwrap_or_else(|| metric_name(key)),
+        _ => metric_name(key),
+    }
 }
 
 /// "**Issues**": new (or, scoped to the changed lines, those on changed lines and the project's

@@ -153,6 +153,9 @@ pub struct AnalysisSpec {
     pub new_lines: Vec<(String, Vec<NewLine>)>,
 }
 
+/// A gate's condition as `api/qualitygates/show` lists it: (metric, op, error).
+pub type GateCondition = (String, String, String);
+
 /// A new line as `api/sources/lines` reports its coverage.
 pub type NewLine = (u32, Option<u64>, Option<(u32, u32)>);
 
@@ -239,6 +242,13 @@ pub struct SonarState {
     first_polled: BTreeMap<String, std::time::Instant>,
     /// When each timed task finished, for measuring detection delay.
     pub finished_at: BTreeMap<String, std::time::Instant>,
+    /// Quality gates by name, each with its conditions (metric, op, error); "Sonar way" (new code
+    /// only) unless a test adds others.
+    pub quality_gates: Vec<(String, Vec<GateCondition>)>,
+    /// Projects that use a gate other than the default, (project, gate name).
+    pub project_gates: Vec<(String, String)>,
+    /// Metrics a plugin adds, (key, name), listed by `api/metrics/search` after the core ones.
+    pub extra_metrics: Vec<(String, String)>,
     /// Whether the token's account lacks 'See Source Code' (`api/sources/lines` answers 403).
     pub hides_source_code: bool,
     /// Whether the token's account administers the projects: `api/ce/activity` with a
@@ -269,6 +279,17 @@ impl FakeSonar {
                 finished_at: BTreeMap::new(),
                 administers_projects: false,
                 hides_source_code: false,
+                extra_metrics: vec![],
+                quality_gates: vec![(
+                    "Sonar way".into(),
+                    vec![
+                        ("new_coverage".into(), "LT".into(), "80".into()),
+                        ("new_duplicated_lines_density".into(), "GT".into(), "3".into()),
+                        ("new_violations".into(), "GT".into(), "0".into()),
+                        ("new_security_hotspots_reviewed".into(), "LT".into(), "100".into()),
+                    ],
+                )],
+                project_gates: vec![],
             }),
         }
     }
@@ -345,6 +366,9 @@ impl Handler for FakeSonar {
             "/api/ce/task" => ce_task,
             "/api/ce/component" => ce_component,
             "/api/measures/component_tree" => component_tree,
+            "/api/metrics/search" => metrics_search,
+            "/api/qualitygates/get_by_project" => gate_of_project,
+            "/api/qualitygates/show" => gate_show,
             "/api/sources/lines" => source_lines,
             "/api/ce/activity" => ce_activity,
             "/api/qualitygates/project_status" => project_status,
@@ -755,6 +779,63 @@ fn source_lines(st: &mut SonarState, req: &RecordedRequest, access: Access) -> R
         })
         .collect();
     Response::json(200, &json!({ "sources": sources }))
+}
+
+/// `api/metrics/search`: every metric with its name, public. The core metrics' names are those of
+/// the plugin API's `CoreMetrics` (as the UI shows them); a plugin's come after them.
+fn metrics_search(st: &mut SonarState, _: &RecordedRequest, _: Access) -> Response {
+    let core = [
+        ("coverage", "Coverage", "PERCENT"),
+        ("new_coverage", "Coverage on New Code", "PERCENT"),
+        ("new_line_coverage", "Line Coverage on New Code", "PERCENT"),
+        ("new_lines_to_cover", "Lines to Cover on New Code", "INT"),
+        ("new_uncovered_lines", "Uncovered Lines on New Code", "INT"),
+        ("new_duplicated_lines_density", "Duplicated Lines (%) on New Code", "PERCENT"),
+        ("new_violations", "New Issues", "INT"),
+        ("new_reliability_rating", "Reliability Rating on New Code", "RATING"),
+        ("new_security_rating", "Security Rating on New Code", "RATING"),
+        ("new_maintainability_rating", "Maintainability Rating on New Code", "RATING"),
+        ("new_security_hotspots_reviewed", "Security Hotspots Reviewed on New Code", "PERCENT"),
+    ];
+    let mut metrics: Vec<Value> = core
+        .iter()
+        .enumerate()
+        .map(|(i, (key, name, kind))| json!({"id": (i + 1).to_string(), "key": key, "name": name, "type": kind, "domain": "Coverage", "direction": 1, "qualitative": true, "hidden": false}))
+        .collect();
+    metrics.extend(st.extra_metrics.iter().map(|(key, name)| json!({"id": "900", "key": key, "name": name, "type": "INT", "domain": "Plugin", "direction": -1, "qualitative": true, "hidden": false})));
+    Response::json(200, &json!({"metrics": metrics, "total": metrics.len(), "p": 1, "ps": 500}))
+}
+
+/// `api/qualitygates/get_by_project?project=…`: the gate a project uses, the default one unless
+/// set ('Browse' on the project is enough; SonarQube `qualitygate/ws/GetByProjectAction.java`).
+fn gate_of_project(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let project = req.query("project").unwrap_or_default();
+    if !st.analyses.iter().any(|a| a.project_key == project) {
+        return errors(404, &format!("Project '{project}' not found"));
+    }
+    let name = st.project_gates.iter().find(|(p, _)| *p == project).map_or("Sonar way".to_string(), |(_, g)| g.clone());
+    Response::json(200, &json!({"qualityGate": {"id": "AU-Tpxb--iU5OvuD2FLy", "name": name, "default": name == "Sonar way"}}))
+}
+
+/// `api/qualitygates/show?name=…`: a gate's conditions as defined (`qualitygate/ws/ShowAction.java`:
+/// `metric`, `op`, `error`; ids are strings since 10.0).
+fn gate_show(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
+    let name = req.query("name").unwrap_or_default();
+    let Some((_, conditions)) = st.quality_gates.iter().find(|(n, _)| *n == name) else {
+        return errors(404, &format!("No quality gate has been found for name {name}"));
+    };
+    let conditions: Vec<Value> = conditions
+        .iter()
+        .enumerate()
+        .map(|(i, (metric, op, error))| json!({"id": format!("AU-TpxcA-iU5OvuD2FL{i}"), "metric": metric, "op": op, "error": error}))
+        .collect();
+    Response::json(
+        200,
+        &json!({"name": name, "isBuiltIn": name == "Sonar way", "conditions": conditions, "isDefault": name == "Sonar way"}),
+    )
 }
 
 fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {

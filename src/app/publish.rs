@@ -339,7 +339,30 @@ fn wait_all(
 /// once the pull request's changed files are known.
 fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Scope) -> bool + Sync)) -> Result<Vec<Analysis>, Error> {
     let waited: Vec<std::sync::Mutex<Option<Waited>>> = waited.into_iter().map(|w| std::sync::Mutex::new(Some(w))).collect();
-    let results = parallel::map_bounded(&waited, 4, |slot| {
+    let any_gate = waited.iter().any(|w| matches!(w.lock().map(|g| matches!(*g, Some(Waited::Succeeded(_)))), Ok(true)));
+    // The server's metric names, once a run, beside the analyses' reads.
+    let (names, results) = parallel::scope(|s| {
+        let names = any_gate.then(|| s.start(|| sonar.metric_names()));
+        (names.map(parallel::Pending::wait), read_each(sonar, &waited, later))
+    });
+    let names = names.transpose()?.unwrap_or_default();
+    let mut analyses: Vec<Analysis> = results.into_iter().collect::<Result<_, Error>>()?;
+    for a in &mut analyses {
+        if let AnalysisOutcome::Completed(done) = &mut a.outcome {
+            done.metric_names =
+                done.gate.conditions.iter().filter_map(|c| Some((c.metric_key.clone(), names.get(&c.metric_key)?.clone()))).collect();
+        }
+    }
+    Ok(analyses)
+}
+
+/// Each finished analysis's results, four at a time.
+fn read_each(
+    sonar: &SonarClient,
+    waited: &[std::sync::Mutex<Option<Waited>>],
+    later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+) -> Vec<Result<Analysis, Error>> {
+    parallel::map_bounded(waited, 4, |slot| {
         match slot.lock().unwrap_or_else(|p| p.into_inner()).take().expect("each analysis is read once") {
             Waited::Ended(a) => Ok(*a),
             Waited::Succeeded(f) => {
@@ -347,8 +370,7 @@ fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Sc
                 sonar::collect::read(sonar, *f, query)
             }
         }
-    });
-    results.into_iter().collect()
+    })
 }
 
 /// Refuses analyses that are not this build's: another pull request, or another commit.

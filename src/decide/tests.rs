@@ -80,6 +80,8 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
     let done = Completed {
         uncovered: None,
         changed_file_lines: Vec::new(),
+        metric_names: Default::default(),
+        overall_conditions: Vec::new(),
         gate,
         measures: None,
         issues: Issues::Read(set),

@@ -466,20 +466,21 @@ impl RawSettings {
             }
         };
         let inline_filter = InlineFilter { cap: max_inline_comments, min_severity, qualities };
-        let min_changed_lines_coverage = self.min_changed_lines_coverage.as_deref().map(str::trim).filter(|s| !s.is_empty()).and_then(
-            |s| match s.trim_end_matches('%').trim().parse::<f64>() {
-                Ok(p) if (0.0..=100.0).contains(&p) => Some(p),
-                _ => {
-                    v.problem(
+        let min_changed_lines_coverage =
+            self.min_changed_lines_coverage.as_deref().map(str::trim).filter(|s| !s.is_empty()).and_then(|s| {
+                match s.trim_end_matches('%').trim().parse::<f64>() {
+                    Ok(p) if (0.0..=100.0).contains(&p) => Some(p),
+                    _ => {
+                        v.problem(
                         Field::MinChangedLinesCoverage,
                         format!(
                             "'{s}' is not a percentage; give a number from 0 to 100, like 80 (or leave it empty for no coverage condition)"
                         ),
                     );
-                    None
+                        None
+                    }
                 }
-            },
-        );
+            });
         Decoration {
             min_changed_lines_coverage,
             inline_filter,

@@ -116,6 +116,11 @@ pub(crate) struct Completed {
     /// In changed-lines decoration: the changed files' lines with their coverage, by the PR's path
     /// (leading `/`); `None` for a file whose lines could not be read.
     pub(crate) changed_file_lines: Vec<(String, Option<Vec<super::model::SourceLine>>)>,
+    /// The gate's conditions on overall code, for a pull request analysis (SonarQube does not apply
+    /// them to pull requests).
+    pub(crate) overall_conditions: Vec<super::model::GateConditionDef>,
+    /// The names the server gives the gate's metrics (`api/metrics/search`, read once a run).
+    pub(crate) metric_names: std::collections::BTreeMap<String, String>,
 }
 
 /// New code tests do not cover: the files, most uncovered first, and the new lines of the first

@@ -359,6 +359,39 @@ impl SonarClient {
         Ok(Some(Vec::new()))
     }
 
+    /// The conditions of the project's gate on overall code (`api/qualitygates/get_by_project`, then
+    /// `show`): SonarQube does not apply them to a pull request, which the summary says. Empty when
+    /// the gate has none, or the token may not read it.
+    pub(crate) fn overall_code_conditions(&self, project_key: &str) -> Result<Vec<GateConditionDef>, Error> {
+        let org: Vec<(&str, String)> = self.organization.iter().filter(|_| self.cloud).map(|o| ("organization", o.clone())).collect();
+        let mut params = vec![("project", project_key.to_string())];
+        params.extend(org.iter().cloned());
+        let resp = self.get("api/qualitygates/get_by_project", &params, true)?;
+        if resp.status != 200 {
+            return Ok(Vec::new());
+        }
+        let gate = resp.json::<GateOfProject>().map_err(|e| self.bad_json("api/qualitygates/get_by_project", e))?.quality_gate;
+        let mut params = vec![("name", gate.name)];
+        params.extend(org);
+        let resp = self.get("api/qualitygates/show", &params, true)?;
+        if resp.status != 200 {
+            return Ok(Vec::new());
+        }
+        let definition = resp.json::<GateDefinition>().map_err(|e| self.bad_json("api/qualitygates/show", e))?;
+        Ok(definition.conditions.into_iter().filter(|c| !c.metric.starts_with("new_")).collect())
+    }
+
+    /// The server's metric names (`api/metrics/search`, public), to name each condition in the
+    /// server's own words. Empty when the server does not answer it: the built-in names are used.
+    pub(crate) fn metric_names(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        let resp = self.get("api/metrics/search", &[("ps", "500".to_string())], true)?;
+        if resp.status != 200 {
+            return Ok(Default::default());
+        }
+        let page = resp.json::<MetricsPage>().map_err(|e| self.bad_json("api/metrics/search", e))?;
+        Ok(page.metrics.into_iter().filter_map(|m| Some((m.key, m.name.filter(|n| !n.trim().is_empty())?))).collect())
+    }
+
     /// The files of a pull request with new lines that tests do not cover, most first
     /// (`api/measures/component_tree`): (file key, path, uncovered new lines, uncovered new
     /// conditions). `Ok(None)` when the token may not read measures.

@@ -122,7 +122,7 @@ pub(crate) enum IssueQuery {
 /// pages).
 pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
-    let (gate, measures, issue_set, hotspots, revision, uncovered) = parallel::scope(|s| {
+    let (gate, measures, issue_set, hotspots, revision, uncovered, overall) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let issues = s.start(|| match issues {
             IssueQuery::Scope => client.open_issues(key, scope).map(|i| i.map_or(Issues::Forbidden, Issues::Read)),
@@ -131,8 +131,10 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         let hotspots = s.start(|| client.hotspots_to_review(key, scope));
         let revision = s.start(|| client.analysis_revision(key, scope, id));
         let uncovered = s.start(|| uncovered_code(client, key, scope));
+        // Only a pull request leaves the overall-code conditions out.
+        let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.overall_code_conditions(key) } else { Ok(Vec::new()) });
         let gate = client.project_status(id, key);
-        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait())
+        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait(), overall.wait())
     });
     let completed = Completed {
         gate: gate?,
@@ -144,6 +146,8 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         submitted_at: finished.task.submitted_at.clone(),
         uncovered: uncovered?,
         changed_file_lines: Vec::new(),
+        metric_names: Default::default(),
+        overall_conditions: overall?,
     };
     let mut warnings = Vec::new();
     if completed.measures.is_none() {

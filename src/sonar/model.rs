@@ -201,6 +201,48 @@ impl Measure {
 
 /// `api/measures/component_tree`: the files of the scope with a measure (SonarQube
 /// `measure/ws/ComponentTreeAction.java`).
+/// `api/metrics/search`: the server's metrics, each with its name in the server's words.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct MetricsPage {
+    #[serde(default)]
+    pub(crate) metrics: Vec<MetricDef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct MetricDef {
+    pub(crate) key: String,
+    #[serde(default)]
+    pub(crate) name: Option<String>,
+}
+
+/// `api/qualitygates/get_by_project`: the gate a project uses.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct GateOfProject {
+    pub(crate) quality_gate: GateRef,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct GateRef {
+    pub(crate) name: String,
+}
+
+/// `api/qualitygates/show`: a gate's conditions as defined (not evaluated).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct GateDefinition {
+    #[serde(default)]
+    pub(crate) conditions: Vec<GateConditionDef>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub(crate) struct GateConditionDef {
+    pub(crate) metric: String,
+    #[serde(default)]
+    pub(crate) op: Option<String>,
+    #[serde(default)]
+    pub(crate) error: Option<String>,
+}
+
 /// A file with new code tests do not cover.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UncoveredFile {

@@ -38,6 +38,12 @@ pub(crate) fn metric_name(key: &str) -> String {
         "new_software_quality_security_rating" => "Security Rating on New Code",
         "new_software_quality_maintainability_rating" => "Maintainability Rating on New Code",
         "new_lines" => "New Lines",
+        "new_bugs_severity" => "Severity of New Bugs",
+        "new_vulnerabilities_severity" => "Severity of New Vulnerabilities",
+        "new_code_smells_severity" => "Severity of New Code Smells",
+        "new_software_quality_reliability_severity" => "Severity of New Reliability Issues",
+        "new_software_quality_security_severity" => "Severity of New Security Issues",
+        "new_software_quality_maintainability_severity" => "Severity of New Maintainability Issues",
         _ => "",
     };
     if !known.is_empty() {
@@ -78,6 +84,56 @@ pub(crate) fn format_value(key: &str, value: &str) -> String {
         return format!("{n:.1}%");
     }
     value.to_string()
+}
+
+/// Whether a metric's value is a severity: the worst new issue of a kind, as an integer on the
+/// scale 5 (Info) … 25 (Blocker), 0 when there is none (SonarQube web's `ISSUE_SEVERITY_METRICS`:
+/// `new_bugs_severity`, `new_vulnerabilities_severity`, `new_code_smells_severity` and the
+/// `new_software_quality_*_severity` of MQR mode; dependency risks' `new_sca_severity_*` likewise).
+pub(crate) fn is_severity_metric(key: &str) -> bool {
+    matches!(key, "new_bugs_severity" | "new_vulnerabilities_severity" | "new_code_smells_severity")
+        || (key.starts_with("new_software_quality_") && key.ends_with("_severity"))
+        || key.starts_with("new_sca_severity")
+}
+
+/// A severity value in the words of the metric's mode: Standard Experience metrics speak of
+/// Minor/Major/Critical, MQR ones (software qualities, dependency risks) of Low/Medium/High.
+/// `None` for a value off the scale.
+pub(crate) fn severity_value_word(key: &str, value: f64) -> Option<&'static str> {
+    let standard = matches!(key, "new_bugs_severity" | "new_vulnerabilities_severity" | "new_code_smells_severity");
+    let step = (value / 5.0).floor();
+    Some(match (step as i64, standard) {
+        (0, _) => "none",
+        (1, _) => "Info",
+        (2, true) => "Minor",
+        (2, false) => "Low",
+        (3, true) => "Major",
+        (3, false) => "Medium",
+        (4, true) => "Critical",
+        (4, false) => "High",
+        (5, _) => "Blocker",
+        _ => return None,
+    })
+    .filter(|_| value >= 0.0 && value.is_finite())
+}
+
+/// A severity condition's actual value and requirement in words: the threshold is stored one below
+/// the first severity that fails (GT 14 fails from 15, Major), so "none worse than Minor".
+pub(crate) fn severity_condition_words(c: &Condition) -> Option<(String, String)> {
+    if !is_severity_metric(&c.metric_key) {
+        return None;
+    }
+    let actual: f64 = c.actual_value.as_deref()?.parse().ok()?;
+    let threshold: f64 = c.error_threshold.as_deref()?.parse().ok()?;
+    let actual = match severity_value_word(&c.metric_key, actual)? {
+        "none" => "no issue".to_string(),
+        word => format!("{word} issue"),
+    };
+    let required = match severity_value_word(&c.metric_key, threshold)? {
+        "none" => "no issue at all".to_string(),
+        word => format!("none worse than {word}"),
+    };
+    Some((actual, required))
 }
 
 /// What a failed condition takes to pass, where arithmetic allows: "cover 7 more of the 40 new
@@ -363,5 +419,36 @@ mod tests {
         assert_eq!(to_pass(&cond("new_violations", "GT", "3", "4"), &none).as_deref(), Some("fix 1 more new issue"));
         assert_eq!(to_pass(&cond("new_reliability_rating", "GT", "1", "3"), &none), None, "a rating has no count to give");
         assert_eq!(to_pass(&cond("new_violations", "GT", "x", "4"), &none), None);
+    }
+
+    #[test]
+    fn severity_conditions_read_as_severities_in_the_metrics_mode() {
+        let cond = |metric: &str, threshold: &str, actual: &str| Condition {
+            status: GateStatus::Error,
+            metric_key: metric.into(),
+            comparator: Some("GT".into()),
+            error_threshold: Some(threshold.into()),
+            warning_threshold: None,
+            actual_value: Some(actual.into()),
+        };
+        // Observed on SonarQube Cloud gates: new_bugs_severity GT 9, new_code_smells_severity GT 14.
+        assert_eq!(
+            severity_condition_words(&cond("new_bugs_severity", "9", "15")),
+            Some(("Major issue".into(), "none worse than Info".into()))
+        );
+        assert_eq!(
+            severity_condition_words(&cond("new_code_smells_severity", "14", "20")),
+            Some(("Critical issue".into(), "none worse than Minor".into()))
+        );
+        assert_eq!(
+            severity_condition_words(&cond("new_software_quality_reliability_severity", "14", "20")),
+            Some(("High issue".into(), "none worse than Low".into()))
+        );
+        assert_eq!(
+            severity_condition_words(&cond("new_vulnerabilities_severity", "4", "0")),
+            Some(("no issue".into(), "no issue at all".into()))
+        );
+        assert_eq!(severity_condition_words(&cond("new_bugs_severity", "9", "99")), None, "off the scale: shown as the server gave it");
+        assert_eq!(severity_condition_words(&cond("new_violations", "0", "3")), None);
     }
 }

@@ -167,3 +167,53 @@ fn a_summary_whose_own_gate_fails_while_sonarqubes_passes() {
     });
     assert!(text.starts_with("### ❌ Pull request gate failed for `fabrikam-shop`: 1 issue at or above"), "{text}");
 }
+
+/// Every kind of condition in one gate: a percentage with what it takes, a rating, a count with
+/// what it takes, severities in both modes' words, a plugin's metric named as the server names
+/// it; and the gate's conditions on overall code, which a pull request does not get.
+#[test]
+fn a_summary_with_every_kind_of_condition() {
+    let (sb, env) = pr_scenario(Flavour::Server2025);
+    {
+        let mut st = sb.sonar_state();
+        st.server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+        st.extra_metrics = vec![("new_custom_debt".into(), "Custom Debt on New Code (plugin)".into())];
+        st.quality_gates.push((
+            "Fabrikam way".into(),
+            vec![
+                ("new_coverage".into(), "LT".into(), "80".into()),
+                ("coverage".into(), "LT".into(), "70".into()),
+                ("security_rating".into(), "GT".into(), "1".into()),
+            ],
+        ));
+        st.project_gates.push((demo::PROJECT_KEY.into(), "Fabrikam way".into()));
+        let mut a = demo::analysis("T1", false);
+        let cond =
+            |m: &str, op: &str, t: &str, v: &str, s: &str| (m.to_string(), op.to_string(), t.to_string(), v.to_string(), s.to_string());
+        a.conditions = vec![
+            cond("new_coverage", "LT", "80", "45.5", "ERROR"),
+            cond("new_reliability_rating", "GT", "1", "3", "ERROR"),
+            cond("new_violations", "GT", "0", "3", "ERROR"),
+            cond("new_bugs_severity", "GT", "9", "15", "ERROR"),
+            cond("new_software_quality_security_severity", "GT", "14", "0", "OK"),
+            cond("new_custom_debt", "GT", "10", "4", "OK"),
+        ];
+        st.analyses.push(a);
+    }
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let text = comment(&sb, "summary", None);
+    assert_golden("summary-every-condition.md", &text);
+    for part in [
+        "(required ≥ 80.0%): cover 16 more of the 44 new lines to reach 80.0%",
+        "(required ≤ 0): fix 3 more new issues",
+        "[Major issue: Severity of New Bugs](",
+        "(required: none worse than Info)",
+        "[no issue: Severity of New Security Issues](",
+        "(required: none worse than Low)",
+        "[4 Custom Debt on New Code \\(plugin\\)](",
+        "The gate's conditions on overall code do not apply to a pull request, so SonarQube did not check them here: Coverage (required ≥ 70.0%), Security Rating (required A or better).",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in:\n{text}");
+    }
+}

@@ -74,6 +74,11 @@ fn requests_for_one_pr_analysis_with_25_inline_issues_first_run_and_rerun() {
         // Beside the other reads: the files with uncovered new code (none here, so no
         // api/sources/lines).
         ("GET /api/measures/component_tree", 1),
+        // The gate's names in the server's words, once a run; its conditions on overall code
+        // (two reads in a chain, beside the rest).
+        ("GET /api/metrics/search", 1),
+        ("GET /api/qualitygates/get_by_project", 1),
+        ("GET /api/qualitygates/show", 1),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
