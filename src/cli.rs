@@ -168,6 +168,10 @@ pub(crate) struct CommonArgs {
     /// percentage of the lines it changed is covered by tests, e.g. --min-changed-lines-coverage 80.
     #[arg(long, value_name = "PERCENT")]
     pub(crate) min_changed_lines_coverage: Option<String>,
+    /// Fail when the pull request has dependency risks (SonarQube Advanced Security) at or above
+    /// this severity: none (the default), info, low, medium, high or blocker.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) fail_on_dependency_risks: Option<String>,
     /// The analysed project's folder in the repository, for monorepos, e.g. --project-base-dir services/api.
     /// Without it, it is derived from where report-task.txt was written.
     #[arg(long, value_name = "DIR")]
@@ -267,6 +271,7 @@ impl Cli {
             decoration_mode: nonempty(common.decoration_mode),
             fail_on_new_issues: nonempty(common.fail_on_new_issues),
             min_changed_lines_coverage: nonempty(common.min_changed_lines_coverage),
+            fail_on_dependency_risks: nonempty(common.fail_on_dependency_risks),
             project_base_dir: nonempty(common.project_base_dir),
             inline_min_severity: nonempty(common.inline_min_severity),
             inline_software_qualities: nonempty(common.inline_software_qualities),

@@ -422,6 +422,13 @@ fn changed_coverage_section(md: &mut String, inline: &InlineStats) {
     }
 }
 
+/// "HIGH" → "High".
+fn title_case(word: &str) -> String {
+    let lower = word.to_ascii_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 /// A path in code format, made inert (a backtick in it cannot close the span).
 fn code_span(path: &str) -> String {
     code(&shorten_plain(path, 300))
@@ -513,6 +520,11 @@ fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Com
     if let Some(accepted) = measure("new_accepted_issues").and_then(|v| v.parse::<u64>().ok()) {
         items.push(raw_link(&plural(accepted, "accepted issue", "accepted issues"), &links.accepted_issues()));
     }
+    if let Some(risks) = &done.dependency_risks {
+        let counts: Vec<String> = risks.by_severity.iter().map(|(sev, n)| format!("{n} {}", title_case(sev))).collect();
+        let detail = if counts.is_empty() { String::new() } else { format!(": {}", counts.join(", ")) };
+        items.push(format!("{}{detail}", raw_link(&plural(risks.total, "dependency risk", "dependency risks"), &links.dashboard())));
+    }
     md.push_str("\n**Issues**\n\n");
     items.iter().for_each(|i| {
         let _ = writeln!(md, "- {i}");
@@ -560,15 +572,37 @@ fn measures_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::C
             items.push(raw_link(&figure, &links.measure(key)));
         }
     }
-    if items.is_empty() {
-        return;
+    if !items.is_empty() {
+        md.push_str("\n**Measures**\n\n");
+        items.iter().for_each(|i| {
+            let _ = writeln!(md, "- {i}");
+        });
+        if inline.changed_lines.is_some() {
+            md.push_str("\nThese measures are the analysed branch's, over its new-code period.\n");
+        }
     }
-    md.push_str("\n**Measures**\n\n");
-    items.iter().for_each(|i| {
-        let _ = writeln!(md, "- {i}");
-    });
-    if inline.changed_lines.is_some() {
-        md.push_str("\nThese measures are the analysed branch's, over its new-code period.\n");
+    no_coverage_note(md, done);
+}
+
+/// The most repeated coverage question, answered where the measures show it: a project with no
+/// coverage measure at all, or 0.0% over the whole project, almost always imported no report.
+fn no_coverage_note(md: &mut String, done: &crate::sonar::Completed) {
+    let Some(measures) = &done.measures else { return };
+    let value = |key: &str| measures.iter().find(|m| m.metric == key).and_then(|m| m.best_value()).and_then(|v| v.parse::<f64>().ok());
+    match (value("coverage"), value("new_coverage")) {
+        (None, None) => {
+            let _ = writeln!(
+                md,
+                "\nNo coverage data was imported: SonarQube has no coverage measure for this project. Have the test step write a coverage report and point the scanner at it (e.g. `sonar.coverage.jacoco.xmlReportPaths`, `sonar.javascript.lcov.reportPaths`, `sonar.cs.opencover.reportsPaths`)."
+            );
+        }
+        (Some(0.0), _) => {
+            let _ = writeln!(
+                md,
+                "\nCoverage is 0.0% over the whole project: most likely no coverage report was imported. Have the test step write one and point the scanner at it (e.g. `sonar.coverage.jacoco.xmlReportPaths`, `sonar.javascript.lcov.reportPaths`, `sonar.cs.opencover.reportsPaths`)."
+            );
+        }
+        _ => {}
     }
 }
 

@@ -151,6 +151,9 @@ pub struct AnalysisSpec {
     /// (covered, total) conditions)]), answered by `api/sources/lines` and summed by
     /// `api/measures/component_tree` into `new_uncovered_lines` / `new_uncovered_conditions`.
     pub new_lines: Vec<(String, Vec<NewLine>)>,
+    /// Dependency risks (Advanced Security, 2025.4+): (severity BLOCKER|HIGH|MEDIUM|LOW|INFO,
+    /// type VULNERABILITY|PROHIBITED_LICENSE, package, version).
+    pub dependency_risks: Vec<(String, String, String, String)>,
 }
 
 /// A gate's condition as `api/qualitygates/show` lists it: (metric, op, error).
@@ -189,6 +192,7 @@ impl AnalysisSpec {
             submitted_at: crate::sonar_time(std::time::SystemTime::now()),
             ignored_conditions: false,
             new_lines: vec![],
+            dependency_risks: vec![],
         }
     }
 
@@ -367,6 +371,9 @@ impl Handler for FakeSonar {
             "/api/ce/component" => ce_component,
             "/api/measures/component_tree" => component_tree,
             "/api/metrics/search" => metrics_search,
+            // Advanced Security's API exists from 2025.4 (SonarQube for IDE and the MCP server
+            // check the version before asking); earlier servers answer an unknown URL.
+            "/api/v2/sca/issues-releases" if st.flavour == Flavour::Server2025 => sca_issues_releases,
             "/api/qualitygates/get_by_project" => gate_of_project,
             "/api/qualitygates/show" => gate_show,
             "/api/sources/lines" => source_lines,
@@ -836,6 +843,29 @@ fn gate_show(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response 
         200,
         &json!({"name": name, "isBuiltIn": name == "Sonar way", "conditions": conditions, "isDefault": name == "Sonar way"}),
     )
+}
+
+/// `api/v2/sca/issues-releases?projectKey=…&pullRequestKey=…|branchKey=…`: the scope's dependency
+/// risks, as SonarSource's clients read them (sonarlint-core and sonarqube-mcp-server `ScaApi`):
+/// `issuesReleases[]` (`key`, `severity`, `type`, `vulnerabilityId`, `release`) and `page`.
+fn sca_issues_releases(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
+    if access.analysis_only {
+        return errors(403, "Insufficient privileges");
+    }
+    let key = req.query("projectKey").unwrap_or_default();
+    let Some(a) = find_analysis(st, &key, req.query("pullRequestKey").as_deref(), req.query("branchKey").as_deref()) else {
+        return errors(404, &format!("Project '{key}' not found"));
+    };
+    let risks: Vec<Value> = a
+        .dependency_risks
+        .iter()
+        .enumerate()
+        .map(|(i, (severity, kind, package, version))| {
+            json!({"key": format!("risk-{i}"), "severity": severity, "type": kind, "vulnerabilityId": format!("CVE-2026-{:04}", 1000 + i), "status": "OPEN",
+                   "release": {"packageName": package, "version": version, "packageManager": "MAVEN", "newlyIntroduced": true}})
+        })
+        .collect();
+    Response::json(200, &json!({"issuesReleases": risks, "page": {"pageIndex": 1, "pageSize": 500, "total": risks.len()}}))
 }
 
 fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {

@@ -498,6 +498,7 @@ impl Decorating<'_> {
                 let reasons: Vec<String> = [
                     named(&m.new_issues_failure, &settings.names.fail_on_new_issues),
                     named(&m.coverage_failure, &settings.names.min_changed_lines_coverage),
+                    named(&m.risk_failure, &settings.names.fail_on_dependency_risks),
                 ]
                 .into_iter()
                 .flatten()
@@ -638,6 +639,11 @@ impl Decorating<'_> {
                 log.info(&format!("Matching the issues of '{}' to the pull request: {}", a.project_key(), how.why));
                 let mut m =
                     decide::match_issues(a, &self.project_folder(a), how.changed_lines, changes, settings.decoration.fail_on_new_issues);
+                if let AnalysisOutcome::Completed(done) = &a.outcome
+                    && let Some(risks) = &done.dependency_risks
+                {
+                    m.risk_failure = decide::scope::dependency_risk_gate(risks, settings.decoration.fail_on_dependency_risks.as_deref());
+                }
                 if let (true, Some(Ok(changes)), AnalysisOutcome::Completed(done)) = (how.changed_lines, changes, &a.outcome)
                     && !done.changed_file_lines.is_empty()
                 {

@@ -24,6 +24,9 @@ pub(crate) struct Decoration {
     /// Fail them when less of the changed lines than this (percent) is covered by tests
     /// (`minChangedLinesCoverage`; changed-lines decoration only).
     pub(crate) min_changed_lines_coverage: Option<f64>,
+    /// Fail them when the pull request has dependency risks at or above this severity
+    /// (`failOnDependencyRisks`: info, low, medium, high or blocker).
+    pub(crate) fail_on_dependency_risks: Option<String>,
     /// Where the analysed project sits in the repository (a monorepo's subfolder), when given.
     pub(crate) project_base_dir: Option<String>,
     pub(crate) post_status: bool,

@@ -193,6 +193,17 @@ pub(crate) fn new_issues_gate(candidates: &[InlineCandidate<'_>], threshold: Opt
     })
 }
 
+/// The PR's own dependency-risk condition (`failOnDependencyRisks`): why it fails, if it does. The
+/// scale is SonarQube's for dependency risks, Info < Low < Medium < High < Blocker.
+pub(crate) fn dependency_risk_gate(risks: &crate::sonar::model::DependencyRisks, threshold: Option<&str>) -> Option<String> {
+    const SCALE: [&str; 5] = ["INFO", "LOW", "MEDIUM", "HIGH", "BLOCKER"];
+    let threshold = threshold?.to_ascii_uppercase();
+    let at = SCALE.iter().position(|s| *s == threshold)?;
+    let n: u64 = risks.by_severity.iter().filter(|(s, _)| SCALE.iter().position(|x| x == s).is_some_and(|p| p >= at)).map(|(_, n)| n).sum();
+    let word = threshold.chars().next().map(|c| c.to_string() + &threshold[1..].to_ascii_lowercase()).unwrap_or_default();
+    (n > 0).then(|| format!("{n} dependency risk{} at or above {word}", if n == 1 { "" } else { "s" }))
+}
+
 /// One analysis matched to the pull request: the issues that are the PR's, and what follows.
 #[derive(Debug)]
 pub(crate) struct Matched<'a> {
@@ -210,15 +221,16 @@ pub(crate) struct Matched<'a> {
     pub(crate) changed_coverage: Option<super::coverage::ChangedCoverage>,
     /// The PR's own coverage condition (minChangedLinesCoverage) failed, and why.
     pub(crate) coverage_failure: Option<String>,
+    /// The PR's own dependency-risk condition (failOnDependencyRisks) failed, and why.
+    pub(crate) risk_failure: Option<String>,
 }
 
 impl Matched<'_> {
     /// Why the pull request's own gate fails (failOnNewIssues, minChangedLinesCoverage), if it does.
     pub(crate) fn own_gate_failure(&self) -> Option<String> {
-        match (&self.new_issues_failure, &self.coverage_failure) {
-            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-            (a, b) => a.clone().or_else(|| b.clone()),
-        }
+        let reasons: Vec<&str> =
+            [&self.new_issues_failure, &self.coverage_failure, &self.risk_failure].into_iter().flatten().map(String::as_str).collect();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 
     /// Whether every issue the PR has is known: only then is a thread whose issue is absent fixed.
@@ -248,5 +260,29 @@ pub(crate) fn match_issues<'a>(
     };
     let partial = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some_and(|s| s.capped));
     let new_issues_failure = new_issues_gate(&candidates, threshold, partial);
-    Matched { candidates, unplaced, scoped, scoping_failed, new_issues_failure, partial, changed_coverage: None, coverage_failure: None }
+    Matched {
+        candidates,
+        unplaced,
+        scoped,
+        scoping_failed,
+        new_issues_failure,
+        partial,
+        changed_coverage: None,
+        coverage_failure: None,
+        risk_failure: None,
+    }
+}
+
+#[cfg(test)]
+mod risk_tests {
+    use super::*;
+
+    #[test]
+    fn dependency_risks_at_or_above_the_threshold_fail_the_prs_own_gate() {
+        let risks = crate::sonar::model::DependencyRisks { total: 3, by_severity: vec![("HIGH".into(), 1), ("LOW".into(), 2)] };
+        assert_eq!(dependency_risk_gate(&risks, Some("medium")).as_deref(), Some("1 dependency risk at or above Medium"));
+        assert_eq!(dependency_risk_gate(&risks, Some("low")).as_deref(), Some("3 dependency risks at or above Low"));
+        assert_eq!(dependency_risk_gate(&risks, Some("blocker")), None);
+        assert_eq!(dependency_risk_gate(&risks, None), None);
+    }
 }

@@ -82,6 +82,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
         overall_conditions: Vec::new(),
+        dependency_risks: None,
         gate,
         measures: None,
         issues: Issues::Read(set),
@@ -103,6 +104,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
 fn options() -> Decoration {
     Decoration {
         min_changed_lines_coverage: None,
+        fail_on_dependency_risks: None,
         mode: DecorationMode::Auto,
         fail_on_new_issues: None,
         project_base_dir: None,

@@ -53,6 +53,8 @@ pub(crate) enum Field {
     ProjectKey,
     /// `minChangedLinesCoverage`: the PR's own coverage condition on the lines it changed.
     MinChangedLinesCoverage,
+    /// `failOnDependencyRisks`: the PR's own condition on dependency risks (Advanced Security).
+    FailOnDependencyRisks,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -62,7 +64,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 28] = [
+    pub(crate) const INPUTS: [Field; 29] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -91,6 +93,7 @@ impl Field {
         Field::SarifFile,
         Field::ProjectKey,
         Field::MinChangedLinesCoverage,
+        Field::FailOnDependencyRisks,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -145,6 +148,7 @@ impl Field {
             Field::SarifFile => "sarifFile",
             Field::ProjectKey => "projectKey",
             Field::MinChangedLinesCoverage => "minChangedLinesCoverage",
+            Field::FailOnDependencyRisks => "failOnDependencyRisks",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -192,6 +196,7 @@ impl Field {
             Field::SarifFile => "--sarif",
             Field::ProjectKey => "--project-key",
             Field::MinChangedLinesCoverage => "--min-changed-lines-coverage",
+            Field::FailOnDependencyRisks => "--fail-on-dependency-risks",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

@@ -28,6 +28,7 @@ pub(crate) struct InputNames {
     pub(crate) fail_on_quality_gate_error: String,
     pub(crate) fail_on_new_issues: String,
     pub(crate) min_changed_lines_coverage: String,
+    pub(crate) fail_on_dependency_risks: String,
     /// Where the run's own report goes.
     pub(crate) summary: String,
     pub(crate) sarif_file: String,
@@ -51,6 +52,7 @@ impl InputNames {
             fail_on_quality_gate_error: "failOnQualityGateError".into(),
             fail_on_new_issues: "failOnNewIssues".into(),
             min_changed_lines_coverage: "minChangedLinesCoverage".into(),
+            fail_on_dependency_risks: "failOnDependencyRisks".into(),
             summary: "the build summary".into(),
             sarif_file: "sarifFile".into(),
         }
@@ -73,6 +75,7 @@ impl InputNames {
             fail_on_quality_gate_error: "--fail-on-quality-gate-error".into(),
             fail_on_new_issues: "--fail-on-new-issues".into(),
             min_changed_lines_coverage: "--min-changed-lines-coverage".into(),
+            fail_on_dependency_risks: "--fail-on-dependency-risks".into(),
             summary: "the summary file".into(),
             sarif_file: "--sarif".into(),
         }

@@ -75,6 +75,8 @@ pub(crate) struct RawSettings {
     pub(crate) project_key: Option<String>,
     /// `minChangedLinesCoverage` / `--min-changed-lines-coverage`: a percentage.
     pub(crate) min_changed_lines_coverage: Option<String>,
+    /// `failOnDependencyRisks` / `--fail-on-dependency-risks`: a dependency-risk severity.
+    pub(crate) fail_on_dependency_risks: Option<String>,
     /// `check --integration NAME`: the scope doctor for another integration's PAT.
     pub(crate) integration: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
@@ -207,6 +209,7 @@ impl RawSettings {
             sarif_file: input(Field::SarifFile),
             project_key: input(Field::ProjectKey),
             min_changed_lines_coverage: input(Field::MinChangedLinesCoverage),
+            fail_on_dependency_risks: input(Field::FailOnDependencyRisks),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -324,6 +327,7 @@ mod tests {
                 Field::SarifFile => self.sarif_file.as_deref(),
                 Field::ProjectKey => self.project_key.as_deref(),
                 Field::MinChangedLinesCoverage => self.min_changed_lines_coverage.as_deref(),
+                Field::FailOnDependencyRisks => self.fail_on_dependency_risks.as_deref(),
                 _ => None,
             }
         }

@@ -121,7 +121,7 @@ impl RawSettings {
     /// Takes out every value holding an unexpanded `$(…)` macro, with a problem naming the macro.
     fn reject_macros(&mut self, v: &mut Validator) {
         let origin = v.origin;
-        let fields: [(Field, &mut Option<String>); 32] = [
+        let fields: [(Field, &mut Option<String>); 33] = [
             (Field::Mode, &mut self.mode),
             (Field::SonarService, &mut self.sonar_service),
             (Field::SonarCloudService, &mut self.sonar_cloud_service),
@@ -150,6 +150,7 @@ impl RawSettings {
             (Field::SarifFile, &mut self.sarif_file),
             (Field::ProjectKey, &mut self.project_key),
             (Field::MinChangedLinesCoverage, &mut self.min_changed_lines_coverage),
+            (Field::FailOnDependencyRisks, &mut self.fail_on_dependency_risks),
             (Field::CollectionUrl, &mut self.collection_url),
             (Field::Project, &mut self.project),
             (Field::RepositoryId, &mut self.repository_id),
@@ -481,7 +482,20 @@ impl RawSettings {
                     }
                 }
             });
+        let fail_on_dependency_risks = match self.fail_on_dependency_risks.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref()
+        {
+            None | Some("") | Some("none") => None,
+            Some(s @ ("info" | "low" | "medium" | "high" | "blocker")) => Some(s.to_string()),
+            Some(other) => {
+                v.problem(
+                    Field::FailOnDependencyRisks,
+                    format!("'{other}' is not a dependency-risk severity; use none, info, low, medium, high or blocker"),
+                );
+                None
+            }
+        };
         Decoration {
+            fail_on_dependency_risks,
             min_changed_lines_coverage,
             inline_filter,
             summary_when,

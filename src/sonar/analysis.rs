@@ -119,6 +119,8 @@ pub(crate) struct Completed {
     /// The gate's conditions on overall code, for a pull request analysis (SonarQube does not apply
     /// them to pull requests).
     pub(crate) overall_conditions: Vec<super::model::GateConditionDef>,
+    /// Dependency risks (Advanced Security), where the server has them.
+    pub(crate) dependency_risks: Option<super::model::DependencyRisks>,
     /// The names the server gives the gate's metrics (`api/metrics/search`, read once a run).
     pub(crate) metric_names: std::collections::BTreeMap<String, String>,
 }

@@ -381,6 +381,38 @@ impl SonarClient {
         Ok(definition.conditions.into_iter().filter(|c| !c.metric.starts_with("new_")).collect())
     }
 
+    /// A scope's dependency risks (`api/v2/sca/issues-releases`), on servers that can have them
+    /// (SonarQube Server 2025.4 and later; SonarQube Cloud keeps this API on another host and is
+    /// not asked). `Ok(None)`, silently, when the server has no such API or the feature is off.
+    pub(crate) fn dependency_risks(&self, project_key: &str, scope: &Scope) -> Result<Option<DependencyRisks>, Error> {
+        if self.cloud || self.version.get().is_none_or(|v| *v < (2025, 4)) {
+            return Ok(None);
+        }
+        let mut params = vec![("projectKey", project_key.to_string()), ("pageSize", "500".to_string())];
+        match scope {
+            Scope::PullRequest(pr) => params.push(("pullRequestKey", pr.clone())),
+            Scope::Branch(b) => params.push(("branchKey", b.clone())),
+            Scope::Main => {}
+        }
+        let resp = self.get("api/v2/sca/issues-releases", &params, true)?;
+        if resp.status != 200 {
+            return Ok(None);
+        }
+        let body = resp.json::<IssuesReleases>().map_err(|e| self.bad_json("api/v2/sca/issues-releases", e))?;
+        let order = ["BLOCKER", "HIGH", "MEDIUM", "LOW", "INFO"];
+        let mut by_severity: Vec<(String, u64)> = Vec::new();
+        for r in &body.issues_releases {
+            let sev = r.severity.clone().unwrap_or_else(|| "INFO".into()).to_ascii_uppercase();
+            match by_severity.iter_mut().find(|(s, _)| *s == sev) {
+                Some((_, n)) => *n += 1,
+                None => by_severity.push((sev, 1)),
+            }
+        }
+        by_severity.sort_by_key(|(s, _)| order.iter().position(|o| o == s).unwrap_or(order.len()));
+        let total = body.page.map_or(body.issues_releases.len() as u64, |p| p.total);
+        Ok(Some(DependencyRisks { total, by_severity }))
+    }
+
     /// The server's metric names (`api/metrics/search`, public), to name each condition in the
     /// server's own words. Empty when the server does not answer it: the built-in names are used.
     pub(crate) fn metric_names(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {

@@ -122,7 +122,7 @@ pub(crate) enum IssueQuery {
 /// pages).
 pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
-    let (gate, measures, issue_set, hotspots, revision, uncovered, overall) = parallel::scope(|s| {
+    let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let issues = s.start(|| match issues {
             IssueQuery::Scope => client.open_issues(key, scope).map(|i| i.map_or(Issues::Forbidden, Issues::Read)),
@@ -133,8 +133,9 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         let uncovered = s.start(|| uncovered_code(client, key, scope));
         // Only a pull request leaves the overall-code conditions out.
         let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.overall_code_conditions(key) } else { Ok(Vec::new()) });
+        let risks = s.start(|| client.dependency_risks(key, scope));
         let gate = client.project_status(id, key);
-        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait(), overall.wait())
+        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait(), overall.wait(), risks.wait())
     });
     let completed = Completed {
         gate: gate?,
@@ -148,6 +149,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
         overall_conditions: overall?,
+        dependency_risks: risks?,
     };
     let mut warnings = Vec::new();
     if completed.measures.is_none() {

@@ -201,6 +201,38 @@ impl Measure {
 
 /// `api/measures/component_tree`: the files of the scope with a measure (SonarQube
 /// `measure/ws/ComponentTreeAction.java`).
+/// `api/v2/sca/issues-releases`: dependency risks (SonarQube Advanced Security, Server 2025.4+
+/// Enterprise), as SonarSource's own clients read them (sonarlint-core and sonarqube-mcp-server
+/// `ScaApi`: `issuesReleases[]` with `severity`, `type`, `release.packageName`; `page.total`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct IssuesReleases {
+    #[serde(default)]
+    pub(crate) issues_releases: Vec<IssueRelease>,
+    #[serde(default)]
+    pub(crate) page: Option<ScaPage>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct IssueRelease {
+    #[serde(default)]
+    pub(crate) severity: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ScaPage {
+    #[serde(default)]
+    pub(crate) total: u64,
+}
+
+/// A pull request's dependency risks: how many, and how many of each severity among those read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct DependencyRisks {
+    pub(crate) total: u64,
+    /// (severity as the server writes it, count), most severe first.
+    pub(crate) by_severity: Vec<(String, u64)>,
+}
+
 /// `api/metrics/search`: the server's metrics, each with its name in the server's words.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct MetricsPage {

@@ -217,3 +217,49 @@ fn a_summary_with_every_kind_of_condition() {
         assert!(text.contains(part), "missing {part:?} in:\n{text}");
     }
 }
+
+/// SonarQube Advanced Security's dependency risks (2025.4+): counted by severity in the summary,
+/// and a condition of the pull request's own gate with `failOnDependencyRisks`.
+#[test]
+fn a_summary_with_dependency_risks() {
+    let text = demo_summary("summary-dependency-risks.md", "Failed", |a, env| {
+        a.dependency_risks = vec![
+            ("HIGH".into(), "VULNERABILITY".into(), "org.apache.logging.log4j:log4j-core".into(), "2.14.1".into()),
+            ("MEDIUM".into(), "PROHIBITED_LICENSE".into(), "com.example:gpl-lib".into(), "1.0".into()),
+            ("LOW".into(), "VULNERABILITY".into(), "commons-io:commons-io".into(), "2.6".into()),
+        ];
+        env.set("INPUT_FAILONDEPENDENCYRISKS", "high");
+    });
+    assert!(text.starts_with("### ❌ Pull request gate failed for `fabrikam-shop`: 1 dependency risk at or above High"), "{text}");
+    assert!(
+        text.contains(
+            "- [3 dependency risks](https://sonarqube.fabrikam.example/dashboard?id=fabrikam-shop&pullRequest=7): 1 High, 1 Medium, 1 Low\n"
+        ),
+        "{text}"
+    );
+}
+
+/// Servers before 2025.4 have no dependency risks: they are not asked, and the summary says nothing.
+#[test]
+fn servers_without_dependency_risks_are_not_asked() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    let mut a = demo::analysis("T1", true);
+    a.dependency_risks = vec![("HIGH".into(), "VULNERABILITY".into(), "x:y".into(), "1".into())];
+    sb.sonar_state().analyses.push(a);
+    env.set("INPUT_FAILONDEPENDENCYRISKS", "info");
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    assert_eq!(env.run().result(), "Succeeded");
+    assert!(!endpoints(&sb.sonar_server.requests()).iter().any(|e| e.contains("/sca/")));
+    assert!(!comment(&sb, "summary", None).contains("dependency risk"));
+}
+
+/// A project whose scanner imported no coverage report: said in words, with what to do.
+#[test]
+fn a_summary_of_a_project_without_coverage_data() {
+    let text = demo_summary("summary-no-coverage.md", "Succeeded", |a, _| {
+        a.measures.retain(|(m, _)| !m.contains("coverage") && !m.contains("lines_to_cover") && !m.contains("uncovered"));
+        a.conditions.retain(|(m, ..)| !m.contains("coverage"));
+        a.new_lines.clear();
+    });
+    assert!(text.contains("No coverage data was imported: SonarQube has no coverage measure for this project."), "{text}");
+}

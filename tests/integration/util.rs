@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 28] = [
+pub const DECLARED_INPUTS: [&str; 29] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -274,6 +274,7 @@ pub const DECLARED_INPUTS: [&str; 28] = [
     "sarifFile",
     "projectKey",
     "minChangedLinesCoverage",
+    "failOnDependencyRisks",
 ];
 
 impl TaskEnv {
