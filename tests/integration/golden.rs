@@ -128,7 +128,7 @@ fn summaries_of_analyses_that_failed_were_canceled_or_did_not_finish() {
     });
     assert!(canceled.starts_with("### ⛔ Analysis canceled for `fabrikam-shop`"), "{canceled}");
     // Never finishes: the wait ends at pollingTimeoutSec; the seconds waited are the one figure
-    // that varies, so the golden file holds them as N.
+    // that varies, so the golden file holds them as the default's 300 (the screenshot shows it).
     let (sb, mut env) = pr_scenario(Flavour::Server2025);
     sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
     let mut a = demo::analysis("T1", true);
@@ -140,7 +140,7 @@ fn summaries_of_analyses_that_failed_were_canceled_or_did_not_finish() {
     let text = comment(&sb, "summary", None);
     let (head, rest) = text.split_once("stopped waiting for it after ").expect("the wait's length");
     let (_, tail) = rest.split_once(" s,").expect("in seconds");
-    let timed_out = format!("{head}stopped waiting for it after N s,{tail}");
+    let timed_out = format!("{head}stopped waiting for it after 300 s,{tail}");
     assert_golden("summary-analysis-timed-out.md", &timed_out);
     for text in [&failed, &canceled, &timed_out] {
         assert!(!text.contains("--") && !text.contains("sonar-pr-gate "), "no command-line advice on a pull request: {text}");
