@@ -287,23 +287,21 @@ fn failed_conditions_section(md: &mut String, analysis: &Analysis, done: &crate:
             let _ = writeln!(md, "- and {} more: see the analysis in SonarQube", passed.len() - ROWS_LIMIT);
         }
     }
-    if !done.overall_conditions.is_empty() {
-        let listed: Vec<String> = done
-            .overall_conditions
-            .iter()
-            .take(ROWS_LIMIT)
-            .map(|d| {
-                let c = crate::sonar::model::Condition {
-                    status: GateStatus::Ok,
-                    metric_key: d.metric.clone(),
-                    comparator: d.op.clone(),
-                    error_threshold: d.error.clone(),
-                    warning_threshold: None,
-                    actual_value: None,
-                };
-                format!("{} (required {})", shorten(&done_metric_name(analysis, &d.metric), 200), required_words(&c))
-            })
-            .collect();
+    let overall: Vec<&crate::sonar::model::GateConditionDef> =
+        done.gate_definition.iter().filter(|d| !d.metric.starts_with("new_")).collect();
+    let definition_words = |d: &crate::sonar::model::GateConditionDef| {
+        let c = crate::sonar::model::Condition {
+            status: GateStatus::Ok,
+            metric_key: d.metric.clone(),
+            comparator: d.op.clone(),
+            error_threshold: d.error.clone(),
+            warning_threshold: None,
+            actual_value: None,
+        };
+        format!("{} (required {})", shorten(&done_metric_name(analysis, &d.metric), 200), required_words(&c))
+    };
+    if !overall.is_empty() {
+        let listed: Vec<String> = overall.iter().take(ROWS_LIMIT).map(|d| definition_words(d)).collect();
         let _ = writeln!(
             md,
             "\nThe gate's conditions on overall code do not apply to a pull request, so SonarQube did not check them here: {}.",
@@ -311,9 +309,22 @@ fn failed_conditions_section(md: &mut String, analysis: &Analysis, done: &crate:
         );
     }
     if done.gate.ignored_conditions {
+        // Those of the definition SonarQube left out: coverage and duplication on new code.
+        let ignored: Vec<String> = done
+            .gate_definition
+            .iter()
+            .filter(|d| d.metric.starts_with("new_") && (d.metric.contains("coverage") || d.metric.contains("duplicat")))
+            .filter(|d| !done.gate.conditions.iter().any(|c| c.metric_key == d.metric))
+            .map(definition_words)
+            .collect();
+        let which = if ignored.is_empty() {
+            "the gate's coverage and duplication conditions on new code".to_string()
+        } else {
+            format!("{} ({})", if ignored.len() == 1 { "this condition" } else { "these conditions" }, ignored.join(", "))
+        };
         let _ = writeln!(
             md,
-            "\nSonarQube did not check the gate's coverage and duplication conditions on new code: fewer than 20 lines changed, and it ignores those conditions for small changes (the server setting `sonar.qualitygate.ignoreSmallChanges`)."
+            "\nSonarQube did not check {which}: fewer than 20 lines changed, and it ignores coverage and duplication conditions for small changes (the server setting `sonar.qualitygate.ignoreSmallChanges`)."
         );
     }
     failed.iter().chain(&passed).map(|c| c.metric_key.clone()).collect()

@@ -81,7 +81,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         uncovered: None,
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
-        overall_conditions: Vec::new(),
+        gate_definition: Vec::new(),
         dependency_risks: None,
         gate,
         measures: None,

@@ -116,9 +116,9 @@ pub(crate) struct Completed {
     /// In changed-lines decoration: the changed files' lines with their coverage, by the PR's path
     /// (leading `/`); `None` for a file whose lines could not be read.
     pub(crate) changed_file_lines: Vec<(String, Option<Vec<super::model::SourceLine>>)>,
-    /// The gate's conditions on overall code, for a pull request analysis (SonarQube does not apply
-    /// them to pull requests).
-    pub(crate) overall_conditions: Vec<super::model::GateConditionDef>,
+    /// The gate's conditions as defined, for a pull request analysis: those on overall code
+    /// SonarQube does not apply to pull requests, and the small-change ones it may ignore.
+    pub(crate) gate_definition: Vec<super::model::GateConditionDef>,
     /// Dependency risks (Advanced Security), where the server has them.
     pub(crate) dependency_risks: Option<super::model::DependencyRisks>,
     /// The names the server gives the gate's metrics (`api/metrics/search`, read once a run).

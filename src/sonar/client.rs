@@ -359,10 +359,10 @@ impl SonarClient {
         Ok(Some(Vec::new()))
     }
 
-    /// The conditions of the project's gate on overall code (`api/qualitygates/get_by_project`, then
-    /// `show`): SonarQube does not apply them to a pull request, which the summary says. Empty when
-    /// the gate has none, or the token may not read it.
-    pub(crate) fn overall_code_conditions(&self, project_key: &str) -> Result<Vec<GateConditionDef>, Error> {
+    /// The conditions of the project's gate as defined (`api/qualitygates/get_by_project`, then
+    /// `show`): those on overall code SonarQube does not apply to a pull request, and those it
+    /// ignored for a small change, which the summary names. Empty when the token may not read it.
+    pub(crate) fn gate_definition(&self, project_key: &str) -> Result<Vec<GateConditionDef>, Error> {
         let org: Vec<(&str, String)> = self.organization.iter().filter(|_| self.cloud).map(|o| ("organization", o.clone())).collect();
         let mut params = vec![("project", project_key.to_string())];
         params.extend(org.iter().cloned());
@@ -378,7 +378,7 @@ impl SonarClient {
             return Ok(Vec::new());
         }
         let definition = resp.json::<GateDefinition>().map_err(|e| self.bad_json("api/qualitygates/show", e))?;
-        Ok(definition.conditions.into_iter().filter(|c| !c.metric.starts_with("new_")).collect())
+        Ok(definition.conditions)
     }
 
     /// A scope's dependency risks (`api/v2/sca/issues-releases`), on servers that can have them

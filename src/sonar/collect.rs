@@ -132,7 +132,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         let revision = s.start(|| client.analysis_revision(key, scope, id));
         let uncovered = s.start(|| uncovered_code(client, key, scope));
         // Only a pull request leaves the overall-code conditions out.
-        let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.overall_code_conditions(key) } else { Ok(Vec::new()) });
+        let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
         let risks = s.start(|| client.dependency_risks(key, scope));
         let gate = client.project_status(id, key);
         (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait(), overall.wait(), risks.wait())
@@ -148,7 +148,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         uncovered: uncovered?,
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
-        overall_conditions: overall?,
+        gate_definition: overall?,
         dependency_risks: risks?,
     };
     let mut warnings = Vec::new();

@@ -155,6 +155,7 @@ fn a_summary_with_ignored_conditions() {
         a.ignored_conditions = true;
         a.conditions.retain(|(metric, ..)| metric == "new_reliability_rating");
     });
+    assert!(text.contains("SonarQube did not check these conditions (Coverage on New Code (required ≥ 80.0%), Duplicated Lines"), "{text}");
     assert!(text.contains("fewer than 20 lines changed"), "{text}");
 }
 
