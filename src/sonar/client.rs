@@ -402,7 +402,10 @@ impl SonarClient {
         let order = ["BLOCKER", "HIGH", "MEDIUM", "LOW", "INFO"];
         let mut by_severity: Vec<(String, u64)> = Vec::new();
         for r in &body.issues_releases {
-            let sev = r.severity.clone().unwrap_or_else(|| "INFO".into()).to_ascii_uppercase();
+            // Only the scale's words reach the summary: anything else the server says is counted
+            // as "OTHER", never copied into Markdown.
+            let said = r.severity.as_deref().unwrap_or("INFO").trim().to_ascii_uppercase();
+            let sev = if order.contains(&said.as_str()) { said } else { "OTHER".to_string() };
             match by_severity.iter_mut().find(|(s, _)| *s == sev) {
                 Some((_, n)) => *n += 1,
                 None => by_severity.push((sev, 1)),

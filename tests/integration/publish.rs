@@ -1259,3 +1259,23 @@ fn new_lines_without_tests_are_named_file_by_file() {
         "{summary}"
     );
 }
+
+/// A dependency risk's severity is the server's word: only the scale's words reach the summary.
+#[test]
+fn a_hostile_dependency_risk_severity_never_reaches_the_summary() {
+    let (sb, env) = pr_scenario(Flavour::Server2025);
+    let mut a = failing_pr_analysis(0);
+    a.dependency_risks = vec![
+        ("[click](https://evil.example/)".into(), "VULNERABILITY".into(), "x:y".into(), "1".into()),
+        ("high".into(), "VULNERABILITY".into(), "a:b".into(), "2".into()),
+    ];
+    sb.sonar_state().analyses.push(a);
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let st = sb.azdo_state();
+    let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.Kind"]["$value"] == "summary").unwrap().clone();
+    let text = t["comments"][0]["content"].as_str().unwrap();
+    assert!(text.contains("dependency risks]("), "{text}");
+    assert!(text.contains(": 1 High, 1 Other\n"), "{text}");
+    assert!(!text.contains("evil.example"), "{text}");
+}
