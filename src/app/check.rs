@@ -42,6 +42,23 @@ pub(crate) fn check(settings: &Settings, http: &Arc<Client>, log: &Log, clock: C
                 sonar::check_report_server_url(r, sonar.base_url(), sonar.names(), &mut checks);
             }
         }
+        // The analysis ran in another job or stage: what publish will look for on the server.
+        Err(_) if !settings.sonar.project_keys.is_empty() && sonar_failure.is_none() => {
+            for key in &settings.sonar.project_keys {
+                match sonar.ce_component(key) {
+                    Ok(c) => checks.push(Check::pass(
+                        "report.server",
+                        "Analyses found by projectKey",
+                        format!(
+                            "no report-task.txt on this agent: the analyses of '{key}' are looked for on SonarQube ({} in its queue, latest task {})",
+                            c.queue.len(),
+                            c.current.as_ref().map_or("none".to_string(), |t| crate::text::visible(&t.id))
+                        ),
+                    )),
+                    Err(e) => checks.push(Check::fail("report.server", "Analyses found by projectKey", e.to_string())),
+                }
+            }
+        }
         Err(e) => checks.push(Check::warn(
             "report.found",
             "report-task.txt not found",

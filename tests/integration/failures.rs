@@ -472,3 +472,29 @@ fn an_unexpanded_macro_is_named_and_not_masked() {
     );
     assert!(run.commands().iter().filter(|c| c.event == "setsecret").all(|c| !c.message.contains("$(")), "{}", run.stdout);
 }
+
+/// `check` in a later stage with `projectKey`: no report-task.txt is expected; what publish will
+/// look for on the server is checked instead, and a project SonarQube does not have is named.
+#[test]
+fn check_with_project_keys_checks_the_projects_on_the_server() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    let mut a = sandbox::sonar::AnalysisSpec::new("T1", "shop");
+    a.pull_request = Some("7".into());
+    sb.sonar_state().analyses.push(a);
+    env.set("INPUT_MODE", "check").set("INPUT_PROJECTKEY", "shop");
+    let run = env.run();
+    assert!(
+        run.stdout.contains("[pass] Analyses found by projectKey: no report-task.txt on this agent: the analyses of 'shop' are looked for on SonarQube (0 in its queue, latest task T1)"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.issues("warning").iter().any(|w| w.contains("report-task.txt not found")), "{:?}", run.issues("warning"));
+    env.set("INPUT_PROJECTKEY", "shop,unknown");
+    let run = env.run();
+    assert_eq!(run.result(), "Failed");
+    assert!(
+        run.issues("error").iter().any(|e| e.contains("SonarQube has no project 'unknown'") && e.contains("projectKey")),
+        "{:?}",
+        run.issues("error")
+    );
+}
