@@ -229,9 +229,16 @@ struct DepthRun {
     usage: Usage,
     requests: (usize, usize),
     connections: (usize, usize),
+    /// When the fake Azure DevOps received the first status POST, from the run's start.
+    status_after: Option<Duration>,
 }
 
 fn depth_run(command: &[String], tls: bool, latency_ms: u64, issues: usize) -> DepthRun {
+    depth_run_with(command, tls, latency_ms, issues, MAX_INLINE)
+}
+
+/// One run with `inline` new inline comments at most (so `inline + 2` writes on a first run).
+fn depth_run_with(command: &[String], tls: bool, latency_ms: u64, issues: usize, inline: usize) -> DepthRun {
     let ca = sandbox::tls::TestCa::new();
     let sb = if tls { Sandbox::start_tls(Flavour::Server2025, &ca) } else { Sandbox::start(Flavour::Server2025) };
     let dir = tempfile::tempdir().unwrap();
@@ -245,12 +252,41 @@ fn depth_run(command: &[String], tls: bool, latency_ms: u64, issues: usize) -> D
         std::fs::write(&ca_file, &ca.ca_pem).unwrap();
         env.push(("INPUT_CACERTFILE".into(), ca_file.display().to_string()));
     }
+    env.retain(|(k, _)| k != "INPUT_MAXINLINECOMMENTS");
+    env.push(("INPUT_MAXINLINECOMMENTS".into(), inline.to_string()));
     let out = std::fs::File::create(dir.path().join("run.log")).unwrap();
+    let started = Instant::now();
     let usage = measure_to(Command::new(&command[0]).args(&command[1..]).env_clear().envs(env.iter().cloned()), out);
+    let azdo = sb.azdo_server.requests();
+    let status_after = azdo
+        .iter()
+        .find(|r| r.method == "POST" && r.path().ends_with("/statuses"))
+        .map(|r| r.received_at.saturating_duration_since(started));
     DepthRun {
         usage,
-        requests: (sb.sonar_server.requests().len(), sb.azdo_server.requests().len()),
+        requests: (sb.sonar_server.requests().len(), azdo.len()),
         connections: (sb.sonar_server.connections(), sb.azdo_server.connections()),
+        status_after,
+    }
+}
+
+/// `--depth-matrix`: for 10, 1 000 and 10 000 issues and W = 2, 7 and 27 writes on a first run
+/// (0, 5 and 25 inline comments, a status and a summary), over HTTP: the depth (wall time's slope
+/// over latency, 25 to 75 ms, the median of 3 runs each) and when the status was posted, in round
+/// trips from the start (its arrival at the fake over the latency, at 75 ms).
+fn depth_matrix(binary: &Path) {
+    let task = vec![binary.display().to_string(), "task".to_string()];
+    println!("| issues | writes W | depth (round trips) | status posted after (round trips) | bound 3 + ⌈W/6⌉ | wall at 75 ms |");
+    println!("|---:|---:|---:|---:|---:|---:|");
+    for issues in [10usize, 1_000, 10_000] {
+        for inline in [0usize, 5, 25] {
+            let writes = inline + 2;
+            let fast = median_run(3, || depth_run_with(&task, false, 25, issues, inline));
+            let slow = median_run(3, || depth_run_with(&task, false, 75, issues, inline));
+            let depth = (slow.usage.wall.as_secs_f64() - fast.usage.wall.as_secs_f64()) / 0.050;
+            let status = slow.status_after.map_or("none".to_string(), |d| format!("{:.1}", d.as_secs_f64() / 0.075));
+            println!("| {issues} | {writes} | {depth:.1} | {status} | {} | {} ms |", 3 + writes.div_ceil(6), slow.usage.wall.as_millis());
+        }
     }
 }
 
@@ -376,6 +412,10 @@ fn main() {
     assert!(binary.is_file(), "build the release binary first: cargo build --release (scripts/bench does)");
     if rest.iter().any(|a| a == "--notice") {
         notice_lag(&binary);
+        return;
+    }
+    if rest.iter().any(|a| a == "--depth-matrix") {
+        depth_matrix(&binary);
         return;
     }
     if rest.iter().any(|a| a == "--depth") {
