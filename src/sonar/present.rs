@@ -149,7 +149,7 @@ pub(crate) fn to_pass(c: &Condition, measure: &dyn Fn(&str) -> Option<f64>) -> O
                 return None;
             }
             let (to_cover, uncovered) = (measure("new_lines_to_cover")?, measure("new_uncovered_lines")?);
-            if !(to_cover >= 1.0 && uncovered >= 0.0 && uncovered <= to_cover && to_cover < 1e9) {
+            if !(to_cover >= 1.0 && uncovered >= 0.0 && uncovered <= to_cover && to_cover < 1e9 && (0.0..=100.0).contains(&threshold)) {
                 return None;
             }
             let needed = (threshold * to_cover / 100.0 - 1e-9).ceil();
@@ -419,6 +419,12 @@ mod tests {
         assert_eq!(to_pass(&cond("new_violations", "GT", "3", "4"), &none).as_deref(), Some("fix 1 more new issue"));
         assert_eq!(to_pass(&cond("new_reliability_rating", "GT", "1", "3"), &none), None, "a rating has no count to give");
         assert_eq!(to_pass(&cond("new_violations", "GT", "x", "4"), &none), None);
+        assert_eq!(
+            to_pass(&cond("new_line_coverage", "LT", "1e308", "62.5"), &lines),
+            None,
+            "a threshold off the percent scale gives no arithmetic"
+        );
+        assert_eq!(to_pass(&cond("new_violations", "GT", "0", "1e300"), &none), None, "nor does an absurd count");
     }
 
     #[test]
