@@ -5,6 +5,8 @@
 mod changed_lines;
 mod check;
 pub(crate) mod doctor;
+mod early_reads;
+mod early_status;
 mod found;
 mod publish;
 

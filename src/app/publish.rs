@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::changed_lines::{ChangesQuery, pr_changes};
+use super::early_reads::{Early, EarlyRead, IterationFiles, read_early};
 use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
 use crate::azdo::model::{ChangeEntry, Iteration, PrStatus, PullRequest, Thread};
 use crate::azdo::write::Write;
@@ -41,42 +42,8 @@ struct PullRequestState {
     threads: Vec<Thread>,
     /// This task's identity (the credential's): only threads whose first comment it wrote are its own.
     me: String,
-}
-
-/// What can be read while the analyses are awaited: the PR (alone first, so an older server's
-/// api-version is settled once, not by several requests racing to step down), then its
-/// iterations and who the credential is. The threads are read later.
-struct Early {
-    pull_request: PullRequest,
-    iterations: Vec<Iteration>,
-    statuses: Result<Vec<PrStatus>, Error>,
-    files: Option<IterationFiles>,
-    me: String,
-}
-
-/// An iteration's changed files (with their change tracking ids), by iteration id.
-type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>);
-
-/// `files_of`: the source commit whose iteration's files are read too, when any decoration will
-/// need them; the files of the iteration the decoration will choose are then read while the
-/// analyses are, not after.
-/// `statuses`: whether the PR's statuses are read too (only when statuses are posted). Reading them
-/// may fail without failing the run: this run's own result is then posted as if it were alone.
-fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>, statuses: bool) -> Result<Early, Error> {
-    let pull_request = client.pull_request(pr)?;
-    let (iterations, me, statuses) = parallel::scope(|s| {
-        let me = s.start(|| client.connection_data());
-        let statuses = statuses.then(|| s.start(|| client.statuses(pr)));
-        (client.iterations(pr), me.wait(), statuses.map(parallel::Pending::wait))
-    });
-    let statuses = statuses.unwrap_or_else(|| Ok(Vec::new()));
-    let iterations = iterations?;
-    let files = files_of.and_then(|commit| {
-        let id = decide::choose_iteration(&iterations, commit.as_deref()).id?;
-        Some((id, client.iteration_changes(pr, id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string()))))
-    });
-    let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
-    Ok(Early { pull_request, iterations, statuses, files, me })
+    /// The status went out as soon as the gates were read (`early_status`).
+    status_posted: bool,
 }
 
 /// Reads the analyses and posts the results.
@@ -154,22 +121,8 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         // threads as late as possible, so a run that overlaps this one has had every chance to
         // write first.
         let later = |scope: &sonar::Scope| azdo.is_some() && decide::matching(settings.decoration.mode, facts.flavour, scope).changed_lines;
-        let (analyses, threads) = parallel::scope(|s| {
-            let threads = azdo.as_ref().map(|(client, t)| s.start(move || client.threads(t.id)));
-            (read_all(&sonar, waited, &later), threads.map(parallel::Pending::wait))
-        });
-        let early = early_read.or_else(|| early.map(parallel::Pending::wait));
-        let pr_state = early.zip(threads).map(|(early, threads)| {
-            let (early, threads) = (early?, threads?);
-            Ok(PullRequestState {
-                pull_request: early.pull_request,
-                iterations: early.iterations,
-                statuses: early.statuses,
-                files: early.files,
-                threads,
-                me: early.me,
-            })
-        });
+        let early = early_read.map(Ok).or_else(|| early.map(Err));
+        let (analyses, pr_state) = read_results(settings, azdo.as_ref(), &sonar, waited, early, &later, log);
         let mut analyses = analyses?;
         check_provenance(settings, &mut analyses);
         analyses.iter().for_each(|a| report_analysis(log, a));
@@ -238,6 +191,57 @@ fn decorate_or_say_why(
             Ok(Vec::new())
         }
     }
+}
+
+/// The analyses' results, and the pull request as it was before this run wrote (when there is one).
+type Results = (Result<Vec<Analysis>, Error>, Option<Result<PullRequestState, Error>>);
+
+/// Reads every finished analysis's results and the pull request's threads together; when nothing
+/// but the gates decides the status, a lane of its own posts it as soon as the last gate is read
+/// (see `early_status`), while the rest is still being read.
+fn read_results(
+    settings: &Settings,
+    azdo: Option<&(Arc<AzdoClient>, &PullRequestTarget)>,
+    sonar: &SonarClient,
+    waited: Vec<Waited>,
+    early: Option<EarlyRead>,
+    later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+    log: &Log,
+) -> Results {
+    use super::early_status::EarlyStatus;
+    let (early_status, early) = match (azdo, early) {
+        (Some((client, t)), Some(e)) if !settings.dry_run => {
+            match EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, e, log) {
+                Ok(lane) => (Some(lane), None),
+                Err(e) => (None, Some(*e)),
+            }
+        }
+        (_, e) => (None, e),
+    };
+    let (analyses, threads, status_posted) = parallel::scope(|s| {
+        let threads = azdo.map(|(client, t)| s.start(move || client.threads(t.id)));
+        let lane = early_status.as_ref().map(|lane| s.start(move || lane.post_when_ready()));
+        let analyses = read_all(sonar, waited, later, early_status.as_ref());
+        if let Some(lane) = &early_status {
+            lane.close();
+        }
+        (analyses, threads.map(parallel::Pending::wait), lane.is_some_and(parallel::Pending::wait))
+    });
+    let early = early.or_else(|| early_status.and_then(EarlyStatus::into_early));
+    let early = early.map(|e| e.unwrap_or_else(parallel::Pending::wait));
+    let pr_state = early.zip(threads).map(|(early, threads)| {
+        let (early, threads) = (early?, threads?);
+        Ok(PullRequestState {
+            pull_request: early.pull_request,
+            iterations: early.iterations,
+            statuses: early.statuses,
+            files: early.files,
+            threads,
+            me: early.me,
+            status_posted,
+        })
+    });
+    (analyses, pr_state)
 }
 
 /// Posts the `pending` status (pendingStatus) when some analysis is still in SonarQube's queue,
@@ -337,13 +341,19 @@ fn wait_all(
 
 /// Reads every finished analysis's results, together. `later` says whose issues are read only
 /// once the pull request's changed files are known.
-fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Scope) -> bool + Sync)) -> Result<Vec<Analysis>, Error> {
-    let waited: Vec<std::sync::Mutex<Option<Waited>>> = waited.into_iter().map(|w| std::sync::Mutex::new(Some(w))).collect();
-    let any_gate = waited.iter().any(|w| matches!(w.lock().map(|g| matches!(*g, Some(Waited::Succeeded(_)))), Ok(true)));
+fn read_all(
+    sonar: &SonarClient,
+    waited: Vec<Waited>,
+    later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+    early_status: Option<&super::early_status::EarlyStatus<'_>>,
+) -> Result<Vec<Analysis>, Error> {
+    let waited: Vec<(usize, std::sync::Mutex<Option<Waited>>)> =
+        waited.into_iter().enumerate().map(|(i, w)| (i, std::sync::Mutex::new(Some(w)))).collect();
+    let any_gate = waited.iter().any(|(_, w)| matches!(w.lock().map(|g| matches!(*g, Some(Waited::Succeeded(_)))), Ok(true)));
     // The server's metric names, once a run, beside the analyses' reads.
     let (names, results) = parallel::scope(|s| {
         let names = any_gate.then(|| s.start(|| sonar.metric_names()));
-        (names.map(parallel::Pending::wait), read_each(sonar, &waited, later))
+        (names.map(parallel::Pending::wait), read_each(sonar, &waited, later, early_status))
     });
     let names = names.transpose()?.unwrap_or_default();
     let mut analyses: Vec<Analysis> = results.into_iter().collect::<Result<_, Error>>()?;
@@ -359,15 +369,22 @@ fn read_all(sonar: &SonarClient, waited: Vec<Waited>, later: &(dyn Fn(&sonar::Sc
 /// Each finished analysis's results, four at a time.
 fn read_each(
     sonar: &SonarClient,
-    waited: &[std::sync::Mutex<Option<Waited>>],
+    waited: &[(usize, std::sync::Mutex<Option<Waited>>)],
     later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+    early_status: Option<&super::early_status::EarlyStatus<'_>>,
 ) -> Vec<Result<Analysis, Error>> {
-    parallel::map_bounded(waited, 4, |slot| {
+    parallel::map_bounded(waited, 4, |(index, slot)| {
         match slot.lock().unwrap_or_else(|p| p.into_inner()).take().expect("each analysis is read once") {
             Waited::Ended(a) => Ok(*a),
             Waited::Succeeded(f) => {
                 let query = if later(&f.scope) { IssueQuery::Later } else { IssueQuery::Scope };
-                sonar::collect::read(sonar, *f, query)
+                let (key, dashboard) = (f.report.project_key.clone(), f.dashboard_url.clone());
+                let on_gate = |gate: &sonar::model::ProjectStatus| {
+                    if let Some(early) = early_status {
+                        early.gate_read(*index, &key, &dashboard, gate);
+                    }
+                };
+                sonar::collect::read(sonar, *f, query, &on_gate)
             }
         }
     })
@@ -478,7 +495,7 @@ impl Decorating<'_> {
         if let Some(path) = &settings.sarif_file {
             write_sarif(path, analyses, &matched, &settings.names.sarif_file, log);
         }
-        let earlier = self.earlier_results(&state, choice.id, analyses);
+        let earlier = if state.status_posted { Vec::new() } else { self.earlier_results(&state, choice.id, analyses) };
         let view = PullRequestView {
             threads: &state.threads,
             me: &state.me,
@@ -487,6 +504,7 @@ impl Decorating<'_> {
             notices: self.notices,
             build_id: settings.sonar.search_paths.build_id.as_deref(),
             earlier: &earlier,
+            status_posted: state.status_posted,
         };
         let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments);
         plan.notes.iter().for_each(|n| log.info(n));

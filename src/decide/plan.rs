@@ -123,6 +123,8 @@ pub(crate) struct PullRequestView<'a> {
     pub(crate) build_id: Option<&'a str>,
     /// Other projects' results this build already posted on this iteration (`statuses`).
     pub(crate) earlier: &'a [EarlierResult],
+    /// The status went out already, as soon as the gates were read (`app::early_status`).
+    pub(crate) status_posted: bool,
 }
 
 /// Every write, in the order they are listed in the log, and the lines that say what was decided.
@@ -144,7 +146,7 @@ pub(crate) fn plan_publish(
     let mut plan = PublishPlan::default();
     let ours: Vec<(&Analysis, &Matched<'_>)> =
         analyses.iter().zip(matched).filter(|(a, _)| !matches!(a.outcome, AnalysisOutcome::NotThisBuild { .. })).collect();
-    if options.post_status {
+    if options.post_status && !pr.status_posted {
         plan.writes.extend(plan_statuses(&ours, pr, options));
     }
     for (a, m) in ours {
@@ -196,45 +198,75 @@ fn plain_status(options: &Decoration, iteration: Option<u32>, state: &str, descr
     ))
 }
 
+/// One project's result as its status shows it.
+#[derive(Clone, Debug)]
+pub(crate) struct ProjectResult<'a> {
+    pub(crate) project_key: &'a str,
+    pub(crate) dashboard_url: &'a str,
+    pub(crate) decision: StatusDecision,
+    /// What the result counts as in a combined status.
+    pub(crate) verdict: Verdict,
+}
+
+/// Where statuses go and what they record: the iteration, this build, other projects' earlier
+/// results on it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatusTarget<'a> {
+    pub(crate) iteration: Option<u32>,
+    pub(crate) build_id: Option<&'a str>,
+    pub(crate) earlier: &'a [EarlierResult],
+}
+
 /// One status per analysis; with several (in this run, or earlier runs of this build for other
 /// projects: `earlier`), each gets `name/projectKey` and the plain context carries the combined
 /// result, so one policy can require all of them. An earlier project that had only the plain
 /// context gets its own, with its result as posted, since the plain one now says something else.
 fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], pr: &PullRequestView<'_>, options: &Decoration) -> Vec<Write> {
+    let results: Vec<ProjectResult<'_>> = analyses
+        .iter()
+        .map(|(a, m)| ProjectResult {
+            project_key: a.project_key(),
+            dashboard_url: &a.dashboard_url,
+            decision: analysis_status(a, m.own_gate_failure().as_deref()),
+            verdict: effective_verdict(a, m.own_gate_failure().as_deref()),
+        })
+        .collect();
+    status_writes(&results, StatusTarget { iteration: pr.iteration, build_id: pr.build_id, earlier: pr.earlier }, options)
+}
+
+/// The status writes for these projects' results (see `plan_statuses`).
+pub(crate) fn status_writes(results: &[ProjectResult<'_>], at: StatusTarget<'_>, options: &Decoration) -> Vec<Write> {
+    let keys: Vec<&str> = results.iter().map(|r| r.project_key).collect();
     let status = |name: &str, d: StatusDecision, target: Option<&str>, project: Option<&str>| {
         let mut s = PrStatus::new(
             d.state,
             d.description,
             StatusContext { genre: options.status_genre.clone(), name: name.to_string() },
             target.map(str::to_string),
-            pr.iteration,
+            at.iteration,
         );
-        s.properties = status_properties(pr.build_id, project, analyses, pr.earlier);
+        s.properties = status_properties(at.build_id, project, &keys, at.earlier);
         Write::Status(s)
     };
     let name = &options.status_name;
-    if let ([(a, m)], []) = (analyses, pr.earlier) {
-        let d = analysis_status(a, m.own_gate_failure().as_deref());
-        return vec![status(name, d, Some(&a.dashboard_url), Some(a.project_key()))];
+    if let ([r], []) = (results, at.earlier) {
+        return vec![status(name, r.decision.clone(), Some(r.dashboard_url), Some(r.project_key))];
     }
-    let Some(target) =
-        analyses.first().map(|(a, _)| a.dashboard_url.as_str()).or_else(|| pr.earlier.first().and_then(|e| e.target_url.as_deref()))
-    else {
+    let Some(target) = results.first().map(|r| r.dashboard_url).or_else(|| at.earlier.first().and_then(|e| e.target_url.as_deref())) else {
         return Vec::new();
     };
     let mut writes = Vec::new();
     let mut verdicts = Vec::new();
-    for e in pr.earlier {
+    for e in at.earlier {
         if !e.has_own_context {
             let d = StatusDecision { state: state_word(&e.state), description: e.description.clone() };
             writes.push(status(&format!("{name}/{}", e.project_key), d, e.target_url.as_deref(), Some(&e.project_key)));
         }
         verdicts.push((e.project_key.clone(), verdict_of_state(&e.state)));
     }
-    for (a, m) in analyses {
-        let d = analysis_status(a, m.own_gate_failure().as_deref());
-        writes.push(status(&format!("{name}/{}", a.project_key()), d, Some(&a.dashboard_url), Some(a.project_key())));
-        verdicts.push((a.project_key().to_string(), effective_verdict(a, m.own_gate_failure().as_deref())));
+    for r in results {
+        writes.push(status(&format!("{name}/{}", r.project_key), r.decision.clone(), Some(r.dashboard_url), Some(r.project_key)));
+        verdicts.push((r.project_key.to_string(), r.verdict));
     }
     verdicts.sort_by(|x, y| x.0.cmp(&y.0));
     writes.push(status(name, combined_status(&verdicts), Some(target), None));
@@ -246,7 +278,7 @@ fn plan_statuses(analyses: &[(&Analysis, &Matched<'_>)], pr: &PullRequestView<'_
 fn status_properties(
     build_id: Option<&str>,
     project: Option<&str>,
-    analyses: &[(&Analysis, &Matched<'_>)],
+    keys: &[&str],
     earlier: &[EarlierResult],
 ) -> Option<serde_json::Map<String, serde_json::Value>> {
     let mut props = serde_json::Map::new();
@@ -256,8 +288,7 @@ fn status_properties(
     match project {
         Some(key) => props.insert(PROP_PROJECT.to_string(), key.into()),
         None => {
-            let mut keys: Vec<&str> =
-                analyses.iter().map(|(a, _)| a.project_key()).chain(earlier.iter().map(|e| e.project_key.as_str())).collect();
+            let mut keys: Vec<&str> = keys.iter().copied().chain(earlier.iter().map(|e| e.project_key.as_str())).collect();
             keys.sort_unstable();
             props.insert(PROP_PROJECTS.to_string(), keys.join(",").into())
         }

@@ -334,8 +334,16 @@ fn the_plan_posts_the_status_comments_and_summary_of_a_first_run() {
     let a = analysis("ERROR", Scope::PullRequest("7".into()), &[("k1", "F.java", 3, "MAJOR"), ("k2", "G.java", 4, "BLOCKER")]);
     let m = match_issues(&a, "", false, None, None);
     let ids = std::collections::BTreeMap::from([("/F.java".to_string(), 7u64)]);
-    let view =
-        PullRequestView { threads: &[], me: "me", iteration: Some(2), tracking_ids: &ids, notices: &[], build_id: None, earlier: &[] };
+    let view = PullRequestView {
+        threads: &[],
+        me: "me",
+        iteration: Some(2),
+        tracking_ids: &ids,
+        notices: &[],
+        build_id: None,
+        earlier: &[],
+        status_posted: false,
+    };
     let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     let kinds: Vec<String> = plan
         .writes
@@ -368,7 +376,16 @@ fn a_passing_server_gate_with_the_prs_own_gate_failing_posts_failed() {
     );
     let m = match_issues(&a, "", true, Some(&Ok(changes)), Some(Severity::Minor));
     let ids = std::collections::BTreeMap::new();
-    let view = PullRequestView { threads: &[], me: "me", iteration: None, tracking_ids: &ids, notices: &[], build_id: None, earlier: &[] };
+    let view = PullRequestView {
+        threads: &[],
+        me: "me",
+        iteration: None,
+        tracking_ids: &ids,
+        notices: &[],
+        build_id: None,
+        earlier: &[],
+        status_posted: false,
+    };
     let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     let Write::Status(s) = &plan.writes[0] else { panic!("a status first") };
     assert_eq!(
@@ -389,8 +406,16 @@ fn several_analyses_get_one_status_each_and_a_combined_one() {
     let matched: Vec<Matched> = analyses.iter().map(|a| match_issues(a, "", false, None, None)).collect();
     let o = Decoration { post_inline_comments: false, post_summary_comment: false, ..options() };
     let ids = std::collections::BTreeMap::new();
-    let view =
-        PullRequestView { threads: &[], me: "me", iteration: Some(1), tracking_ids: &ids, notices: &[], build_id: None, earlier: &[] };
+    let view = PullRequestView {
+        threads: &[],
+        me: "me",
+        iteration: Some(1),
+        tracking_ids: &ids,
+        notices: &[],
+        build_id: None,
+        earlier: &[],
+        status_posted: false,
+    };
     let plan = plan_publish(&analyses, &matched, &view, &o, &Plain);
     let statuses: Vec<(String, String)> = plan
         .writes
@@ -437,8 +462,16 @@ fn an_analysis_that_is_not_this_builds_gets_nothing_posted_and_fails_the_task() 
     a.outcome = AnalysisOutcome::NotThisBuild { message: "the analysis of 'proj' is of pull request 41".into() };
     let m = match_issues(&a, "", false, None, None);
     let ids = std::collections::BTreeMap::new();
-    let view =
-        PullRequestView { threads: &[], me: "me", iteration: Some(1), tracking_ids: &ids, notices: &[], build_id: None, earlier: &[] };
+    let view = PullRequestView {
+        threads: &[],
+        me: "me",
+        iteration: Some(1),
+        tracking_ids: &ids,
+        notices: &[],
+        build_id: None,
+        earlier: &[],
+        status_posted: false,
+    };
     let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     assert!(plan.writes.is_empty(), "{:?}", plan.writes);
     let o = outcome(std::slice::from_ref(&a), &[], false, "failOnQualityGateError");

@@ -120,7 +120,15 @@ pub(crate) enum IssueQuery {
 
 /// Reads what depends only on the analysis, all at once: one round trip (plus the other issue
 /// pages).
-pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery) -> Result<Analysis, Error> {
+///
+/// `on_gate` hears the gate as soon as it is read, while the other reads go on: the caller may post
+/// the status from it without waiting for them.
+pub(crate) fn read(
+    client: &SonarClient,
+    finished: Finished,
+    issues: IssueQuery,
+    on_gate: &(dyn Fn(&super::model::ProjectStatus) + Sync),
+) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
     let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
@@ -135,6 +143,9 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery)
         let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
         let risks = s.start(|| client.dependency_risks(key, scope));
         let gate = client.project_status(id, key);
+        if let Ok(g) = &gate {
+            on_gate(g);
+        }
         (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait(), overall.wait(), risks.wait())
     });
     let completed = Completed {

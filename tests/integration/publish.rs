@@ -1279,3 +1279,39 @@ fn a_hostile_dependency_risk_severity_never_reaches_the_summary() {
     assert!(text.contains(": 1 High, 1 Other\n"), "{text}");
     assert!(!text.contains("evil.example"), "{text}");
 }
+
+/// The status goes out as soon as the gate is read, while the other reads are still under way;
+/// with a condition of the pull request's own that needs the issues, it waits for them.
+#[test]
+fn the_status_is_posted_as_soon_as_the_gate_is_read() {
+    use sandbox::server::{Fault, FaultRule};
+    const SLOW: std::time::Duration = std::time::Duration::from_secs(6);
+    let run_with = |fail_on_new_issues: &str| {
+        let (sb, mut env) = pr_scenario(Flavour::Server108);
+        sb.sonar_state().analyses.push(failing_pr_analysis(3));
+        env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+        env.set("INPUT_FAILONNEWISSUES", fail_on_new_issues);
+        // The hotspots answer 6 s late: the status never needs them.
+        sb.sonar_server.inject(FaultRule {
+            method: None,
+            path_contains: "/api/hotspots/search".into(),
+            fault: Fault::Delay(SLOW),
+            times: 1,
+        });
+        assert_eq!(env.run().result(), "Failed");
+        let hotspots = sb.sonar_server.requests().into_iter().find(|r| r.path() == "/api/hotspots/search").expect("hotspots read");
+        let azdo = sb.azdo_server.requests();
+        let status = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/statuses")).expect("a status").received_at;
+        let first_thread = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/threads")).expect("a thread").received_at;
+        assert_eq!(azdo.iter().filter(|r| r.method == "POST" && r.path().ends_with("/statuses")).count(), 1, "posted once");
+        (status, first_thread, hotspots.received_at + SLOW)
+    };
+    // The hotspots' answer is 6 s away when the status goes out (a margin of seconds, not of
+    // milliseconds: the status needs one round trip after the gate).
+    let (status, first_thread, hotspots_answered) = run_with("none");
+    assert!(status < hotspots_answered, "the status did not wait for the hotspots");
+    assert!(status < first_thread, "the status before any comment");
+    // failOnNewIssues needs the issues: the status comes with the comments, after every read.
+    let (status, _, hotspots_answered) = run_with("major");
+    assert!(status >= hotspots_answered, "the status waited for the reads");
+}

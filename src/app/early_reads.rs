@@ -1,0 +1,49 @@
+//! What is read of the pull request while the analyses are awaited: the PR, its iterations, its
+//! statuses, who the credential is, and the iteration's files. Both the publish run and the early
+//! status (`early_status`) use them.
+
+use crate::azdo::AzdoClient;
+use crate::azdo::model::{ChangeEntry, Iteration, PrStatus, PullRequest};
+use crate::changes::ChangesUnknown;
+use crate::decide;
+use crate::error::Error;
+use crate::parallel;
+
+/// What can be read while the analyses are awaited: the PR (alone first, so an older server's
+/// api-version is settled once, not by several requests racing to step down), then its
+/// iterations and who the credential is. The threads are read later.
+pub(super) struct Early {
+    pub(super) pull_request: PullRequest,
+    pub(super) iterations: Vec<Iteration>,
+    pub(super) statuses: Result<Vec<PrStatus>, Error>,
+    pub(super) files: Option<IterationFiles>,
+    pub(super) me: String,
+}
+
+/// An iteration's changed files (with their change tracking ids), by iteration id.
+pub(super) type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>);
+
+/// `files_of`: the source commit whose iteration's files are read too, when any decoration will
+/// need them; the files of the iteration the decoration will choose are then read while the
+/// analyses are, not after.
+/// `statuses`: whether the PR's statuses are read too (only when statuses are posted). Reading them
+/// may fail without failing the run: this run's own result is then posted as if it were alone.
+pub(super) fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>, statuses: bool) -> Result<Early, Error> {
+    let pull_request = client.pull_request(pr)?;
+    let (iterations, me, statuses) = parallel::scope(|s| {
+        let me = s.start(|| client.connection_data());
+        let statuses = statuses.then(|| s.start(|| client.statuses(pr)));
+        (client.iterations(pr), me.wait(), statuses.map(parallel::Pending::wait))
+    });
+    let statuses = statuses.unwrap_or_else(|| Ok(Vec::new()));
+    let iterations = iterations?;
+    let files = files_of.and_then(|commit| {
+        let id = decide::choose_iteration(&iterations, commit.as_deref()).id?;
+        Some((id, client.iteration_changes(pr, id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string()))))
+    });
+    let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
+    Ok(Early { pull_request, iterations, statuses, files, me })
+}
+
+/// The early reads, done (`Ok`) or still under way (`Err`).
+pub(super) type EarlyRead = Result<Result<Early, Error>, parallel::Pending<'static, Result<Early, Error>>>;

@@ -1,0 +1,200 @@
+//! The status as soon as the gates are read. A branch policy waits on the status, not on the
+//! comments: when nothing but the gates decides it (a pull request analysis, no condition of the
+//! pull request's own that needs the issues or the lines), it goes out from a lane of its own the
+//! moment the last gate is read, while the issues, measures and lines are still being read; the
+//! comments follow with the rest.
+
+use std::sync::{Condvar, Mutex};
+
+use super::early_reads::{Early, EarlyRead};
+use crate::azdo::Writer;
+use crate::decide;
+use crate::decide::plan::{ProjectResult, StatusTarget, status_writes};
+use crate::decide::statuses::{StatusPlace, ThisBuild, earlier_results};
+use crate::decide::verdict::{StatusDecision, Verdict, analysis_status, status_for};
+use crate::pipeline::Log;
+use crate::settings::{PullRequestTarget, Settings};
+use crate::sonar::model::{GateStatus, ProjectStatus};
+use crate::sonar::{Scope, Waited};
+
+/// One project's status, once known.
+struct Known {
+    key: String,
+    dashboard: String,
+    decision: StatusDecision,
+    verdict: Verdict,
+}
+
+/// The projects' results as their gates arrive; `closed` once the reads are over.
+struct Gates {
+    known: Vec<Option<Known>>,
+    closed: bool,
+}
+
+/// The early status of one run.
+pub(super) struct EarlyStatus<'a> {
+    settings: &'a Settings,
+    writer: Writer<'a>,
+    target: &'a PullRequestTarget,
+    log: &'a Log,
+    gates: Mutex<Gates>,
+    changed: Condvar,
+    /// The PR's early reads: taken by the status lane when it needs them, and put back done.
+    early: Mutex<Option<EarlyRead>>,
+}
+
+impl<'a> EarlyStatus<'a> {
+    /// `Err` (the early reads, handed back) when the status cannot go out before the rest is read:
+    /// statuses off, a dry run, a condition of the pull request's own (failOnNewIssues,
+    /// minChangedLinesCoverage, failOnDependencyRisks), or an analysis that is not a pull request
+    /// analysis of this pull request submitted in this run.
+    pub(super) fn new(
+        settings: &'a Settings,
+        writer: Writer<'a>,
+        target: &'a PullRequestTarget,
+        waited: &[Waited],
+        early: EarlyRead,
+        log: &'a Log,
+    ) -> Result<Self, Box<EarlyRead>> {
+        let options = &settings.decoration;
+        let own_conditions = options.fail_on_new_issues.is_some()
+            || options.min_changed_lines_coverage.is_some()
+            || options.fail_on_dependency_risks.is_some();
+        if !options.post_status || settings.dry_run || own_conditions || waited.is_empty() {
+            return Err(Box::new(early));
+        }
+        let build = decide::Build { pull_request: Some(target.id), commits: Vec::new(), started: settings.pipeline_started };
+        let mut known = Vec::new();
+        for w in waited {
+            match w {
+                Waited::Ended(a) => known.push(Some(Known {
+                    key: a.project_key().to_string(),
+                    dashboard: a.dashboard_url.clone(),
+                    decision: analysis_status(a, None),
+                    verdict: Verdict::of(a),
+                })),
+                Waited::Succeeded(f) => {
+                    let path = f.report.path.display().to_string();
+                    let analysed = decide::Analysed {
+                        project_key: &f.report.project_key,
+                        task_id: &f.report.ce_task_id,
+                        report_path: &path,
+                        scope: &f.scope,
+                        revision: None,
+                        submitted_at: f.task.submitted_at.as_deref(),
+                    };
+                    // Only a pull request analysis of this run is known to be this build's before
+                    // the rest is read (a branch's revision comes with the other reads).
+                    if !matches!(f.scope, Scope::PullRequest(_)) || decide::not_this_build(&analysed, &build).is_some() {
+                        return Err(Box::new(early));
+                    }
+                    known.push(None);
+                }
+            }
+        }
+        Ok(Self {
+            settings,
+            writer,
+            target,
+            log,
+            gates: Mutex::new(Gates { known, closed: false }),
+            changed: Condvar::new(),
+            early: Mutex::new(Some(early)),
+        })
+    }
+
+    /// The gate of analysis `index` (of `waited`) was read.
+    pub(super) fn gate_read(&self, index: usize, key: &str, dashboard: &str, gate: &ProjectStatus) {
+        let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = gates.known.get_mut(index) {
+            let failed = gate.conditions.iter().filter(|c| c.status != GateStatus::Ok).count();
+            *slot = Some(Known {
+                key: key.to_string(),
+                dashboard: dashboard.to_string(),
+                decision: status_for(Verdict::Gate(gate.status), failed),
+                verdict: Verdict::Gate(gate.status),
+            });
+        }
+        self.changed.notify_all();
+    }
+
+    /// The reads are over: a gate that was not read will not be.
+    pub(super) fn close(&self) {
+        self.gates.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+        self.changed.notify_all();
+    }
+
+    /// The status lane: waits for every gate (or the end of the reads), then posts the status.
+    /// Whether it went out; when it did not, it goes with the comments.
+    pub(super) fn post_when_ready(&self) -> bool {
+        let results: Vec<(String, String, StatusDecision, Verdict)> = {
+            let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
+            while gates.known.iter().any(Option::is_none) && !gates.closed {
+                gates = self.changed.wait(gates).unwrap_or_else(|p| p.into_inner());
+            }
+            if gates.known.iter().any(Option::is_none) {
+                return false;
+            }
+            gates.known.iter().flatten().map(|k| (k.key.clone(), k.dashboard.clone(), k.decision.clone(), k.verdict)).collect()
+        };
+        let mut slot = self.early.lock().unwrap_or_else(|p| p.into_inner());
+        let early = match slot.take() {
+            Some(Err(pending)) => pending.wait(),
+            Some(Ok(done)) => done,
+            None => return false,
+        };
+        let posted = match &early {
+            Ok(e) => self.post(e, &results),
+            Err(_) => false,
+        };
+        *slot = Some(Ok(early));
+        posted
+    }
+
+    fn post(&self, e: &Early, results: &[(String, String, StatusDecision, Verdict)]) -> bool {
+        let (settings, options) = (self.settings, &self.settings.decoration);
+        let Ok(statuses) = &e.statuses else { return false };
+        if decide::pull_request::not_open(self.target.id, e.pull_request.status.as_deref()).is_some() {
+            return false;
+        }
+        let iteration = decide::choose_iteration(&e.iterations, self.target.source_commit.as_deref()).id;
+        let place = StatusPlace { genre: &options.status_genre, name: &options.status_name, iteration };
+        let build_id = settings.sonar.search_paths.build_id.as_deref();
+        let this_build = ThisBuild { id: build_id, started: settings.pipeline_started, me: &e.me };
+        let mine: Vec<&str> = results.iter().map(|r| r.0.as_str()).collect();
+        let earlier = earlier_results(statuses, place, &this_build, &mine);
+        for r in &earlier {
+            self.log.info(&format!(
+                "This build already posted the result of '{}' on this iteration ({}): the status '{}' combines it with this run's",
+                r.project_key, r.state, options.status_name
+            ));
+        }
+        let results: Vec<ProjectResult<'_>> = results
+            .iter()
+            .map(|(key, dashboard, decision, verdict)| ProjectResult {
+                project_key: key,
+                dashboard_url: dashboard,
+                decision: decision.clone(),
+                verdict: *verdict,
+            })
+            .collect();
+        let writes = status_writes(&results, StatusTarget { iteration, build_id, earlier: &earlier }, options);
+        let mut ok = true;
+        for result in self.writer.perform_all(&writes) {
+            match result {
+                Ok(done) => done.lines.iter().for_each(|l| self.log.info(l)),
+                Err(e) => {
+                    // Posted again with the comments, where a failure is the run's.
+                    self.log.info(&format!("the status could not be posted before the comments ({e}); it is posted with them"));
+                    ok = false;
+                }
+            }
+        }
+        ok
+    }
+
+    /// The early reads, done if the status lane needed them.
+    pub(super) fn into_early(self) -> Option<EarlyRead> {
+        self.early.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+}
