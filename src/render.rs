@@ -342,29 +342,7 @@ fn uncovered_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::
         let name = raw_link(&code_span(&file.path), &analysis.links.uncovered_in_file(&file.key));
         let detail = match lines {
             Some(lines) => {
-                let g = crate::decide::coverage::gaps(lines);
-                let mut parts = Vec::new();
-                if !g.uncovered.is_empty() {
-                    let ranges: Vec<String> = g
-                        .uncovered
-                        .iter()
-                        .take(RANGES_LIMIT)
-                        .map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") })
-                        .collect();
-                    let more = g.uncovered.len().saturating_sub(RANGES_LIMIT);
-                    let more = if more > 0 { format!(" and {more} more ranges") } else { String::new() };
-                    let word = if g.uncovered.len() == 1 && g.uncovered[0].0 == g.uncovered[0].1 { "line" } else { "lines" };
-                    parts.push(format!("{word} {}{more} not covered", ranges.join(", ")));
-                }
-                if !g.partly.is_empty() {
-                    let partly: Vec<String> = g
-                        .partly
-                        .iter()
-                        .take(RANGES_LIMIT)
-                        .map(|(l, covered, total)| format!("{l} ({covered} of {total} conditions)"))
-                        .collect();
-                    parts.push(format!("partly covered: {}", partly.join(", ")));
-                }
+                let parts = gaps_words(&crate::decide::coverage::gaps(lines));
                 if parts.is_empty() {
                     // The measures and the lines disagree (an analysis still settling): the counts say it.
                     format!("{} new lines not covered", file.lines)
@@ -407,18 +385,7 @@ fn changed_coverage_section(md: &mut String, inline: &InlineStats) {
     let _ =
         writeln!(md, "\n**Coverage on changed lines:** {percent:.1}% ({} of {total} lines and conditions covered)\n", total - uncovered);
     for (path, g) in c.files.iter().take(FILES_LIMIT) {
-        let mut parts = Vec::new();
-        if !g.uncovered.is_empty() {
-            let ranges: Vec<String> =
-                g.uncovered.iter().take(RANGES_LIMIT).map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
-            let word = if g.uncovered.len() == 1 && g.uncovered[0].0 == g.uncovered[0].1 { "line" } else { "lines" };
-            parts.push(format!("{word} {} not covered", ranges.join(", ")));
-        }
-        if !g.partly.is_empty() {
-            let partly: Vec<String> =
-                g.partly.iter().take(RANGES_LIMIT).map(|(l, cov, tot)| format!("{l} ({cov} of {tot} conditions)")).collect();
-            parts.push(format!("partly covered: {}", partly.join(", ")));
-        }
+        let parts = gaps_words(g);
         let _ = writeln!(md, "- {}: {}", code_span(path.trim_start_matches('/')), parts.join("; "));
     }
     if c.files.len() > FILES_LIMIT {
@@ -438,6 +405,27 @@ fn title_case(word: &str) -> String {
     let lower = word.to_ascii_lowercase();
     let mut chars = lower.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// A file's gaps in words: "lines 42–54 not covered", "partly covered: 60 (1 of 2 conditions)".
+fn gaps_words(g: &crate::decide::coverage::Gaps) -> Vec<String> {
+    let mut parts = Vec::new();
+    if !g.uncovered.is_empty() {
+        let ranges: Vec<String> =
+            g.uncovered.iter().take(RANGES_LIMIT).map(|(a, b)| if a == b { a.to_string() } else { format!("{a}–{b}") }).collect();
+        let more = match g.uncovered.len().saturating_sub(RANGES_LIMIT) {
+            0 => String::new(),
+            n => format!(" and {n} more ranges"),
+        };
+        let word = if g.uncovered.len() == 1 && g.uncovered[0].0 == g.uncovered[0].1 { "line" } else { "lines" };
+        parts.push(format!("{word} {}{more} not covered", ranges.join(", ")));
+    }
+    if !g.partly.is_empty() {
+        let partly: Vec<String> =
+            g.partly.iter().take(RANGES_LIMIT).map(|(l, covered, total)| format!("{l} ({covered} of {total} conditions)")).collect();
+        parts.push(format!("partly covered: {}", partly.join(", ")));
+    }
+    parts
 }
 
 /// A path in code format, made inert (a backtick in it cannot close the span).

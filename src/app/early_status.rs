@@ -163,12 +163,7 @@ impl<'a> EarlyStatus<'a> {
         let this_build = ThisBuild { id: build_id, started: settings.pipeline_started, me: &e.me };
         let mine: Vec<&str> = results.iter().map(|r| r.0.as_str()).collect();
         let earlier = earlier_results(statuses, place, &this_build, &mine);
-        for r in &earlier {
-            self.log.info(&format!(
-                "This build already posted the result of '{}' on this iteration ({}): the status '{}' combines it with this run's",
-                r.project_key, r.state, options.status_name
-            ));
-        }
+        super::say_earlier_results(self.log, &earlier, &options.status_name);
         let results: Vec<ProjectResult<'_>> = results
             .iter()
             .map(|(key, dashboard, decision, verdict)| ProjectResult {

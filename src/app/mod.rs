@@ -188,3 +188,13 @@ impl Observer for NetLog {
         }
     }
 }
+
+/// Says which results of other projects this build posted earlier the status combines with.
+fn say_earlier_results(log: &Log, earlier: &[crate::decide::statuses::EarlierResult], status_name: &str) {
+    for e in earlier {
+        log.info(&format!(
+            "This build already posted the result of '{}' on this iteration ({}): the status '{status_name}' combines it with this run's",
+            e.project_key, e.state
+        ));
+    }
+}

@@ -561,12 +561,7 @@ impl Decorating<'_> {
         };
         let mine: Vec<&str> = analyses.iter().map(Analysis::project_key).collect();
         let earlier = decide::statuses::earlier_results(statuses, place, &build, &mine);
-        for e in &earlier {
-            self.log.info(&format!(
-                "This build already posted the result of '{}' on this iteration ({}): the status '{}' combines it with this run's",
-                e.project_key, e.state, options.status_name
-            ));
-        }
+        super::say_earlier_results(self.log, &earlier, &options.status_name);
         earlier
     }
 

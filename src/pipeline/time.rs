@@ -31,13 +31,7 @@ pub(crate) fn parse_agent_time(value: &str) -> Option<std::time::SystemTime> {
     if !(1..=12).contains(&m) || !(1..=31).contains(&day) || hh > 23 || mm > 59 || ss > 60 {
         return None;
     }
-    // Days from the civil date (Howard Hinnant's algorithm), then seconds.
-    let yy = if m <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = crate::text::days_from_civil(y, m, day);
     let secs = days.checked_mul(86_400)?.checked_add(hh * 3600 + mm * 60 + ss)?.checked_sub(offset)?;
     let secs = u64::try_from(secs).ok()?;
     std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(secs))
@@ -48,16 +42,7 @@ pub(crate) fn parse_agent_time(value: &str) -> Option<std::time::SystemTime> {
 pub(crate) fn sonar_date_time(at: std::time::SystemTime) -> String {
     let secs = at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let (days, rest) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil date from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::text::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+0000", rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
