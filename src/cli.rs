@@ -6,7 +6,7 @@ use crate::pipeline::AgentEnv;
 use crate::settings::{Origin, OutputFormat, RawSettings};
 
 const EXIT_CODES: &str = "\
-Exit status (check and publish):
+Exit status (check, publish and refresh):
   0  passed (or --fail-on-quality-gate-error false)
   1  quality gate failed, or the analysis failed or did not finish in time
   2  configuration error: a flag, variable or the scanner's report-task.txt is missing or wrong
@@ -16,7 +16,7 @@ In `task` mode the outcome is reported to the agent with ##vso[task.complete res
 process exits 0; a non-zero exit there means the task itself crashed.
 
 Secrets are read from the environment only, never from flags (command lines are visible to other
-processes): SONAR_TOKEN, AZURE_DEVOPS_EXT_PAT, SYSTEM_ACCESSTOKEN.";
+processes): SONAR_TOKEN, AZURE_DEVOPS_EXT_PAT, SYSTEM_ACCESSTOKEN, SONAR_PR_GATE_WEBHOOK_SECRET.";
 
 // Examples in help are pasted into shells: every line stays well under 80 columns, so no terminal
 // wraps one and moves a `\` continuation onto a line of its own (a test holds this).
@@ -37,6 +37,24 @@ Example:
     --collection-url https://dev.azure.com/fabrikam \\
     --project Web --repository web --pull-request 42 \\
     --report-task-file .scannerwork/report-task.txt
+";
+
+const REFRESH_EXAMPLE: &str = "\
+Examples:
+  export SONAR_TOKEN=squ_... AZURE_DEVOPS_EXT_PAT=...
+  sonar-pr-gate refresh \\
+    --sonar-url https://sonar.example.com \\
+    --collection-url https://dev.azure.com/fabrikam \\
+    --project Web --repository web \\
+    --project-key shop --pull-request 42
+
+  # A relay that saved SonarQube's webhook request:
+  export SONAR_PR_GATE_WEBHOOK_SECRET=...
+  sonar-pr-gate refresh --webhook-payload body.json \\
+    --webhook-signature \"$SIGNATURE\" \\
+    --sonar-url https://sonar.example.com \\
+    --collection-url https://dev.azure.com/fabrikam \\
+    --project Web --repository web
 ";
 
 #[derive(Parser)]
@@ -82,6 +100,29 @@ pub(crate) enum Command {
     Publish {
         #[command(flatten)]
         common: CommonArgs,
+        /// Read everything and print what would be posted, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Post SonarQube's current result for a pull request again, without a scanner run: after an
+    /// issue was accepted or marked false positive in SonarQube. Started by hand (--project-key
+    /// and --pull-request) or from SonarQube's webhook (--webhook-payload).
+    #[command(after_help = REFRESH_EXAMPLE)]
+    Refresh {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The body of SonarQube's webhook request, saved to a file byte for byte; it names the
+        /// project, the pull request and the analysed commit, e.g. --webhook-payload body.json.
+        #[arg(long, value_name = "FILE")]
+        webhook_payload: Option<String>,
+        /// The request's X-Sonar-Webhook-HMAC-SHA256 header, checked against the secret in
+        /// SONAR_PR_GATE_WEBHOOK_SECRET (with that variable set, an unsigned payload is refused).
+        #[arg(long, value_name = "HEX")]
+        webhook_signature: Option<String>,
+        /// The commit SonarQube analysed, when no payload says: the result is posted only when it
+        /// is the pull request's latest push (its source or merge commit), e.g. --commit 3f2a9c1.
+        #[arg(long, value_name = "SHA")]
+        commit: Option<String>,
         /// Read everything and print what would be posted, writing nothing.
         #[arg(long)]
         dry_run: bool,
@@ -238,6 +279,7 @@ impl Cli {
     pub(crate) fn into_invocation(self, env: &AgentEnv) -> Invocation {
         let first_retry_delay_ms = self.first_retry_delay_ms;
         let mut integration_flag = None;
+        let mut refresh = (None, None, None);
         let (common, mode, format, dry_run) = match self.command {
             Command::Task => return Invocation::Task { first_retry_delay_ms },
             Command::Check { common, format, integration } => {
@@ -245,7 +287,12 @@ impl Cli {
                 (common, "check", format, false)
             }
             Command::Publish { common, dry_run } => (common, "publish", Format::Text, dry_run),
+            Command::Refresh { common, webhook_payload, webhook_signature, commit, dry_run } => {
+                refresh = (nonempty(webhook_payload), nonempty(webhook_signature), nonempty(commit));
+                (common, "refresh", Format::Text, dry_run)
+            }
         };
+        let (webhook_payload, webhook_signature, refresh_commit) = refresh;
         let mut raw = RawSettings {
             origin: Some(Origin::Cli),
             mode: Some(mode.to_string()),
@@ -304,6 +351,10 @@ impl Cli {
             debug: common.debug || env.debug(),
             first_retry_delay_ms,
             integration: integration_flag,
+            webhook_payload,
+            webhook_signature,
+            webhook_secret: env.raw("SONAR_PR_GATE_WEBHOOK_SECRET"),
+            refresh_commit,
             ..RawSettings::default()
         };
         raw.paths.working_directory = std::env::current_dir().ok();

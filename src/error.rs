@@ -80,6 +80,10 @@ pub(crate) enum Error {
     /// The address does not resolve or refuses connections: not transient for a pipeline step.
     #[error("{service}: {message}")]
     Unreachable { service: Service, message: String },
+    /// A SonarQube webhook payload given to `refresh` that is refused: unreadable, unsigned or
+    /// signed with another secret.
+    #[error("{0}")]
+    Webhook(String),
 }
 
 /// CLI exit codes, documented in `--help` and README.
@@ -126,7 +130,7 @@ impl Error {
     /// already (a check titled "SonarQube server not reachable").
     pub(crate) fn detail(&self) -> String {
         match self {
-            Error::ReportTask(m) => m.clone(),
+            Error::ReportTask(m) | Error::Webhook(m) => m.clone(),
             Error::Transport { source, .. } | Error::NetworkSetup(source) => source.to_string(),
             Error::Credentials { message, .. }
             | Error::Api { message, .. }
@@ -137,7 +141,7 @@ impl Error {
 
     pub(crate) fn exit_code(&self) -> i32 {
         match self {
-            Error::ReportTask(_) | Error::NetworkSetup(_) => exit_code::CONFIGURATION,
+            Error::ReportTask(_) | Error::NetworkSetup(_) | Error::Webhook(_) => exit_code::CONFIGURATION,
             Error::Transport { .. }
             | Error::Credentials { .. }
             | Error::Api { .. }

@@ -560,9 +560,17 @@ fn get_pull_request(pr: &PullRequestState, ctx: &PrRequest<'_>, repository: Valu
             "pullRequestId": pr.id, "codeReviewId": pr.id, "status": pr.status, "createdBy": ctx.author, "creationDate": "2026-11-20T16:30:31.6655471Z",
             "title": pr.title, "description": "", "sourceRefName": "refs/heads/feature/checkout", "targetRefName": "refs/heads/main",
             "mergeStatus": "succeeded", "isDraft": false, "lastMergeSourceCommit": {"commitId": last},
+            // The merge a PR build checks out (refs/pull/N/merge): a commit of its own per iteration.
+            "lastMergeCommit": {"commitId": merge_commit_of(&last)},
             "lastMergeTargetCommit": {"commitId": "f47bbc106853afe3c1b07a81754bce5f4b8dbf62"}, "supportsIterations": true,
         }),
     )
+}
+
+/// The fake's merge commit for a source commit: a stable commit id of its own.
+pub fn merge_commit_of(source: &str) -> String {
+    let reversed: String = source.chars().rev().collect();
+    format!("{reversed:0>40}")
 }
 
 fn iterations(pr: &PullRequestState, ctx: &PrRequest<'_>) -> Response {

@@ -386,6 +386,7 @@ impl Handler for FakeSonar {
             "/api/project_pull_requests/list" if !st.flavour.supports_pull_requests() => {
                 return errors(404, "Unknown url : /api/project_pull_requests/list");
             }
+            "/api/project_pull_requests/list" => project_pull_requests,
             _ => return errors(404, &format!("Unknown url : {path}")),
         };
         route(&mut st, req, access)
@@ -515,13 +516,21 @@ fn ce_activity(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Respons
     Response::json(200, &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": tasks.len()}, "tasks": tasks}))
 }
 
+/// `api/qualitygates/project_status`: one analysis's gate (`analysisId`), or a project's branch or
+/// pull request as it is now (`projectKey` with `branch` or `pullRequest`, 7.7+), which SonarQube
+/// re-evaluates when an issue on it is accepted (live measures; `QualityGateActionIT.java`).
 fn project_status(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
     let flavour = st.flavour;
-    let Some(id) = req.query("analysisId") else {
-        return errors(400, "Either 'analysisId', 'projectId' or 'projectKey' must be provided");
-    };
-    let Some(a) = st.analyses.iter().find(|a| a.analysis_id == id) else {
-        return errors(404, &format!("Analysis with id '{id}' is not found"));
+    let a = match (req.query("analysisId"), req.query("projectKey")) {
+        (Some(id), _) => match st.analyses.iter().find(|a| a.analysis_id == id) {
+            Some(a) => a,
+            None => return errors(404, &format!("Analysis with id '{id}' is not found")),
+        },
+        (None, Some(key)) => match find_analysis(st, &key, req.query("pullRequest").as_deref(), req.query("branch").as_deref()) {
+            Some(a) => a,
+            None => return errors(404, &format!("Project '{key}' not found")),
+        },
+        (None, None) => return errors(400, "Either 'analysisId', 'projectId' or 'projectKey' must be provided"),
     };
     if access.analysis_only && flavour == Flavour::Server89 {
         return errors(403, "Insufficient privileges");
@@ -866,6 +875,98 @@ fn sca_issues_releases(st: &mut SonarState, req: &RecordedRequest, access: Acces
         })
         .collect();
     Response::json(200, &json!({"issuesReleases": risks, "page": {"pageIndex": 1, "pageSize": 500, "total": risks.len()}}))
+}
+
+/// `api/project_pull_requests/list`: the project's pull requests, each with its latest analysis's
+/// date and gate (`ws-projectpullrequests.proto`; 'Browse').
+fn project_pull_requests(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
+    let key = req.query("project").unwrap_or_default();
+    let mut prs: Vec<Value> = Vec::new();
+    for a in st.analyses.iter().rev().filter(|a| a.project_key == key) {
+        let Some(pr) = &a.pull_request else { continue };
+        if prs.iter().any(|p| p["key"] == pr.as_str()) {
+            continue;
+        }
+        prs.push(json!({
+            "key": pr, "title": "Add the checkout page", "branch": "feature/checkout", "base": "main", "target": "main",
+            "status": {"qualityGateStatus": a.gate_status},
+            "analysisDate": a.submitted_at, "url": format!("https://dev.azure.com/fabrikam/Web/_git/web/pullrequest/{pr}"),
+        }));
+    }
+    if prs.is_empty() && !st.analyses.iter().any(|a| a.project_key == key) {
+        return errors(404, &format!("Project '{key}' not found"));
+    }
+    Response::json(200, &json!({ "pullRequests": prs }))
+}
+
+impl SonarState {
+    /// Someone accepts an issue (or marks it a false positive) in SonarQube: it leaves the open
+    /// issues, and the scope's gate is evaluated again, as SonarQube's live measures do (a
+    /// `new_violations` condition counts what is left).
+    pub fn accept_issue(&mut self, project_key: &str, issue_key: &str) {
+        let a = self
+            .analyses
+            .iter_mut()
+            .rev()
+            .find(|a| a.project_key == project_key && a.issues.iter().any(|i| i.key == issue_key))
+            .expect("the issue exists in the fake");
+        a.issues.retain(|i| i.key != issue_key);
+        let open = a.issues.len().to_string();
+        for (metric, comparator, threshold, actual, status) in a.conditions.iter_mut() {
+            if metric == "new_violations" {
+                let over = open.parse::<f64>().unwrap_or(0.0) > threshold.parse::<f64>().unwrap_or(0.0);
+                *actual = open.clone();
+                *status = if comparator == "GT" && over { "ERROR" } else { "OK" }.into();
+            }
+        }
+        a.gate_status = if a.conditions.iter().any(|c| c.4 == "ERROR") { "ERROR" } else { "OK" }.into();
+        let accepted = a.measures.iter().find(|(m, _)| m == "new_accepted_issues").and_then(|(_, v)| v.parse::<u32>().ok()).unwrap_or(0);
+        a.set_measure("new_violations", &open);
+        a.set_measure("new_accepted_issues", &(accepted + 1).to_string());
+    }
+
+    /// The body SonarQube's webhook POSTs for the latest analysis of `project_key` (and pull
+    /// request): after the analysis was processed (`task`), or after an issue change turned its
+    /// gate (no `taskId` and `status`). Fields as `WebhookPayloadFactoryImpl.java` writes them
+    /// (documented in SonarQube's "Webhooks" page).
+    pub fn webhook_body(&self, server_url: &str, project_key: &str, pull_request: Option<&str>, task: bool) -> String {
+        let a = find_analysis(self, project_key, pull_request, None).expect("an analysis of that scope exists in the fake");
+        let conditions: Vec<Value> = a
+            .conditions
+            .iter()
+            .map(|(m, c, t, v, s)| json!({"metric": m, "operator": if c == "GT" { "GREATER_THAN" } else { "LESS_THAN" }, "value": v, "status": s, "errorThreshold": t}))
+            .collect();
+        let mut body = json!({
+            "serverUrl": server_url,
+            "analysedAt": a.submitted_at,
+            "changedAt": a.submitted_at,
+            "project": {"key": a.project_key, "name": a.project_key, "url": format!("{server_url}/dashboard?id={}", a.project_key)},
+            "qualityGate": {"name": "Sonar way", "status": a.gate_status, "conditions": conditions},
+            "properties": {},
+        });
+        if let Some(rev) = &a.revision {
+            body["revision"] = json!(rev);
+        }
+        if task {
+            body["taskId"] = json!(a.task_id);
+            body["status"] = json!("SUCCESS");
+        }
+        body["branch"] = match (&a.pull_request, &a.branch) {
+            (Some(pr), _) => {
+                json!({"name": pr, "type": "PULL_REQUEST", "isMain": false, "url": format!("{server_url}/dashboard?id={}&pullRequest={pr}", a.project_key)})
+            }
+            (None, Some(b)) => json!({"name": b, "type": "BRANCH", "isMain": false}),
+            (None, None) => json!({"name": "main", "type": "BRANCH", "isMain": true}),
+        };
+        body.to_string()
+    }
+}
+
+/// The `X-Sonar-Webhook-HMAC-SHA256` header SonarQube sends with a webhook that has a secret: the
+/// hex HMAC-SHA256 of the body (`WebhookCallerImpl.java`).
+pub fn webhook_signature(secret: &str, body: &str) -> String {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
+    ring::hmac::sign(&key, body.as_bytes()).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Option<&str>) -> Option<&'a AnalysisSpec> {

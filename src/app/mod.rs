@@ -9,6 +9,7 @@ mod early_reads;
 mod early_status;
 mod found;
 mod publish;
+mod refresh;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -51,6 +52,7 @@ pub(crate) fn run(settings: &Settings, log: Arc<Log>) -> Result<Outcome, Error> 
     match settings.mode {
         Mode::Check => check::check(settings, &http, &log, clock),
         Mode::Publish => publish::publish(settings, &http, &log, clock),
+        Mode::Refresh => refresh::refresh(settings, &http, &log, clock),
     }
 }
 

@@ -46,8 +46,28 @@ struct PullRequestState {
     status_posted: bool,
 }
 
+/// Where the results come from.
+pub(super) enum Source {
+    /// The analyses a scanner submitted: its report-task.txt files, or its tasks found on the
+    /// server by `projectKey`; each waited for.
+    Scanner,
+    /// A scope's result as SonarQube holds it now (`refresh`): nothing to wait for.
+    Current { project_key: String, scope: sonar::Scope },
+}
+
 /// Reads the analyses and posts the results.
 pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, clock: Clock) -> Result<Outcome, Error> {
+    publish_from(settings, http, log, clock, &Source::Scanner)
+}
+
+/// Reads the results `source` names and posts them.
+pub(super) fn publish_from(
+    settings: &Settings,
+    http: &Arc<Client>,
+    log: &Arc<Log>,
+    clock: Clock,
+    source: &Source,
+) -> Result<Outcome, Error> {
     let sonar = sonar_client(settings, http, clock.analyses_by);
     let target = settings.target.pull_request();
     let azdo = target.and_then(|t| Some((Arc::new(azdo_client(settings, t, http, clock.run_by)?), t)));
@@ -64,7 +84,10 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
     {
         // The reports first: they need no network, and a credential found in one is registered
         // before anything is printed.
-        let reports = load_reports(settings, log, clock)?;
+        let reports = match source {
+            Source::Scanner => load_reports(settings, log, clock)?,
+            Source::Current { .. } => Vec::new(),
+        };
         let mut checks = Vec::new();
         log.group("SonarQube server");
         log.info(&settings.sonar.sources());
@@ -80,7 +103,7 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         let facts = preflight?;
         // No report-task.txt here, and projectKey names the projects: their analyses of this build
         // are found on the server (the analysis ran in another job or stage).
-        let (reports, first_polls) = if reports.is_empty() {
+        let (reports, first_polls) = if reports.is_empty() && matches!(source, Source::Scanner) {
             super::found::find_on_server(settings, &sonar, log)?.into_iter().map(|(r, t)| (r, Some(t))).unzip()
         } else {
             (reports, first_polls)
@@ -104,7 +127,13 @@ pub(crate) fn publish(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
                 (None, None)
             }
         };
-        let waited = match wait_all(&sonar, reports, first_polls, &link_base, clock, log) {
+        let waited = match source {
+            Source::Scanner => wait_all(&sonar, reports, first_polls, &link_base, clock, log),
+            Source::Current { project_key, scope } => {
+                Ok(vec![super::refresh::current_result(settings, &sonar, project_key, scope, &link_base)])
+            }
+        };
+        let waited = match waited {
             Ok(waited) => waited,
             Err(e) => {
                 if let (Some(iteration), Some((client, t))) = (pending_on, &azdo) {

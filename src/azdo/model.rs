@@ -41,6 +41,10 @@ pub(crate) struct PullRequest {
     pub(crate) title: Option<String>,
     #[serde(default)]
     pub(crate) last_merge_source_commit: Option<CommitRef>,
+    /// The merge of source into target a PR build checks out (`refs/pull/N/merge`): the commit a
+    /// pull request build analyses.
+    #[serde(default)]
+    pub(crate) last_merge_commit: Option<CommitRef>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -58,6 +62,9 @@ pub(crate) struct Iteration {
     /// The merge base of source and target: the PR's diff is taken against it.
     #[serde(default)]
     pub(crate) common_ref_commit: Option<CommitRef>,
+    /// When it was pushed (`2026-11-20T16:30:31.6655471Z`).
+    #[serde(default)]
+    pub(crate) created_date: Option<String>,
 }
 
 /// `GET …/iterations/{id}/changes`: one page of the files the PR changes.

@@ -12,6 +12,7 @@ pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod provenance;
 pub(crate) mod pull_request;
+pub(crate) mod refresh;
 pub(crate) mod reports;
 pub(crate) mod scope;
 pub(crate) mod statuses;

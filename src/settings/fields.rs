@@ -55,6 +55,15 @@ pub(crate) enum Field {
     MinChangedLinesCoverage,
     /// `failOnDependencyRisks`: the PR's own condition on dependency risks (Advanced Security).
     FailOnDependencyRisks,
+    /// `webhookPayload`: SonarQube's webhook payload a `refresh` run acts on (the JSON itself in
+    /// task mode, a file in the CLI).
+    WebhookPayload,
+    /// `--webhook-signature`: the payload's `X-Sonar-Webhook-HMAC-SHA256` header (CLI only).
+    WebhookSignature,
+    /// The webhook's secret, which the signature is checked against (CLI only, from the environment).
+    WebhookSecret,
+    /// `refresh --commit`: the commit SonarQube analysed, when no payload says.
+    RefreshCommit,
     /// SonarSource's Prepare task's record of its connection (`SONAR_ENDPOINT`).
     PrepareEndpoint,
     /// SonarSource's Prepare task's scanner properties (`SONARQUBE_SCANNER_PARAMS`).
@@ -64,7 +73,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 29] = [
+    pub(crate) const INPUTS: [Field; 30] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -94,6 +103,7 @@ impl Field {
         Field::ProjectKey,
         Field::MinChangedLinesCoverage,
         Field::FailOnDependencyRisks,
+        Field::WebhookPayload,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -149,6 +159,10 @@ impl Field {
             Field::ProjectKey => "projectKey",
             Field::MinChangedLinesCoverage => "minChangedLinesCoverage",
             Field::FailOnDependencyRisks => "failOnDependencyRisks",
+            Field::WebhookPayload => "webhookPayload",
+            Field::WebhookSignature => "X-Sonar-Webhook-HMAC-SHA256",
+            Field::WebhookSecret => "the webhook's secret",
+            Field::RefreshCommit => "the webhook's revision",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }
@@ -156,7 +170,7 @@ impl Field {
 
     pub(crate) fn flag(self) -> &'static str {
         match self {
-            Field::Mode => "the command (check or publish)",
+            Field::Mode => "the command (check, publish or refresh)",
             Field::SonarService => "sonarQubeService",
             Field::SonarCloudService => "sonarCloudService",
             Field::SonarUrl => "--sonar-url (or SONAR_HOST_URL)",
@@ -197,6 +211,10 @@ impl Field {
             Field::ProjectKey => "--project-key",
             Field::MinChangedLinesCoverage => "--min-changed-lines-coverage",
             Field::FailOnDependencyRisks => "--fail-on-dependency-risks",
+            Field::WebhookPayload => "--webhook-payload",
+            Field::WebhookSignature => "--webhook-signature",
+            Field::WebhookSecret => "SONAR_PR_GATE_WEBHOOK_SECRET",
+            Field::RefreshCommit => "--commit",
             Field::PrepareEndpoint => "SONAR_ENDPOINT",
             Field::ScannerParams => "SONARQUBE_SCANNER_PARAMS",
         }

@@ -29,6 +29,29 @@ pub(crate) enum Mode {
     Publish,
     /// Run every preflight check and write nothing.
     Check,
+    /// Post SonarQube's current result for a pull request again, without a scanner run (after an
+    /// issue was accepted in SonarQube; started by SonarQube's webhook).
+    Refresh,
+}
+
+/// `refresh`: where SonarQube's webhook payload is, and how it is held to the webhook's secret.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RefreshSettings {
+    pub(crate) payload: Option<WebhookPayloadSource>,
+    /// The payload's `X-Sonar-Webhook-HMAC-SHA256` header, when a relay passes it on.
+    pub(crate) signature: Option<String>,
+    /// The webhook's secret: with it, a payload without the right signature is refused.
+    pub(crate) secret: Option<crate::secret::Secret>,
+    /// The commit SonarQube analysed, when no payload says.
+    pub(crate) commit: Option<String>,
+}
+
+/// Where a webhook payload is: in the task's input (a pipeline passes the webhook's JSON), or in
+/// a file (a relay saved the request's body byte for byte, as its signature needs).
+#[derive(Clone, Debug)]
+pub(crate) enum WebhookPayloadSource {
+    Text(String),
+    File(std::path::PathBuf),
 }
 
 /// `check --integration`: an Azure DevOps credential checked for the scopes an integration needs.
@@ -155,6 +178,8 @@ pub(crate) struct Settings {
     pub(crate) sarif_file: Option<std::path::PathBuf>,
     /// The HTTP client's timeouts, retries, trust roots and proxy.
     pub(crate) network: crate::net::Config,
+    /// What `refresh` acts on (empty in the other modes).
+    pub(crate) refresh: RefreshSettings,
 }
 
 pub(crate) const DEFAULT_POLLING_TIMEOUT_SEC: u64 = 300;

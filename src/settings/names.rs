@@ -32,6 +32,11 @@ pub(crate) struct InputNames {
     /// Where the run's own report goes.
     pub(crate) summary: String,
     pub(crate) sarif_file: String,
+    /// `refresh`: the webhook payload, and the pull request when none names it.
+    pub(crate) webhook_payload: String,
+    pub(crate) pull_request_id: String,
+    /// Whether these are the task's names (an agent runs it).
+    pub(crate) origin_is_task: bool,
 }
 
 impl InputNames {
@@ -55,6 +60,9 @@ impl InputNames {
             fail_on_dependency_risks: "failOnDependencyRisks".into(),
             summary: "the build summary".into(),
             sarif_file: "sarifFile".into(),
+            webhook_payload: "webhookPayload".into(),
+            pull_request_id: "a pull request analysis (SonarQube's webhook for a pull request names it)".into(),
+            origin_is_task: true,
         }
     }
 
@@ -78,6 +86,9 @@ impl InputNames {
             fail_on_dependency_risks: "--fail-on-dependency-risks".into(),
             summary: "the summary file".into(),
             sarif_file: "--sarif".into(),
+            webhook_payload: "--webhook-payload".into(),
+            pull_request_id: "--pull-request".into(),
+            origin_is_task: false,
         }
     }
 }

@@ -81,6 +81,13 @@ pub(crate) struct RawSettings {
     pub(crate) integration: Option<String>,
     /// The commit the pipeline built and analysed (`Build.SourceVersion`; a merge commit for PRs).
     pub(crate) analysed_commit: Option<String>,
+    /// `refresh`: SonarQube's webhook payload (task mode: the JSON; CLI: a file's path), its
+    /// signature and the secret it is checked against, and the analysed commit when no payload
+    /// says (never `Build.SourceVersion`: a webhook's run builds the pipeline's own commit).
+    pub(crate) webhook_payload: Option<String>,
+    pub(crate) webhook_signature: Option<String>,
+    pub(crate) webhook_secret: Option<String>,
+    pub(crate) refresh_commit: Option<String>,
     pub(crate) dry_run: bool,
     pub(crate) format: OutputFormat,
     pub(crate) debug: bool,
@@ -133,6 +140,9 @@ impl RawSettings {
             // password is, even beside a token that wins over it.
             out.extend(fields.credential().map(|c| c.secret_forms()).unwrap_or_default());
             out.extend(fields.password.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(Secret::new));
+        }
+        if let Some(secret) = self.webhook_secret.as_deref().filter(|s| !s.is_empty()) {
+            out.push(Secret::new(secret));
         }
         // The client certificate's password (the log also masks each line of a multi-line one).
         if let Some(pw) = self.client_cert_password.as_deref().filter(|p| !p.is_empty()) {
@@ -210,6 +220,7 @@ impl RawSettings {
             project_key: input(Field::ProjectKey),
             min_changed_lines_coverage: input(Field::MinChangedLinesCoverage),
             fail_on_dependency_risks: input(Field::FailOnDependencyRisks),
+            webhook_payload: input(Field::WebhookPayload),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -328,6 +339,7 @@ mod tests {
                 Field::ProjectKey => self.project_key.as_deref(),
                 Field::MinChangedLinesCoverage => self.min_changed_lines_coverage.as_deref(),
                 Field::FailOnDependencyRisks => self.fail_on_dependency_risks.as_deref(),
+                Field::WebhookPayload => self.webhook_payload.as_deref(),
                 _ => None,
             }
         }

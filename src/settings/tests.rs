@@ -227,7 +227,7 @@ fn bad_settings_each_have_a_clear_message() {
         (
             &[("INPUT_MODE", "dryrun")],
             "mode",
-            "'dryrun' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)",
+            "'dryrun' is not a mode; use publish (post the result), check (preflight checks only, writes nothing) or refresh (post SonarQube's current result again, e.g. from SonarQube's webhook)",
         ),
         (
             &[("INPUT_SONARURL", "")],

@@ -50,6 +50,7 @@ impl RawSettings {
                 format!("'{commit}' is not a commit id; give the full hexadecimal id of the pull request's source commit"),
             );
         }
+        let refresh = self.refresh_settings(&mut v, mode, sonar.as_ref(), &target);
         match (v.problems.is_empty(), sonar) {
             (true, Some(sonar)) => Ok(Settings {
                 names: input_names(origin, &sonar, &target),
@@ -64,6 +65,7 @@ impl RawSettings {
                 fail_on_quality_gate_error,
                 network,
                 sarif_file: sarif_file.map(PathBuf::from),
+                refresh,
             }),
             _ => Err(SettingsError { problems: v.problems }),
         }
@@ -617,6 +619,88 @@ impl RawSettings {
         })
     }
 
+    /// `refresh`: a webhook payload, or the project and pull request named by flags; the
+    /// repository to post in either way. Nothing here in the other modes.
+    fn refresh_settings(&self, v: &mut Validator, mode: Mode, sonar: Option<&SonarSettings>, target: &Target) -> RefreshSettings {
+        let secret = self.webhook_secret.as_deref().filter(|s| !s.is_empty()).map(crate::secret::Secret::new);
+        let signature = self.webhook_signature.clone();
+        if mode != Mode::Refresh {
+            for (field, given) in [(Field::WebhookPayload, self.webhook_payload.is_some()), (Field::WebhookSignature, signature.is_some())]
+            {
+                if given {
+                    v.problem(field, "is read only when refreshing (mode refresh): remove it, or run refresh".into());
+                }
+            }
+            return RefreshSettings::default();
+        }
+        let payload = self.webhook_payload.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(|p| match v.origin {
+            Origin::Task => WebhookPayloadSource::Text(p.to_string()),
+            Origin::Cli => WebhookPayloadSource::File(PathBuf::from(p)),
+        });
+        if let Some(WebhookPayloadSource::File(path)) = &payload
+            && !path.is_file()
+        {
+            v.problem(
+                Field::WebhookPayload,
+                format!("'{}' is not a file; give the file the webhook's request body was saved to", path.display()),
+            );
+        }
+        if signature.is_some() && secret.is_none() {
+            v.problem(
+                Field::WebhookSecret,
+                format!("is needed to check {}: export it with the secret set on SonarQube's webhook", Field::WebhookSignature.flag()),
+            );
+        }
+        if (signature.is_some() || secret.is_some()) && payload.is_none() {
+            v.problem(
+                Field::WebhookPayload,
+                "is needed with a webhook signature or secret: give the file the webhook's body was saved to".into(),
+            );
+        }
+        let commit = self.refresh_commit.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_string);
+        if let Some(c) = commit.as_deref().filter(|c| !crate::decide::refresh::is_commit_id(c)) {
+            v.problem(Field::RefreshCommit, format!("'{c}' is not a commit id; give the hexadecimal id of the commit SonarQube analysed"));
+        }
+        if payload.is_none() {
+            let keys = sonar.map_or(0, |s| s.project_keys.len());
+            if keys != 1 && !v.has_problem(Field::ProjectKey) {
+                v.problem(
+                    Field::ProjectKey,
+                    format!(
+                        "refresh needs exactly one project (given {keys}), or a webhook payload that names it ({})",
+                        Field::WebhookPayload.name(v.origin)
+                    ),
+                );
+            }
+            if target.pull_request().is_none() && !v.has_problem(Field::PullRequestId) {
+                v.problem(
+                    Field::PullRequestId,
+                    format!(
+                        "refresh needs the pull request to post to, or a webhook payload that names it ({})",
+                        Field::WebhookPayload.name(v.origin)
+                    ),
+                );
+            }
+        }
+        if let Target::NoPullRequest { access, .. } = target {
+            let missing = [
+                (Field::CollectionUrl, access.is_none()),
+                (Field::Project, self.project.is_none()),
+                (Field::RepositoryId, self.repository_id.is_none()),
+            ];
+            for (field, missing) in missing {
+                if missing && !v.has_problem(field) && !v.has_problem(Field::AzureDevOpsPat) {
+                    let hint = match v.origin {
+                        Origin::Task => "the agent sets it on every run; run the task in an Azure Pipelines job".to_string(),
+                        Origin::Cli => format!("pass {}", field.flag()),
+                    };
+                    v.problem(field, format!("is needed to post the refreshed result; {hint}"));
+                }
+            }
+        }
+        RefreshSettings { payload, signature, secret, commit }
+    }
+
     /// The pull request to decorate: the PAT when given, else the job token.
     fn target(&self, v: &mut Validator, mode: Mode) -> Target {
         let credential = match (&self.azure_devops_pat, &self.job_access_token) {
@@ -675,7 +759,7 @@ impl RawSettings {
                 v.problem(field, format!("is needed to post to pull request {id}; {hint}"));
             }
         }
-        if credential.is_none() && mode == Mode::Publish && !self.dry_run && !v.has_problem(Field::AzureDevOpsPat) {
+        if credential.is_none() && mode != Mode::Check && !self.dry_run && !v.has_problem(Field::AzureDevOpsPat) {
             let hint = InputNames::for_origin(v.origin == Origin::Task).provide_credential;
             v.problem(Field::AzureDevOpsPat, format!("no Azure DevOps credential to post with; {hint}"));
         }
@@ -766,10 +850,11 @@ impl Validator {
         match raw.map(str::to_ascii_lowercase).as_deref() {
             None | Some("publish") => Mode::Publish,
             Some("check") => Mode::Check,
+            Some("refresh") => Mode::Refresh,
             Some(other) => {
                 self.problem(
                     Field::Mode,
-                    format!("'{other}' is not a mode; use publish (post the result) or check (preflight checks only, writes nothing)"),
+                    format!("'{other}' is not a mode; use publish (post the result), check (preflight checks only, writes nothing) or refresh (post SonarQube's current result again, e.g. from SonarQube's webhook)"),
                 );
                 Mode::Publish
             }
@@ -931,10 +1016,7 @@ impl Validator {
 fn project_keys(v: &mut Validator, value: Option<&str>) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
     for key in value.unwrap_or_default().split([',', ';', '\n', '\r']).map(str::trim).filter(|k| !k.is_empty()) {
-        let allowed = key.len() <= 400
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
-            && !key.chars().all(|c| c.is_ascii_digit());
-        if !allowed {
+        if !crate::sonar::is_project_key(key) {
             v.problem(
                 Field::ProjectKey,
                 format!(

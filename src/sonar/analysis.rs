@@ -143,7 +143,8 @@ impl Analysis {
 pub(crate) struct Finished {
     pub(crate) report: ReportTask,
     pub(crate) task: CeTask,
-    pub(crate) analysis_id: String,
+    /// The analysis whose gate is read; `None` reads the scope's gate as it is now (`refresh`).
+    pub(crate) analysis_id: Option<String>,
     pub(crate) scope: Scope,
     pub(crate) dashboard_url: String,
     pub(crate) links: Links,

@@ -310,8 +310,19 @@ impl SonarClient {
         }
     }
 
-    pub(crate) fn project_status(&self, analysis_id: &str, project_key: &str) -> Result<ProjectStatus, Error> {
-        let resp = self.get("api/qualitygates/project_status", &[("analysisId", analysis_id.to_string())], true)?;
+    /// The quality gate of one analysis (`analysis_id`), or, with `None`, the scope's gate as it is
+    /// now: SonarQube re-evaluates a branch's or pull request's gate when an issue on it is
+    /// accepted or marked false positive (live measures), which an analysis's own gate never shows.
+    pub(crate) fn project_status(&self, analysis_id: Option<&str>, project_key: &str, scope: &Scope) -> Result<ProjectStatus, Error> {
+        let params = match analysis_id {
+            Some(id) => vec![("analysisId", id.to_string())],
+            None => {
+                let mut params = vec![("projectKey", project_key.to_string())];
+                params.extend(scope.params());
+                params
+            }
+        };
+        let resp = self.get("api/qualitygates/project_status", &params, true)?;
         match resp.status {
             200 => {
                 Ok(resp.json::<ProjectStatusResponse>().map_err(|e| self.bad_json("api/qualitygates/project_status", e))?.project_status)
@@ -322,7 +333,31 @@ impl SonarClient {
                     "the token may not read the quality gate of project '{project_key}' (HTTP 403). Give the token's account 'Browse' on the project (SonarQube 9.5+ also accepts 'Execute Analysis')"
                 ),
             }),
-            _ => Err(self.api_error(&resp, &format!("read the quality gate of analysis {analysis_id}"))),
+            _ => {
+                let what = match analysis_id {
+                    Some(id) => format!("read the quality gate of analysis {id}"),
+                    None => format!("read the quality gate of '{project_key}'"),
+                };
+                Err(self.api_error(&resp, &what))
+            }
+        }
+    }
+
+    /// When SonarQube last analysed a pull request (`api/project_pull_requests/list`, 'Browse'):
+    /// `Ok(None)` when it does not say or does not know the pull request.
+    pub(crate) fn pull_request_analysis_date(&self, project_key: &str, pull_request: &str) -> Result<Option<String>, Error> {
+        let mut params = vec![("project", project_key.to_string())];
+        if let Some(org) = self.organization() {
+            params.push(("organization", org.to_string()));
+        }
+        let resp = self.get("api/project_pull_requests/list", &params, true)?;
+        match resp.status {
+            200 => {
+                let body = resp.json::<super::model::PullRequests>().map_err(|e| self.bad_json("api/project_pull_requests/list", e))?;
+                Ok(body.pull_requests.into_iter().find(|p| p.key == pull_request).and_then(|p| p.analysis_date))
+            }
+            403 | 404 => Ok(None),
+            _ => Err(self.api_error(&resp, &format!("read the pull requests of '{project_key}'"))),
         }
     }
 
@@ -570,7 +605,9 @@ impl SonarClient {
     /// `api/ce/task` nor `api/project_pull_requests/list` gives a revision either (`ws-ce.proto`,
     /// `ws-projectpullrequests.proto`): a pull request analysis is held to this build by its pull
     /// request and by when it was submitted instead (`decide::provenance`).
-    pub(crate) fn analysis_revision(&self, project_key: &str, scope: &Scope, analysis_id: &str) -> Result<Option<String>, Error> {
+    pub(crate) fn analysis_revision(&self, project_key: &str, scope: &Scope, analysis_id: Option<&str>) -> Result<Option<String>, Error> {
+        // The scope as it is now (`refresh`): its analysed commit is given by the caller.
+        let Some(analysis_id) = analysis_id else { return Ok(None) };
         let mut params = vec![("project", project_key.to_string()), ("ps", "20".to_string())];
         match scope {
             Scope::PullRequest(_) => return Ok(None),

@@ -88,7 +88,14 @@ pub(crate) fn wait(
         return Ok(ended(report, scope, AnalysisOutcome::Failed { message, ended: Ended { task_id: task.id.clone(), how } }));
     };
     let links = links_of(&scope);
-    Ok(Waited::Succeeded(Box::new(Finished { report, task, analysis_id, scope, dashboard_url: links.dashboard(), links })))
+    Ok(Waited::Succeeded(Box::new(Finished {
+        report,
+        task,
+        analysis_id: Some(analysis_id),
+        scope,
+        dashboard_url: links.dashboard(),
+        links,
+    })))
 }
 
 /// The most files whose uncovered new lines are read and listed; the rest are counted and linked.
@@ -129,7 +136,7 @@ pub(crate) fn read(
     issues: IssueQuery,
     on_gate: &(dyn Fn(&super::model::ProjectStatus) + Sync),
 ) -> Result<Analysis, Error> {
-    let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_str());
+    let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
     let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let issues = s.start(|| match issues {
@@ -142,7 +149,7 @@ pub(crate) fn read(
         // Only a pull request leaves the overall-code conditions out.
         let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
         let risks = s.start(|| client.dependency_risks(key, scope));
-        let gate = client.project_status(id, key);
+        let gate = client.project_status(id, key, scope);
         if let Ok(g) = &gate {
             on_gate(g);
         }

@@ -12,6 +12,7 @@ pub(crate) mod model;
 pub(crate) mod preflight;
 pub(crate) mod present;
 pub(crate) mod report_task;
+pub(crate) mod webhook;
 
 pub(crate) use analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Flavour, Issues, Waited};
 pub(crate) use branch::Scope;
@@ -19,6 +20,15 @@ pub(crate) use client::SonarClient;
 pub(crate) use collect::IssueQuery;
 pub(crate) use connection::SonarCredential;
 pub(crate) use preflight::{check_report_server_url, preflight};
+
+/// Whether `key` may be a SonarQube project key: letters, digits, '-', '_', '.' and ':', not only
+/// digits, at most 400 characters (`ComponentKeys.java`).
+pub(crate) fn is_project_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 400
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        && !key.chars().all(|c| c.is_ascii_digit())
+}
 
 /// How the user knows the SonarQube settings where they are; the settings layer fills it, and
 /// messages put it into words.

@@ -54,6 +54,24 @@ pub(crate) struct CeTask {
     pub(crate) warnings: Vec<String>,
 }
 
+/// `api/project_pull_requests/list`: the project's pull requests as SonarQube knows them
+/// (`ws-projectpullrequests.proto`: key, title, branch, base, status, analysisDate, url, target).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PullRequests {
+    #[serde(default)]
+    pub(crate) pull_requests: Vec<SonarPullRequest>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SonarPullRequest {
+    #[serde(default)]
+    pub(crate) key: String,
+    #[serde(default)]
+    pub(crate) analysis_date: Option<String>,
+}
+
 /// `api/ce/component`: a project's queued and in-progress tasks (every branch and pull request)
 /// and its latest finished one (SonarQube `ce/ws/ComponentAction.java`).
 #[derive(Debug, Default, Deserialize)]

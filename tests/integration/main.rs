@@ -36,5 +36,7 @@ mod network;
 mod overlap;
 /// Publishing to a pull request: statuses, threads, re-runs.
 mod publish;
+/// `refresh`: SonarQube's current result posted again, by hand or from SonarQube's webhook.
+mod refresh;
 /// Shared helpers: environments, runs, the secret check.
 mod util;

@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 29] = [
+pub const DECLARED_INPUTS: [&str; 30] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -275,6 +275,7 @@ pub const DECLARED_INPUTS: [&str; 29] = [
     "projectKey",
     "minChangedLinesCoverage",
     "failOnDependencyRisks",
+    "webhookPayload",
 ];
 
 impl TaskEnv {
