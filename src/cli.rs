@@ -233,6 +233,15 @@ pub(crate) struct CommonArgs {
     /// result: true or false (the default).
     #[arg(long, value_name = "BOOL")]
     pub(crate) pending_status: Option<String>,
+    /// Carry reviewers' resolutions over to SonarQube: none (the default) or toSonarQube (a thread
+    /// resolved as Won't fix marks its issue accepted, By design a false positive; the token needs
+    /// 'Administer Issues'), e.g. --sync-resolutions toSonarQube.
+    #[arg(long, value_name = "WHERE")]
+    pub(crate) sync_resolutions: Option<String>,
+    /// With --sync-resolutions: also carry over the pull request's author's resolutions, and those
+    /// made without a reply: true or false (the default).
+    #[arg(long, value_name = "BOOL")]
+    pub(crate) allow_author_resolutions: Option<String>,
     /// Also write the pull request's issues as SARIF 2.1.0 to this file (for GitHub Advanced
     /// Security for Azure DevOps' AdvancedSecurity-Publish@1 or a SARIF viewer), e.g.
     /// --sarif out/sonarqube.sarif.
@@ -324,6 +333,8 @@ impl Cli {
             inline_software_qualities: nonempty(common.inline_software_qualities),
             summary_when: nonempty(common.summary_when),
             pending_status: nonempty(common.pending_status),
+            sync_resolutions: nonempty(common.sync_resolutions),
+            allow_author_resolutions: nonempty(common.allow_author_resolutions),
             analysed_commit: nonempty(common.analysed_commit),
             sarif_file: nonempty(common.sarif),
             project_key: nonempty(common.project_key),

@@ -197,6 +197,7 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
                 md.push('\n');
             }
             reviewers_line(&mut md, analysis, inline);
+            synced_line(&mut md, analysis, &done.synced);
             for w in done.ce_warnings.iter().take(WARNINGS_LIMIT) {
                 let _ = writeln!(md, "\n> ⚠️ {}", shorten(w, MESSAGE_LIMIT));
             }
@@ -259,6 +260,32 @@ fn reviewers_line(md: &mut String, analysis: &Analysis, inline: &InlineStats) {
     let more = if resolved.len() > LISTED { format!(" and {} more", resolved.len() - LISTED) } else { String::new() };
     let noun = if resolved.len() == 1 { "issue" } else { "issues" };
     let _ = writeln!(md, "\n**Resolved by reviewers:** {} {noun} in this pull request: {}{more}", resolved.len(), listed.join(", "));
+}
+
+/// "**Marked in SonarQube from this pull request:** 1 issue: AZ-1 (accepted; Won't fix by Jane
+/// Reviewer)": the resolutions `syncResolutions` carried over this run, each linked to the issue.
+fn synced_line(md: &mut String, analysis: &Analysis, synced: &[crate::sonar::analysis::Synced]) {
+    const LISTED: usize = 10;
+    let done: Vec<_> = synced.iter().filter(|s| !s.dry_run).collect();
+    if done.is_empty() {
+        return;
+    }
+    let listed: Vec<String> = done
+        .iter()
+        .take(LISTED)
+        .map(|s| {
+            format!(
+                "{} ({}; {} by {})",
+                link(&s.issue_key, &analysis.links.issue(&s.issue_key)),
+                s.became,
+                s.status,
+                escape_md(&s.resolver)
+            )
+        })
+        .collect();
+    let more = if done.len() > LISTED { format!(" and {} more", done.len() - LISTED) } else { String::new() };
+    let noun = if done.len() == 1 { "issue" } else { "issues" };
+    let _ = writeln!(md, "\n**Marked in SonarQube from this pull request:** {} {noun}: {}{more}", done.len(), listed.join(", "));
 }
 
 /// The gate's conditions, failed first: each as SonarQube words it, "45.5% Coverage on New Code

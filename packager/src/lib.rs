@@ -445,6 +445,7 @@ mod tests {
                 "images/summary-every-condition.png",
                 "images/summary-failed.png",
                 "images/summary-passed.png",
+                "images/summary-synced.png",
                 "overview.md",
                 "task/bin/linux-x64/sonar-pr-gate",
                 "task/icon.png",

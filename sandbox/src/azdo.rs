@@ -49,6 +49,8 @@ pub struct PullRequestState {
     /// changes list them (with change tracking ids 1, 2, …). Without either, iteration changes
     /// answer 404, as for an API that cannot give them.
     pub files: Option<Vec<String>>,
+    /// Who opened it (id, display name); without one, the caller.
+    pub created_by: Option<(String, String)>,
 }
 
 pub struct AzdoState {
@@ -122,6 +124,7 @@ impl AzdoState {
             threads: vec![],
             statuses: vec![],
             files: None,
+            created_by: None,
         });
     }
 
@@ -156,6 +159,22 @@ impl AzdoState {
         let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();
         let t = pr.threads.iter_mut().find(|t| t["id"] == thread).unwrap();
         t["status"] = json!(status);
+    }
+
+    /// A person resolves a thread in the web UI, with a reply ("Reply & resolve": the reply, then
+    /// the status) or without (the status alone). The service records no author for a status
+    /// change: only the thread's `lastUpdatedDate` moves (`GitPullRequestCommentThread` in the REST
+    /// reference has no field naming who changed the status, and no comment is added).
+    pub fn resolve_as(&mut self, pr: u32, thread: u64, status: &str, person: (&str, &str), reply: Option<&str>) {
+        let now = crate::sonar_time(std::time::SystemTime::now());
+        let pr = self.pull_requests.iter_mut().find(|p| p.id == pr).unwrap();
+        let t = pr.threads.iter_mut().find(|t| t["id"] == thread).unwrap();
+        if let Some(text) = reply {
+            let n = t["comments"].as_array().unwrap().len() as u64 + 1;
+            t["comments"].as_array_mut().unwrap().push(json!({"id": n, "parentCommentId": 1, "content": text, "commentType": "text", "author": identity(person.0, person.1), "publishedDate": now, "lastUpdatedDate": now, "isDeleted": false}));
+        }
+        t["status"] = json!(status);
+        t["lastUpdatedDate"] = json!(now);
     }
 
     /// A person answers in a thread (used to test that human replies are respected).
@@ -557,7 +576,8 @@ fn get_pull_request(pr: &PullRequestState, ctx: &PrRequest<'_>, repository: Valu
         200,
         &json!({
             "repository": repository,
-            "pullRequestId": pr.id, "codeReviewId": pr.id, "status": pr.status, "createdBy": ctx.author, "creationDate": "2026-11-20T16:30:31.6655471Z",
+            "pullRequestId": pr.id, "codeReviewId": pr.id, "status": pr.status,
+            "createdBy": pr.created_by.as_ref().map_or_else(|| ctx.author.clone(), |(id, name)| identity(id, name)), "creationDate": "2026-11-20T16:30:31.6655471Z",
             "title": pr.title, "description": "", "sourceRefName": "refs/heads/feature/checkout", "targetRefName": "refs/heads/main",
             "mergeStatus": "succeeded", "isDraft": false, "lastMergeSourceCommit": {"commitId": last},
             // The merge a PR build checks out (refs/pull/N/merge): a commit of its own per iteration.

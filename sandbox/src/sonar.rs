@@ -259,6 +259,13 @@ pub struct SonarState {
     /// `component` asks for it ('Administer' on the project, `ce/ws/ActivityAction.java`); a CI
     /// token usually has only Browse and Execute Analysis.
     pub administers_projects: bool,
+    /// Whether the token may change issues ('Administer Issues' on the project, which
+    /// `api/issues/do_transition` asks for; `IssuesWsParameters`, `DoTransitionAction.java`).
+    pub administers_issues: bool,
+    /// Transitions applied (`api/issues/do_transition`): (issue, transition).
+    pub transitions: Vec<(String, String)>,
+    /// Comments added to issues (`api/issues/add_comment`): (issue, text).
+    pub issue_comments: Vec<(String, String)>,
 }
 
 pub struct FakeSonar {
@@ -282,6 +289,9 @@ impl FakeSonar {
                 first_polled: BTreeMap::new(),
                 finished_at: BTreeMap::new(),
                 administers_projects: false,
+                administers_issues: true,
+                transitions: Vec::new(),
+                issue_comments: Vec::new(),
                 hides_source_code: false,
                 extra_metrics: vec![],
                 quality_gates: vec![(
@@ -365,6 +375,8 @@ impl Handler for FakeSonar {
             Caller::Valid { analysis_only, browse_only } => Access { analysis_only, browse_only },
         };
         let route = match path.as_str() {
+            "/api/issues/do_transition" => do_transition,
+            "/api/issues/add_comment" => add_issue_comment,
             "/api/navigation/global" => navigation_global,
             "/api/settings/values" => settings_values,
             "/api/ce/task" => ce_task,
@@ -875,6 +887,47 @@ fn sca_issues_releases(st: &mut SonarState, req: &RecordedRequest, access: Acces
         })
         .collect();
     Response::json(200, &json!({"issuesReleases": risks, "page": {"pageIndex": 1, "pageSize": 500, "total": risks.len()}}))
+}
+
+/// `api/issues/do_transition` (POST only; 'Administer Issues'): the transitions a server knows —
+/// `accept` from 10.4, where it replaced `wontfix` (kept for older clients); `falsepositive` on all
+/// (`DefaultTransitions.java`; SonarQube 10.4 release notes). An applied one takes the issue out
+/// of the open ones, and the gate is evaluated again (`accept_issue`).
+fn do_transition(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
+    if req.method != "POST" {
+        return errors(405, &format!("HTTP method {} is not supported", req.method));
+    }
+    let (Some(issue), Some(transition)) = (req.query("issue"), req.query("transition")) else {
+        return errors(400, "The 'issue' and 'transition' parameters are missing");
+    };
+    let known: &[&str] = match st.flavour {
+        Flavour::Server89 | Flavour::Server99 => &["confirm", "unconfirm", "reopen", "resolve", "falsepositive", "wontfix"],
+        _ => &["confirm", "unconfirm", "reopen", "resolve", "falsepositive", "wontfix", "accept"],
+    };
+    if !known.contains(&transition.as_str()) {
+        return errors(400, &format!("Value of parameter 'transition' ({transition}) must be one of: [{}]", known.join(", ")));
+    }
+    let Some(project) = st.analyses.iter().rev().find(|a| a.issues.iter().any(|i| i.key == issue)).map(|a| a.project_key.clone()) else {
+        return errors(404, &format!("Issue with key '{issue}' does not exist"));
+    };
+    if !st.administers_issues {
+        return errors(403, "Insufficient privileges");
+    }
+    st.transitions.push((issue.clone(), transition));
+    st.accept_issue(&project, &issue);
+    Response::json(200, &json!({"issue": {"key": issue}}))
+}
+
+/// `api/issues/add_comment` (POST; 'Browse').
+fn add_issue_comment(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
+    if req.method != "POST" {
+        return errors(405, &format!("HTTP method {} is not supported", req.method));
+    }
+    let (Some(issue), Some(text)) = (req.query("issue"), req.query("text")) else {
+        return errors(400, "The 'issue' and 'text' parameters are missing");
+    };
+    st.issue_comments.push((issue.clone(), text));
+    Response::json(200, &json!({"issue": {"key": issue}}))
 }
 
 /// `api/project_pull_requests/list`: the project's pull requests, each with its latest analysis's

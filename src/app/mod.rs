@@ -10,6 +10,7 @@ mod early_status;
 mod found;
 mod publish;
 mod refresh;
+mod triage;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -154,6 +154,7 @@ pub(super) fn publish_from(
         let (analyses, pr_state) = read_results(settings, azdo.as_ref(), &sonar, waited, early, &later, log);
         let mut analyses = analyses?;
         check_provenance(settings, &mut analyses);
+        sync_resolutions(settings, &sonar, azdo.as_ref(), pr_state.as_ref(), &mut analyses, log);
         analyses.iter().for_each(|a| report_analysis(log, a));
         let decorated = decorate_or_say_why(
             settings,
@@ -176,6 +177,29 @@ pub(super) fn publish_from(
             Report::Nothing => {}
         }
         Ok(outcome)
+    }
+}
+
+/// `syncResolutions: toSonarQube`: reviewers' resolutions carried over before anything is posted.
+fn sync_resolutions(
+    settings: &Settings,
+    sonar: &SonarClient,
+    azdo: Option<&(Arc<AzdoClient>, &PullRequestTarget)>,
+    pr_state: Option<&Result<PullRequestState, Error>>,
+    analyses: &mut [Analysis],
+    log: &Log,
+) {
+    if settings.decoration.sync_resolutions != decide::triage::SyncResolutions::ToSonarQube {
+        return;
+    }
+    if let (Some(Ok(state)), Some((_, target))) = (pr_state, azdo) {
+        let side = super::triage::PullRequestSide {
+            target,
+            threads: &state.threads,
+            me: &state.me,
+            author: state.pull_request.created_by.as_ref(),
+        };
+        super::triage::carry_over(settings, sonar, &side, analyses, log);
     }
 }
 
@@ -239,7 +263,10 @@ fn read_results(
 ) -> Results {
     use super::early_status::EarlyStatus;
     let (early_status, early) = match (azdo, early) {
-        (Some((client, t)), Some(e)) if !settings.dry_run => {
+        // With resolutions to carry over, the status waits for the gate as it is after them.
+        (Some((client, t)), Some(e))
+            if !settings.dry_run && settings.decoration.sync_resolutions == crate::decide::triage::SyncResolutions::None =>
+        {
             match EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, e, log) {
                 Ok(lane) => (Some(lane), None),
                 Err(e) => (None, Some(*e)),

@@ -29,6 +29,20 @@ pub(crate) struct Identity {
     pub(crate) provider_display_name: Option<String>,
     #[serde(default)]
     pub(crate) custom_display_name: Option<String>,
+    /// An `IdentityRef`'s name (a comment's author, a pull request's creator).
+    #[serde(default)]
+    pub(crate) display_name: Option<String>,
+}
+
+impl Identity {
+    /// The name people see, whichever form the answer gave it in.
+    pub(crate) fn name(&self) -> Option<&str> {
+        [&self.display_name, &self.custom_display_name, &self.provider_display_name]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .find(|n| !n.trim().is_empty())
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,6 +55,9 @@ pub(crate) struct PullRequest {
     pub(crate) title: Option<String>,
     #[serde(default)]
     pub(crate) last_merge_source_commit: Option<CommitRef>,
+    /// Who opened it: by default their own resolutions are not marked in SonarQube.
+    #[serde(default)]
+    pub(crate) created_by: Option<Identity>,
     /// The merge of source into target a PR build checks out (`refs/pull/N/merge`): the commit a
     /// pull request build analyses.
     #[serde(default)]
@@ -153,6 +170,9 @@ pub(crate) struct Thread {
     pub(crate) is_deleted: bool,
     #[serde(default)]
     pub(crate) thread_context: Option<Value>,
+    /// When a comment was added or the status changed (`2026-11-23T10:36:00.123Z`).
+    #[serde(default)]
+    pub(crate) last_updated_date: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -167,6 +187,8 @@ pub(crate) struct Comment {
     pub(crate) author: Option<Identity>,
     #[serde(default)]
     pub(crate) is_deleted: bool,
+    #[serde(default)]
+    pub(crate) published_date: Option<String>,
 }
 
 impl Thread {

@@ -16,6 +16,7 @@ pub(crate) mod refresh;
 pub(crate) mod reports;
 pub(crate) mod scope;
 pub(crate) mod statuses;
+pub(crate) mod triage;
 pub(crate) mod verdict;
 
 #[cfg(test)]

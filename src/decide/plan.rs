@@ -38,8 +38,21 @@ pub(crate) struct Decoration {
     pub(crate) summary_when: SummaryWhen,
     /// Post a `pending` status while the analyses are processed (`pendingStatus`).
     pub(crate) pending_status: bool,
+    /// Carry reviewers' Won't fix / By design resolutions over to SonarQube (`syncResolutions`),
+    /// and whether the pull request's author's count (`allowAuthorResolutions`).
+    pub(crate) sync_resolutions: SyncResolutions,
+    pub(crate) allow_author_resolutions: bool,
     pub(crate) status_genre: String,
     pub(crate) status_name: String,
+}
+
+/// `syncResolutions`: whether reviewers' resolutions are carried over to SonarQube
+/// (`decide::triage`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SyncResolutions {
+    #[default]
+    None,
+    ToSonarQube,
 }
 
 /// When the summary comment is posted (`summaryWhen`).

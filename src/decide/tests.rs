@@ -81,6 +81,7 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
         uncovered: None,
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
+        synced: Vec::new(),
         gate_definition: Vec::new(),
         dependency_risks: None,
         gate,
@@ -114,6 +115,8 @@ fn options() -> Decoration {
         inline_filter: InlineFilter::cap(25),
         summary_when: SummaryWhen::Always,
         pending_status: false,
+        sync_resolutions: Default::default(),
+        allow_author_resolutions: false,
         status_genre: "SonarQube".into(),
         status_name: "quality gate".into(),
     }

@@ -60,6 +60,12 @@ impl<'a> Request<'a> {
         Self { method: Method::Get, url: url.into(), auth, headers: Vec::new(), json_body: None, deadline: None }
     }
 
+    /// A POST without a body: its parameters are in the URL (SonarQube's web services read them
+    /// from the query string as from a form).
+    pub(crate) fn post(url: impl Into<String>, auth: Option<&'a Auth>) -> Self {
+        Self { method: Method::Post, ..Self::get(url, auth) }
+    }
+
     pub(crate) fn until(mut self, deadline: Option<Instant>) -> Self {
         self.deadline = deadline;
         self

@@ -55,6 +55,10 @@ pub(crate) enum Field {
     MinChangedLinesCoverage,
     /// `failOnDependencyRisks`: the PR's own condition on dependency risks (Advanced Security).
     FailOnDependencyRisks,
+    /// `syncResolutions`: reviewers' resolutions carried over to SonarQube.
+    SyncResolutions,
+    /// `allowAuthorResolutions`: the pull request's author's resolutions count too.
+    AllowAuthorResolutions,
     /// `webhookPayload`: SonarQube's webhook payload a `refresh` run acts on (the JSON itself in
     /// task mode, a file in the CLI).
     WebhookPayload,
@@ -73,7 +77,7 @@ pub(crate) enum Field {
 impl Field {
     /// The task's inputs: exactly what task.json declares (a test holds the two together), and
     /// the only names `RawSettings::from_task_env` reads inputs by.
-    pub(crate) const INPUTS: [Field; 30] = [
+    pub(crate) const INPUTS: [Field; 32] = [
         Field::Mode,
         Field::SonarService,
         Field::SonarCloudService,
@@ -104,6 +108,8 @@ impl Field {
         Field::MinChangedLinesCoverage,
         Field::FailOnDependencyRisks,
         Field::WebhookPayload,
+        Field::SyncResolutions,
+        Field::AllowAuthorResolutions,
     ];
 
     /// The name a user of this origin knows the setting by.
@@ -160,6 +166,8 @@ impl Field {
             Field::MinChangedLinesCoverage => "minChangedLinesCoverage",
             Field::FailOnDependencyRisks => "failOnDependencyRisks",
             Field::WebhookPayload => "webhookPayload",
+            Field::SyncResolutions => "syncResolutions",
+            Field::AllowAuthorResolutions => "allowAuthorResolutions",
             Field::WebhookSignature => "X-Sonar-Webhook-HMAC-SHA256",
             Field::WebhookSecret => "the webhook's secret",
             Field::RefreshCommit => "the webhook's revision",
@@ -212,6 +220,8 @@ impl Field {
             Field::MinChangedLinesCoverage => "--min-changed-lines-coverage",
             Field::FailOnDependencyRisks => "--fail-on-dependency-risks",
             Field::WebhookPayload => "--webhook-payload",
+            Field::SyncResolutions => "--sync-resolutions",
+            Field::AllowAuthorResolutions => "--allow-author-resolutions",
             Field::WebhookSignature => "--webhook-signature",
             Field::WebhookSecret => "SONAR_PR_GATE_WEBHOOK_SECRET",
             Field::RefreshCommit => "--commit",

@@ -35,6 +35,7 @@ pub(crate) struct InputNames {
     /// `refresh`: the webhook payload, and the pull request when none names it.
     pub(crate) webhook_payload: String,
     pub(crate) pull_request_id: String,
+    pub(crate) sync_resolutions: String,
     /// Whether these are the task's names (an agent runs it).
     pub(crate) origin_is_task: bool,
 }
@@ -61,6 +62,7 @@ impl InputNames {
             summary: "the build summary".into(),
             sarif_file: "sarifFile".into(),
             webhook_payload: "webhookPayload".into(),
+            sync_resolutions: "syncResolutions".into(),
             pull_request_id: "a pull request analysis (SonarQube's webhook for a pull request names it)".into(),
             origin_is_task: true,
         }
@@ -87,6 +89,7 @@ impl InputNames {
             summary: "the summary file".into(),
             sarif_file: "--sarif".into(),
             webhook_payload: "--webhook-payload".into(),
+            sync_resolutions: "--sync-resolutions".into(),
             pull_request_id: "--pull-request".into(),
             origin_is_task: false,
         }

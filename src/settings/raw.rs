@@ -85,6 +85,8 @@ pub(crate) struct RawSettings {
     /// signature and the secret it is checked against, and the analysed commit when no payload
     /// says (never `Build.SourceVersion`: a webhook's run builds the pipeline's own commit).
     pub(crate) webhook_payload: Option<String>,
+    pub(crate) sync_resolutions: Option<String>,
+    pub(crate) allow_author_resolutions: Option<String>,
     pub(crate) webhook_signature: Option<String>,
     pub(crate) webhook_secret: Option<String>,
     pub(crate) refresh_commit: Option<String>,
@@ -221,6 +223,8 @@ impl RawSettings {
             min_changed_lines_coverage: input(Field::MinChangedLinesCoverage),
             fail_on_dependency_risks: input(Field::FailOnDependencyRisks),
             webhook_payload: input(Field::WebhookPayload),
+            sync_resolutions: input(Field::SyncResolutions),
+            allow_author_resolutions: input(Field::AllowAuthorResolutions),
             debug: env.debug(),
             ..RawSettings::default()
         };
@@ -340,6 +344,8 @@ mod tests {
                 Field::MinChangedLinesCoverage => self.min_changed_lines_coverage.as_deref(),
                 Field::FailOnDependencyRisks => self.fail_on_dependency_risks.as_deref(),
                 Field::WebhookPayload => self.webhook_payload.as_deref(),
+                Field::SyncResolutions => self.sync_resolutions.as_deref(),
+                Field::AllowAuthorResolutions => self.allow_author_resolutions.as_deref(),
                 _ => None,
             }
         }

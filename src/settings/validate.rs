@@ -8,6 +8,7 @@ use super::fields::{Field, Problem, SettingsError};
 use super::raw::{RawSettings, unexpanded_macro};
 use super::*;
 use crate::azdo::{Credential, RepositoryRef};
+use crate::decide::triage::SyncResolutions;
 use crate::decide::{Decoration, DecorationMode, InlineFilter, SummaryWhen};
 use crate::net::proxy::{ProxyConfig, ProxyError};
 use crate::pipeline::env::parse_bool;
@@ -496,7 +497,10 @@ impl RawSettings {
                 None
             }
         };
+        let (sync_resolutions, allow_author_resolutions) = self.triage(v);
         Decoration {
+            sync_resolutions,
+            allow_author_resolutions,
             fail_on_dependency_risks,
             min_changed_lines_coverage,
             inline_filter,
@@ -511,6 +515,22 @@ impl RawSettings {
             status_genre,
             status_name,
         }
+    }
+
+    /// `syncResolutions` and `allowAuthorResolutions`.
+    fn triage(&self, v: &mut Validator) -> (SyncResolutions, bool) {
+        let sync = match self.sync_resolutions.as_deref().map(str::trim).map(str::to_ascii_lowercase).as_deref() {
+            None | Some("") | Some("none") => SyncResolutions::None,
+            Some("tosonarqube") | Some("to-sonarqube") => SyncResolutions::ToSonarQube,
+            Some(other) => {
+                v.problem(
+                    Field::SyncResolutions,
+                    format!("'{other}' is not a choice; use none (the default) or toSonarQube (a reviewer's Won't fix or By design marks the issue in SonarQube)"),
+                );
+                SyncResolutions::None
+            }
+        };
+        (sync, v.boolean(Field::AllowAuthorResolutions, self.allow_author_resolutions.as_deref(), false))
     }
 
     /// The HTTP client's configuration: trust roots, certificate checks and the proxy.

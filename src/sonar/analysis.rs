@@ -123,6 +123,21 @@ pub(crate) struct Completed {
     pub(crate) dependency_risks: Option<super::model::DependencyRisks>,
     /// The names the server gives the gate's metrics (`api/metrics/search`, read once a run).
     pub(crate) metric_names: std::collections::BTreeMap<String, String>,
+    /// Reviewers' resolutions this run carried over to SonarQube (`syncResolutions`).
+    pub(crate) synced: Vec<Synced>,
+}
+
+/// A reviewer's resolution carried over to SonarQube: the issue, what it became, who resolved it
+/// in the pull request, and how the pull request named the status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Synced {
+    pub(crate) issue_key: String,
+    /// "accepted", "won't fix" or "false positive", as SonarQube words it.
+    pub(crate) became: &'static str,
+    pub(crate) resolver: String,
+    pub(crate) status: &'static str,
+    /// Not done: a dry run only says it.
+    pub(crate) dry_run: bool,
 }
 
 /// New code tests do not cover: the files, most uncovered first, and the new lines of the first

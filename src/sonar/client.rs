@@ -31,6 +31,15 @@ pub(crate) const ISSUE_PAGE_SIZE: u64 = 500;
 /// results, so a handful at a time.
 const FILES_PER_QUERY: usize = 25;
 /// Issue pages read at once after the first: as many as the client keeps connections to one
+/// How marking an issue went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dismissed {
+    /// Done, with this transition.
+    Done(&'static str),
+    /// The token may not: it needs 'Administer Issues' on the project.
+    Forbidden,
+}
+
 /// server (20 pages at most exist).
 const PAGE_CONCURRENCY: usize = crate::net::MAX_CONNECTIONS_PER_HOST;
 
@@ -123,6 +132,13 @@ impl SonarClient {
             url.push_str(&encode(v));
         }
         url
+    }
+
+    fn post(&self, path: &str, params: &[(&str, String)]) -> Result<Response, Error> {
+        let url = self.url(path, params);
+        self.http
+            .send(&Request::post(url, Some(&self.auth)).until(self.deadline))
+            .map_err(|source| Error::transport(Service::SonarQube, source, &self.names.url))
     }
 
     fn get(&self, path: &str, params: &[(&str, String)], authenticated: bool) -> Result<Response, Error> {
@@ -340,6 +356,33 @@ impl SonarClient {
                 };
                 Err(self.api_error(&resp, &what))
             }
+        }
+    }
+
+    /// Marks an issue as a reviewer resolved it (`api/issues/do_transition`, POST): accepted
+    /// (`accept` on SonarQube Cloud and 10.4+, where it replaced `wontfix`; `wontfix` before) or a
+    /// false positive. The token needs 'Administer Issues' on the project.
+    pub(crate) fn dismiss_issue(&self, issue: &str, dismissal: super::model::Dismissal) -> Result<Dismissed, Error> {
+        use super::model::Dismissal;
+        let transition = match dismissal {
+            Dismissal::Accepted if self.cloud || self.version.get().is_some_and(|v| *v >= (10, 4)) => "accept",
+            Dismissal::Accepted => "wontfix",
+            Dismissal::FalsePositive => "falsepositive",
+        };
+        let resp = self.post("api/issues/do_transition", &[("issue", issue.to_string()), ("transition", transition.to_string())])?;
+        match resp.status {
+            200 | 204 => Ok(Dismissed::Done(transition)),
+            401 | 403 => Ok(Dismissed::Forbidden),
+            _ => Err(self.api_error(&resp, &format!("mark issue {issue} ({transition})"))),
+        }
+    }
+
+    /// Adds a comment to an issue (`api/issues/add_comment`, POST, Markdown).
+    pub(crate) fn comment_issue(&self, issue: &str, text: &str) -> Result<(), Error> {
+        let resp = self.post("api/issues/add_comment", &[("issue", issue.to_string()), ("text", text.to_string())])?;
+        match resp.status {
+            200 | 204 => Ok(()),
+            _ => Err(self.api_error(&resp, &format!("comment on issue {issue}"))),
         }
     }
 

@@ -166,6 +166,7 @@ pub(crate) fn read(
         uncovered: uncovered?,
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
+        synced: Vec::new(),
         gate_definition: overall?,
         dependency_risks: risks?,
     };

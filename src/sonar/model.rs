@@ -54,6 +54,15 @@ pub(crate) struct CeTask {
     pub(crate) warnings: Vec<String>,
 }
 
+/// What a reviewer's resolution makes of an issue in SonarQube (`api/issues/do_transition`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dismissal {
+    /// Won't fix: accepted (`accept`, SonarQube 10.4+ and Cloud; `wontfix` before).
+    Accepted,
+    /// By design: `falsepositive`.
+    FalsePositive,
+}
+
 /// `api/project_pull_requests/list`: the project's pull requests as SonarQube knows them
 /// (`ws-projectpullrequests.proto`: key, title, branch, base, status, analysisDate, url, target).
 #[derive(Debug, Default, Deserialize)]

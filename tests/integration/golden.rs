@@ -96,6 +96,33 @@ fn a_summary_with_a_reviewers_resolution_and_filtered_issues() {
     assert_golden("summary-reviewers.md", &comment(&sb, "summary", None));
 }
 
+/// Triage from the pull request: a reviewer resolved AZ-1's thread as Won't fix with a reply, and
+/// `syncResolutions: toSonarQube` marked it accepted in SonarQube; the summary says so.
+#[test]
+fn a_summary_with_a_resolution_marked_in_sonarqube() {
+    let (sb, mut env) = pr_scenario(Flavour::Server2025);
+    env.set("INPUT_SYNCRESOLUTIONS", "toSonarQube");
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses.push(demo::analysis("T1", false));
+    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let id = {
+        let st = sb.azdo_state();
+        let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "AZ-1").cloned();
+        t.expect("AZ-1 has a thread")["id"].as_u64().unwrap()
+    };
+    sb.azdo_state().resolve_as(
+        PR,
+        id,
+        "wontFix",
+        ("0d5e9a4c-7b1f-4e53-9a8e-2f6c1d3b4a51", "Jane Reviewer"),
+        Some("Accepted: the lock is held by the caller."),
+    );
+    let run = env.run();
+    assert_eq!(sb.sonar_state().transitions, [("AZ-1".to_string(), "accept".to_string())], "{}", run.all());
+    assert_golden("summary-synced.md", &comment(&sb, "summary", None));
+}
+
 /// The demo's pull request with its analysis in one more state, its summary compared with `name`.
 fn demo_summary(name: &str, result: &str, change: impl FnOnce(&mut sandbox::sonar::AnalysisSpec, &mut TaskEnv)) -> String {
     let (sb, mut env) = pr_scenario(Flavour::Server2025);

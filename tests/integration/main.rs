@@ -38,5 +38,7 @@ mod overlap;
 mod publish;
 /// `refresh`: SonarQube's current result posted again, by hand or from SonarQube's webhook.
 mod refresh;
+/// `syncResolutions`: reviewers' resolutions carried over to SonarQube.
+mod triage;
 /// Shared helpers: environments, runs, the secret check.
 mod util;

@@ -245,7 +245,7 @@ pub struct TaskEnv {
 }
 
 /// Every input task.json declares; the agent sets them all, empty ones included.
-pub const DECLARED_INPUTS: [&str; 30] = [
+pub const DECLARED_INPUTS: [&str; 32] = [
     "mode",
     "sonarQubeService",
     "sonarCloudService",
@@ -276,6 +276,8 @@ pub const DECLARED_INPUTS: [&str; 30] = [
     "minChangedLinesCoverage",
     "failOnDependencyRisks",
     "webhookPayload",
+    "syncResolutions",
+    "allowAuthorResolutions",
 ];
 
 impl TaskEnv {
@@ -304,6 +306,8 @@ impl TaskEnv {
             ("INPUT_INLINEMINSEVERITY", "none"),
             ("INPUT_SUMMARYWHEN", "always"),
             ("INPUT_PENDINGSTATUS", "false"),
+            ("INPUT_SYNCRESOLUTIONS", "none"),
+            ("INPUT_ALLOWAUTHORRESOLUTIONS", "false"),
             ("TF_BUILD", "True"),
             ("SYSTEM_TEAMPROJECT", "Fabrikam Web"),
             ("SYSTEM_TEAMPROJECTID", sandbox::azdo::PROJECT_ID),
