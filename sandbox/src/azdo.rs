@@ -247,10 +247,31 @@ impl Handler for FakeAzdo {
         match (req.method.as_str(), segs.get(5).map(String::as_str)) {
             ("GET", None) => repository(&st),
             ("POST", Some("FileDiffs")) => file_diffs(&st, req),
+            ("GET", Some("pullRequests")) if segs.len() == 6 => list_pull_requests(&st, req),
             (_, Some("pullRequests")) => pull_request_route(&mut st, req, &cred, &segs),
             _ => vss_error(404, "The resource cannot be found.", "NotFoundException"),
         }
     }
+}
+
+/// `GET …/pullrequests?searchCriteria.status=…&searchCriteria.sourceRefName=…` (Pull Requests -
+/// Get Pull Requests): the repository's pull requests, filtered as asked, each with its source
+/// branch and last merge commits.
+fn list_pull_requests(st: &AzdoState, req: &RecordedRequest) -> Response {
+    let status = req.query("searchCriteria.status").unwrap_or_else(|| "active".into());
+    let source = req.query("searchCriteria.sourceRefName");
+    let value: Vec<Value> = st
+        .pull_requests
+        .iter()
+        .filter(|p| status == "all" || p.status == status)
+        .filter(|_| source.as_deref().is_none_or(|s| s == "refs/heads/feature/checkout"))
+        .map(|p| {
+            let last = p.iterations.last().map(|(_, c)| c.clone()).unwrap_or_default();
+            json!({"pullRequestId": p.id, "status": p.status, "title": p.title, "sourceRefName": "refs/heads/feature/checkout", "targetRefName": "refs/heads/main",
+                   "lastMergeSourceCommit": {"commitId": last}, "lastMergeCommit": {"commitId": merge_commit_of(&last)}})
+        })
+        .collect();
+    Response::json(200, &json!({"count": value.len(), "value": value}))
 }
 
 /// The credential a request carries, or the service's answer to a bad one: 203 with a sign-in

@@ -890,8 +890,8 @@ fn sca_issues_releases(st: &mut SonarState, req: &RecordedRequest, access: Acces
 }
 
 /// `api/issues/do_transition` (POST only; 'Administer Issues'): the transitions a server knows —
-/// `accept` from 10.4, where it replaced `wontfix` (kept for older clients); `falsepositive` on all
-/// (`DefaultTransitions.java`; SonarQube 10.4 release notes). An applied one takes the issue out
+/// `accept` from SonarQube 10.4 (sonar-plugin-api `DefaultTransitions.java`: `ACCEPT` since API
+/// 10.3, `WONT_FIX` deprecated then but still in `ALL`); `falsepositive` on all. An applied one takes the issue out
 /// of the open ones, and the gate is evaluated again (`accept_issue`).
 fn do_transition(st: &mut SonarState, req: &RecordedRequest, _: Access) -> Response {
     if req.method != "POST" {

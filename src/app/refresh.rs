@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::publish::{Source, publish_from};
 use super::{Clock, azdo_client, sonar_client};
 use crate::decide::Outcome;
-use crate::decide::refresh::{Asked, asked_by_webhook, current_push};
+use crate::decide::refresh::{Asked, asked_by_webhook, current_push, pull_request_of_commit};
 use crate::error::Error;
 use crate::net::Client;
 use crate::parallel;
@@ -31,20 +31,30 @@ pub(super) fn refresh(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
         Ok(asked) => asked,
         Err(why) => return Ok(nothing_to_do(log, &why)),
     };
-    let pull_request = settings.target.pull_request().map(|t| t.id).or(asked.pull_request);
-    let Some(target) = pull_request.and_then(|id| pull_request_target(settings, id)) else {
-        let why = format!(
-            "the analysis of '{}' is of {}, which names no Azure DevOps pull request; give the pull request to post to ({})",
-            asked.project_key,
-            scope_words(&asked.scope),
-            settings.names.pull_request_id
-        );
-        return Ok(nothing_to_do(log, &why));
+    // The repository's client, for any pull request of it (the id is set below).
+    let Some(repository) = pull_request_target(settings, 0) else {
+        return Err(Error::Webhook(format!("no Azure DevOps repository and credential to post with ({})", settings.names.collection_url)));
     };
+    let Some(azdo) = azdo_client(settings, &repository, http, clock.run_by) else {
+        return Err(Error::Webhook("no Azure DevOps credential to post with".into()));
+    };
+    let pull_request = match settings.target.pull_request().map(|t| t.id).or(asked.pull_request) {
+        Some(id) => id,
+        // A branch or main-branch analysis (Community Build decorates those): the pull request
+        // whose build analysed that commit.
+        None => {
+            let branch = match &asked.scope {
+                Scope::Branch(name) => Some(name.as_str()),
+                _ => None,
+            };
+            match pull_request_of_commit(asked.revision.as_deref(), &azdo.active_pull_requests(branch)?, &asked.scope) {
+                Ok(id) => id,
+                Err(why) => return Ok(nothing_to_do(log, &why)),
+            }
+        }
+    };
+    let target = PullRequestTarget { id: pull_request, ..repository };
     let sonar = sonar_client(settings, http, clock.analyses_by);
-    let Some(azdo) = azdo_client(settings, &target, http, clock.run_by) else {
-        return Err(Error::Webhook(format!("no Azure DevOps credential to post to pull request {} with", target.id)));
-    };
     // The pull request as it is now, and (when no commit is known) when SonarQube analysed it.
     let (pr, iterations, analysed) = parallel::scope(|s| {
         let pr = s.start(|| azdo.pull_request(target.id));

@@ -239,6 +239,17 @@ impl AzdoClient {
         self.get_json(&self.pr_base(pr), self.context(format!("read pull request {pr}"), Some(pr)))
     }
 
+    /// The repository's active pull requests (the first 100), from one source branch when given
+    /// (`searchCriteria.sourceRefName`), each with its last merge commit and source commit.
+    pub(crate) fn active_pull_requests(&self, source_branch: Option<&str>) -> Result<Vec<PullRequest>, Error> {
+        let mut url = format!("{}/pullRequests?searchCriteria.status=active&$top=100", self.repo_base());
+        if let Some(branch) = source_branch {
+            url.push_str(&format!("&searchCriteria.sourceRefName={}", encode(&format!("refs/heads/{branch}"))));
+        }
+        let list: ValueList<PullRequest> = self.get_json(&url, self.context("list the repository's active pull requests".into(), None))?;
+        Ok(list.value)
+    }
+
     pub(crate) fn iterations(&self, pr: u32) -> Result<Vec<Iteration>, Error> {
         let list: ValueList<Iteration> = self.get_json(
             &format!("{}/iterations", self.pr_base(pr)),

@@ -78,6 +78,26 @@ pub(crate) fn is_commit_id(text: &str) -> bool {
     (7..=64).contains(&text.len()) && text.chars().all(|c| c.is_ascii_hexdigit())
 }
 
+/// The pull request a branch or main-branch analysis of `revision` was of: the active one whose
+/// merge commit (a PR build analyses `refs/pull/N/merge`) or source commit is that commit. `Err`
+/// says why there is none, or that several are (nothing is guessed).
+pub(crate) fn pull_request_of_commit(revision: Option<&str>, active: &[PullRequest], scope: &Scope) -> Result<u32, String> {
+    let Some(revision) = revision else {
+        return Err(format!("the analysis of {} names no commit, so no pull request can be told to be its", scope_words(scope)));
+    };
+    let same = |c: &Option<crate::azdo::model::CommitRef>| c.as_ref().is_some_and(|c| c.commit_id.eq_ignore_ascii_case(revision));
+    let found: Vec<u32> =
+        active.iter().filter(|p| same(&p.last_merge_commit) || same(&p.last_merge_source_commit)).map(|p| p.pull_request_id).collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!(
+            "no active pull request of this repository is at commit {revision} (the analysis of {}): it was not a pull request build's, or the pull request has moved on",
+            scope_words(scope)
+        )),
+        many => Err(format!("{} active pull requests are at commit {revision}; give the one to post to", many.len())),
+    }
+}
+
 /// The pull request's latest push, which a refreshed result goes on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Current {
@@ -201,6 +221,23 @@ mod tests {
         let hostile = r###"{"project":{"key":"shop"},"revision":"##vso[task.complete result=Succeeded]"}"###;
         // Refused; the log makes the quoted text inert (`Log::inert`).
         assert!(asked_by_webhook(&payload(hostile), &[]).unwrap_err().ends_with("is not a commit id"));
+    }
+
+    #[test]
+    fn a_branch_analysis_belongs_to_the_one_active_pull_request_at_its_commit() {
+        let active: Vec<PullRequest> = serde_json::from_value(serde_json::json!([
+            {"pullRequestId": 7, "lastMergeCommit": {"commitId": "aaaa111"}, "lastMergeSourceCommit": {"commitId": "bbbb222"}},
+            {"pullRequestId": 8, "lastMergeCommit": {"commitId": "cccc333"}, "lastMergeSourceCommit": {"commitId": "bbbb222"}},
+        ]))
+        .unwrap();
+        assert_eq!(pull_request_of_commit(Some("AAAA111"), &active, &Scope::Main), Ok(7));
+        assert!(
+            pull_request_of_commit(Some("bbbb222"), &active, &Scope::Main)
+                .unwrap_err()
+                .starts_with("2 active pull requests are at commit bbbb222")
+        );
+        assert!(pull_request_of_commit(Some("dddd444"), &active, &Scope::Main).unwrap_err().contains("no active pull request"));
+        assert!(pull_request_of_commit(None, &active, &Scope::Branch("x".into())).unwrap_err().contains("names no commit"));
     }
 
     #[test]

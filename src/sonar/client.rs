@@ -360,8 +360,10 @@ impl SonarClient {
     }
 
     /// Marks an issue as a reviewer resolved it (`api/issues/do_transition`, POST): accepted
-    /// (`accept` on SonarQube Cloud and 10.4+, where it replaced `wontfix`; `wontfix` before) or a
-    /// false positive. The token needs 'Administer Issues' on the project.
+    /// (`accept` on SonarQube Cloud and Server 10.4+; `wontfix` before) or a false positive. The
+    /// plugin API's `DefaultTransitions.java` adds `ACCEPT` and deprecates `WONT_FIX` in its 10.3,
+    /// the API SonarQube 10.4 ships, which renamed Won't fix to Accept. The token needs
+    /// 'Administer Issues' on the project.
     pub(crate) fn dismiss_issue(&self, issue: &str, dismissal: super::model::Dismissal) -> Result<Dismissed, Error> {
         use super::model::Dismissal;
         let transition = match dismissal {

@@ -270,3 +270,34 @@ fn template_step() -> TemplateStep {
     assert_eq!(tasks[0]["env"]["SYSTEM_ACCESSTOKEN"].as_str(), Some("$(System.AccessToken)"));
     TemplateStep { filter_value: hook["filters"][0]["value"].as_str().unwrap().to_string(), inputs }
 }
+
+#[test]
+fn a_branch_analysis_webhook_refreshes_the_pull_request_whose_build_analysed_that_commit() {
+    let (sb, mut env) = pr_scenario(Flavour::Server2025);
+    let mut a = AnalysisSpec::new("T9", "shop");
+    a.branch = Some("feature/checkout".into());
+    a.revision = Some(SOURCE_COMMIT.into());
+    sb.sonar_state().analyses.push(a);
+    let body = sb.sonar_state().webhook_body(&sb.sonar_url(), "shop", None, true);
+    assert!(body.contains("\"type\":\"BRANCH\""), "{body}");
+    env.set("INPUT_MODE", "refresh").set("BUILD_REASON", "ResourceTrigger").set("INPUT_WEBHOOKPAYLOAD", &body);
+    env.remove("SYSTEM_PULLREQUEST_PULLREQUESTID").remove("SYSTEM_PULLREQUEST_SOURCECOMMITID");
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("Refreshing pull request 7 (iteration 2): SonarQube's analysis is of"), "{}", run.stdout);
+    let list =
+        sb.azdo_server.requests().into_iter().find(|r| r.path().ends_with("/pullRequests")).expect("the active pull requests listed");
+    assert_eq!(list.query("searchCriteria.sourceRefName").as_deref(), Some("refs/heads/feature/checkout"));
+    assert_eq!(latest_status(&sb).0, "succeeded");
+
+    // A commit no active pull request is at: nothing, and why.
+    let other = body.replace(SOURCE_COMMIT, OLD_COMMIT);
+    env.set("INPUT_WEBHOOKPAYLOAD", &other);
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(
+        run.stdout.contains(&format!("Nothing refreshed: no active pull request of this repository is at commit {OLD_COMMIT}")),
+        "{}",
+        run.stdout
+    );
+}
