@@ -38,7 +38,8 @@ pub(super) fn refresh(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
     let Some(azdo) = azdo_client(settings, &repository, http, clock.run_by) else {
         return Err(Error::Webhook("no Azure DevOps credential to post with".into()));
     };
-    let pull_request = match settings.target.pull_request().map(|t| t.id).or(asked.pull_request) {
+    // The payload's pull request wins over a build's own (a refresh started from a PR build).
+    let pull_request = match asked.pull_request.or(settings.target.pull_request().map(|t| t.id)) {
         Some(id) => id,
         // A branch or main-branch analysis (Community Build decorates those): the pull request
         // whose build analysed that commit.

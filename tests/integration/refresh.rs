@@ -124,7 +124,10 @@ fn sonarqubes_webhook_through_an_azure_pipelines_webhook_refreshes_the_pull_requ
     let payload: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(payload["branch"]["type"], template.filter_value, "the template's filter lets it through");
     env.set("BUILD_REASON", "ResourceTrigger");
-    env.remove("SYSTEM_PULLREQUEST_PULLREQUESTID").remove("SYSTEM_PULLREQUEST_SOURCECOMMITID");
+    env.remove("SYSTEM_PULLREQUEST_SOURCECOMMITID");
+    // Even in a run that has a pull request of its own, the payload's is the one refreshed.
+    sb.azdo_state().add_pull_request(8, &[(1, OLD_COMMIT)]);
+    env.set("SYSTEM_PULLREQUEST_PULLREQUESTID", "8");
     for (name, value) in &template.inputs {
         let value = if name == "webhookPayload" { serde_json::to_string_pretty(&payload).unwrap() } else { value.clone() };
         if name != "sonarQubeService" {
@@ -136,6 +139,8 @@ fn sonarqubes_webhook_through_an_azure_pipelines_webhook_refreshes_the_pull_requ
     assert!(run.stdout.contains("SonarQube's webhook: a change to an issue of 'shop' turned its quality gate (gate OK)"), "{}", run.stdout);
     assert!(run.stdout.contains("Azure Pipelines' incoming webhooks cannot check SonarQube's signature"), "{}", run.stdout);
     assert_eq!(latest_status(&sb).0, "succeeded");
+    assert!(sb.azdo_state().pull_request(8).statuses.is_empty(), "nothing on the run's own pull request");
+    env.remove("SYSTEM_PULLREQUEST_PULLREQUESTID");
 
     // A webhook for a project this pipeline does not refresh does nothing, and says why.
     let writes = sb.azdo_server.requests().iter().filter(|r| r.method != "GET").count();
