@@ -702,14 +702,20 @@ impl RawSettings {
                 );
             }
         }
-        if let Target::NoPullRequest { access, .. } = target {
+        if let Target::NoPullRequest { .. } = target {
+            // `target` names a missing credential only for a pull request it knows of.
+            let no_credential = self.azure_devops_pat.is_none() && self.job_access_token.is_none();
+            if no_credential && !self.dry_run && !v.has_problem(Field::AzureDevOpsPat) {
+                let hint = InputNames::for_origin(v.origin == Origin::Task).provide_credential;
+                v.problem(Field::AzureDevOpsPat, format!("no Azure DevOps credential to post with; {hint}"));
+            }
             let missing = [
-                (Field::CollectionUrl, access.is_none()),
+                (Field::CollectionUrl, self.collection_url.is_none()),
                 (Field::Project, self.project.is_none()),
                 (Field::RepositoryId, self.repository_id.is_none()),
             ];
             for (field, missing) in missing {
-                if missing && !v.has_problem(field) && !v.has_problem(Field::AzureDevOpsPat) {
+                if missing && !v.has_problem(field) {
                     let hint = match v.origin {
                         Origin::Task => "the agent sets it on every run; run the task in an Azure Pipelines job".to_string(),
                         Origin::Cli => format!("pass {}", field.flag()),

@@ -306,3 +306,31 @@ fn a_branch_analysis_webhook_refreshes_the_pull_request_whose_build_analysed_tha
         run.stdout
     );
 }
+
+#[test]
+fn a_refresh_without_what_to_refresh_names_every_missing_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = run_cli(
+        &["refresh", "--sonar-url", "https://sonar.example.com", "--collection-url", "https://dev.azure.com/fabrikam"],
+        &[("SONAR_TOKEN", SONAR_TOKEN)],
+        dir.path(),
+    );
+    assert_eq!(run.status, 2, "{}", run.all());
+    let expected = [
+        "  - --project-key: refresh needs exactly one project (given 0), or a webhook payload that names it (--webhook-payload)",
+        "  - --pull-request: refresh needs the pull request to post to, or a webhook payload that names it (--webhook-payload)",
+        "  - AZURE_DEVOPS_EXT_PAT: no Azure DevOps credential to post with; export AZURE_DEVOPS_EXT_PAT (a PAT) or SYSTEM_ACCESSTOKEN (a job's access token)",
+        "  - --project: is needed to post the refreshed result; pass --project",
+        "  - --repository: is needed to post the refreshed result; pass --repository",
+    ];
+    for line in expected {
+        assert!(run.stderr.lines().any(|l| l == line), "{line}\n{}", run.stderr);
+    }
+    // The webhook's options belong to refresh only.
+    let run = run_cli(
+        &["publish", "--sonar-url", "https://sonar.example.com", "--webhook-payload", "x.json"],
+        &[("SONAR_TOKEN", SONAR_TOKEN)],
+        dir.path(),
+    );
+    assert_eq!(run.status, 2, "clap refuses a flag publish does not have: {}", run.all());
+}
