@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::publish::{Source, publish_from};
 use super::{Clock, azdo_client, sonar_client};
 use crate::decide::Outcome;
-use crate::decide::refresh::{Asked, asked_by_webhook, current_push, pull_request_of_commit};
+use crate::decide::refresh::{Asked, asked_by_webhook, current_push, pull_request_of_commit, scope_words};
 use crate::error::Error;
 use crate::net::Client;
 use crate::parallel;
@@ -168,14 +168,6 @@ fn pull_request_target(settings: &Settings, id: u32) -> Option<PullRequestTarget
             credential: Some(access.credential.clone()),
         }),
         Target::NoPullRequest { access: None, .. } => None,
-    }
-}
-
-fn scope_words(scope: &Scope) -> String {
-    match scope {
-        Scope::PullRequest(id) => format!("pull request {id}"),
-        Scope::Branch(name) => format!("branch '{}'", crate::text::visible(name)),
-        Scope::Main => "the main branch".into(),
     }
 }
 

@@ -67,6 +67,13 @@ pub(super) fn carry_over(settings: &Settings, sonar: &SonarClient, pr: &PullRequ
 fn mark_all(settings: &Settings, sonar: &SonarClient, pr: &PullRequestSide<'_>, key: &str, syncs: &[Sync], log: &Log) -> Vec<Synced> {
     let mut synced = Vec::new();
     for (n, sync) in syncs.iter().enumerate() {
+        let record = |became, dry_run| Synced {
+            issue_key: sync.issue_key.clone(),
+            became,
+            resolver: sync.resolver.clone(),
+            status: sync.status,
+            dry_run,
+        };
         let became = match sync.dismissal {
             crate::sonar::model::Dismissal::Accepted => "accepted",
             crate::sonar::model::Dismissal::FalsePositive => "false positive",
@@ -76,13 +83,7 @@ fn mark_all(settings: &Settings, sonar: &SonarClient, pr: &PullRequestSide<'_>, 
                 "Dry run: would mark issue {} of '{key}' as {became} in SonarQube ({} resolved it as {})",
                 sync.issue_key, sync.resolver, sync.status
             ));
-            synced.push(Synced {
-                issue_key: sync.issue_key.clone(),
-                became,
-                resolver: sync.resolver.clone(),
-                status: sync.status,
-                dry_run: true,
-            });
+            synced.push(record(became, true));
             continue;
         }
         match mark(sonar, pr, sync) {
@@ -92,13 +93,7 @@ fn mark_all(settings: &Settings, sonar: &SonarClient, pr: &PullRequestSide<'_>, 
                     "Marked issue {} of '{key}' as {became} in SonarQube: {} resolved its thread as {}",
                     sync.issue_key, sync.resolver, sync.status
                 ));
-                synced.push(Synced {
-                    issue_key: sync.issue_key.clone(),
-                    became,
-                    resolver: sync.resolver.clone(),
-                    status: sync.status,
-                    dry_run: false,
-                });
+                synced.push(record(became, false));
             }
             Ok(Dismissed::Forbidden) => {
                 log.warning(&format!(

@@ -174,10 +174,11 @@ pub(crate) fn current_push(
     }
 }
 
-fn scope_words(scope: &Scope) -> String {
+/// The scope in words for messages: "pull request 42", "branch 'feature/x'", "the main branch".
+pub(crate) fn scope_words(scope: &Scope) -> String {
     match scope {
         Scope::PullRequest(id) => format!("pull request {id}"),
-        Scope::Branch(name) => format!("branch {name}"),
+        Scope::Branch(name) => format!("branch '{}'", crate::text::visible(name)),
         Scope::Main => "the main branch".into(),
     }
 }

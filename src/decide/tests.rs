@@ -102,6 +102,20 @@ fn analysis(gate: &str, scope: Scope, issues: &[(&str, &str, u32, &str)]) -> Ana
     }
 }
 
+/// A pull request without threads, at iteration 1.
+fn empty_view(ids: &std::collections::BTreeMap<String, u64>) -> PullRequestView<'_> {
+    PullRequestView {
+        threads: &[],
+        me: "me",
+        iteration: Some(1),
+        tracking_ids: ids,
+        notices: &[],
+        build_id: None,
+        earlier: &[],
+        status_posted: false,
+    }
+}
+
 fn options() -> Decoration {
     Decoration {
         min_changed_lines_coverage: None,
@@ -409,16 +423,7 @@ fn several_analyses_get_one_status_each_and_a_combined_one() {
     let matched: Vec<Matched> = analyses.iter().map(|a| match_issues(a, "", false, None, None)).collect();
     let o = Decoration { post_inline_comments: false, post_summary_comment: false, ..options() };
     let ids = std::collections::BTreeMap::new();
-    let view = PullRequestView {
-        threads: &[],
-        me: "me",
-        iteration: Some(1),
-        tracking_ids: &ids,
-        notices: &[],
-        build_id: None,
-        earlier: &[],
-        status_posted: false,
-    };
+    let view = empty_view(&ids);
     let plan = plan_publish(&analyses, &matched, &view, &o, &Plain);
     let statuses: Vec<(String, String)> = plan
         .writes
@@ -465,16 +470,7 @@ fn an_analysis_that_is_not_this_builds_gets_nothing_posted_and_fails_the_task() 
     a.outcome = AnalysisOutcome::NotThisBuild { message: "the analysis of 'proj' is of pull request 41".into() };
     let m = match_issues(&a, "", false, None, None);
     let ids = std::collections::BTreeMap::new();
-    let view = PullRequestView {
-        threads: &[],
-        me: "me",
-        iteration: Some(1),
-        tracking_ids: &ids,
-        notices: &[],
-        build_id: None,
-        earlier: &[],
-        status_posted: false,
-    };
+    let view = empty_view(&ids);
     let plan = plan_publish(std::slice::from_ref(&a), std::slice::from_ref(&m), &view, &options(), &Plain);
     assert!(plan.writes.is_empty(), "{:?}", plan.writes);
     let o = outcome(std::slice::from_ref(&a), &[], false, "failOnQualityGateError");

@@ -44,7 +44,7 @@ impl RawSettings {
             v.problem(Field::SarifFile, format!("'{path}' is in a folder that does not exist ('{}'); create it first, or write the file elsewhere, e.g. $(Build.ArtifactStagingDirectory)/sonarqube.sarif", parent.display()));
         }
         if let Some(commit) = &self.source_commit
-            && !(commit.len() >= 7 && commit.len() <= 64 && commit.chars().all(|c| c.is_ascii_hexdigit()))
+            && !crate::decide::refresh::is_commit_id(commit)
         {
             v.problem(
                 Field::SourceCommit,

@@ -79,15 +79,7 @@ fn a_server_with_the_legacy_severities() {
 fn a_summary_with_a_reviewers_resolution_and_filtered_issues() {
     let (sb, mut env) = pr_scenario(Flavour::Server2025);
     env.set("INPUT_INLINEMINSEVERITY", "medium");
-    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
-    sb.sonar_state().analyses.push(demo::analysis("T1", false));
-    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
-    assert_eq!(env.run().result(), "Failed");
-    let id = {
-        let st = sb.azdo_state();
-        let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "AZ-1").cloned();
-        t.expect("AZ-1 has a thread")["id"].as_u64().unwrap()
-    };
+    let id = demo_run_with_a_thread_on_az1(&sb, &env);
     sb.azdo_state().set_status_as_a_person(PR, id, "wontFix");
     sb.sonar_state().analyses.push(demo::analysis("T2", false));
     env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T2", Some("7"));
@@ -102,15 +94,7 @@ fn a_summary_with_a_reviewers_resolution_and_filtered_issues() {
 fn a_summary_with_a_resolution_marked_in_sonarqube() {
     let (sb, mut env) = pr_scenario(Flavour::Server2025);
     env.set("INPUT_SYNCRESOLUTIONS", "toSonarQube");
-    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
-    sb.sonar_state().analyses.push(demo::analysis("T1", false));
-    env.write_report(".scannerwork/report-task.txt", &sb, demo::PROJECT_KEY, "T1", Some("7"));
-    assert_eq!(env.run().result(), "Failed");
-    let id = {
-        let st = sb.azdo_state();
-        let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "AZ-1").cloned();
-        t.expect("AZ-1 has a thread")["id"].as_u64().unwrap()
-    };
+    let id = demo_run_with_a_thread_on_az1(&sb, &env);
     sb.azdo_state().resolve_as(
         PR,
         id,
@@ -121,6 +105,17 @@ fn a_summary_with_a_resolution_marked_in_sonarqube() {
     let run = env.run();
     assert_eq!(sb.sonar_state().transitions, [("AZ-1".to_string(), "accept".to_string())], "{}", run.all());
     assert_golden("summary-synced.md", &comment(&sb, "summary", None));
+}
+
+/// The demo's failing analysis posted once; the id of AZ-1's thread.
+fn demo_run_with_a_thread_on_az1(sb: &sandbox::Sandbox, env: &TaskEnv) -> u64 {
+    sb.sonar_state().server_base_url = Some(demo::PUBLIC_BASE_URL.into());
+    sb.sonar_state().analyses.push(demo::analysis("T1", false));
+    env.write_report(".scannerwork/report-task.txt", sb, demo::PROJECT_KEY, "T1", Some("7"));
+    assert_eq!(env.run().result(), "Failed");
+    let st = sb.azdo_state();
+    let t = st.pull_request(PR).threads.iter().find(|t| t["properties"]["SonarPrGate.IssueKey"]["$value"] == "AZ-1").cloned();
+    t.expect("AZ-1 has a thread")["id"].as_u64().unwrap()
 }
 
 /// The demo's pull request with its analysis in one more state, its summary compared with `name`.

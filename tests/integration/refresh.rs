@@ -33,18 +33,9 @@ fn thread_statuses(sb: &sandbox::Sandbox) -> Vec<String> {
 }
 
 fn cli_refresh(sb: &sandbox::Sandbox, cwd: &std::path::Path, extra: &[&str], env: &[(&str, &str)]) -> Run {
-    let (sonar_url, collection_url) = (sb.sonar_url(), sb.collection_url());
-    let mut args = vec![
-        "refresh",
-        "--sonar-url",
-        &sonar_url,
-        "--collection-url",
-        &collection_url,
-        "--project",
-        "Fabrikam Web",
-        "--repository",
-        sandbox::azdo::REPOSITORY_ID,
-    ];
+    let flags = sandbox_flags(sb);
+    let mut args = vec!["refresh"];
+    args.extend(flags.iter().map(String::as_str));
     args.extend_from_slice(extra);
     let mut vars = vec![("SONAR_TOKEN", SONAR_TOKEN), ("SYSTEM_ACCESSTOKEN", JOB_TOKEN)];
     vars.extend_from_slice(env);

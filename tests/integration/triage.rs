@@ -152,28 +152,12 @@ fn before_sonarqube_10_4_wont_fix_is_wontfix_and_a_dry_run_only_says_it() {
     let t1 = thread_of(&sb, "k1");
     sb.azdo_state().resolve_as(PR, t1, "wontFix", REVIEWER, Some("Known limitation."));
     let statuses = sb.azdo_state().pull_request(PR).statuses.len();
-    let (sonar_url, collection_url) = (sb.sonar_url(), sb.collection_url());
     let report = env.sources().join(".scannerwork/report-task.txt").display().to_string();
-    let flags = [
-        "publish",
-        "--dry-run",
-        "--sync-resolutions",
-        "toSonarQube",
-        "--sonar-url",
-        &sonar_url,
-        "--collection-url",
-        &collection_url,
-        "--project",
-        "Fabrikam Web",
-        "--repository",
-        sandbox::azdo::REPOSITORY_ID,
-        "--pull-request",
-        "7",
-        "--source-commit",
-        SOURCE_COMMIT,
-        "--report-task-file",
-        &report,
-    ];
+    let sandbox = sandbox_flags(&sb);
+    let mut flags =
+        vec!["publish", "--dry-run", "--sync-resolutions", "toSonarQube", "--pull-request", "7", "--source-commit", SOURCE_COMMIT];
+    flags.extend(sandbox.iter().map(String::as_str));
+    flags.extend(["--report-task-file", report.as_str()]);
     let run = run_cli(&flags, &[("SONAR_TOKEN", sandbox::SONAR_TOKEN), ("SYSTEM_ACCESSTOKEN", sandbox::JOB_TOKEN)], &env.sources());
     assert!(
         run.stdout.contains("Dry run: would mark issue k1 of 'shop' as accepted in SonarQube (Jane Reviewer resolved it as Won't fix)"),

@@ -443,6 +443,22 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The flags that point the CLI at the sandbox: both servers, and the repository of its pull requests.
+pub fn sandbox_flags(sb: &Sandbox) -> Vec<String> {
+    [
+        "--sonar-url",
+        &sb.sonar_url(),
+        "--collection-url",
+        &sb.collection_url(),
+        "--project",
+        "Fabrikam Web",
+        "--repository",
+        sandbox::azdo::REPOSITORY_ID,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
 /// Runs the CLI with flags and an environment (no agent variables unless given).
 pub fn run_cli(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Run {
     let run = Run::of(task_command(env.iter().copied()).args(args).current_dir(cwd));
