@@ -354,10 +354,44 @@ fn read_request<S: Read>(reader: &mut BufReader<S>) -> Option<RecordedRequest> {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
+    // A chunked body (RFC 9112 §7.1) is read as any HTTP/1.1 server reads it, so the next
+    // request on the connection starts where it should.
+    let body = if headers.get("transfer-encoding").is_some_and(|t| t.to_ascii_lowercase().contains("chunked")) {
+        read_chunked(reader)?
+    } else {
+        let len: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).ok()?;
+        body
+    };
     Some(RecordedRequest { method, target, headers, body, received_at: std::time::Instant::now() })
+}
+
+/// A chunked body: hex sizes, each chunk and its CRLF, a zero-size chunk, then trailers to an
+/// empty line. At most 16 MiB, as a fake need not take more.
+fn read_chunked<S: Read>(reader: &mut BufReader<S>) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size).ok()?;
+        let size = usize::from_str_radix(size.trim().split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            loop {
+                let mut trailer = String::new();
+                if reader.read_line(&mut trailer).ok()? == 0 || trailer.trim_end().is_empty() {
+                    return Some(body);
+                }
+            }
+        }
+        if body.len() + size > 16 << 20 {
+            return None;
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..]).ok()?;
+        let mut crlf = [0u8; 2];
+        reader.read_exact(&mut crlf).ok()?;
+    }
 }
 
 fn reason(status: u16) -> &'static str {
@@ -389,4 +423,21 @@ fn write_response<W: Write>(w: &mut W, r: &Response) -> std::io::Result<()> {
     bytes.extend_from_slice(&r.body);
     w.write_all(&bytes)?;
     w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunked_body_is_read_and_the_next_request_starts_after_it() {
+        let wire = b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n5;x=y\r\npedia\r\n0\r\n\r\nGET /b HTTP/1.1\r\n\r\nPOST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        let mut reader = BufReader::new(&wire[..]);
+        let a = read_request(&mut reader).unwrap();
+        assert_eq!((a.target.as_str(), a.body.as_slice()), ("/a", &b"Wikipedia"[..]));
+        assert_eq!(read_request(&mut reader).unwrap().target, "/b");
+        let c = read_request(&mut reader).unwrap();
+        assert_eq!((c.target.as_str(), c.body.len()), ("/c", 0));
+        assert!(read_request(&mut reader).is_none());
+    }
 }

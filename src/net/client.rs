@@ -391,6 +391,14 @@ impl Client {
                     agent.configure_request(req).timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout(timeout))).build();
                 agent.run(req)
             }
+            // A POST without a body goes with `Content-Length: 0`: ureq sends an empty `()` body
+            // chunked, which some servers and proxies do not expect on a body-less POST.
+            None if request.method != Method::Get => {
+                let req = builder.body(Vec::<u8>::new()).map_err(|e| other(url, e))?;
+                let req =
+                    agent.configure_request(req).timeout_global(Some(timeout)).timeout_connect(Some(self.connect_timeout(timeout))).build();
+                agent.run(req)
+            }
             None => {
                 let req = builder.body(()).map_err(|e| other(url, e))?;
                 let req =

@@ -62,6 +62,15 @@ fn a_reviewers_wont_fix_marks_the_issue_accepted_in_sonarqube_and_the_pull_reque
 
     let run = env.run();
     assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    // Body-less POSTs go with `Content-Length: 0`, never an empty chunked body.
+    for post in sb.sonar_server.requests().iter().filter(|r| r.method == "POST") {
+        assert_eq!(
+            (post.headers.get("content-length").map(String::as_str), post.headers.get("transfer-encoding")),
+            (Some("0"), None),
+            "{}",
+            post.target
+        );
+    }
     let mut transitions = sb.sonar_state().transitions.clone();
     transitions.sort();
     assert_eq!(transitions, [("k1".to_string(), "accept".to_string()), ("k2".to_string(), "falsepositive".to_string())]);
