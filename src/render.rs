@@ -188,11 +188,13 @@ pub(crate) fn summary_comment(analysis: &Analysis, inline: &InlineStats) -> Stri
             measures_section(&mut md, analysis, done, inline, &shown_in_conditions);
             if inline.posted + inline.over_cap + inline.filtered_out > 0 {
                 let _ = write!(md, "\n**Inline comments:** {} on changed lines", inline.posted);
+                // Only the most severe page read: the rest are counted, not listed, so more may be.
+                let at_least = if done.issues.read().is_some_and(|s| s.first_page_only) { "at least " } else { "" };
                 if inline.over_cap > 0 {
-                    let _ = write!(md, "; {} more not commented (maxInlineComments is {})", inline.over_cap, inline.cap);
+                    let _ = write!(md, "; {at_least}{} more not commented (maxInlineComments is {})", inline.over_cap, inline.cap);
                 }
                 if inline.filtered_out > 0 {
-                    let _ = write!(md, "; {} left out by inlineMinSeverity or inlineSoftwareQualities", inline.filtered_out);
+                    let _ = write!(md, "; {at_least}{} left out by inlineMinSeverity or inlineSoftwareQualities", inline.filtered_out);
                 }
                 md.push('\n');
             }
@@ -535,7 +537,12 @@ fn issues_section(md: &mut String, analysis: &Analysis, done: &crate::sonar::Com
         (Issues::Read(set), None) => {
             let (one, many) =
                 if matches!(analysis.scope, Scope::PullRequest(_)) { ("new issue", "new issues") } else { ("open issue", "open issues") };
-            let counts = by_severity_word(set.issues.iter());
+            // Only the first page read: the server's own counts, over every open issue.
+            let counts = if set.first_page_only {
+                set.counts.iter().map(|(word, n)| (word.clone(), usize::try_from(*n).unwrap_or(usize::MAX))).collect()
+            } else {
+                by_severity_word(set.issues.iter())
+            };
             items.push(format!("{}{}", raw_link(&plural(set.total, one, many), &links.open_issues()), breakdown(&counts)));
         }
         (Issues::NotRead, None) => items.push("Issues not read".to_string()),

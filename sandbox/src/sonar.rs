@@ -648,14 +648,32 @@ fn issues_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> 
     let files: Vec<String> =
         components().unwrap_or_default().split(',').filter_map(|c| c.strip_prefix(&format!("{key}:")).map(str::to_string)).collect();
     // Community: an unknown PR becomes an unknown component, so the answer is empty.
-    let issues: Vec<IssueSpec> = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref())
-        .map(|a| a.issues.iter().filter(|i| files.is_empty() || files.iter().any(|f| *f == i.path.replace('\\', "/"))).cloned().collect())
+    // `issues`: a list of keys, matched together with the other filters (issues `SearchAction`).
+    let keys: Option<Vec<String>> = req.query("issues").map(|k| k.split(',').map(str::to_string).collect());
+    let mut issues: Vec<IssueSpec> = find_analysis(st, &key, pr.as_deref(), req.query("branch").as_deref())
+        .map(|a| {
+            a.issues
+                .iter()
+                .filter(|i| files.is_empty() || files.iter().any(|f| *f == i.path.replace('\\', "/")))
+                .filter(|i| keys.as_ref().is_none_or(|keys| keys.contains(&i.key)))
+                .cloned()
+                .collect()
+        })
         .unwrap_or_default();
+    // `s=SEVERITY`: by the issue's severity, then its key, both reversed by `asc=false`
+    // (`IssueIndex.java`: `sorting.add(SORT_BY_SEVERITY, FIELD_ISSUE_SEVERITY_VALUE)` then
+    // `FIELD_ISSUE_KEY`). Without `s`, the order the analysis lists them in.
+    if req.query("s").as_deref() == Some("SEVERITY") {
+        issues.sort_by(|a, b| severity_value(&a.severity).cmp(&severity_value(&b.severity)).then_with(|| a.key.cmp(&b.key)));
+        if req.query("asc").as_deref() == Some("false") {
+            issues.reverse();
+        }
+    }
+    let facets = issue_facets(req.query("facets").as_deref(), &issues, modern_issues(flavour));
     let total = issues.len() as u64;
     let start = ((p - 1) * ps) as usize;
     let page: Vec<&IssueSpec> = issues.iter().skip(start).take(ps as usize).collect();
-    let modern = matches!(flavour, Flavour::Server108 | Flavour::Server2025 | Flavour::Community | Flavour::Cloud);
-    let issue_json: Vec<Value> = page.iter().map(|i| issue_to_json(i, &key, pr.as_deref(), modern)).collect();
+    let issue_json: Vec<Value> = page.iter().map(|i| issue_to_json(i, &key, pr.as_deref(), modern_issues(flavour))).collect();
     let mut components: Vec<Value> = page
             .iter()
             .map(|i| i.path.clone())
@@ -664,14 +682,58 @@ fn issues_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> 
             .map(|path| json!({"key": format!("{key}:{path}"), "enabled": true, "qualifier": "FIL", "name": path.rsplit('/').next().unwrap_or(&path), "longName": path, "path": path}))
             .collect();
     components.push(json!({"key": key, "enabled": true, "qualifier": "TRK", "name": key, "longName": key}));
-    let mut body =
-        json!({"paging": {"pageIndex": p, "pageSize": ps, "total": total}, "issues": issue_json, "components": components, "facets": []});
+    let mut body = json!({"paging": {"pageIndex": p, "pageSize": ps, "total": total}, "issues": issue_json, "components": components, "facets": facets});
     if matches!(flavour, Flavour::Server89) {
         body["total"] = json!(total);
         body["p"] = json!(p);
         body["ps"] = json!(ps);
     }
     Response::json(200, &body)
+}
+
+/// Whether this flavour's issues carry impacts (10.2+ and Cloud).
+fn modern_issues(flavour: Flavour) -> bool {
+    matches!(flavour, Flavour::Server108 | Flavour::Server2025 | Flavour::Community | Flavour::Cloud)
+}
+
+/// A severity's rank, as SonarQube indexes it (`FIELD_ISSUE_SEVERITY_VALUE`: INFO 0 … BLOCKER 4).
+fn severity_value(severity: &str) -> u8 {
+    ["INFO", "MINOR", "MAJOR", "CRITICAL", "BLOCKER"].iter().position(|s| *s == severity).unwrap_or(2) as u8
+}
+
+/// The facets asked for, counted over every issue the query matches (not one page): `severities`
+/// lists the five severities, zeros included; `impactSeverities` (10.2+) the impact severities,
+/// an issue counted once per impact (issues `SearchAction`, `IssueIndex` aggregations). Others
+/// are answered empty.
+fn issue_facets(asked: Option<&str>, issues: &[IssueSpec], modern: bool) -> Value {
+    let asked = asked.unwrap_or_default();
+    let mut facets = Vec::new();
+    for property in asked.split(',').filter(|p| !p.is_empty()) {
+        let values: Vec<Value> = match property {
+            "severities" => ["BLOCKER", "CRITICAL", "MAJOR", "MINOR", "INFO"]
+                .iter()
+                .map(|s| json!({"val": s, "count": issues.iter().filter(|i| i.severity == *s).count()}))
+                .collect(),
+            "impactSeverities" if modern => ["BLOCKER", "HIGH", "MEDIUM", "LOW", "INFO"]
+                .iter()
+                .map(|s| json!({"val": s, "count": issues.iter().filter(|i| impact_severity(&i.severity) == *s).count()}))
+                .collect(),
+            _ => Vec::new(),
+        };
+        facets.push(json!({"property": property, "values": values}));
+    }
+    Value::Array(facets)
+}
+
+/// The impact severity the sandbox gives an issue of this severity (one impact per issue).
+fn impact_severity(severity: &str) -> &'static str {
+    match severity {
+        "BLOCKER" => "BLOCKER",
+        "CRITICAL" => "HIGH",
+        "MAJOR" => "MEDIUM",
+        "MINOR" => "LOW",
+        _ => "INFO",
+    }
 }
 
 fn hotspots_search(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
@@ -1038,13 +1100,7 @@ fn find_analysis<'a>(st: &'a SonarState, key: &str, pr: Option<&str>, branch: Op
 }
 
 fn issue_to_json(i: &IssueSpec, key: &str, pr: Option<&str>, modern: bool) -> Value {
-    let impact_sev = match i.severity.as_str() {
-        "BLOCKER" => "BLOCKER",
-        "CRITICAL" => "HIGH",
-        "MAJOR" => "MEDIUM",
-        "MINOR" => "LOW",
-        _ => "INFO",
-    };
+    let impact_sev = impact_severity(&i.severity);
     let quality = match i.issue_type.as_str() {
         "BUG" => "RELIABILITY",
         "VULNERABILITY" => "SECURITY",

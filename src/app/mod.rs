@@ -10,6 +10,7 @@ mod early_status;
 mod found;
 mod publish;
 mod refresh;
+mod thread_issues;
 mod triage;
 
 use std::sync::Arc;

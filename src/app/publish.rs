@@ -149,10 +149,11 @@ pub(super) fn publish_from(
         // The results of every finished analysis and the pull request's threads, together: the
         // threads as late as possible, so a run that overlaps this one has had every chance to
         // write first.
-        let later = |scope: &sonar::Scope| azdo.is_some() && decide::matching(settings.decoration.mode, facts.flavour, scope).changed_lines;
+        let reads = IssueReads { settings, flavour: facts.flavour, pull_request: azdo.is_some() };
         let early = early_read.map(Ok).or_else(|| early.map(Err));
-        let (analyses, pr_state) = read_results(settings, azdo.as_ref(), &sonar, waited, early, &later, log);
+        let (analyses, pr_state) = read_results(settings, azdo.as_ref(), &sonar, waited, early, &reads, log);
         let mut analyses = analyses?;
+        super::thread_issues::check(&sonar, pr_state.as_ref().and_then(|s| s.as_ref().ok()).map(|s| &s.threads[..]), &mut analyses)?;
         check_provenance(settings, &mut analyses);
         sync_resolutions(settings, &sonar, azdo.as_ref(), pr_state.as_ref(), &mut analyses, log);
         analyses.iter().for_each(|a| report_analysis(log, a));
@@ -258,7 +259,7 @@ fn read_results(
     sonar: &SonarClient,
     waited: Vec<Waited>,
     early: Option<EarlyRead>,
-    later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+    reads: &IssueReads<'_>,
     log: &Log,
 ) -> Results {
     use super::early_status::EarlyStatus;
@@ -277,7 +278,7 @@ fn read_results(
     let (analyses, threads, status_posted) = parallel::scope(|s| {
         let threads = azdo.map(|(client, t)| s.start(move || client.threads(t.id)));
         let lane = early_status.as_ref().map(|lane| s.start(move || lane.post_when_ready()));
-        let analyses = read_all(sonar, waited, later, early_status.as_ref());
+        let analyses = read_all(sonar, waited, reads, early_status.as_ref());
         if let Some(lane) = &early_status {
             lane.close();
         }
@@ -395,12 +396,37 @@ fn wait_all(
     Ok(waited)
 }
 
-/// Reads every finished analysis's results, together. `later` says whose issues are read only
-/// once the pull request's changed files are known.
+/// How each analysis's issues are read.
+struct IssueReads<'a> {
+    settings: &'a Settings,
+    flavour: Flavour,
+    /// The run decorates a pull request.
+    pull_request: bool,
+}
+
+impl IssueReads<'_> {
+    /// Whether this scope's issues are read only once the pull request's changed files are known.
+    fn later(&self, scope: &sonar::Scope) -> bool {
+        self.pull_request && decide::matching(self.settings.decoration.mode, self.flavour, scope).changed_lines
+    }
+
+    /// Whether an issue list's first page settles what the run decides.
+    fn first_page_enough(&self, page: &sonar::IssueSet) -> bool {
+        let decoration = &self.settings.decoration;
+        let needs = decide::IssueNeeds {
+            every_issue: self.settings.sarif_file.is_some(),
+            inline: (self.pull_request && decoration.post_inline_comments).then_some(&decoration.inline_filter),
+            fail_at: decoration.fail_on_new_issues,
+        };
+        decide::first_page_enough(page, &needs)
+    }
+}
+
+/// Reads every finished analysis's results, together.
 fn read_all(
     sonar: &SonarClient,
     waited: Vec<Waited>,
-    later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+    reads: &IssueReads<'_>,
     early_status: Option<&super::early_status::EarlyStatus<'_>>,
 ) -> Result<Vec<Analysis>, Error> {
     let waited: Vec<(usize, std::sync::Mutex<Option<Waited>>)> =
@@ -409,7 +435,7 @@ fn read_all(
     // The server's metric names, once a run, beside the analyses' reads.
     let (names, results) = parallel::scope(|s| {
         let names = any_gate.then(|| s.start(|| sonar.metric_names()));
-        (names.map(parallel::Pending::wait), read_each(sonar, &waited, later, early_status))
+        (names.map(parallel::Pending::wait), read_each(sonar, &waited, reads, early_status))
     });
     let names = names.transpose()?.unwrap_or_default();
     let mut analyses: Vec<Analysis> = results.into_iter().collect::<Result<_, Error>>()?;
@@ -426,14 +452,16 @@ fn read_all(
 fn read_each(
     sonar: &SonarClient,
     waited: &[(usize, std::sync::Mutex<Option<Waited>>)],
-    later: &(dyn Fn(&sonar::Scope) -> bool + Sync),
+    reads: &IssueReads<'_>,
     early_status: Option<&super::early_status::EarlyStatus<'_>>,
 ) -> Vec<Result<Analysis, Error>> {
     parallel::map_bounded(waited, 4, |(index, slot)| {
         match slot.lock().unwrap_or_else(|p| p.into_inner()).take().expect("each analysis is read once") {
             Waited::Ended(a) => Ok(*a),
             Waited::Succeeded(f) => {
-                let query = if later(&f.scope) { IssueQuery::Later } else { IssueQuery::Scope };
+                let first_page_enough = |page: &sonar::IssueSet| reads.first_page_enough(page);
+                let query =
+                    if reads.later(&f.scope) { IssueQuery::Later } else { IssueQuery::Scope { first_page_enough: &first_page_enough } };
                 let (key, dashboard) = (f.report.project_key.clone(), f.dashboard_url.clone());
                 let on_gate = |gate: &sonar::model::ProjectStatus| {
                     if let Some(early) = early_status {
@@ -482,6 +510,9 @@ fn report_analysis(log: &Log, analysis: &Analysis) {
             }
             if let Issues::Read(issues) = &done.issues {
                 log.info(&format!("Open issues: {}", issues.total));
+                if issues.first_page_only {
+                    log.info("Read only the first page of issues, the most severe: the others could change no inline comment or condition of this run");
+                }
             }
         }
         AnalysisOutcome::Failed { message, .. } | AnalysisOutcome::TimedOut { message, .. } | AnalysisOutcome::NotThisBuild { message } => {

@@ -7,6 +7,7 @@
 
 pub(crate) mod coverage;
 pub(crate) mod found;
+pub(crate) mod issue_reads;
 pub(crate) mod iteration;
 pub(crate) mod outcome;
 pub(crate) mod plan;
@@ -22,6 +23,7 @@ pub(crate) mod verdict;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use issue_reads::{IssueNeeds, first_page_enough};
 pub(crate) use iteration::choose_iteration;
 pub(crate) use outcome::{Outcome, Report, checklist_outcome, outcome, quality_gate_status};
 pub(crate) use plan::{

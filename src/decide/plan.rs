@@ -82,9 +82,15 @@ impl InlineFilter {
     }
 
     fn admits(&self, c: &InlineCandidate<'_>) -> bool {
-        self.min_severity.is_none_or(|min| c.severity >= min)
+        self.admits_issue(c.issue)
+    }
+
+    /// Whether the filter lets this issue have an inline comment (its severity as candidates
+    /// rank it: `issue_severity`).
+    pub(crate) fn admits_issue(&self, issue: &crate::sonar::model::Issue) -> bool {
+        self.min_severity.is_none_or(|min| crate::sonar::present::issue_severity(issue) >= min)
             && self.qualities.as_ref().is_none_or(|wanted| {
-                crate::sonar::present::issue_qualities(c.issue).iter().any(|q| wanted.iter().any(|w| w.eq_ignore_ascii_case(q)))
+                crate::sonar::present::issue_qualities(issue).iter().any(|q| wanted.iter().any(|w| w.eq_ignore_ascii_case(q)))
             })
     }
 }
@@ -335,7 +341,7 @@ fn plan_inline_writes(
 ) {
     let signature = signature_of(a);
     let who = Authorship { me: pr.me, signature: &signature };
-    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, &who, filter, m.complete(a));
+    let inline = plan_inline(a.project_key(), &m.candidates, pr.threads, &who, filter, &|key| m.known_closed(a, key));
     for c in &inline.create {
         let mut thread =
             NewThread::new(Marker::issue(c.project_key, &c.issue.key), texts.inline(c, a), ThreadStatus::Active, Some(&line_range(c)));
@@ -567,15 +573,16 @@ pub(crate) struct ThreadPlan<'a> {
 pub(crate) const ASK_TO_RESOLVE: &str = "SonarQube no longer reports this issue. Someone replied here, so this thread was left open: please resolve it when the conversation is done.";
 
 /// Decides the inline threads of one project. `candidates` are most severe first; threads that
-/// already exist for an issue that is still open stay as they are, whatever the cap. Only when
-/// the issue list is `complete` is a thread whose issue is absent taken as fixed.
+/// already exist for an issue that is still open stay as they are, whatever the cap. A thread
+/// whose issue is not a candidate is taken as fixed only when `closed` says that issue is known
+/// to be closed (a complete list, or the issue asked for by key).
 pub(crate) fn plan_inline<'a>(
     project_key: &str,
     candidates: &[InlineCandidate<'a>],
     existing: &[Thread],
     who: &Authorship<'_>,
     filter: &InlineFilter,
-    complete: bool,
+    closed: &dyn Fn(&str) -> bool,
 ) -> ThreadPlan<'a> {
     let mut plan = ThreadPlan::default();
     let ours = canonical_of(existing, ThreadKind::Issue, project_key, |t| who.owns(t));
@@ -594,7 +601,7 @@ pub(crate) fn plan_inline<'a>(
             }
         } else if still_open && !thread.is_active() {
             plan.reactivate.push(thread.id);
-        } else if !still_open && thread.is_active() && complete {
+        } else if !still_open && thread.is_active() && closed(key) {
             if has_human_reply(thread) {
                 if !thread.comments.iter().any(|c| c.content.as_deref() == Some(ASK_TO_RESOLVE)) {
                     plan.ask_to_resolve.push(thread.id);

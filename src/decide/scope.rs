@@ -233,10 +233,26 @@ impl Matched<'_> {
         (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 
-    /// Whether every issue the PR has is known: only then is a thread whose issue is absent fixed.
+    /// Whether every issue the PR has is known: then a thread whose issue is not a candidate is
+    /// fixed.
     pub(crate) fn complete(&self, analysis: &Analysis) -> bool {
-        let read = matches!(&analysis.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_some());
+        let read = read_set(analysis).is_some_and(|s| !s.first_page_only);
         read && !self.partial && self.scoping_failed.is_none()
+    }
+
+    /// Whether the issue `key`, which is not a candidate, is known to be closed: the list is
+    /// complete, or only its first page was read and the issue was asked for by key and is not
+    /// open. Only then is its thread taken as fixed.
+    pub(crate) fn known_closed(&self, analysis: &Analysis, key: &str) -> bool {
+        self.complete(analysis)
+            || (self.scoping_failed.is_none() && read_set(analysis).is_some_and(|s| s.first_page_only && s.known_closed(key)))
+    }
+}
+
+fn read_set(analysis: &Analysis) -> Option<&crate::sonar::analysis::IssueSet> {
+    match &analysis.outcome {
+        AnalysisOutcome::Completed(d) => d.issues.read(),
+        _ => None,
     }
 }
 

@@ -151,7 +151,7 @@ impl Texts for Plain {
 fn first_run_creates_up_to_the_cap() {
     let (k1, k2, k3) = (issue("k1"), issue("k2"), issue("k3"));
     let c = vec![candidate(&k1, Severity::Blocker), candidate(&k2, Severity::Major), candidate(&k3, Severity::Minor)];
-    let plan = plan_inline("proj", &c, &[], &only("me"), &InlineFilter::cap(2), true);
+    let plan = plan_inline("proj", &c, &[], &only("me"), &InlineFilter::cap(2), &|_| true);
     assert_eq!(plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(), ["k1", "k2"]);
     assert_eq!(plan.over_cap, 1);
 }
@@ -165,7 +165,7 @@ fn rerun_creates_nothing_twice_and_resolves_fixed_issues() {
         thread(11, "active", "issue", Some("gone"), ours("me")),
         thread(12, "fixed", "issue", Some("gone2"), ours("me")),
     ];
-    let plan = plan_inline("proj", &c, &existing, &only("me"), &InlineFilter::cap(25), true);
+    let plan = plan_inline("proj", &c, &existing, &only("me"), &InlineFilter::cap(25), &|_| true);
     assert!(plan.create.is_empty());
     assert_eq!(plan.resolve, [11]);
     assert!(plan.reactivate.is_empty());
@@ -180,7 +180,7 @@ fn returning_issue_reopens_its_thread() {
         &[thread(10, "fixed", "issue", Some("k1"), ours("me"))],
         &only("me"),
         &InlineFilter::cap(25),
-        true,
+        &|_| true,
     );
     assert_eq!(plan.reactivate, [10]);
     assert!(plan.create.is_empty());
@@ -190,20 +190,20 @@ fn returning_issue_reopens_its_thread() {
 fn human_replies_are_never_closed_over() {
     let comments = json!([{"id": 1, "content": "issue", "author": {"id": "me"}}, {"id": 2, "content": "why?", "author": {"id": "human"}}]);
     let plan =
-        plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), &InlineFilter::cap(25), true);
+        plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), &InlineFilter::cap(25), &|_| true);
     assert_eq!(plan.ask_to_resolve, [10]);
     assert!(plan.resolve.is_empty());
     // Asked once only.
     let comments = json!([{"id": 1, "author": {"id": "me"}}, {"id": 2, "author": {"id": "human"}}, {"id": 3, "content": ASK_TO_RESOLVE, "author": {"id": "me"}}]);
     let plan =
-        plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), &InlineFilter::cap(25), true);
+        plan_inline("proj", &[], &[thread(10, "active", "issue", Some("gone"), comments)], &only("me"), &InlineFilter::cap(25), &|_| true);
     assert!(plan.ask_to_resolve.is_empty() && plan.resolve.is_empty());
 }
 
 #[test]
 fn unreadable_issues_resolve_nothing() {
     let plan =
-        plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], &only("me"), &InlineFilter::cap(25), false);
+        plan_inline("proj", &[], &[thread(11, "active", "issue", Some("k"), ours("me"))], &only("me"), &InlineFilter::cap(25), &|_| false);
     assert!(plan.resolve.is_empty());
 }
 
@@ -249,7 +249,7 @@ fn threads_someone_else_wrote_are_left_alone_even_with_our_properties() {
     let k1 = issue("k1");
     // A person (or another tool) wrote these with this task's properties.
     let theirs = vec![thread(10, "active", "issue", Some("gone"), ours("human")), thread(11, "active", "summary", None, ours("human"))];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, &only("me"), &InlineFilter::cap(25), true);
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &theirs, &only("me"), &InlineFilter::cap(25), &|_| true);
     assert!(plan.resolve.is_empty() && plan.ask_to_resolve.is_empty() && plan.duplicates.is_empty());
     assert_eq!(plan.create.len(), 1);
     assert!(matches!(plan_summary("proj", "x", false, &theirs, &only("me")).action, SummaryAction::Create { .. }));
@@ -276,7 +276,7 @@ fn duplicates_from_overlapping_runs_are_closed_and_the_lowest_id_wins() {
         thread(30, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
         thread(31, "active", "summary", None, json!([{"id": 1, "content": "x", "author": {"id": "me"}}])),
     ];
-    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, &only("me"), &InlineFilter::cap(25), true);
+    let plan = plan_inline("proj", &[candidate(&k1, Severity::Major)], &existing, &only("me"), &InlineFilter::cap(25), &|_| true);
     assert_eq!(plan.reactivate, [12], "the lowest id is the thread that stays");
     assert_eq!(plan.duplicates, [20]);
     assert!(plan.create.is_empty());
@@ -521,7 +521,7 @@ fn a_reviewers_resolution_of_an_open_issue_stands() {
         thread(4, "pending", "issue", Some("k4"), ours("me")),
         thread(5, "fixed", "issue", Some("k5"), ours("me")),
     ];
-    let plan = plan_inline("proj", &candidates, &existing, &only("me"), &InlineFilter::cap(25), true);
+    let plan = plan_inline("proj", &candidates, &existing, &only("me"), &InlineFilter::cap(25), &|_| true);
     assert!(plan.create.is_empty(), "nothing posted again: {:?}", plan.create.iter().map(|c| &c.issue.key).collect::<Vec<_>>());
     assert_eq!(plan.reactivate, [5], "only the thread this task resolved is reopened");
     assert!(plan.resolve.is_empty() && plan.duplicates.is_empty());
@@ -530,7 +530,7 @@ fn a_reviewers_resolution_of_an_open_issue_stands() {
         [("k1".to_string(), "Won't fix"), ("k2".to_string(), "By design"), ("k3".to_string(), "Closed")]
     );
     // The issues gone: a person's resolution is left as it is; a pending thread is resolved.
-    let plan = plan_inline("proj", &[], &existing, &only("me"), &InlineFilter::cap(25), true);
+    let plan = plan_inline("proj", &[], &existing, &only("me"), &InlineFilter::cap(25), &|_| true);
     assert_eq!(plan.resolve, [4]);
     assert!(plan.reactivate.is_empty() && plan.resolved_by_reviewers.is_empty());
 }
@@ -570,7 +570,7 @@ fn threads_an_earlier_identity_of_the_task_wrote_are_adopted_for_their_status_on
         &existing,
         &who,
         &InlineFilter::cap(25),
-        true,
+        &|_| true,
     );
     assert_eq!(
         plan.create.iter().map(|c| c.issue.key.as_str()).collect::<Vec<_>>(),
@@ -604,7 +604,7 @@ fn the_inline_filter_chooses_new_threads_and_keeps_old_ones() {
     let filter =
         InlineFilter { cap: 25, min_severity: Some(Severity::Critical), qualities: Some(vec!["SECURITY".into(), "RELIABILITY".into()]) };
     let existing = vec![thread(9, "active", "issue", Some("rel-low"), ours("me"))];
-    let plan = plan_inline("proj", &candidates, &existing, &only("me"), &filter, true);
+    let plan = plan_inline("proj", &candidates, &existing, &only("me"), &filter, &|_| true);
     let created: Vec<&str> = plan.create.iter().map(|c| c.issue.key.as_str()).collect();
     assert_eq!(created, ["sec-high", "bug"], "a legacy bug is reliability");
     assert_eq!((plan.filtered_out, plan.over_cap), (1, 0), "main-high is left out; rel-low has its thread already");

@@ -27,6 +27,26 @@ pub(crate) struct IssueSet {
     pub(crate) total: u64,
     /// True when the total passed the API's 10 000-result cap.
     pub(crate) capped: bool,
+    /// Only the first page, most severe first, was read: what the run decides (the inline
+    /// comments, `failOnNewIssues`) was settled by it, and the rest is counted (`counts`), not
+    /// listed. A thread's issue missing from `issues` is then closed only if it is in `checked`.
+    pub(crate) first_page_only: bool,
+    /// The server's count of open issues by severity word, most severe first (its facet), when
+    /// only the first page was read. On 10.2+ these are impact severities: an issue with two
+    /// impacts is counted under each.
+    pub(crate) counts: Vec<(String, u64)>,
+    /// Issues asked for by key (this task's threads' issues the first page did not hold): those
+    /// still open were added to `issues`, so one asked for and absent is known to be closed.
+    pub(crate) checked: std::collections::BTreeSet<String>,
+}
+
+impl IssueSet {
+    /// Whether the issue `key` is known to be closed: absent from a list that holds every open
+    /// issue, or asked for by key and not found open.
+    pub(crate) fn known_closed(&self, key: &str) -> bool {
+        let absent = !self.issues.iter().any(|i| i.key == key);
+        absent && ((!self.capped && !self.first_page_only) || self.checked.contains(key))
+    }
 }
 
 /// Everything known about one analysis.

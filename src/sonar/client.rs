@@ -30,6 +30,9 @@ pub(crate) const ISSUE_PAGE_SIZE: u64 = 500;
 /// Files named in one issue query: their keys go into the URL, and SonarQube caps each query's
 /// results, so a handful at a time.
 const FILES_PER_QUERY: usize = 25;
+/// Issue keys asked for in one query (`issues=`): about 20 characters each, so the URL stays
+/// near 2 KB.
+const KEYS_PER_QUERY: usize = 100;
 /// Issue pages read at once after the first: as many as the client keeps connections to one
 /// How marking an issue went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -568,11 +571,18 @@ impl SonarClient {
         }
     }
 
-    /// Every open issue of the scope, 500 a page, up to the API's 10 000-result cap. The first
-    /// page gives the total; the others are then read in parallel, a few at a time.
+    /// The open issues of the scope, 500 a page, most severe first. The first page gives the
+    /// total and the counts by severity; the other pages (up to the API's 10 000-result cap) are
+    /// then read in parallel, a few at a time, unless `first_page_enough` says the first settles
+    /// everything the run decides. Above the cap every page is read, and the list is partial.
     /// `Ok(None)` when the token may not browse the project.
-    pub(crate) fn open_issues(&self, project_key: &str, scope: &Scope) -> Result<Option<IssueSet>, Error> {
-        self.search_issues(project_key, scope, project_key.to_string())
+    pub(crate) fn open_issues(
+        &self,
+        project_key: &str,
+        scope: &Scope,
+        first_page_enough: &(dyn Fn(&IssueSet) -> bool + Sync),
+    ) -> Result<Option<IssueSet>, Error> {
+        self.search_issues(project_key, scope, project_key.to_string(), Some(first_page_enough))
     }
 
     /// The open issues of some files of the project (paths as SonarQube gives them, relative to
@@ -581,7 +591,8 @@ impl SonarClient {
     pub(crate) fn open_issues_in_files(&self, project_key: &str, scope: &Scope, files: &[String]) -> Result<Option<IssueSet>, Error> {
         let batches: Vec<String> =
             files.chunks(FILES_PER_QUERY).map(|c| c.iter().map(|f| format!("{project_key}:{f}")).collect::<Vec<_>>().join(",")).collect();
-        let results = crate::parallel::map_bounded(&batches, PAGE_CONCURRENCY, |keys| self.search_issues(project_key, scope, keys.clone()));
+        let results =
+            crate::parallel::map_bounded(&batches, PAGE_CONCURRENCY, |keys| self.search_issues(project_key, scope, keys.clone(), None));
         let mut set = IssueSet::default();
         for batch in results {
             let Some(batch) = batch? else { return Ok(None) };
@@ -593,16 +604,56 @@ impl SonarClient {
         Ok(Some(set))
     }
 
-    /// One query (`componentKeys`: the project, or file keys), every page of it.
-    fn search_issues(&self, project_key: &str, scope: &Scope, component_keys: String) -> Result<Option<IssueSet>, Error> {
-        let Some(first) = self.issue_page(project_key, scope, &component_keys, 1)? else { return Ok(None) };
+    /// Which of these issues are still open (`issues=`, a list of keys, with the scope: SonarQube's
+    /// issue search takes both and matches their intersection), `KEYS_PER_QUERY` keys a query, all
+    /// at once. `Ok(None)` when the token may not browse the project.
+    pub(crate) fn open_issues_by_key(&self, project_key: &str, scope: &Scope, keys: &[String]) -> Result<Option<IssueSet>, Error> {
+        let batches: Vec<String> = keys.chunks(KEYS_PER_QUERY).map(|c| c.join(",")).collect();
+        let results = crate::parallel::map_bounded(&batches, PAGE_CONCURRENCY, |keys| {
+            let mut params = self.issue_params(scope, project_key, 1);
+            params.push(("issues", keys.clone()));
+            self.issue_search(project_key, &params)
+        });
+        let mut set = IssueSet::default();
+        for batch in results {
+            let Some(batch) = batch? else { return Ok(None) };
+            set.total += batch.total();
+            set.issues.extend(batch.issues);
+            set.components.extend(batch.components);
+        }
+        Ok(Some(set))
+    }
+
+    /// One query (`componentKeys`: the project, or file keys), every page of it, or only the first
+    /// when `first_page_enough` says so.
+    fn search_issues(
+        &self,
+        project_key: &str,
+        scope: &Scope,
+        component_keys: String,
+        first_page_enough: Option<&(dyn Fn(&IssueSet) -> bool + Sync)>,
+    ) -> Result<Option<IssueSet>, Error> {
+        let mut params = self.issue_params(scope, &component_keys, 1);
+        if first_page_enough.is_some() {
+            params.push(("facets", self.severity_facet().to_string()));
+        }
+        let Some(first) = self.issue_search(project_key, &params)? else { return Ok(None) };
         let total = first.total();
         let pages = total.min(ISSUE_RESULT_CAP).div_ceil(ISSUE_PAGE_SIZE).max(1);
+        let counts = first.facets.iter().find(|f| f.property == self.severity_facet()).map(|f| super::present::facet_counts(&f.values));
         let mut set = IssueSet { total, capped: total > ISSUE_RESULT_CAP, ..IssueSet::default() };
         set.issues.extend(first.issues);
         set.components.extend(first.components);
+        // Above the cap the list is partial whatever is read: the partial-list rules apply.
+        if pages > 1 && !set.capped && first_page_enough.is_some_and(|enough| enough(&set)) {
+            set.first_page_only = true;
+            set.counts = counts.unwrap_or_default();
+            return Ok(Some(set));
+        }
         let rest: Vec<u64> = (2..=pages).collect();
-        let results = crate::parallel::map_bounded(&rest, PAGE_CONCURRENCY, |&p| self.issue_page(project_key, scope, &component_keys, p));
+        let results = crate::parallel::map_bounded(&rest, PAGE_CONCURRENCY, |&p| {
+            self.issue_search(project_key, &self.issue_params(scope, &component_keys, p))
+        });
         for page in results {
             // A later page refused while the first was allowed would be odd; treat it as an end.
             let Some(page) = page? else { break };
@@ -610,6 +661,12 @@ impl SonarClient {
             set.components.extend(page.components);
         }
         Ok(Some(set))
+    }
+
+    /// The facet that counts issues by severity in the server's own terms: impact severities on
+    /// 10.2+ and SonarQube Cloud, the issue's severity before (issues `SearchAction`).
+    fn severity_facet(&self) -> &'static str {
+        if self.cloud || self.version.get().is_some_and(|v| *v >= (10, 2)) { "impactSeverities" } else { "severities" }
     }
 
     /// Whether the server takes the parameter names of 10.2 (`components` for issues, `project` for
@@ -620,11 +677,15 @@ impl SonarClient {
         !self.cloud && self.version.get().is_some_and(|v| *v >= (10, 2))
     }
 
-    fn issue_page(&self, project_key: &str, scope: &Scope, component_keys: &str, page: u64) -> Result<Option<IssuesResponse>, Error> {
+    /// The parameters of one page of open issues, most severe first: SonarQube sorts `SEVERITY`
+    /// by the issue's severity, then its key (`IssueIndex.java`), so pages never overlap.
+    fn issue_params(&self, scope: &Scope, component_keys: &str, page: u64) -> Vec<(&'static str, String)> {
         let components = if self.renamed_parameters() { "components" } else { "componentKeys" };
         let mut params = vec![
             (components, component_keys.to_string()),
             ("resolved", "false".to_string()),
+            ("s", "SEVERITY".to_string()),
+            ("asc", "false".to_string()),
             ("ps", ISSUE_PAGE_SIZE.to_string()),
             ("p", page.to_string()),
         ];
@@ -632,7 +693,11 @@ impl SonarClient {
         if let Some(org) = self.organization.as_ref().filter(|_| self.cloud) {
             params.push(("organization", org.clone()));
         }
-        let resp = self.get("api/issues/search", &params, true)?;
+        params
+    }
+
+    fn issue_search(&self, project_key: &str, params: &[(&str, String)]) -> Result<Option<IssuesResponse>, Error> {
+        let resp = self.get("api/issues/search", params, true)?;
         match resp.status {
             200 => Ok(Some(resp.json::<IssuesResponse>().map_err(|e| self.bad_json("api/issues/search", e))?)),
             403 => Ok(None),

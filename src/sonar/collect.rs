@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Finished, Issues, UncoveredCode, Waited};
+use super::analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Finished, IssueSet, Issues, UncoveredCode, Waited};
 use super::branch::Scope;
 use super::client::{CeOutcome, SonarClient};
 use super::links::Links;
@@ -117,10 +117,12 @@ fn uncovered_code(client: &SonarClient, key: &str, scope: &Scope) -> Result<Opti
 }
 
 /// Which issues to read with the results.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum IssueQuery {
-    /// Every open issue of the analysis's scope (a pull request analysis, or a branch).
-    Scope,
+#[derive(Clone, Copy)]
+pub(crate) enum IssueQuery<'a> {
+    /// The open issues of the analysis's scope (a pull request analysis, or a branch): every page,
+    /// or only the first (most severe first) when `first_page_enough` says it settles what the
+    /// run decides (`decide::first_page_enough`).
+    Scope { first_page_enough: &'a (dyn Fn(&IssueSet) -> bool + Sync) },
     /// None now: only the files a pull request changed are read, once they are known.
     Later,
 }
@@ -133,14 +135,16 @@ pub(crate) enum IssueQuery {
 pub(crate) fn read(
     client: &SonarClient,
     finished: Finished,
-    issues: IssueQuery,
+    issues: IssueQuery<'_>,
     on_gate: &(dyn Fn(&super::model::ProjectStatus) + Sync),
 ) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
     let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let issues = s.start(|| match issues {
-            IssueQuery::Scope => client.open_issues(key, scope).map(|i| i.map_or(Issues::Forbidden, Issues::Read)),
+            IssueQuery::Scope { first_page_enough } => {
+                client.open_issues(key, scope, first_page_enough).map(|i| i.map_or(Issues::Forbidden, Issues::Read))
+            }
             IssueQuery::Later => Ok(Issues::NotRead),
         });
         let hotspots = s.start(|| client.hotspots_to_review(key, scope));

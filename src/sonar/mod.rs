@@ -14,7 +14,7 @@ pub(crate) mod present;
 pub(crate) mod report_task;
 pub(crate) mod webhook;
 
-pub(crate) use analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Flavour, Issues, Waited};
+pub(crate) use analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Flavour, IssueSet, Issues, Waited};
 pub(crate) use branch::Scope;
 pub(crate) use client::SonarClient;
 pub(crate) use collect::IssueQuery;

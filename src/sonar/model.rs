@@ -367,6 +367,27 @@ pub(crate) struct IssuesResponse {
     pub(crate) issues: Vec<Issue>,
     #[serde(default)]
     pub(crate) components: Vec<Component>,
+    /// The counts asked for with `facets`, over every issue the query matches (not only this
+    /// page's, and not limited by the 10 000-result cap).
+    #[serde(default)]
+    pub(crate) facets: Vec<Facet>,
+}
+
+/// One facet of an issue search: `{"property": "severities", "values": [{"val": "MAJOR", "count": 3}]}`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Facet {
+    #[serde(default)]
+    pub(crate) property: String,
+    #[serde(default)]
+    pub(crate) values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct FacetValue {
+    #[serde(default)]
+    pub(crate) val: String,
+    #[serde(default)]
+    pub(crate) count: u64,
 }
 
 impl IssuesResponse {

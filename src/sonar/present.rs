@@ -251,6 +251,21 @@ pub(crate) fn severity_word(issue: &Issue) -> (Severity, &'static str) {
     })
 }
 
+/// A severity facet's counts (`severities` or `impactSeverities`) in the words `severity_word`
+/// uses, most severe first, without the severities no issue has.
+pub(crate) fn facet_counts(values: &[super::model::FacetValue]) -> Vec<(String, u64)> {
+    let mut counts: Vec<(Severity, &'static str, u64)> = values
+        .iter()
+        .filter(|v| v.count > 0)
+        .filter_map(|v| {
+            let rank = Severity::parse(&v.val)?;
+            Some((rank, impact_word(&v.val).unwrap_or(rank.label()), v.count))
+        })
+        .collect();
+    counts.sort_by_key(|(rank, _, _)| std::cmp::Reverse(*rank));
+    counts.into_iter().map(|(_, word, n)| (word.to_string(), n)).collect()
+}
+
 fn impact_word(severity: &str) -> Option<&'static str> {
     Some(match severity.to_ascii_uppercase().as_str() {
         "BLOCKER" => "Blocker",

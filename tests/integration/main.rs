@@ -28,6 +28,8 @@ mod faults;
 mod flavours;
 /// The comments a reviewer reads, byte for byte, against reviewed golden files.
 mod golden;
+/// Only the issues the decisions need: the first page, and this task's threads' issues by key.
+mod issue_reads;
 /// Figures the closing notes quote: detection delay, requests per endpoint.
 mod measure;
 /// Proxies, certificates and the network in between.
