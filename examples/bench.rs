@@ -231,6 +231,8 @@ struct DepthRun {
     connections: (usize, usize),
     /// When the fake Azure DevOps received the first status POST, from the run's start.
     status_after: Option<Duration>,
+    /// Every request either fake received, as (time from the run's start, "server METHOD target").
+    timeline: Vec<(Duration, String)>,
 }
 
 fn depth_run(command: &[String], tls: bool, latency_ms: u64, issues: usize) -> DepthRun {
@@ -262,11 +264,34 @@ fn depth_run_with(command: &[String], tls: bool, latency_ms: u64, issues: usize,
         .iter()
         .find(|r| r.method == "POST" && r.path().ends_with("/statuses"))
         .map(|r| r.received_at.saturating_duration_since(started));
+    let sonar = sb.sonar_server.requests();
+    let mut timeline: Vec<(Duration, String)> = sonar
+        .iter()
+        .map(|r| (r.received_at.saturating_duration_since(started), format!("SonarQube    {} {}", r.method, r.target)))
+        .chain(azdo.iter().map(|r| (r.received_at.saturating_duration_since(started), format!("Azure DevOps {} {}", r.method, r.target))))
+        .collect();
+    timeline.sort();
     DepthRun {
         usage,
         requests: (sb.sonar_server.requests().len(), azdo.len()),
         connections: (sb.sonar_server.connections(), sb.azdo_server.connections()),
         status_after,
+        timeline,
+    }
+}
+
+/// `--trace [--issues N] [--inline K]`: one first run at 75 ms per answer, every request as it
+/// arrived, in round trips from the start, to see which reads and writes wait for which.
+fn trace(binary: &Path, issues: usize, inline: usize) {
+    let task = vec![binary.display().to_string(), "task".to_string()];
+    let run = depth_run_with(&task, false, 75, issues, inline);
+    println!("{issues} issues, {inline} inline comments, 75 ms per answer: wall {} ms", run.usage.wall.as_millis());
+    for (at, request) in &run.timeline {
+        let mut shown: String = request.chars().take(150).collect();
+        if shown.len() < request.len() {
+            shown.push('…');
+        }
+        println!("{:>5.1}  {shown}", at.as_secs_f64() / 0.075);
     }
 }
 
@@ -412,6 +437,11 @@ fn main() {
     assert!(binary.is_file(), "build the release binary first: cargo build --release (scripts/bench does)");
     if rest.iter().any(|a| a == "--notice") {
         notice_lag(&binary);
+        return;
+    }
+    if rest.iter().any(|a| a == "--trace") {
+        let inline = rest.iter().position(|a| a == "--inline").and_then(|i| rest.get(i + 1)).and_then(|n| n.parse().ok());
+        trace(&binary, only_issues.unwrap_or(1_000), inline.unwrap_or(25));
         return;
     }
     if rest.iter().any(|a| a == "--depth-matrix") {

@@ -2,6 +2,8 @@
 //! statuses, who the credential is, and the iteration's files. Both the publish run and the early
 //! status (`early_status`) use them.
 
+use std::sync::Arc;
+
 use crate::azdo::AzdoClient;
 use crate::azdo::model::{ChangeEntry, Iteration, PrStatus, PullRequest};
 use crate::changes::ChangesUnknown;
@@ -16,9 +18,13 @@ pub(super) struct Early {
     pub(super) pull_request: PullRequest,
     pub(super) iterations: Vec<Iteration>,
     pub(super) statuses: Result<Vec<PrStatus>, Error>,
-    pub(super) files: Option<IterationFiles>,
+    /// Still being read when the rest is done: the status needs the iteration, not its files.
+    pub(super) files: Option<FilesRead>,
     pub(super) me: String,
 }
+
+/// The chosen iteration's files, being read on a thread of their own.
+pub(super) type FilesRead = (u32, parallel::Pending<'static, Result<Vec<ChangeEntry>, ChangesUnknown>>);
 
 /// An iteration's changed files (with their change tracking ids), by iteration id.
 pub(super) type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>);
@@ -28,7 +34,9 @@ pub(super) type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>)
 /// analyses are, not after.
 /// `statuses`: whether the PR's statuses are read too (only when statuses are posted). Reading them
 /// may fail without failing the run: this run's own result is then posted as if it were alone.
-pub(super) fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<String>>, statuses: bool) -> Result<Early, Error> {
+/// The files' read goes on after this returns (see `Early::files`), so the status waits for the
+/// iteration only.
+pub(super) fn read_early(client: &Arc<AzdoClient>, pr: u32, files_of: Option<Option<String>>, statuses: bool) -> Result<Early, Error> {
     let pull_request = client.pull_request(pr)?;
     let (iterations, me, statuses) = parallel::scope(|s| {
         let me = s.start(|| client.connection_data());
@@ -39,7 +47,11 @@ pub(super) fn read_early(client: &AzdoClient, pr: u32, files_of: Option<Option<S
     let iterations = iterations?;
     let files = files_of.and_then(|commit| {
         let id = decide::choose_iteration(&iterations, commit.as_deref()).id?;
-        Some((id, client.iteration_changes(pr, id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string()))))
+        let client = client.clone();
+        Some((
+            id,
+            parallel::start_detached(move || client.iteration_changes(pr, id).map_err(|e| ChangesUnknown::ReadFailed(e.to_string()))),
+        ))
     });
     let me = me?.authenticated_user.and_then(|u| u.id).unwrap_or_default();
     Ok(Early { pull_request, iterations, statuses, files, me })

@@ -292,7 +292,7 @@ fn read_results(
             pull_request: early.pull_request,
             iterations: early.iterations,
             statuses: early.statuses,
-            files: early.files,
+            files: early.files.map(|(id, files)| (id, files.wait())),
             threads,
             me: early.me,
             status_posted,
@@ -435,7 +435,10 @@ fn read_all(
     // The server's metric names, once a run, beside the analyses' reads.
     let (names, results) = parallel::scope(|s| {
         let names = any_gate.then(|| s.start(|| sonar.metric_names()));
-        (names.map(parallel::Pending::wait), read_each(sonar, &waited, reads, early_status))
+        // The analyses are read before the names are awaited: a tuple's parts are evaluated in
+        // order, and waiting first cost a round trip.
+        let results = read_each(sonar, &waited, reads, early_status);
+        (names.map(parallel::Pending::wait), results)
     });
     let names = names.transpose()?.unwrap_or_default();
     let mut analyses: Vec<Analysis> = results.into_iter().collect::<Result<_, Error>>()?;

@@ -63,6 +63,8 @@ pub(super) fn refresh(settings: &Settings, http: &Arc<Client>, log: &Arc<Log>, c
             (None, Scope::PullRequest(key)) => sonar.pull_request_analysis_date(&asked.project_key, key),
             _ => Ok(None),
         });
+        // The PR before its iterations, as in the early reads: its answer settles an older
+        // server's api-version once, rather than two requests racing to step down.
         (pr.wait(), azdo.iterations(target.id), date.wait())
     });
     let pr = match pr {

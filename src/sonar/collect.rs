@@ -139,25 +139,32 @@ pub(crate) fn read(
     on_gate: &(dyn Fn(&super::model::ProjectStatus) + Sync),
 ) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
+    // Started in the order they should take the server's six connections when there are more
+    // reads than that: the gate (the status waits for it), then the reads that lead to another
+    // (the gate's definition, the files with uncovered code, the issues' further pages), so the
+    // reads that end at once wait for a connection rather than lengthen a chain.
     let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
-        let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
+        let gate = s.start(|| {
+            let gate = client.project_status(id, key, scope);
+            if let Ok(g) = &gate {
+                on_gate(g);
+            }
+            gate
+        });
+        // Only a pull request leaves the overall-code conditions out.
+        let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
+        let uncovered = s.start(|| uncovered_code(client, key, scope));
         let issues = s.start(|| match issues {
             IssueQuery::Scope { first_page_enough } => {
                 client.open_issues(key, scope, first_page_enough).map(|i| i.map_or(Issues::Forbidden, Issues::Read))
             }
             IssueQuery::Later => Ok(Issues::NotRead),
         });
+        let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let hotspots = s.start(|| client.hotspots_to_review(key, scope));
-        let revision = s.start(|| client.analysis_revision(key, scope, id));
-        let uncovered = s.start(|| uncovered_code(client, key, scope));
-        // Only a pull request leaves the overall-code conditions out.
-        let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
         let risks = s.start(|| client.dependency_risks(key, scope));
-        let gate = client.project_status(id, key, scope);
-        if let Ok(g) = &gate {
-            on_gate(g);
-        }
-        (gate, measures.wait(), issues.wait(), hotspots.wait(), revision.wait(), uncovered.wait(), overall.wait(), risks.wait())
+        let revision = client.analysis_revision(key, scope, id);
+        (gate.wait(), measures.wait(), issues.wait(), hotspots.wait(), revision, uncovered.wait(), overall.wait(), risks.wait())
     });
     let completed = Completed {
         gate: gate?,

@@ -1315,3 +1315,35 @@ fn the_status_is_posted_as_soon_as_the_gate_is_read() {
     let (status, _, hotspots_answered) = run_with("major");
     assert!(status >= hotspots_answered, "the status waited for the reads");
 }
+
+/// Two waits the status and the reads never needed (issue 27): the pull request's changed files
+/// (only the inline comments use them) and the server's metric names (only the summary's wording
+/// does). Each answers 6 s late; the status is posted, and the analysis's reads are sent, before.
+#[test]
+fn the_status_waits_for_neither_the_changed_files_nor_the_metric_names() {
+    use sandbox::server::{Fault, FaultRule};
+    const SLOW: std::time::Duration = std::time::Duration::from_secs(6);
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    sb.azdo_server.inject(FaultRule { method: None, path_contains: "/changes".into(), fault: Fault::Delay(SLOW), times: 1 });
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/metrics/search".into(), fault: Fault::Delay(SLOW), times: 1 });
+    assert_eq!(env.run().result(), "Failed");
+    let sonar = sb.sonar_server.requests();
+    let azdo = sb.azdo_server.requests();
+    let changes = azdo.iter().find(|r| r.path().ends_with("/changes")).expect("the changed files read").received_at;
+    let names = sonar.iter().find(|r| r.path() == "/api/metrics/search").expect("the metric names read").received_at;
+    let status = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/statuses")).expect("a status").received_at;
+    assert!(status < changes + SLOW, "the status did not wait for the changed files");
+    assert!(status < names + SLOW, "the status did not wait for the metric names");
+    for read in ["/api/issues/search", "/api/qualitygates/project_status", "/api/measures/component"] {
+        let sent = sonar.iter().find(|r| r.path() == read).unwrap_or_else(|| panic!("{read} read")).received_at;
+        assert!(sent < names + SLOW, "{read} was sent without waiting for the metric names");
+    }
+    // The comments still come, on the files' lines, once the files are known.
+    let threads = azdo.iter().filter(|r| r.method == "POST" && r.path().ends_with("/threads")).count();
+    assert!(threads >= 2, "the summary and inline comments were posted ({threads} threads)");
+    let state = sb.azdo_state();
+    let inline = state.pull_request(PR).threads.iter().filter(|t| !t["threadContext"].is_null()).count();
+    assert!(inline >= 1, "inline comments on the changed files");
+}
