@@ -120,9 +120,11 @@ pub enum Fault {
     Redirect(String),
     /// Answer normally: lets the first requests of a rule through before a later rule applies.
     Pass,
-    /// Hold each request until `parties` requests of this rule have arrived (at most 20 s), then
-    /// answer normally: two runs reading at the same moment, made certain rather than lucky.
-    HoldUntil { parties: usize, arrived: Arc<(Mutex<usize>, std::sync::Condvar)> },
+    /// Hold each request until `parties` requests of this rule have arrived (at most 20 s), compute
+    /// every answer, and only then send them: two runs reading at the same moment, made certain
+    /// rather than lucky. (Releasing them at once is not enough: on a loaded machine one answer can
+    /// go out, and that run write, before the other answer is computed.)
+    HoldUntil { parties: usize, arrived: Arc<(Mutex<(usize, usize)>, std::sync::Condvar)> },
     /// Wait this long, then close the connection without answering or processing the request.
     Hang(Duration),
     /// Answer with exactly this response (a status with absurd headers, say).
@@ -133,7 +135,7 @@ pub enum Fault {
 
 impl Fault {
     pub fn hold_until(parties: usize) -> Self {
-        Fault::HoldUntil { parties, arrived: Arc::new((Mutex::new(0), std::sync::Condvar::new())) }
+        Fault::HoldUntil { parties, arrived: Arc::new((Mutex::new((0, 0)), std::sync::Condvar::new())) }
     }
 }
 
@@ -287,12 +289,20 @@ fn serve<S: Read + Write>(stream: S, handler: Arc<dyn Handler>, shared: Arc<Mute
                 return;
             }
             Some(Fault::HoldUntil { parties, arrived }) => {
-                let (count, all_here) = &*arrived;
-                let mut n = count.lock().unwrap();
-                *n += 1;
-                all_here.notify_all();
-                let _ = all_here.wait_timeout_while(n, Duration::from_secs(20), |n| *n < parties).unwrap();
-                handler.handle(&request)
+                // (requests arrived, answers computed): every answer is computed after the last
+                // arrival and sent after the last is computed.
+                let (counts, changed) = &*arrived;
+                let wait = Duration::from_secs(20);
+                let mut n = counts.lock().unwrap();
+                n.0 += 1;
+                changed.notify_all();
+                drop(changed.wait_timeout_while(n, wait, |n| n.0 < parties).unwrap());
+                let response = handler.handle(&request);
+                let mut n = counts.lock().unwrap();
+                n.1 += 1;
+                changed.notify_all();
+                drop(changed.wait_timeout_while(n, wait, |n| n.1 < parties).unwrap());
+                response
             }
             Some(Fault::Pass) => handler.handle(&request),
             Some(Fault::Reply(r)) => r,

@@ -79,7 +79,7 @@ fn two_runs_reading_the_threads_at_the_same_moment_converge_on_one_set() {
         assert_eq!(run.issues("error").len(), 1, "{}", run.all());
     }
     let creates = sb.azdo_server.requests().iter().filter(|r| r.method == "POST" && r.path().ends_with("/threads")).count();
-    assert_eq!(creates, 8, "both runs created a summary and three inline threads: the race happened");
+    assert_eq!(creates, 8, "both runs created a summary and three inline threads: the race happened\n{}\n{}", a.all(), b.all());
     let open = open_threads(&sb);
     assert_eq!(open.len(), 4, "{open:?}");
     for (key, threads) in &open {
