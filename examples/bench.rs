@@ -273,7 +273,7 @@ fn depth_run_with(command: &[String], tls: bool, latency_ms: u64, issues: usize,
     timeline.sort();
     DepthRun {
         usage,
-        requests: (sb.sonar_server.requests().len(), azdo.len()),
+        requests: (sonar.len(), azdo.len()),
         connections: (sb.sonar_server.connections(), sb.azdo_server.connections()),
         status_after,
         timeline,
@@ -283,15 +283,16 @@ fn depth_run_with(command: &[String], tls: bool, latency_ms: u64, issues: usize,
 /// `--trace [--issues N] [--inline K]`: one first run at 75 ms per answer, every request as it
 /// arrived, in round trips from the start, to see which reads and writes wait for which.
 fn trace(binary: &Path, issues: usize, inline: usize) {
+    const LATENCY_MS: u64 = 75;
     let task = vec![binary.display().to_string(), "task".to_string()];
-    let run = depth_run_with(&task, false, 75, issues, inline);
-    println!("{issues} issues, {inline} inline comments, 75 ms per answer: wall {} ms", run.usage.wall.as_millis());
+    let run = depth_run_with(&task, false, LATENCY_MS, issues, inline);
+    println!("{issues} issues, {inline} inline comments, {LATENCY_MS} ms per answer: wall {} ms", run.usage.wall.as_millis());
     for (at, request) in &run.timeline {
         let mut shown: String = request.chars().take(150).collect();
         if shown.len() < request.len() {
             shown.push('…');
         }
-        println!("{:>5.1}  {shown}", at.as_secs_f64() / 0.075);
+        println!("{:>5.1}  {shown}", at.as_secs_f64() * 1000.0 / LATENCY_MS as f64);
     }
 }
 
