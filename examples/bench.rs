@@ -118,6 +118,8 @@ fn agent_env(sb: &Sandbox, dir: &Path) -> Vec<(String, String)> {
         (s("INPUT_FAILONQUALITYGATEERROR"), s("true")),
         (s("INPUT_MAXINLINECOMMENTS"), MAX_INLINE.to_string()),
         (s("SYSTEM_COLLECTIONURI"), sb.collection_url()),
+        // The fake is Azure DevOps Services (dev.azure.com), where the agent says so.
+        (s("SYSTEM_SERVERTYPE"), s("Hosted")),
         (s("SYSTEM_TEAMPROJECT"), s("Fabrikam Web")),
         (s("BUILD_REPOSITORY_ID"), s(sandbox::azdo::REPOSITORY_ID)),
         (s("BUILD_REPOSITORY_PROVIDER"), s("TfsGit")),

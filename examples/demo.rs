@@ -65,6 +65,7 @@ fn main() {
         ("INPUT_STATUSGENRE", "SonarQube".into()),
         ("INPUT_STATUSNAME", "quality gate".into()),
         ("SYSTEM_COLLECTIONURI", sb.collection_url()),
+        ("SYSTEM_SERVERTYPE", "Hosted".into()),
         ("SYSTEM_TEAMPROJECT", "Fabrikam Web".into()),
         ("BUILD_REPOSITORY_ID", sandbox::azdo::REPOSITORY_ID.into()),
         ("BUILD_REPOSITORY_PROVIDER", "TfsGit".into()),

@@ -126,6 +126,11 @@ fn start_detached_with<T: Send + 'static>(thread: std::thread::Builder, work: im
 }
 
 impl<T> Pending<'_, T> {
+    /// A result that is there already, as work that was started.
+    pub(crate) fn ready(value: T) -> Self {
+        Pending { shared: Arc::new(Shared { stage: Mutex::new(Stage::Done(value)), changed: Condvar::new() }), started: true }
+    }
+
     /// The work's result: waits for its thread, or runs it here if it never got one.
     pub(crate) fn wait(self) -> T {
         // Without a deadline there is no "not yet": only a result or its thread's panic.

@@ -11,9 +11,10 @@ use crate::decide;
 use crate::error::Error;
 use crate::parallel;
 
-/// What can be read while the analyses are awaited: the PR (alone first, so an older server's
-/// api-version is settled once, not by several requests racing to step down), then its
-/// iterations and who the credential is. The threads are read later.
+/// What can be read while the analyses are awaited: the PR, its iterations, its statuses and who
+/// the credential is, all at once on Azure DevOps Services; elsewhere the PR alone first, so an
+/// older server's api-version is settled once, not by several requests racing to step down. The
+/// threads are read later.
 pub(super) struct Early {
     pub(super) pull_request: PullRequest,
     pub(super) iterations: Vec<Iteration>,
@@ -37,12 +38,21 @@ pub(super) type IterationFiles = (u32, Result<Vec<ChangeEntry>, ChangesUnknown>)
 /// The files' read goes on after this returns (see `Early::files`), so the status waits for the
 /// iteration only.
 pub(super) fn read_early(client: &Arc<AzdoClient>, pr: u32, files_of: Option<Option<String>>, statuses: bool) -> Result<Early, Error> {
-    let pull_request = client.pull_request(pr)?;
-    let (iterations, me, statuses) = parallel::scope(|s| {
+    // On Services every read goes out at once; elsewhere the PR first, alone, settles the version.
+    let read_first = if client.api_version_known() { None } else { Some(client.pull_request(pr)?) };
+    let (pull_request, iterations, me, statuses) = parallel::scope(|s| {
+        let pull_request = match read_first {
+            Some(read) => parallel::Pending::ready(Ok(read)),
+            None => s.start(|| client.pull_request(pr)),
+        };
         let me = s.start(|| client.connection_data());
         let statuses = statuses.then(|| s.start(|| client.statuses(pr)));
-        (client.iterations(pr), me.wait(), statuses.map(parallel::Pending::wait))
+        // The iterations are read here before anything is awaited (a tuple's parts are evaluated
+        // in order: waiting for the PR first would put them a round trip later).
+        let iterations = client.iterations(pr);
+        (pull_request.wait(), iterations, me.wait(), statuses.map(parallel::Pending::wait))
     });
+    let pull_request = pull_request?;
     let statuses = statuses.unwrap_or_else(|| Ok(Vec::new()));
     let iterations = iterations?;
     let files = files_of.and_then(|commit| {
@@ -59,3 +69,43 @@ pub(super) fn read_early(client: &Arc<AzdoClient>, pr: u32, files_of: Option<Opt
 
 /// The early reads, done (`Ok`) or still under way (`Err`).
 pub(super) type EarlyRead = Result<Result<Early, Error>, parallel::Pending<'static, Result<Early, Error>>>;
+
+/// The early reads, shared by the lanes that write before the rest is read (the status, the
+/// inline comments): the first to need them waits for them, and each looks at them only for as
+/// long as it takes to copy what it needs, never while it writes.
+pub(super) struct SharedEarly(std::sync::Mutex<Option<EarlyRead>>);
+
+impl SharedEarly {
+    pub(super) fn new(early: Option<EarlyRead>) -> Self {
+        Self(std::sync::Mutex::new(early))
+    }
+
+    /// `look` at the early reads, once they are done; `None` when there are none.
+    pub(super) fn with<R>(&self, look: impl FnOnce(&mut Result<Early, Error>) -> R) -> Option<R> {
+        let mut slot = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut early = match slot.take()? {
+            Err(pending) => pending.wait(),
+            Ok(done) => done,
+        };
+        let seen = look(&mut early);
+        *slot = Some(Ok(early));
+        Some(seen)
+    }
+
+    /// The iteration's files (its id and the read), waited for without holding the others up:
+    /// the read is taken out, awaited, and put back done. `None` when they were not read.
+    pub(super) fn files(&self) -> Option<(u32, Result<Vec<ChangeEntry>, ChangesUnknown>)> {
+        let (id, pending) = self.with(|e| e.as_mut().ok().and_then(|e| e.files.take()))??;
+        let files = pending.wait();
+        self.with(|e| {
+            if let Ok(e) = e {
+                e.files = Some((id, parallel::Pending::ready(files.clone())));
+            }
+        });
+        Some((id, files))
+    }
+
+    pub(super) fn into_inner(self) -> Option<EarlyRead> {
+        self.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}

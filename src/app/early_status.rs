@@ -6,7 +6,7 @@
 
 use std::sync::{Condvar, Mutex};
 
-use super::early_reads::{Early, EarlyRead};
+use super::early_reads::{Early, SharedEarly};
 use crate::azdo::Writer;
 use crate::decide;
 use crate::decide::plan::{ProjectResult, StatusTarget, status_writes};
@@ -39,29 +39,29 @@ pub(super) struct EarlyStatus<'a> {
     log: &'a Log,
     gates: Mutex<Gates>,
     changed: Condvar,
-    /// The PR's early reads: taken by the status lane when it needs them, and put back done.
-    early: Mutex<Option<EarlyRead>>,
+    /// The PR's early reads.
+    early: &'a SharedEarly,
 }
 
 impl<'a> EarlyStatus<'a> {
-    /// `Err` (the early reads, handed back) when the status cannot go out before the rest is read:
-    /// statuses off, a dry run, a condition of the pull request's own (failOnNewIssues,
-    /// minChangedLinesCoverage, failOnDependencyRisks), or an analysis that is not a pull request
-    /// analysis of this pull request submitted in this run.
+    /// `None` when the status cannot go out before the rest is read: statuses off, a dry run, a
+    /// condition of the pull request's own (failOnNewIssues, minChangedLinesCoverage,
+    /// failOnDependencyRisks), or an analysis that is not a pull request analysis of this pull
+    /// request submitted in this run.
     pub(super) fn new(
         settings: &'a Settings,
         writer: Writer<'a>,
         target: &'a PullRequestTarget,
         waited: &[Waited],
-        early: EarlyRead,
+        early: &'a SharedEarly,
         log: &'a Log,
-    ) -> Result<Self, Box<EarlyRead>> {
+    ) -> Option<Self> {
         let options = &settings.decoration;
         let own_conditions = options.fail_on_new_issues.is_some()
             || options.min_changed_lines_coverage.is_some()
             || options.fail_on_dependency_risks.is_some();
         if !options.post_status || settings.dry_run || own_conditions || waited.is_empty() {
-            return Err(Box::new(early));
+            return None;
         }
         let build = decide::Build { pull_request: Some(target.id), commits: Vec::new(), started: settings.pipeline_started };
         let mut known = Vec::new();
@@ -86,21 +86,13 @@ impl<'a> EarlyStatus<'a> {
                     // Only a pull request analysis of this run is known to be this build's before
                     // the rest is read (a branch's revision comes with the other reads).
                     if !matches!(f.scope, Scope::PullRequest(_)) || decide::not_this_build(&analysed, &build).is_some() {
-                        return Err(Box::new(early));
+                        return None;
                     }
                     known.push(None);
                 }
             }
         }
-        Ok(Self {
-            settings,
-            writer,
-            target,
-            log,
-            gates: Mutex::new(Gates { known, closed: false }),
-            changed: Condvar::new(),
-            early: Mutex::new(Some(early)),
-        })
+        Some(Self { settings, writer, target, log, gates: Mutex::new(Gates { known, closed: false }), changed: Condvar::new(), early })
     }
 
     /// The gate of analysis `index` (of `waited`) was read.
@@ -137,25 +129,19 @@ impl<'a> EarlyStatus<'a> {
             }
             gates.known.iter().flatten().map(|k| (k.key.clone(), k.dashboard.clone(), k.decision.clone(), k.verdict)).collect()
         };
-        let mut slot = self.early.lock().unwrap_or_else(|p| p.into_inner());
-        let early = match slot.take() {
-            Some(Err(pending)) => pending.wait(),
-            Some(Ok(done)) => done,
-            None => return false,
+        // The writes are planned while looking at the early reads, and made after.
+        let Some(Some(writes)) = self.early.with(|early| early.as_ref().ok().and_then(|e| self.plan(e, &results))) else {
+            return false;
         };
-        let posted = match &early {
-            Ok(e) => self.post(e, &results),
-            Err(_) => false,
-        };
-        *slot = Some(Ok(early));
-        posted
+        self.post(&writes)
     }
 
-    fn post(&self, e: &Early, results: &[(String, String, StatusDecision, Verdict)]) -> bool {
+    /// The status writes, unless the PR's statuses could not be read or the PR is not open.
+    fn plan(&self, e: &Early, results: &[(String, String, StatusDecision, Verdict)]) -> Option<Vec<crate::azdo::write::Write>> {
         let (settings, options) = (self.settings, &self.settings.decoration);
-        let Ok(statuses) = &e.statuses else { return false };
+        let Ok(statuses) = &e.statuses else { return None };
         if decide::pull_request::not_open(self.target.id, e.pull_request.status.as_deref()).is_some() {
-            return false;
+            return None;
         }
         let iteration = decide::choose_iteration(&e.iterations, self.target.source_commit.as_deref()).id;
         let place = StatusPlace { genre: &options.status_genre, name: &options.status_name, iteration };
@@ -173,9 +159,12 @@ impl<'a> EarlyStatus<'a> {
                 verdict: *verdict,
             })
             .collect();
-        let writes = status_writes(&results, StatusTarget { iteration, build_id, earlier: &earlier }, options);
+        Some(status_writes(&results, StatusTarget { iteration, build_id, earlier: &earlier }, options))
+    }
+
+    fn post(&self, writes: &[crate::azdo::write::Write]) -> bool {
         let mut ok = true;
-        for result in self.writer.perform_all(&writes) {
+        for result in self.writer.perform_all(writes) {
             match result {
                 Ok(done) => done.lines.iter().for_each(|l| self.log.info(l)),
                 Err(e) => {
@@ -186,10 +175,5 @@ impl<'a> EarlyStatus<'a> {
             }
         }
         ok
-    }
-
-    /// The early reads, done if the status lane needed them.
-    pub(super) fn into_early(self) -> Option<EarlyRead> {
-        self.early.into_inner().unwrap_or_else(|p| p.into_inner())
     }
 }

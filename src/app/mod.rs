@@ -5,6 +5,7 @@
 mod changed_lines;
 mod check;
 pub(crate) mod doctor;
+mod early_inline;
 mod early_reads;
 mod early_status;
 mod found;
@@ -68,7 +69,18 @@ fn sonar_client(settings: &Settings, http: &Arc<Client>, deadline: Instant) -> S
 /// The Azure DevOps client of the pull request, when there is a credential to post with.
 fn azdo_client(settings: &Settings, target: &PullRequestTarget, http: &Arc<Client>, deadline: Instant) -> Option<AzdoClient> {
     let credential = target.credential.as_ref()?;
-    Some(AzdoClient::new(http.clone(), &target.repository, credential).named(settings.names.azdo()).until(deadline))
+    Some(
+        AzdoClient::new(http.clone(), &target.repository, credential)
+            .named(settings.names.azdo())
+            .on_services(target.on_services)
+            .until(deadline),
+    )
+}
+
+/// The analysed project's folder in the repository.
+fn project_folder(settings: &Settings, a: &crate::sonar::Analysis) -> String {
+    let sources = settings.sonar.search_paths.sources_directory.as_deref();
+    crate::decide::pull_request::project_folder(settings.decoration.project_base_dir.as_deref(), &a.report.path, sources)
 }
 
 /// Registers the credentials found in report-task.txt URLs (`user:password@`) with the masker,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::changed_lines::{ChangesQuery, pr_changes};
-use super::early_reads::{Early, EarlyRead, IterationFiles, read_early};
+use super::early_reads::{Early, EarlyRead, IterationFiles, SharedEarly, read_early};
 use super::{Clock, Failures, azdo_client, log_checks, sonar_client};
 use crate::azdo::model::{ChangeEntry, Iteration, PrStatus, PullRequest, Thread};
 use crate::azdo::write::Write;
@@ -44,6 +44,8 @@ struct PullRequestState {
     me: String,
     /// The status went out as soon as the gates were read (`early_status`).
     status_posted: bool,
+    /// Threads created as soon as the issues were read (`early_inline`).
+    early_writes: super::early_inline::EarlyWrites,
 }
 
 /// Where the results come from.
@@ -262,31 +264,35 @@ fn read_results(
     reads: &IssueReads<'_>,
     log: &Log,
 ) -> Results {
+    use super::early_inline::EarlyInline;
     use super::early_status::EarlyStatus;
-    let (early_status, early) = match (azdo, early) {
+    let shared = SharedEarly::new(early);
+    let lanes = azdo.map(|(client, t)| {
         // With resolutions to carry over, the status waits for the gate as it is after them.
-        (Some((client, t)), Some(e))
-            if !settings.dry_run && settings.decoration.sync_resolutions == crate::decide::triage::SyncResolutions::None =>
-        {
-            match EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, e, log) {
-                Ok(lane) => (Some(lane), None),
-                Err(e) => (None, Some(*e)),
-            }
-        }
-        (_, e) => (None, e),
-    };
-    let (analyses, threads, status_posted) = parallel::scope(|s| {
-        let threads = azdo.map(|(client, t)| s.start(move || client.threads(t.id)));
-        let lane = early_status.as_ref().map(|lane| s.start(move || lane.post_when_ready()));
-        let analyses = read_all(sonar, waited, reads, early_status.as_ref());
-        if let Some(lane) = &early_status {
-            lane.close();
-        }
-        (analyses, threads.map(parallel::Pending::wait), lane.is_some_and(parallel::Pending::wait))
+        let status = (settings.decoration.sync_resolutions == crate::decide::triage::SyncResolutions::None)
+            .then(|| EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, &shared, log))
+            .flatten();
+        let inline = EarlyInline::new(settings, client, t, &waited, reads.flavour, &shared);
+        (status, inline)
     });
-    let early = early.or_else(|| early_status.and_then(EarlyStatus::into_early));
-    let early = early.map(|e| e.unwrap_or_else(parallel::Pending::wait));
-    let pr_state = early.zip(threads).map(|(early, threads)| {
+    let (early_status, early_inline) = lanes.unwrap_or((None, None));
+    let lanes = Lanes { status: early_status.as_ref(), inline: early_inline.as_ref() };
+    let (analyses, threads, status_posted) = parallel::scope(|s| {
+        let inline = early_inline.as_ref().map(|lane| s.start(move || lane.run()));
+        let threads = azdo.filter(|_| inline.is_none()).map(|(client, t)| s.start(move || client.threads(t.id)));
+        let status = early_status.as_ref().map(|lane| s.start(move || lane.post_when_ready()));
+        let analyses = read_all(sonar, waited, reads, lanes);
+        lanes.close();
+        let threads = match (inline, threads) {
+            (Some(lane), _) => Some(lane.wait()),
+            (None, Some(read)) => Some((read.wait(), super::early_inline::EarlyWrites::none())),
+            (None, None) => None,
+        };
+        (analyses, threads, status.is_some_and(parallel::Pending::wait))
+    });
+    drop((early_status, early_inline));
+    let early = shared.into_inner().map(|e| e.unwrap_or_else(parallel::Pending::wait));
+    let pr_state = early.zip(threads).map(|(early, (threads, early_writes))| {
         let (early, threads) = (early?, threads?);
         Ok(PullRequestState {
             pull_request: early.pull_request,
@@ -296,9 +302,29 @@ fn read_results(
             threads,
             me: early.me,
             status_posted,
+            early_writes,
         })
     });
     (analyses, pr_state)
+}
+
+/// The lanes that write before everything is read, which hear the reads as they arrive.
+#[derive(Clone, Copy)]
+struct Lanes<'l, 'a> {
+    status: Option<&'l super::early_status::EarlyStatus<'a>>,
+    inline: Option<&'l super::early_inline::EarlyInline<'a>>,
+}
+
+impl Lanes<'_, '_> {
+    /// The reads are over.
+    fn close(&self) {
+        if let Some(lane) = self.status {
+            lane.close();
+        }
+        if let Some(lane) = self.inline {
+            lane.close();
+        }
+    }
 }
 
 /// Posts the `pending` status (pendingStatus) when some analysis is still in SonarQube's queue,
@@ -423,12 +449,7 @@ impl IssueReads<'_> {
 }
 
 /// Reads every finished analysis's results, together.
-fn read_all(
-    sonar: &SonarClient,
-    waited: Vec<Waited>,
-    reads: &IssueReads<'_>,
-    early_status: Option<&super::early_status::EarlyStatus<'_>>,
-) -> Result<Vec<Analysis>, Error> {
+fn read_all(sonar: &SonarClient, waited: Vec<Waited>, reads: &IssueReads<'_>, lanes: Lanes<'_, '_>) -> Result<Vec<Analysis>, Error> {
     let waited: Vec<(usize, std::sync::Mutex<Option<Waited>>)> =
         waited.into_iter().enumerate().map(|(i, w)| (i, std::sync::Mutex::new(Some(w)))).collect();
     let any_gate = waited.iter().any(|(_, w)| matches!(w.lock().map(|g| matches!(*g, Some(Waited::Succeeded(_)))), Ok(true)));
@@ -437,7 +458,7 @@ fn read_all(
         let names = any_gate.then(|| s.start(|| sonar.metric_names()));
         // The analyses are read before the names are awaited: a tuple's parts are evaluated in
         // order, and waiting first cost a round trip.
-        let results = read_each(sonar, &waited, reads, early_status);
+        let results = read_each(sonar, &waited, reads, lanes);
         (names.map(parallel::Pending::wait), results)
     });
     let names = names.transpose()?.unwrap_or_default();
@@ -456,7 +477,7 @@ fn read_each(
     sonar: &SonarClient,
     waited: &[(usize, std::sync::Mutex<Option<Waited>>)],
     reads: &IssueReads<'_>,
-    early_status: Option<&super::early_status::EarlyStatus<'_>>,
+    lanes: Lanes<'_, '_>,
 ) -> Vec<Result<Analysis, Error>> {
     parallel::map_bounded(waited, 4, |(index, slot)| {
         match slot.lock().unwrap_or_else(|p| p.into_inner()).take().expect("each analysis is read once") {
@@ -467,11 +488,16 @@ fn read_each(
                     if reads.later(&f.scope) { IssueQuery::Later } else { IssueQuery::Scope { first_page_enough: &first_page_enough } };
                 let (key, dashboard) = (f.report.project_key.clone(), f.dashboard_url.clone());
                 let on_gate = |gate: &sonar::model::ProjectStatus| {
-                    if let Some(early) = early_status {
-                        early.gate_read(*index, &key, &dashboard, gate);
+                    if let Some(lane) = lanes.status {
+                        lane.gate_read(*index, &key, &dashboard, gate);
                     }
                 };
-                sonar::collect::read(sonar, *f, query, &on_gate)
+                let on_issues = |issues: &Issues| {
+                    if let Some(lane) = lanes.inline {
+                        lane.issues_read(*index, issues);
+                    }
+                };
+                sonar::collect::read(sonar, *f, query, &sonar::ReadHooks { on_gate: &on_gate, on_issues: &on_issues })
             }
         }
     })
@@ -619,8 +645,8 @@ impl Decorating<'_> {
             return Ok(failures);
         }
         let writer = Writer { client: self.client, pr: self.target.id };
-        let created = write_in_order(&writer, &plan.writes, log)?;
-        self.settle(&writer, &plan.writes, &created, &state.me)?;
+        let (writes, created) = write_with_early(&writer, plan.writes, state.early_writes, log);
+        self.settle(&writer, &writes, &created?, &state.me)?;
         Ok(failures)
     }
 
@@ -727,9 +753,7 @@ impl Decorating<'_> {
 
     /// The analysed project's folder in the repository.
     fn project_folder(&self, a: &Analysis) -> String {
-        let settings = self.settings;
-        let sources = settings.sonar.search_paths.sources_directory.as_deref();
-        decide::pull_request::project_folder(settings.decoration.project_base_dir.as_deref(), &a.report.path, sources)
+        super::project_folder(self.settings, a)
     }
 
     /// How each analysis's issues meet the PR.
@@ -792,12 +816,66 @@ impl Decorating<'_> {
     }
 }
 
+/// `write_in_order` for a plan some of whose threads were created already (`early_inline`): those
+/// are not sent again, and what they did is logged in their place. A thread created early that the
+/// plan does not hold (it never should) is logged after the plan's. Returns every write made and
+/// each one's new thread id.
+fn write_with_early(
+    writer: &Writer<'_>,
+    mut writes: Vec<Write>,
+    early: super::early_inline::EarlyWrites,
+    log: &Log,
+) -> (Vec<Write>, Result<Vec<Option<u64>>, Error>) {
+    if early.is_empty() {
+        let created = write_in_order(writer, &writes, log);
+        return (writes, created);
+    }
+    let marker = |w: &Write| match w {
+        Write::CreateThread { thread, .. } => Some(thread.marker.clone()),
+        _ => None,
+    };
+    // Which early write stands in for each of the plan's (by the thread's marker): the rest are
+    // sent now, while the early ones may still be under way.
+    let mut unmatched: Vec<bool> = vec![true; early.writes().len()];
+    let stand_ins: Vec<Option<usize>> = writes
+        .iter()
+        .map(|w| {
+            let m = marker(w)?;
+            let found = (0..unmatched.len()).find(|&i| unmatched[i] && marker(&early.writes()[i]).as_ref() == Some(&m))?;
+            unmatched[found] = false;
+            Some(found)
+        })
+        .collect();
+    let rest: Vec<Write> = writes.iter().zip(&stand_ins).filter(|(_, e)| e.is_none()).map(|(w, _)| w.clone()).collect();
+    let mut performed = writer.perform_all(&rest).into_iter();
+    let mut early: Vec<Option<(Write, Result<crate::azdo::writer::Done, Error>)>> = early.wait().into_iter().map(Some).collect();
+    let mut results: Vec<Result<crate::azdo::writer::Done, Error>> = stand_ins
+        .iter()
+        .map(|e| match e.and_then(|i| early[i].take()) {
+            Some((_, done)) => done,
+            None => performed.next().expect("one result per write sent"),
+        })
+        .collect();
+    // An early thread the plan does not hold (it never should): logged and settled all the same.
+    for (write, done) in early.into_iter().flatten() {
+        writes.push(write);
+        results.push(done);
+    }
+    let created = log_in_order(results, log);
+    (writes, created)
+}
+
 /// Performs the writes (several at once) and logs what each did in plan order, whichever finished
 /// first; the first failure in that order is the result. Returns each write's new thread id.
 fn write_in_order(writer: &Writer<'_>, writes: &[Write], log: &Log) -> Result<Vec<Option<u64>>, Error> {
-    let mut created = Vec::with_capacity(writes.len());
+    log_in_order(writer.perform_all(writes), log)
+}
+
+/// Logs what each write did, in order; the first failure is the result.
+fn log_in_order(results: impl IntoIterator<Item = Result<crate::azdo::writer::Done, Error>>, log: &Log) -> Result<Vec<Option<u64>>, Error> {
+    let mut created = Vec::new();
     let mut first_failure = None;
-    for result in writer.perform_all(writes) {
+    for result in results {
         match result {
             Ok(done) => {
                 done.lines.iter().for_each(|l| log.info(l));

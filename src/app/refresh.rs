@@ -168,6 +168,7 @@ fn pull_request_target(settings: &Settings, id: u32) -> Option<PullRequestTarget
             id,
             source_commit: None,
             credential: Some(access.credential.clone()),
+            on_services: crate::azdo::is_services_url(&access.repository.collection_url),
         }),
         Target::NoPullRequest { access: None, .. } => None,
     }

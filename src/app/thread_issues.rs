@@ -14,24 +14,8 @@ use crate::sonar::{Analysis, AnalysisOutcome, Issues, SonarClient};
 /// here: asking about a stranger's key costs a few bytes and decides nothing on its own.
 pub(super) fn check(sonar: &SonarClient, threads: Option<&[Thread]>, analyses: &mut [Analysis]) -> Result<(), Error> {
     let Some(threads) = threads else { return Ok(()) };
-    let asks: Vec<(usize, Vec<String>)> = analyses
-        .iter()
-        .enumerate()
-        .filter_map(|(n, a)| {
-            let AnalysisOutcome::Completed(done) = &a.outcome else { return None };
-            let set = done.issues.read().filter(|s| s.first_page_only)?;
-            let mut keys: Vec<String> = threads
-                .iter()
-                .filter_map(Thread::marker)
-                .filter(|m| m.kind == ThreadKind::Issue && m.project_key == a.project_key())
-                .filter_map(|m| m.issue_key)
-                .filter(|k| !set.issues.iter().any(|i| &i.key == k))
-                .collect();
-            keys.sort();
-            keys.dedup();
-            (!keys.is_empty()).then_some((n, keys))
-        })
-        .collect();
+    let asks: Vec<(usize, Vec<String>)> =
+        analyses.iter().enumerate().map(|(n, a)| (n, keys_to_ask(a, threads))).filter(|(_, keys)| !keys.is_empty()).collect();
     let found = parallel::map_bounded(&asks, 4, |(n, keys)| {
         let a = &analyses[*n];
         sonar.open_issues_by_key(a.project_key(), &a.scope, keys)
@@ -46,4 +30,21 @@ pub(super) fn check(sonar: &SonarClient, threads: Option<&[Thread]>, analyses: &
         set.checked.extend(keys);
     }
     Ok(())
+}
+
+/// The issue keys the pull request's inline threads for this analysis's project name that its
+/// first page did not hold: none when every issue was read.
+pub(super) fn keys_to_ask(a: &Analysis, threads: &[Thread]) -> Vec<String> {
+    let AnalysisOutcome::Completed(done) = &a.outcome else { return Vec::new() };
+    let Some(set) = done.issues.read().filter(|s| s.first_page_only) else { return Vec::new() };
+    let mut keys: Vec<String> = threads
+        .iter()
+        .filter_map(Thread::marker)
+        .filter(|m| m.kind == ThreadKind::Issue && m.project_key == a.project_key())
+        .filter_map(|m| m.issue_key)
+        .filter(|k| !set.issues.iter().any(|i| &i.key == k))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }

@@ -117,6 +117,18 @@ impl AzdoClient {
         self
     }
 
+    /// The server is Azure DevOps Services, which takes `API_VERSIONS[0]`: requests need not go one
+    /// at a time until a first answer shows the version (an out-of-range answer still steps down).
+    pub(crate) fn on_services(self, services: bool) -> Self {
+        self.api_known.store(services, Ordering::Release);
+        self
+    }
+
+    /// Whether requests may go together from the start (`on_services`, or a first answer came).
+    pub(crate) fn api_version_known(&self) -> bool {
+        self.api_known.load(Ordering::Acquire)
+    }
+
     /// The names the user knows the settings by, for messages (the collection URL's source, the PAT's).
     pub(crate) fn named(mut self, names: AzdoNames) -> Self {
         self.names = names;
@@ -397,6 +409,14 @@ impl AzdoClient {
 
 /// The organization in `https://dev.azure.com/{org}` or `https://{org}.visualstudio.com`, or the
 /// collection in an Azure DevOps Server URL (`https://host/tfs/{collection}`).
+/// Whether a collection URL is Azure DevOps Services' (`https://dev.azure.com/{org}`, or the older
+/// `https://{org}.visualstudio.com`): those take the newest api-version this task uses.
+pub(crate) fn is_services_url(collection_url: &str) -> bool {
+    let rest = collection_url.split_once("://").map_or(collection_url, |(_, r)| r);
+    let host = rest.split(['/', ':']).next().unwrap_or("").to_ascii_lowercase();
+    host == "dev.azure.com" || host.ends_with(".visualstudio.com")
+}
+
 pub(crate) fn organization_of(collection_url: &str) -> String {
     let rest = collection_url.split_once("://").map_or(collection_url, |(_, r)| r);
     let mut parts = rest.split('/').filter(|s| !s.is_empty());
@@ -428,6 +448,16 @@ fn is_version_out_of_range(resp: &Response) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn services_urls_are_dev_azure_com_and_visualstudio_com() {
+        assert!(is_services_url("https://dev.azure.com/fabrikam"));
+        assert!(is_services_url("https://DEV.AZURE.COM/fabrikam/"));
+        assert!(is_services_url("https://fabrikam.visualstudio.com"));
+        assert!(!is_services_url("https://tfs.fabrikam.local/DefaultCollection"));
+        assert!(!is_services_url("https://dev.azure.com.evil.example/fabrikam"));
+        assert!(!is_services_url("http://127.0.0.1:8080/fabrikam"));
+    }
 
     #[test]
     fn organization_from_every_url_form() {

@@ -9,5 +9,5 @@ pub(crate) mod scopes;
 pub(crate) mod write;
 pub(crate) mod writer;
 
-pub(crate) use client::{AzdoClient, Credential, RepositoryRef};
+pub(crate) use client::{AzdoClient, Credential, RepositoryRef, is_services_url};
 pub(crate) use writer::Writer;

@@ -128,6 +128,10 @@ pub(crate) struct PullRequestTarget {
     pub(crate) source_commit: Option<String>,
     /// Absent only where nothing is written (check mode, a dry run).
     pub(crate) credential: Option<Credential>,
+    /// The collection is on Azure DevOps Services (the agent's `System.ServerType` is `Hosted`, or
+    /// the URL is dev.azure.com's or visualstudio.com's), which takes the newest api-version: no
+    /// request need wait for another to learn which version the server takes.
+    pub(crate) on_services: bool,
 }
 
 /// An Azure DevOps account to verify the credential against when there is no pull request.

@@ -41,6 +41,8 @@ pub(crate) struct RawSettings {
     pub(crate) source_commit: Option<String>,
     pub(crate) build_reason: Option<String>,
     pub(crate) repository_provider: Option<String>,
+    /// `System.ServerType`: `Hosted` on Azure DevOps Services, `OnPremises` on a Server.
+    pub(crate) server_type: Option<String>,
     /// Task mode: the agent's proxy.
     pub(crate) agent_proxy_url: Option<String>,
     pub(crate) agent_proxy_username: Option<String>,
@@ -267,6 +269,7 @@ impl RawSettings {
         fill(&mut self.build_reason, env.variable("Build.Reason"));
         fill(&mut self.analysed_commit, env.variable("Build.SourceVersion"));
         fill(&mut self.repository_provider, env.variable("Build.Repository.Provider"));
+        fill(&mut self.server_type, env.variable("System.ServerType"));
         fill(&mut self.pipeline_start_time, env.variable("System.PipelineStartTime"));
         let path = |name: &str| env.variable(name).map(PathBuf::from);
         let p = &mut self.paths;

@@ -478,3 +478,19 @@ fn the_noise_filters_read_the_servers_words_of_either_model() {
         Some(crate::sonar::present::Severity::Major)
     );
 }
+
+#[test]
+fn azure_devops_services_is_known_from_the_agent_or_the_url() {
+    let on_services = |pairs: &[(&str, &str)]| match task(pairs).unwrap().target {
+        Target::PullRequest(t) => t.on_services,
+        other => panic!("{other:?}"),
+    };
+    // dev.azure.com and *.visualstudio.com are Services whatever the agent says.
+    assert!(on_services(&[]));
+    assert!(on_services(&[("SYSTEM_COLLECTIONURI", "https://fabrikam.visualstudio.com/")]));
+    // A server's own URL: only the agent's System.ServerType says (Hosted on Services).
+    let server = ("SYSTEM_COLLECTIONURI", "https://tfs.fabrikam.local/DefaultCollection/");
+    assert!(!on_services(&[server]));
+    assert!(!on_services(&[server, ("SYSTEM_SERVERTYPE", "OnPremises")]));
+    assert!(on_services(&[server, ("SYSTEM_SERVERTYPE", "hosted")]));
+}

@@ -795,12 +795,15 @@ impl RawSettings {
             repository: self.repository_id.clone().unwrap_or_default(),
         };
         let collection_url_from = Field::CollectionUrl.name(v.origin).to_string();
+        let on_services = self.server_type.as_deref().is_some_and(|t| t.trim().eq_ignore_ascii_case("hosted"))
+            || crate::azdo::is_services_url(&repository.collection_url);
         Target::PullRequest(PullRequestTarget {
             repository,
             collection_url_from,
             id,
             source_commit: self.source_commit.clone(),
             credential,
+            on_services,
         })
     }
 }

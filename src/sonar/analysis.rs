@@ -19,7 +19,7 @@ pub(crate) enum Flavour {
 }
 
 /// Open issues as far as the API lets us read them.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct IssueSet {
     pub(crate) issues: Vec<Issue>,
     pub(crate) components: Vec<Component>,
@@ -101,6 +101,7 @@ pub(crate) enum AnalysisOutcome {
 }
 
 /// The open issues, as far as they were read.
+#[derive(Clone)]
 pub(crate) enum Issues {
     Read(IssueSet),
     /// The token may not browse the project (analysis tokens).

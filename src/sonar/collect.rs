@@ -127,27 +127,33 @@ pub(crate) enum IssueQuery<'a> {
     Later,
 }
 
+/// Who hears a read as soon as it is done, while the other reads go on: the caller may post the
+/// status from the gate, and the inline comments from the issues, without waiting for the rest.
+pub(crate) struct ReadHooks<'a> {
+    pub(crate) on_gate: &'a (dyn Fn(&super::model::ProjectStatus) + Sync),
+    pub(crate) on_issues: &'a (dyn Fn(&Issues) + Sync),
+}
+
 /// Reads what depends only on the analysis, all at once: one round trip (plus the other issue
-/// pages).
-///
-/// `on_gate` hears the gate as soon as it is read, while the other reads go on: the caller may post
-/// the status from it without waiting for them.
-pub(crate) fn read(
-    client: &SonarClient,
-    finished: Finished,
-    issues: IssueQuery<'_>,
-    on_gate: &(dyn Fn(&super::model::ProjectStatus) + Sync),
-) -> Result<Analysis, Error> {
+/// pages). `hooks` hear the gate and the issues as they arrive.
+pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<'_>, hooks: &ReadHooks<'_>) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
+    // More reads than the server's six connections (a pull request: the gate, its definition, the
+    // uncovered code, the issues, the measures, the metric names beside them, hotspots, dependency
+    // risks): the reads that lead nowhere and that nothing early waits for (hotspots, risks) start
+    // once the gate is read, so the connections go to the heads of the chains and to the issues
+    // (the inline comments go out as soon as they are read) in whatever order the threads run.
+    let later = Latch::new(matches!(scope, Scope::PullRequest(_)));
     // Started in the order they should take the server's six connections when there are more
     // reads than that: the gate (the status waits for it), then the reads that lead to another
     // (the gate's definition, the files with uncovered code, the issues' further pages), so the
     // reads that end at once wait for a connection rather than lengthen a chain.
     let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
         let gate = s.start(|| {
+            let _open = later.opener();
             let gate = client.project_status(id, key, scope);
             if let Ok(g) = &gate {
-                on_gate(g);
+                (hooks.on_gate)(g);
             }
             gate
         });
@@ -156,13 +162,23 @@ pub(crate) fn read(
         let uncovered = s.start(|| uncovered_code(client, key, scope));
         let issues = s.start(|| match issues {
             IssueQuery::Scope { first_page_enough } => {
-                client.open_issues(key, scope, first_page_enough).map(|i| i.map_or(Issues::Forbidden, Issues::Read))
+                let issues = client.open_issues(key, scope, first_page_enough).map(|i| i.map_or(Issues::Forbidden, Issues::Read));
+                if let Ok(i) = &issues {
+                    (hooks.on_issues)(i);
+                }
+                issues
             }
             IssueQuery::Later => Ok(Issues::NotRead),
         });
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
-        let hotspots = s.start(|| client.hotspots_to_review(key, scope));
-        let risks = s.start(|| client.dependency_risks(key, scope));
+        let hotspots = s.start(|| {
+            later.wait();
+            client.hotspots_to_review(key, scope)
+        });
+        let risks = s.start(|| {
+            later.wait();
+            client.dependency_risks(key, scope)
+        });
         let revision = client.analysis_revision(key, scope, id);
         (gate.wait(), measures.wait(), issues.wait(), hotspots.wait(), revision, uncovered.wait(), overall.wait(), risks.wait())
     });
@@ -196,6 +212,39 @@ pub(crate) fn read(
         outcome: AnalysisOutcome::Completed(Box::new(completed)),
         warnings,
     })
+}
+
+/// Holds some reads back until another is done (`read`); open from the start when nothing is held.
+struct Latch {
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+}
+
+/// Opens the latch when dropped: whatever the read it guards did, the held reads go on.
+struct Opener<'a>(&'a Latch);
+
+impl Drop for Opener<'_> {
+    fn drop(&mut self) {
+        *self.0.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.0.opened.notify_all();
+    }
+}
+
+impl Latch {
+    fn new(hold: bool) -> Self {
+        Self { open: std::sync::Mutex::new(!hold), opened: std::sync::Condvar::new() }
+    }
+
+    fn opener(&self) -> Opener<'_> {
+        Opener(self)
+    }
+
+    fn wait(&self) {
+        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 fn scope_from_report(report: &ReportTask) -> Scope {

@@ -17,7 +17,7 @@ pub(crate) mod webhook;
 pub(crate) use analysis::{Analysis, AnalysisOutcome, Completed, Ended, EndedHow, Flavour, IssueSet, Issues, Waited};
 pub(crate) use branch::Scope;
 pub(crate) use client::SonarClient;
-pub(crate) use collect::IssueQuery;
+pub(crate) use collect::{IssueQuery, ReadHooks};
 pub(crate) use connection::SonarCredential;
 pub(crate) use preflight::{check_report_server_url, preflight};
 

@@ -1347,3 +1347,83 @@ fn the_status_waits_for_neither_the_changed_files_nor_the_metric_names() {
     let inline = state.pull_request(PR).threads.iter().filter(|t| !t["threadContext"].is_null()).count();
     assert!(inline >= 1, "inline comments on the changed files");
 }
+
+/// The inline comments go out as soon as the issues, the threads and the iteration's files are
+/// read: they do not wait for the reads only the summary needs (the gate's definition, hotspots).
+/// The summary follows, and the pull request ends as it would have: one summary, one thread per
+/// issue, each logged once in the plan's order.
+#[test]
+fn the_inline_comments_do_not_wait_for_the_summarys_reads() {
+    use sandbox::server::{Fault, FaultRule};
+    const SLOW: std::time::Duration = std::time::Duration::from_secs(6);
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    for slow in ["/api/qualitygates/show", "/api/hotspots/search"] {
+        sb.sonar_server.inject(FaultRule { method: None, path_contains: slow.into(), fault: Fault::Delay(SLOW), times: 1 });
+    }
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    let sonar = sb.sonar_server.requests();
+    let answered = |path: &str| sonar.iter().find(|r| r.path() == path).unwrap_or_else(|| panic!("{path} read")).received_at + SLOW;
+    let summary_reads = answered("/api/qualitygates/show").min(answered("/api/hotspots/search"));
+    let posts: Vec<(std::time::Instant, serde_json::Value)> = sb
+        .azdo_server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path().ends_with("/threads"))
+        .map(|r| (r.received_at, r.json()))
+        .collect();
+    let (inline, summary): (Vec<_>, Vec<_>) = posts.iter().partition(|(_, body)| !body["threadContext"].is_null());
+    assert_eq!((inline.len(), summary.len()), (3, 1), "{posts:?}");
+    assert!(inline.iter().all(|(at, _)| *at < summary_reads), "every inline comment went out before the summary's reads answered");
+    assert!(summary[0].0 >= summary_reads, "the summary waited for its reads");
+    // Each inline thread is placed in the iteration, as it would have been with the rest.
+    assert!(inline.iter().all(|(_, body)| body["pullRequestThreadContext"]["changeTrackingId"].as_u64().is_some()), "{inline:?}");
+    let state = sb.azdo_state();
+    let threads = &state.pull_request(PR).threads;
+    assert_eq!(threads.len(), 4, "one summary and one thread per issue: {threads:?}");
+    // Each creation is logged once, the inline ones (made early) in the plan's place before the
+    // summary's, as a run that wrote everything at the end logs them.
+    let created: Vec<&str> = run.stdout.lines().filter(|l| l.contains("Created thread ")).collect();
+    assert_eq!(created.len(), 4, "{}", run.stdout);
+    assert!(created[3].contains("summary"), "the summary is planned after the inline comments: {created:?}");
+}
+
+/// On Azure DevOps Services (the agent's System.ServerType is Hosted) the PR, its iterations and
+/// its statuses are read together: the version needs no first answer to be known. The fake holds
+/// the three answers until all three requests are in; read one after another, the first would be
+/// held for the hold's 20 s before the others were sent.
+#[test]
+fn on_azure_devops_services_the_pull_requests_reads_go_out_together() {
+    use sandbox::server::{Fault, FaultRule};
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("SYSTEM_SERVERTYPE", "Hosted");
+    let pr_path = format!("/pullRequests/{PR}");
+    sb.azdo_server.inject(FaultRule { method: Some("GET".into()), path_contains: pr_path.clone(), fault: Fault::hold_until(3), times: 3 });
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let azdo = sb.azdo_server.requests();
+    let at = |suffix: &str| {
+        azdo.iter().find(|r| r.method == "GET" && r.path().ends_with(suffix)).unwrap_or_else(|| panic!("GET …{suffix}")).received_at
+    };
+    let (pr, iterations, statuses) = (at(&pr_path), at("/iterations"), at("/statuses"));
+    let spread = pr.max(iterations).max(statuses) - pr.min(iterations).min(statuses);
+    assert!(spread < std::time::Duration::from_secs(10), "the three reads went out together (spread {spread:?})");
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
+
+/// A server that says it is Services but takes an older api-version (a mislabelled agent) still
+/// gets every call: each request steps down on its own answer.
+#[test]
+fn a_hosted_agent_talking_to_an_older_server_still_steps_down() {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    passing_pr(&sb, &env);
+    env.set("SYSTEM_SERVERTYPE", "Hosted");
+    sb.azdo_state().max_api_version = (6, 0);
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
+}
