@@ -140,22 +140,23 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
     // More reads than the server's six connections (a pull request: the gate, its definition, the
     // uncovered code, the issues, the measures, the metric names beside them, hotspots, dependency
-    // risks): the reads that lead nowhere and that nothing early waits for (hotspots, risks) start
-    // once the gate is read, so the connections go to the heads of the chains and to the issues
-    // (the inline comments go out as soon as they are read) in whatever order the threads run.
-    let later = Latch::new(matches!(scope, Scope::PullRequest(_)));
-    // Started in the order they should take the server's six connections when there are more
-    // reads than that: the gate (the status waits for it), then the reads that lead to another
-    // (the gate's definition, the files with uncovered code, the issues' further pages), so the
-    // reads that end at once wait for a connection rather than lengthen a chain.
-    let (gate, measures, issue_set, hotspots, revision, uncovered, overall, risks) = parallel::scope(|s| {
+    // risks): the reads that lead nowhere and that nothing early waits for (hotspots, risks) follow
+    // the gate on its thread, so the connections go first to the heads of the chains and to the
+    // issues (the inline comments go out as soon as they are read), in whatever order the threads run.
+    let after_gate = matches!(scope, Scope::PullRequest(_));
+    let leaves = || {
+        parallel::scope(|s| {
+            let risks = s.start(|| client.dependency_risks(key, scope));
+            (client.hotspots_to_review(key, scope), risks.wait())
+        })
+    };
+    let (gate, measures, issue_set, (hotspots, risks), revision, uncovered, overall) = parallel::scope(|s| {
         let gate = s.start(|| {
-            let _open = later.opener();
             let gate = client.project_status(id, key, scope);
             if let Ok(g) = &gate {
                 (hooks.on_gate)(g);
             }
-            gate
+            (gate, after_gate.then(leaves))
         });
         // Only a pull request leaves the overall-code conditions out.
         let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
@@ -171,16 +172,15 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
             IssueQuery::Later => Ok(Issues::NotRead),
         });
         let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
-        let hotspots = s.start(|| {
-            later.wait();
-            client.hotspots_to_review(key, scope)
-        });
-        let risks = s.start(|| {
-            later.wait();
-            client.dependency_risks(key, scope)
-        });
+        let now = (!after_gate).then(|| s.start(leaves));
         let revision = client.analysis_revision(key, scope, id);
-        (gate.wait(), measures.wait(), issues.wait(), hotspots.wait(), revision, uncovered.wait(), overall.wait(), risks.wait())
+        let (gate, after) = gate.wait();
+        let leaves_read = match (after, now) {
+            (Some(read), _) => read,
+            (None, Some(pending)) => pending.wait(),
+            (None, None) => unreachable!("the leaves are read after the gate or at once"),
+        };
+        (gate, measures.wait(), issues.wait(), leaves_read, revision, uncovered.wait(), overall.wait())
     });
     let completed = Completed {
         gate: gate?,
@@ -212,39 +212,6 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
         outcome: AnalysisOutcome::Completed(Box::new(completed)),
         warnings,
     })
-}
-
-/// Holds some reads back until another is done (`read`); open from the start when nothing is held.
-struct Latch {
-    open: std::sync::Mutex<bool>,
-    opened: std::sync::Condvar,
-}
-
-/// Opens the latch when dropped: whatever the read it guards did, the held reads go on.
-struct Opener<'a>(&'a Latch);
-
-impl Drop for Opener<'_> {
-    fn drop(&mut self) {
-        *self.0.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
-        self.0.opened.notify_all();
-    }
-}
-
-impl Latch {
-    fn new(hold: bool) -> Self {
-        Self { open: std::sync::Mutex::new(!hold), opened: std::sync::Condvar::new() }
-    }
-
-    fn opener(&self) -> Opener<'_> {
-        Opener(self)
-    }
-
-    fn wait(&self) {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        while !*open {
-            open = self.opened.wait(open).unwrap_or_else(std::sync::PoisonError::into_inner);
-        }
-    }
 }
 
 fn scope_from_report(report: &ReportTask) -> Scope {
