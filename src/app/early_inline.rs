@@ -66,6 +66,8 @@ impl Drop for EarlyWrites {
 struct Reads {
     analyses: Vec<Analysis>,
     issues: Vec<Option<Issues>>,
+    /// Whose gate was read: nothing is written for a run that could not read a gate, as before.
+    gates: Vec<bool>,
     closed: bool,
 }
 
@@ -121,15 +123,9 @@ impl<'a> EarlyInline<'a> {
             }
             analyses.push(skeleton(f));
         }
-        let issues = vec![None; analyses.len()];
-        Some(Self {
-            settings,
-            client,
-            target,
-            reads: Mutex::new(Reads { analyses, issues, closed: false }),
-            changed: Condvar::new(),
-            early,
-        })
+        let (issues, gates) = (vec![None; analyses.len()], vec![false; analyses.len()]);
+        let reads = Mutex::new(Reads { analyses, issues, gates, closed: false });
+        Some(Self { settings, client, target, reads, changed: Condvar::new(), early })
     }
 
     /// The issues of analysis `index` (of `waited`) were read.
@@ -141,6 +137,15 @@ impl<'a> EarlyInline<'a> {
         self.changed.notify_all();
     }
 
+    /// The gate of analysis `index` was read.
+    pub(super) fn gate_read(&self, index: usize) {
+        let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = reads.gates.get_mut(index) {
+            *slot = true;
+        }
+        self.changed.notify_all();
+    }
+
     /// The reads are over: issues that were not read will not be.
     pub(super) fn close(&self) {
         self.reads.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
@@ -148,7 +153,7 @@ impl<'a> EarlyInline<'a> {
     }
 
     /// The lane: reads the pull request's threads (this run's one read of them), waits for every
-    /// analysis's issues and the iteration's files, then starts creating the new threads. Returns
+    /// analysis's gate and issues and the iteration's files, then starts creating the new threads. Returns
     /// the threads as read and the writes under way.
     pub(super) fn run(&self) -> (Result<Vec<Thread>, Error>, EarlyWrites) {
         let threads = self.client.threads(self.target.id);
@@ -163,8 +168,11 @@ impl<'a> EarlyInline<'a> {
     fn plan(&self, threads: &[Thread]) -> Option<Vec<Write>> {
         let mut analyses = {
             let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
-            while reads.issues.iter().any(Option::is_none) && !reads.closed {
+            while (reads.issues.iter().any(Option::is_none) || reads.gates.contains(&false)) && !reads.closed {
                 reads = self.changed.wait(reads).unwrap_or_else(|p| p.into_inner());
+            }
+            if reads.gates.contains(&false) {
+                return None;
             }
             let issues: Vec<Issues> = reads.issues.iter().cloned().collect::<Option<_>>()?;
             let mut analyses = std::mem::take(&mut reads.analyses);

@@ -491,6 +491,9 @@ fn read_each(
                     if let Some(lane) = lanes.status {
                         lane.gate_read(*index, &key, &dashboard, gate);
                     }
+                    if let Some(lane) = lanes.inline {
+                        lane.gate_read(*index);
+                    }
                 };
                 let on_issues = |issues: &Issues| {
                     if let Some(lane) = lanes.inline {

@@ -1427,3 +1427,40 @@ fn a_hosted_agent_talking_to_an_older_server_still_steps_down() {
     assert_eq!(run.result(), "Succeeded", "{}", run.all());
     assert_eq!(sb.azdo_state().pull_request(PR).statuses.len(), 1);
 }
+
+/// A run that fails after its inline comments went out (a summary read, hotspots, keeps failing)
+/// ends with those threads whole and no summary; the next run adopts them and adds the summary,
+/// one thread per issue. A run that cannot read the gate writes nothing, as before.
+#[test]
+fn inline_comments_made_before_a_failed_read_are_adopted_by_the_next_run() {
+    use sandbox::server::{Fault, FaultRule};
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/hotspots/search".into(), fault: Fault::Status(500), times: 100 });
+    let first = env.run();
+    assert_eq!(first.result(), "Failed", "{}", first.all());
+    assert!(first.first_error().contains("hotspots"), "{}", first.all());
+    let inline_threads = |sb: &Sandbox| sb.azdo_state().pull_request(PR).threads.iter().filter(|t| !t["threadContext"].is_null()).count();
+    let all_threads = |sb: &Sandbox| sb.azdo_state().pull_request(PR).threads.len();
+    assert_eq!((inline_threads(&sb), all_threads(&sb)), (3, 3), "the inline comments, whole, and no summary");
+    sb.sonar_server.clear_faults();
+    let second = env.run();
+    assert_eq!(second.result(), "Failed", "{}", second.all());
+    assert_eq!((inline_threads(&sb), all_threads(&sb)), (3, 4), "adopted, plus the summary");
+
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    sb.sonar_server.inject(FaultRule {
+        method: None,
+        path_contains: "/api/qualitygates/project_status".into(),
+        fault: Fault::Status(500),
+        times: 100,
+    });
+    let run = env.run();
+    assert!(run.first_error().contains("failed to read the quality gate"), "{}", run.all());
+    assert_eq!(all_threads(&sb), 0, "nothing written without the gate");
+}
