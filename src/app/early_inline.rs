@@ -153,8 +153,8 @@ impl<'a> EarlyInline<'a> {
     }
 
     /// The lane: reads the pull request's threads (this run's one read of them), waits for every
-    /// analysis's gate and issues and the iteration's files, then starts creating the new threads. Returns
-    /// the threads as read and the writes under way.
+    /// analysis's gate and issues and the iteration's files, then starts creating the new threads.
+    /// Returns the threads as read and the writes under way.
     pub(super) fn run(&self) -> (Result<Vec<Thread>, Error>, EarlyWrites) {
         let threads = self.client.threads(self.target.id);
         let writes = match &threads {
@@ -166,7 +166,7 @@ impl<'a> EarlyInline<'a> {
 
     /// The threads to create, when everything they depend on is known and settles them.
     fn plan(&self, threads: &[Thread]) -> Option<Vec<Write>> {
-        let mut analyses = {
+        let analyses = {
             let mut reads = self.reads.lock().unwrap_or_else(|p| p.into_inner());
             while (reads.issues.iter().any(Option::is_none) || reads.gates.contains(&false)) && !reads.closed {
                 reads = self.changed.wait(reads).unwrap_or_else(|p| p.into_inner());
@@ -183,6 +183,10 @@ impl<'a> EarlyInline<'a> {
             }
             analyses
         };
+        // Issues the token may not read: no inline comments, as with the rest.
+        if analyses.iter().any(|a| matches!(&a.outcome, AnalysisOutcome::Completed(d) if d.issues.read().is_none())) {
+            return None;
+        }
         // A thread whose issue the first page did not hold is asked about later
         // (`thread_issues`): what it learns may change the plan, so the threads wait for it.
         if analyses.iter().any(|a| !super::thread_issues::keys_to_ask(a, threads).is_empty()) {
@@ -205,13 +209,6 @@ impl<'a> EarlyInline<'a> {
         let tracking_ids: BTreeMap<String, u64> =
             files.iter().flatten().filter_map(|e| Some((e.item.path.clone()?, e.change_tracking_id?))).collect();
         let options = &self.settings.decoration;
-        for a in &mut analyses {
-            if let AnalysisOutcome::Completed(done) = &mut a.outcome
-                && done.issues.read().is_none()
-            {
-                return None;
-            }
-        }
         let matched: Vec<decide::Matched<'_>> = analyses
             .iter()
             .map(|a| decide::match_issues(a, &super::project_folder(self.settings, a), false, None, options.fail_on_new_issues))
