@@ -229,12 +229,14 @@ impl<'a> EarlyInline<'a> {
     }
 
     /// Starts the writes on a thread of their own: the run goes on reading and planning the rest.
+    /// One of the server's connections is left to the status, posted at the same moment, so the
+    /// threads never make it wait (and, after it, to the summary).
     fn create(&self, writes: Vec<Write>) -> EarlyWrites {
         if writes.is_empty() {
             return EarlyWrites::none();
         }
         let (client, pr, sent) = (self.client.clone(), self.target.id, writes.clone());
-        let results = parallel::start_detached(move || Writer { client: &client, pr }.perform_all(&sent));
+        let results = parallel::start_detached(move || Writer { client: &client, pr }.perform_all_leaving(&sent, 1));
         EarlyWrites { writes, results: Some(results) }
     }
 }

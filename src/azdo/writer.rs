@@ -29,7 +29,13 @@ impl Writer<'_> {
     /// of `writes`, so the log lists them in plan order whichever finished first. A failed write is
     /// not repeated here: the HTTP layer already retried what was safe.
     pub(crate) fn perform_all(&self, writes: &[Write]) -> Vec<Result<Done, Error>> {
-        crate::parallel::map_bounded(writes, WRITE_CONCURRENCY, |w| self.perform(w))
+        self.perform_all_leaving(writes, 0)
+    }
+
+    /// `perform_all` with `spare` of the connections left for other writes (a status that must
+    /// not wait behind these).
+    pub(crate) fn perform_all_leaving(&self, writes: &[Write], spare: usize) -> Vec<Result<Done, Error>> {
+        crate::parallel::map_bounded(writes, WRITE_CONCURRENCY.saturating_sub(spare).max(1), |w| self.perform(w))
     }
 
     /// Performs a write. A POST that failed in a way that may still have been applied (dropped

@@ -1302,15 +1302,21 @@ fn the_status_is_posted_as_soon_as_the_gate_is_read() {
         let hotspots = sb.sonar_server.requests().into_iter().find(|r| r.path() == "/api/hotspots/search").expect("hotspots read");
         let azdo = sb.azdo_server.requests();
         let status = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/statuses")).expect("a status").received_at;
-        let first_thread = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/threads")).expect("a thread").received_at;
+        // The summary (the thread without a place in a file): the inline threads may go out at the
+        // status's moment (`inline_threads_never_take_the_statuss_connection`).
+        let summary = azdo
+            .iter()
+            .find(|r| r.method == "POST" && r.path().ends_with("/threads") && r.json()["threadContext"].is_null())
+            .expect("a summary")
+            .received_at;
         assert_eq!(azdo.iter().filter(|r| r.method == "POST" && r.path().ends_with("/statuses")).count(), 1, "posted once");
-        (status, first_thread, hotspots.received_at + SLOW)
+        (status, summary, hotspots.received_at + SLOW)
     };
     // The hotspots' answer is 6 s away when the status goes out (a margin of seconds, not of
     // milliseconds: the status needs one round trip after the gate).
-    let (status, first_thread, hotspots_answered) = run_with("none");
+    let (status, summary, hotspots_answered) = run_with("none");
     assert!(status < hotspots_answered, "the status did not wait for the hotspots");
-    assert!(status < first_thread, "the status before any comment");
+    assert!(status < summary, "the status before the summary");
     // failOnNewIssues needs the issues: the status comes with the comments, after every read.
     let (status, _, hotspots_answered) = run_with("major");
     assert!(status >= hotspots_answered, "the status waited for the reads");
@@ -1463,4 +1469,45 @@ fn inline_comments_made_before_a_failed_read_are_adopted_by_the_next_run() {
     let run = env.run();
     assert!(run.first_error().contains("failed to read the quality gate"), "{}", run.all());
     assert_eq!(all_threads(&sb), 0, "nothing written without the gate");
+}
+
+/// The inline threads go out at the status's moment but never take its connection: they leave one
+/// of the six free. With every thread write answered 6 s late, at most five inline threads are in
+/// flight before the first is answered, and the status goes out before that answer.
+#[test]
+fn inline_threads_never_take_the_statuss_connection() {
+    use sandbox::server::{Fault, FaultRule};
+    const SLOW: std::time::Duration = std::time::Duration::from_secs(6);
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(7));
+    sb.azdo_state().pull_requests[0].files = Some((0..7).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    sb.azdo_server.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/threads".into(),
+        fault: Fault::Delay(SLOW),
+        times: 100,
+    });
+    // The summary waits for the hotspots, answered later still: it takes no connection in the
+    // window measured here.
+    sb.sonar_server.inject(FaultRule {
+        method: None,
+        path_contains: "/api/hotspots/search".into(),
+        fault: Fault::Delay(2 * SLOW),
+        times: 1,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    let azdo = sb.azdo_server.requests();
+    let status = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/statuses")).expect("a status").received_at;
+    let inline: Vec<std::time::Instant> = azdo
+        .iter()
+        .filter(|r| r.method == "POST" && r.path().ends_with("/threads") && !r.json()["threadContext"].is_null())
+        .map(|r| r.received_at)
+        .collect();
+    assert_eq!(inline.len(), 7, "seven inline threads, more than the connections");
+    let first_answered = inline.iter().min().copied().expect("a thread") + SLOW;
+    let at_once = inline.iter().filter(|at| **at < first_answered).count();
+    assert_eq!(at_once, 5, "five inline threads at once, one connection left");
+    assert!(status < first_answered, "the status did not wait for a thread's answer");
 }
