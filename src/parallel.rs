@@ -173,6 +173,44 @@ impl<T> Pending<'_, T> {
     }
 }
 
+/// A one-way flag threads wait on: once set, it stays set.
+pub(crate) struct Signal {
+    set: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Signal {
+    pub(crate) fn new() -> Self {
+        Self { set: Mutex::new(false), changed: Condvar::new() }
+    }
+
+    pub(crate) fn set(&self) {
+        *self.set.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.changed.notify_all();
+    }
+
+    pub(crate) fn wait(&self) {
+        let mut set = self.set.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*set {
+            set = self.changed.wait(set).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Sets the flag when dropped, whichever way the holder's work ends.
+    pub(crate) fn set_on_drop(&self) -> SetOnDrop<'_> {
+        SetOnDrop(self)
+    }
+}
+
+/// See `Signal::set_on_drop`.
+pub(crate) struct SetOnDrop<'a>(&'a Signal);
+
+impl Drop for SetOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
 /// A thread that ended without a result panicked (a bug, already reported by the panic hook on
 /// that thread): the caller passes the panic on rather than invent a result.
 fn thread_panicked() -> ! {

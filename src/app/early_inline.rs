@@ -3,7 +3,8 @@
 //! summary's reads (measures, the gate's definition, dependency risks) before the first of them
 //! cost every run a round trip. When the threads' plan needs nothing but the issues, the pull
 //! request's threads and the iteration's files, this lane creates the new threads the moment
-//! those are known, while the rest is still being read. It logs nothing: the run plans every write
+//! those are known, while the rest is still being read, right after the status (`early_status`)
+//! is sent and leaving it a connection. It logs nothing: the run plans every write
 //! again once everything is read, and the threads made here stand in for the plan's own (matched
 //! by their marker), so the log and the pull request are what they would have been without it.
 
@@ -79,6 +80,9 @@ pub(super) struct EarlyInline<'a> {
     reads: Mutex<Reads>,
     changed: Condvar,
     early: &'a SharedEarly,
+    /// The status lane's, when there is one: the threads are sent after the status, in the same
+    /// round trip, so the status is the first write the pull request sees.
+    status_sending: Option<&'a parallel::Signal>,
 }
 
 impl<'a> EarlyInline<'a> {
@@ -93,6 +97,7 @@ impl<'a> EarlyInline<'a> {
         waited: &[Waited],
         flavour: Flavour,
         early: &'a SharedEarly,
+        status_sending: Option<&'a parallel::Signal>,
     ) -> Option<Self> {
         let options = &settings.decoration;
         if !options.post_inline_comments
@@ -125,7 +130,7 @@ impl<'a> EarlyInline<'a> {
         }
         let (issues, gates) = (vec![None; analyses.len()], vec![false; analyses.len()]);
         let reads = Mutex::new(Reads { analyses, issues, gates, closed: false });
-        Some(Self { settings, client, target, reads, changed: Condvar::new(), early })
+        Some(Self { settings, client, target, reads, changed: Condvar::new(), early, status_sending })
     }
 
     /// The issues of analysis `index` (of `waited`) were read.
@@ -234,6 +239,9 @@ impl<'a> EarlyInline<'a> {
     fn create(&self, writes: Vec<Write>) -> EarlyWrites {
         if writes.is_empty() {
             return EarlyWrites::none();
+        }
+        if let Some(status) = self.status_sending {
+            status.wait();
         }
         let (client, pr, sent) = (self.client.clone(), self.target.id, writes.clone());
         let results = parallel::start_detached(move || Writer { client: &client, pr }.perform_all_leaving(&sent, 1));

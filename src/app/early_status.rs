@@ -41,6 +41,8 @@ pub(super) struct EarlyStatus<'a> {
     changed: Condvar,
     /// The PR's early reads.
     early: &'a SharedEarly,
+    /// Set as the status is sent (or once it will not be): the inline lane sends after it.
+    sending: &'a crate::parallel::Signal,
 }
 
 impl<'a> EarlyStatus<'a> {
@@ -54,6 +56,7 @@ impl<'a> EarlyStatus<'a> {
         target: &'a PullRequestTarget,
         waited: &[Waited],
         early: &'a SharedEarly,
+        sending: &'a crate::parallel::Signal,
         log: &'a Log,
     ) -> Option<Self> {
         let options = &settings.decoration;
@@ -92,7 +95,8 @@ impl<'a> EarlyStatus<'a> {
                 }
             }
         }
-        Some(Self { settings, writer, target, log, gates: Mutex::new(Gates { known, closed: false }), changed: Condvar::new(), early })
+        let gates = Mutex::new(Gates { known, closed: false });
+        Some(Self { settings, writer, target, log, gates, changed: Condvar::new(), early, sending })
     }
 
     /// The gate of analysis `index` (of `waited`) was read.
@@ -119,6 +123,7 @@ impl<'a> EarlyStatus<'a> {
     /// The status lane: waits for every gate (or the end of the reads), then posts the status.
     /// Whether it went out; when it did not, it goes with the comments.
     pub(super) fn post_when_ready(&self) -> bool {
+        let _said = self.sending.set_on_drop();
         let results: Vec<(String, String, StatusDecision, Verdict)> = {
             let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
             while gates.known.iter().any(Option::is_none) && !gates.closed {
@@ -133,6 +138,7 @@ impl<'a> EarlyStatus<'a> {
         let Some(Some(writes)) = self.early.with(|early| early.as_ref().ok().and_then(|e| self.plan(e, &results))) else {
             return false;
         };
+        self.sending.set();
         self.post(&writes)
     }
 

@@ -267,12 +267,14 @@ fn read_results(
     use super::early_inline::EarlyInline;
     use super::early_status::EarlyStatus;
     let shared = SharedEarly::new(early);
+    let status_sending = parallel::Signal::new();
     let lanes = azdo.map(|(client, t)| {
         // With resolutions to carry over, the status waits for the gate as it is after them.
         let status = (settings.decoration.sync_resolutions == crate::decide::triage::SyncResolutions::None)
-            .then(|| EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, &shared, log))
+            .then(|| EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, &shared, &status_sending, log))
             .flatten();
-        let inline = EarlyInline::new(settings, client, t, &waited, reads.flavour, &shared);
+        let after_status = status.is_some().then_some(&status_sending);
+        let inline = EarlyInline::new(settings, client, t, &waited, reads.flavour, &shared, after_status);
         (status, inline)
     });
     let (early_status, early_inline) = lanes.unwrap_or((None, None));
@@ -283,12 +285,15 @@ fn read_results(
         let status = early_status.as_ref().map(|lane| s.start(move || lane.post_when_ready()));
         let analyses = read_all(sonar, waited, reads, lanes);
         lanes.close();
+        // The status lane first: the inline lane sends after the status, and a lane the system
+        // gave no thread runs here, when awaited.
+        let status_posted = status.is_some_and(parallel::Pending::wait);
         let threads = match (inline, threads) {
             (Some(lane), _) => Some(lane.wait()),
             (None, Some(read)) => Some((read.wait(), super::early_inline::EarlyWrites::none())),
             (None, None) => None,
         };
-        (analyses, threads, status.is_some_and(parallel::Pending::wait))
+        (analyses, threads, status_posted)
     });
     drop((early_status, early_inline));
     let early = shared.into_inner().map(|e| e.unwrap_or_else(parallel::Pending::wait));
