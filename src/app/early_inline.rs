@@ -22,7 +22,7 @@ use crate::parallel;
 use crate::render;
 use crate::settings::{PullRequestTarget, Settings};
 use crate::sonar::model::{GateStatus, ProjectStatus};
-use crate::sonar::{Analysis, AnalysisOutcome, Completed, Flavour, Issues, Scope, Waited};
+use crate::sonar::{Analysis, AnalysisOutcome, Completed, Flavour, Issues, Waited};
 
 /// Threads being created before the rest is read: the writes, and what each did once done. The
 /// writes go on while the run reads and plans the rest; whatever happens to the run, they are
@@ -107,21 +107,10 @@ impl<'a> EarlyInline<'a> {
         {
             return None;
         }
-        let build = decide::Build { pull_request: Some(target.id), commits: Vec::new(), started: settings.pipeline_started };
         let mut analyses = Vec::new();
         for w in waited {
             let Waited::Succeeded(f) = w else { return None };
-            let path = f.report.path.display().to_string();
-            let analysed = decide::Analysed {
-                project_key: &f.report.project_key,
-                task_id: &f.report.ce_task_id,
-                report_path: &path,
-                scope: &f.scope,
-                revision: None,
-                submitted_at: f.task.submitted_at.as_deref(),
-            };
-            if !matches!(f.scope, Scope::PullRequest(_))
-                || decide::not_this_build(&analysed, &build).is_some()
+            if !super::early_reads::known_this_builds(settings, target.id, f)
                 || decide::matching(options.mode, flavour, &f.scope).changed_lines
             {
                 return None;

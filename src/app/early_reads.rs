@@ -109,3 +109,20 @@ impl SharedEarly {
         self.0.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// Whether a finished analysis is known to be this pull request's, of this build, before the rest
+/// is read: only a pull request analysis can be (a branch's revision comes with the other reads),
+/// and `decide::not_this_build` must not refuse it. The lanes that write early ask this.
+pub(super) fn known_this_builds(settings: &crate::settings::Settings, pull_request: u32, f: &crate::sonar::analysis::Finished) -> bool {
+    let build = decide::Build { pull_request: Some(pull_request), commits: Vec::new(), started: settings.pipeline_started };
+    let path = f.report.path.display().to_string();
+    let analysed = decide::Analysed {
+        project_key: &f.report.project_key,
+        task_id: &f.report.ce_task_id,
+        report_path: &path,
+        scope: &f.scope,
+        revision: None,
+        submitted_at: f.task.submitted_at.as_deref(),
+    };
+    matches!(f.scope, crate::sonar::Scope::PullRequest(_)) && decide::not_this_build(&analysed, &build).is_none()
+}

@@ -14,8 +14,8 @@ use crate::decide::statuses::{StatusPlace, ThisBuild, earlier_results};
 use crate::decide::verdict::{StatusDecision, Verdict, analysis_status, status_for};
 use crate::pipeline::Log;
 use crate::settings::{PullRequestTarget, Settings};
+use crate::sonar::Waited;
 use crate::sonar::model::{GateStatus, ProjectStatus};
-use crate::sonar::{Scope, Waited};
 
 /// One project's status, once known.
 struct Known {
@@ -66,7 +66,6 @@ impl<'a> EarlyStatus<'a> {
         if !options.post_status || settings.dry_run || own_conditions || waited.is_empty() {
             return None;
         }
-        let build = decide::Build { pull_request: Some(target.id), commits: Vec::new(), started: settings.pipeline_started };
         let mut known = Vec::new();
         for w in waited {
             match w {
@@ -77,18 +76,7 @@ impl<'a> EarlyStatus<'a> {
                     verdict: Verdict::of(a),
                 })),
                 Waited::Succeeded(f) => {
-                    let path = f.report.path.display().to_string();
-                    let analysed = decide::Analysed {
-                        project_key: &f.report.project_key,
-                        task_id: &f.report.ce_task_id,
-                        report_path: &path,
-                        scope: &f.scope,
-                        revision: None,
-                        submitted_at: f.task.submitted_at.as_deref(),
-                    };
-                    // Only a pull request analysis of this run is known to be this build's before
-                    // the rest is read (a branch's revision comes with the other reads).
-                    if !matches!(f.scope, Scope::PullRequest(_)) || decide::not_this_build(&analysed, &build).is_some() {
+                    if !super::early_reads::known_this_builds(settings, target.id, f) {
                         return None;
                     }
                     known.push(None);

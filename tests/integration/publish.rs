@@ -1362,10 +1362,7 @@ fn the_status_waits_for_neither_the_changed_files_nor_the_metric_names() {
 fn the_inline_comments_do_not_wait_for_the_summarys_reads() {
     use sandbox::server::{Fault, FaultRule};
     const SLOW: std::time::Duration = std::time::Duration::from_secs(6);
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    sb.sonar_state().analyses.push(failing_pr_analysis(3));
-    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let (sb, env) = failing_pr_on_its_files(3);
     for slow in ["/api/qualitygates/show", "/api/hotspots/search"] {
         sb.sonar_server.inject(FaultRule { method: None, path_contains: slow.into(), fault: Fault::Delay(SLOW), times: 1 });
     }
@@ -1440,10 +1437,7 @@ fn a_hosted_agent_talking_to_an_older_server_still_steps_down() {
 #[test]
 fn inline_comments_made_before_a_failed_read_are_adopted_by_the_next_run() {
     use sandbox::server::{Fault, FaultRule};
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    sb.sonar_state().analyses.push(failing_pr_analysis(3));
-    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let (sb, env) = failing_pr_on_its_files(3);
     sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/hotspots/search".into(), fault: Fault::Status(500), times: 100 });
     let first = env.run();
     assert_eq!(first.result(), "Failed", "{}", first.all());
@@ -1456,10 +1450,7 @@ fn inline_comments_made_before_a_failed_read_are_adopted_by_the_next_run() {
     assert_eq!(second.result(), "Failed", "{}", second.all());
     assert_eq!((inline_threads(&sb), all_threads(&sb)), (3, 4), "adopted, plus the summary");
 
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    sb.sonar_state().analyses.push(failing_pr_analysis(3));
-    sb.azdo_state().pull_requests[0].files = Some((0..3).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let (sb, env) = failing_pr_on_its_files(3);
     sb.sonar_server.inject(FaultRule {
         method: None,
         path_contains: "/api/qualitygates/project_status".into(),
@@ -1478,10 +1469,7 @@ fn inline_comments_made_before_a_failed_read_are_adopted_by_the_next_run() {
 fn inline_threads_never_take_the_statuss_connection() {
     use sandbox::server::{Fault, FaultRule};
     const SLOW: std::time::Duration = std::time::Duration::from_secs(6);
-    let (sb, env) = pr_scenario(Flavour::Server108);
-    sb.sonar_state().analyses.push(failing_pr_analysis(7));
-    sb.azdo_state().pull_requests[0].files = Some((0..7).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    let (sb, env) = failing_pr_on_its_files(7);
     sb.azdo_server.inject(FaultRule {
         method: Some("POST".into()),
         path_contains: "/threads".into(),
@@ -1510,4 +1498,14 @@ fn inline_threads_never_take_the_statuss_connection() {
     let at_once = inline.iter().filter(|at| **at < first_answered).count();
     assert_eq!(at_once, 5, "five inline threads at once, one connection left");
     assert!(status < first_answered, "the status did not wait for a thread's answer");
+}
+
+/// A failing pull request analysis with `issues` issues, one in each of the files the pull
+/// request changes (the iteration lists them), its report-task.txt written.
+fn failing_pr_on_its_files(issues: usize) -> (Sandbox, TaskEnv) {
+    let (sb, env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(issues));
+    sb.azdo_state().pull_requests[0].files = Some((0..issues).map(|n| format!("/src/main/java/shop/File{n}.java")).collect());
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    (sb, env)
 }
