@@ -573,6 +573,39 @@ fn project_status(st: &mut SonarState, req: &RecordedRequest, access: Access) ->
     Response::json(200, &json!({ "projectStatus": ps }))
 }
 
+/// The project's measures for `wanted`, as `api/measures/component` and `component_tree`'s
+/// `baseComponent` give them; `Err` names the metrics this flavour does not know.
+fn project_measures(flavour: Flavour, a: &AnalysisSpec, wanted: &[String]) -> Result<Vec<Value>, Vec<String>> {
+    let unknown: Vec<String> = wanted.iter().filter(|k| !flavour.knows_metric(k)).cloned().collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    // Counts that agree with the analysis's issues and hotspots, unless it gives its own figures.
+    let mut all = a.measures.clone();
+    for (metric, count) in
+        [("violations", a.issues.len()), ("new_violations", a.issues.len()), ("new_security_hotspots", a.hotspots as usize)]
+    {
+        if !all.iter().any(|(k, _)| k == metric) {
+            all.push((metric.into(), count.to_string()));
+        }
+    }
+    Ok(all
+        .iter()
+        .filter(|(k, _)| wanted.contains(k))
+        .map(|(k, v)| {
+            if k.starts_with("new_") || k.starts_with("pull_request_") {
+                if flavour.legacy_periods() {
+                    json!({"metric": k, "periods": [{"index": 1, "value": v, "bestValue": false}]})
+                } else {
+                    json!({"metric": k, "period": {"value": v, "bestValue": false}})
+                }
+            } else {
+                json!({"metric": k, "value": v})
+            }
+        })
+        .collect())
+}
+
 fn measures(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
     let flavour = st.flavour;
     if access.analysis_only {
@@ -587,35 +620,10 @@ fn measures(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Respo
         };
     };
     let wanted: Vec<String> = req.query("metricKeys").unwrap_or_default().split(',').map(str::to_string).collect();
-    let unknown: Vec<&String> = wanted.iter().filter(|k| !flavour.knows_metric(k)).collect();
-    if !unknown.is_empty() {
-        let list: Vec<&str> = unknown.iter().map(|s| s.as_str()).collect();
-        return errors(404, &format!("The following metric keys are not found: {}", list.join(", ")));
-    }
-    // Counts that agree with the analysis's issues and hotspots, unless it gives its own figures.
-    let mut all = a.measures.clone();
-    for (metric, count) in
-        [("violations", a.issues.len()), ("new_violations", a.issues.len()), ("new_security_hotspots", a.hotspots as usize)]
-    {
-        if !all.iter().any(|(k, _)| k == metric) {
-            all.push((metric.into(), count.to_string()));
-        }
-    }
-    let measures: Vec<Value> = all
-        .iter()
-        .filter(|(k, _)| wanted.contains(k))
-        .map(|(k, v)| {
-            if k.starts_with("new_") || k.starts_with("pull_request_") {
-                if flavour.legacy_periods() {
-                    json!({"metric": k, "periods": [{"index": 1, "value": v, "bestValue": false}]})
-                } else {
-                    json!({"metric": k, "period": {"value": v, "bestValue": false}})
-                }
-            } else {
-                json!({"metric": k, "value": v})
-            }
-        })
-        .collect();
+    let measures = match project_measures(flavour, a, &wanted) {
+        Ok(measures) => measures,
+        Err(unknown) => return errors(404, &format!("The following metric keys are not found: {}", unknown.join(", "))),
+    };
     Response::json(200, &json!({"component": {"key": key, "name": key, "qualifier": "TRK", "measures": measures}}))
 }
 
@@ -793,16 +801,30 @@ fn project_analyses(st: &mut SonarState, req: &RecordedRequest, access: Access) 
 }
 
 /// `api/measures/component_tree` for the files with uncovered new code, as the task asks it
-/// (`metricKeys=new_uncovered_lines,new_uncovered_conditions`, `metricSortFilter=withMeasuresOnly`,
-/// most first): SonarQube `measure/ws/ComponentTreeAction.java`. New-code values are in `period`
+/// (`metricSort=new_uncovered_lines`, `metricSortFilter=withMeasuresOnly`, most first; the files
+/// carry the two uncovered-code metrics, `baseComponent` the project's measures for every metric
+/// asked): SonarQube `measure/ws/ComponentTreeAction.java`. New-code values are in `period`
 /// (8.1+; `periods` before 10.0 too).
 fn component_tree(st: &mut SonarState, req: &RecordedRequest, access: Access) -> Response {
     if access.analysis_only {
         return errors(403, "Insufficient privileges");
     }
     let key = req.query("component").unwrap_or_default();
+    let wanted: Vec<String> = req.query("metricKeys").unwrap_or_default().split(',').map(str::to_string).collect();
+    // "Number of metric keys is limited to 15" from 6.3, 25 from 10.7 (ComponentTreeAction's
+    // changelog; checked before anything else, as `toComponentTreeWsRequest` does).
+    let limit = if matches!(st.flavour, Flavour::Server89 | Flavour::Server99) { 15 } else { 25 };
+    if wanted.len() > limit {
+        return errors(400, &format!("Number of metrics keys is limited to {limit}, got {}", wanted.len()));
+    }
     let Some(a) = find_analysis(st, &key, req.query("pullRequest").as_deref(), req.query("branch").as_deref()) else {
         return errors(404, &format!("Component key '{key}' not found"));
+    };
+    // The base component's own measures, from the same rows as api/measures/component; an
+    // unknown metric is refused the same way (`searchMetrics`).
+    let base_measures = match project_measures(st.flavour, a, &wanted) {
+        Ok(measures) => measures,
+        Err(unknown) => return errors(404, &format!("The following metric keys are not found: {}", unknown.join(", "))),
     };
     let legacy = st.flavour.legacy_periods();
     let mut files: Vec<(u64, u64, &String)> = a
@@ -832,7 +854,7 @@ fn component_tree(st: &mut SonarState, req: &RecordedRequest, access: Access) ->
         .collect();
     Response::json(
         200,
-        &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": components.len()}, "baseComponent": {"key": key, "qualifier": "TRK"}, "components": components}),
+        &json!({"paging": {"pageIndex": 1, "pageSize": 100, "total": components.len()}, "baseComponent": {"key": key, "qualifier": "TRK", "measures": base_measures}, "components": components}),
     )
 }
 

@@ -510,32 +510,50 @@ impl SonarClient {
         Ok(page.metrics.into_iter().filter_map(|m| Some((m.key, m.name.filter(|n| !n.trim().is_empty())?))).collect())
     }
 
-    /// The files of a pull request with new lines that tests do not cover, most first
-    /// (`api/measures/component_tree`): (file key, path, uncovered new lines, uncovered new
-    /// conditions). `Ok(None)` when the token may not read measures.
-    pub(crate) fn files_with_uncovered_new_code(&self, project_key: &str, scope: &Scope) -> Result<Option<Vec<UncoveredFile>>, Error> {
-        let mut params = vec![
-            ("component", project_key.to_string()),
-            ("metricKeys", "new_uncovered_lines,new_uncovered_conditions".to_string()),
-            ("qualifiers", "FIL,UTS".to_string()),
-            ("strategy", "leaves".to_string()),
-            ("s", "metric".to_string()),
-            ("metricSort", "new_uncovered_lines".to_string()),
-            ("metricPeriodSort", "1".to_string()),
-            ("metricSortFilter", "withMeasuresOnly".to_string()),
-            ("asc", "false".to_string()),
-            ("ps", "100".to_string()),
-        ];
-        params.extend(scope.params());
-        let resp = self.get("api/measures/component_tree", &params, true)?;
-        match resp.status {
-            200 => {
-                let tree = resp.json::<ComponentTree>().map_err(|e| self.bad_json("api/measures/component_tree", e))?;
-                let count = |c: &TreeComponent, metric: &str| -> u64 {
-                    c.measures.iter().find(|m| m.metric == metric).and_then(Measure::best_value).and_then(|v| v.parse().ok()).unwrap_or(0)
-                };
-                Ok(Some(
-                    tree.components
+    /// A pull request's measures and its files with new lines that tests do not cover, most first,
+    /// in one read (`api/measures/component_tree`): the base component carries the project's own
+    /// measures for every metric asked (SonarQube `measure/ws/ComponentTreeAction.java` fills
+    /// `baseComponent` from the same measure rows as `api/measures/component`), so the summary's
+    /// measures cost no request of their own. `Ok(None)` when the token may not read measures.
+    /// Metrics the server does not know (older versions) are dropped and the call repeated once,
+    /// as for `measures`; the server takes at most 15 metric keys (25 from 10.7).
+    pub(crate) fn pull_request_measures(
+        &self,
+        project_key: &str,
+        scope: &Scope,
+        metric_keys: &[&str],
+    ) -> Result<Option<PullRequestMeasures>, Error> {
+        const SORTED_BY: [&str; 2] = ["new_uncovered_lines", "new_uncovered_conditions"];
+        let mut keys: Vec<&str> = SORTED_BY.to_vec();
+        keys.extend(metric_keys.iter().filter(|k| !SORTED_BY.contains(k)));
+        for _ in 0..2 {
+            let mut params = vec![
+                ("component", project_key.to_string()),
+                ("metricKeys", keys.join(",")),
+                ("qualifiers", "FIL,UTS".to_string()),
+                ("strategy", "leaves".to_string()),
+                ("s", "metric".to_string()),
+                ("metricSort", "new_uncovered_lines".to_string()),
+                ("metricPeriodSort", "1".to_string()),
+                ("metricSortFilter", "withMeasuresOnly".to_string()),
+                ("asc", "false".to_string()),
+                ("ps", "100".to_string()),
+            ];
+            params.extend(scope.params());
+            let resp = self.get("api/measures/component_tree", &params, true)?;
+            match resp.status {
+                200 => {
+                    let tree = resp.json::<ComponentTree>().map_err(|e| self.bad_json("api/measures/component_tree", e))?;
+                    let count = |c: &TreeComponent, metric: &str| -> u64 {
+                        c.measures
+                            .iter()
+                            .find(|m| m.metric == metric)
+                            .and_then(Measure::best_value)
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0)
+                    };
+                    let files = tree
+                        .components
                         .iter()
                         .map(|c| UncoveredFile {
                             key: c.key.clone(),
@@ -544,12 +562,31 @@ impl SonarClient {
                             conditions: count(c, "new_uncovered_conditions"),
                         })
                         .filter(|f| f.lines + f.conditions > 0)
-                        .collect(),
-                ))
+                        .collect();
+                    // Only what was asked for the summary: the sort's own metrics stay out of it
+                    // unless the summary asked for them too.
+                    let measures = tree.base_component.map(|b| b.measures).unwrap_or_default();
+                    let measures = measures.into_iter().filter(|m| metric_keys.contains(&m.metric.as_str())).collect();
+                    return Ok(Some(PullRequestMeasures { measures, uncovered_files: files }));
+                }
+                403 => return Ok(None),
+                404 => {
+                    let msg = error_messages(&resp).unwrap_or_default();
+                    // "The following metric keys are not found: a, b"; the sort's metrics are
+                    // SonarQube's own since 5.x, so a server without them is not a SonarQube.
+                    if let Some(list) = msg.split("not found:").nth(1) {
+                        let missing: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+                        if !SORTED_BY.iter().any(|k| missing.iter().any(|m| m == k)) {
+                            keys.retain(|k| !missing.iter().any(|m| m == k));
+                            continue;
+                        }
+                    }
+                    return Err(self.api_error(&resp, &format!("read the measures of '{project_key}'")));
+                }
+                _ => return Err(self.api_error(&resp, &format!("read the measures of '{project_key}'"))),
             }
-            403 | 404 => Ok(None),
-            _ => Err(self.api_error(&resp, &format!("list the files of '{project_key}' with uncovered new code"))),
         }
+        Ok(Some(PullRequestMeasures { measures: Vec::new(), uncovered_files: Vec::new() }))
     }
 
     /// One file's new lines with their coverage (`api/sources/lines`, 'See Source Code' on the

@@ -101,19 +101,24 @@ pub(crate) fn wait(
 /// The most files whose uncovered new lines are read and listed; the rest are counted and linked.
 pub(crate) const UNCOVERED_FILES_LISTED: usize = 10;
 
-/// A pull request's new code that tests do not cover: the files from the measures tree (beside
-/// the other reads), then the new lines of the first `UNCOVERED_FILES_LISTED` of them (one round
-/// trip more, only for files with uncovered new code). `Ok(None)` for other scopes, or when the
-/// token may not read the measures.
-fn uncovered_code(client: &SonarClient, key: &str, scope: &Scope) -> Result<Option<UncoveredCode>, Error> {
+/// A pull request's measures and its new code that tests do not cover: both from the measures
+/// tree (beside the other reads), then the new lines of the first `UNCOVERED_FILES_LISTED` files
+/// (one round trip more, only for files with uncovered new code). Other scopes read the measures
+/// alone and have no uncovered code. `None` where the token may not read the measures.
+fn measures_and_uncovered(
+    client: &SonarClient,
+    key: &str,
+    scope: &Scope,
+) -> Result<(Option<Vec<super::model::Measure>>, Option<UncoveredCode>), Error> {
     if !matches!(scope, Scope::PullRequest(_)) {
-        return Ok(None);
+        return Ok((client.measures(key, scope, &SUMMARY_METRICS)?, None));
     }
-    let Some(files) = client.files_with_uncovered_new_code(key, scope)? else { return Ok(None) };
+    let Some(read) = client.pull_request_measures(key, scope, &SUMMARY_METRICS)? else { return Ok((None, None)) };
+    let (measures, files) = (read.measures, read.uncovered_files);
     let listed: Vec<&super::model::UncoveredFile> =
         files.iter().filter(|f| f.lines + f.conditions > 0).take(UNCOVERED_FILES_LISTED).collect();
     let lines = parallel::map_bounded(&listed, 6, |f| client.new_lines(&f.key, scope)).into_iter().collect::<Result<Vec<_>, Error>>()?;
-    Ok(Some(UncoveredCode { files, lines }))
+    Ok((Some(measures), Some(UncoveredCode { files, lines })))
 }
 
 /// Which issues to read with the results.
@@ -139,8 +144,7 @@ pub(crate) struct ReadHooks<'a> {
 pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<'_>, hooks: &ReadHooks<'_>) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
     // More reads than the server's six connections (a pull request: the gate, its definition, the
-    // uncovered code, the issues, the measures, the metric names beside them, hotspots, dependency
-    // risks): the reads that lead nowhere and that nothing early waits for (hotspots, risks) follow
+    // measures with the uncovered code, the issues, hotspots, dependency risks): the reads that lead nowhere and that nothing early waits for (hotspots, risks) follow
     // the gate on its thread, so the connections go first to the heads of the chains and to the
     // issues (the inline comments go out as soon as they are read), in whatever order the threads run.
     let after_gate = matches!(scope, Scope::PullRequest(_));
@@ -150,7 +154,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
             (client.hotspots_to_review(key, scope), risks.wait())
         })
     };
-    let (gate, measures, issue_set, (hotspots, risks), revision, uncovered, overall) = parallel::scope(|s| {
+    let (gate, measured, issue_set, (hotspots, risks), revision, overall) = parallel::scope(|s| {
         let gate = s.start(|| {
             let gate = client.project_status(id, key, scope);
             if let Ok(g) = &gate {
@@ -160,7 +164,7 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
         });
         // Only a pull request leaves the overall-code conditions out.
         let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
-        let uncovered = s.start(|| uncovered_code(client, key, scope));
+        let measured = s.start(|| measures_and_uncovered(client, key, scope));
         let issues = s.start(|| match issues {
             IssueQuery::Scope { first_page_enough } => {
                 let issues = client.open_issues(key, scope, first_page_enough).map(|i| i.map_or(Issues::Forbidden, Issues::Read));
@@ -171,7 +175,6 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
             }
             IssueQuery::Later => Ok(Issues::NotRead),
         });
-        let measures = s.start(|| client.measures(key, scope, &SUMMARY_METRICS));
         let now = (!after_gate).then(|| s.start(leaves));
         let revision = client.analysis_revision(key, scope, id);
         let (gate, after) = gate.wait();
@@ -180,17 +183,19 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
             (None, Some(pending)) => pending.wait(),
             (None, None) => unreachable!("the leaves are read after the gate or at once"),
         };
-        (gate, measures.wait(), issues.wait(), leaves_read, revision, uncovered.wait(), overall.wait())
+        (gate, measured.wait(), issues.wait(), leaves_read, revision, overall.wait())
     });
+    let gate = gate?;
+    let (measures, uncovered) = measured?;
     let completed = Completed {
-        gate: gate?,
-        measures: measures?,
+        gate,
+        measures,
         issues: issue_set?,
         hotspots: hotspots?,
         ce_warnings: finished.task.warnings.clone(),
         revision: revision?,
         submitted_at: finished.task.submitted_at.clone(),
-        uncovered: uncovered?,
+        uncovered,
         changed_file_lines: Vec::new(),
         metric_names: Default::default(),
         synced: Vec::new(),

@@ -314,8 +314,18 @@ pub(crate) struct UncoveredFile {
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ComponentTree {
+    /// The component asked about, with its own measures for the metrics asked.
+    #[serde(default, rename = "baseComponent")]
+    pub(crate) base_component: Option<TreeComponent>,
     #[serde(default)]
     pub(crate) components: Vec<TreeComponent>,
+}
+
+/// A pull request's measures and its files with uncovered new code, read together.
+#[derive(Debug)]
+pub(crate) struct PullRequestMeasures {
+    pub(crate) measures: Vec<Measure>,
+    pub(crate) uncovered_files: Vec<UncoveredFile>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -27,7 +27,7 @@ const CALLS: [Call; 17] = [
     Call { name: "settings/values", azdo: false, method: "GET", path: "/api/settings/values" },
     Call { name: "ce/task", azdo: false, method: "GET", path: "/api/ce/task" },
     Call { name: "qualitygates/project_status", azdo: false, method: "GET", path: "/api/qualitygates/project_status" },
-    Call { name: "measures/component", azdo: false, method: "GET", path: "/api/measures/component" },
+    Call { name: "measures/component_tree", azdo: false, method: "GET", path: "/api/measures/component_tree" },
     Call { name: "issues/search", azdo: false, method: "GET", path: "/api/issues/search" },
     Call { name: "hotspots/search", azdo: false, method: "GET", path: "/api/hotspots/search" },
     Call { name: "GET pull request", azdo: true, method: "GET", path: "/pullRequests/7?" },
@@ -159,8 +159,13 @@ fn broken_and_hostile_answers_give_clear_errors() {
     // the parser's depth limit where a generic value is read (the edition check then says it
     // could not tell). Neither overflows the stack.
     let deep = |prefix: &str| format!("{prefix}{}{}}}}}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes();
-    let (_, run) =
-        hostile_expect("/api/measures/component", 200, "application/json", deep("{\"component\":{\"measures\":[],\"extra\":"), "Succeeded");
+    let (_, run) = hostile_expect(
+        "/api/measures/component_tree",
+        200,
+        "application/json",
+        deep("{\"baseComponent\":{\"key\":\"shop\",\"measures\":[],\"extra\":"),
+        "Succeeded",
+    );
     assert!(run.issues("error").is_empty());
     let (_, run) = hostile_expect("/api/navigation/global", 200, "application/json", deep("{\"x\":{\"y\":"), "Succeeded");
     assert!(

@@ -68,11 +68,10 @@ fn requests_for_one_pr_analysis_with_25_inline_issues_first_run_and_rerun() {
         ("GET /api/settings/values", 1),
         ("GET /api/ce/task", 1),
         ("GET /api/qualitygates/project_status", 1),
-        ("GET /api/measures/component", 1),
         ("GET /api/issues/search", 1),
         ("GET /api/hotspots/search", 1),
-        // Beside the other reads: the files with uncovered new code (none here, so no
-        // api/sources/lines).
+        // Beside the other reads: the measures, with the files with uncovered new code (none
+        // here, so no api/sources/lines) in the same answer.
         ("GET /api/measures/component_tree", 1),
         // The gate's names in the server's words, once a run; its conditions on overall code
         // (two reads in a chain, beside the rest).

@@ -1342,7 +1342,7 @@ fn the_status_waits_for_neither_the_changed_files_nor_the_metric_names() {
     let status = azdo.iter().find(|r| r.method == "POST" && r.path().ends_with("/statuses")).expect("a status").received_at;
     assert!(status < changes + SLOW, "the status did not wait for the changed files");
     assert!(status < names + SLOW, "the status did not wait for the metric names");
-    for read in ["/api/issues/search", "/api/qualitygates/project_status", "/api/measures/component"] {
+    for read in ["/api/issues/search", "/api/qualitygates/project_status", "/api/measures/component_tree"] {
         let sent = sonar.iter().find(|r| r.path() == read).unwrap_or_else(|| panic!("{read} read")).received_at;
         assert!(sent < names + SLOW, "{read} was sent without waiting for the metric names");
     }
