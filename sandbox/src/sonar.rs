@@ -401,7 +401,14 @@ impl Handler for FakeSonar {
             "/api/project_pull_requests/list" => project_pull_requests,
             _ => return errors(404, &format!("Unknown url : {path}")),
         };
-        route(&mut st, req, access)
+        let response = route(&mut st, req, access);
+        // An expiring token's expiry rides on every answer to a call it authenticated, whatever the
+        // call (SonarQube's `UserTokenAuthentication`; the scanner reads it from any answer:
+        // `DefaultScannerWsClient.checkAuthenticationWarnings`).
+        match &st.token_expiration {
+            Some(expiry) => response.with_header("SonarQube-Authentication-Token-Expiration", expiry),
+            None => response,
+        }
     }
 }
 

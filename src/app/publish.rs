@@ -79,8 +79,7 @@ pub(super) fn publish_from(
     let files_needed = decoration.post_inline_comments || decoration.mode != decide::DecorationMode::PullRequest;
     let mut early = azdo.as_ref().map(|(client, t)| {
         let (client, id) = (client.clone(), t.id);
-        let files_of = files_needed.then(|| t.source_commit.clone());
-        let statuses = decoration.post_status;
+        let (files_of, statuses) = (files_needed.then(|| t.source_commit.clone()), decoration.post_status);
         parallel::start_detached(move || read_early(&client, id, files_of, statuses))
     });
     {
@@ -93,9 +92,10 @@ pub(super) fn publish_from(
         let mut checks = Vec::new();
         log.group("SonarQube server");
         log.info(&settings.sonar.sources());
-        // The analyses' tasks need nothing but report-task.txt: their first poll goes out beside
-        // the server checks, so a finished analysis costs no round trip of its own. The checks
-        // still decide: when they fail, the polls' answers are dropped.
+        // The analyses' tasks need nothing but report-task.txt: their first poll (and what no analysis
+        // changes: `read_ahead`) goes out beside the server checks, so a finished analysis costs no
+        // round trip of its own. The checks still decide: when they fail, the polls' answers are dropped.
+        sonar.read_ahead(&reports);
         let (preflight, first_polls) = parallel::scope(|s| {
             let polls = s.start(|| parallel::map_bounded(&reports, 4, |r| sonar.ce_task(&r.ce_task_id, &r.project_key).ok()));
             (sonar::preflight(&sonar, &mut checks), polls.wait())

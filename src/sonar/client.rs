@@ -60,6 +60,8 @@ pub(crate) struct SonarClient {
     /// The server's version (major, minor) once `api/server/version` has said it, shared by the
     /// clones: parameters renamed in 10.2 take their new names from then on.
     version: Arc<std::sync::OnceLock<(u32, u32)>>,
+    /// Answers read ahead of need (`read_ahead`), shared by the clones.
+    ahead: Arc<super::ahead::Ahead>,
 }
 
 /// How waiting for the compute engine ended.
@@ -90,6 +92,23 @@ impl SonarClient {
             organization,
             cloud,
             version: Arc::default(),
+            ahead: Arc::default(),
+        }
+    }
+
+    /// Starts the reads no finished analysis changes, for the analyses `reports` name: the
+    /// server's metric names and the gate of each project analysed as a pull request. They go out
+    /// now, beside the first poll, on threads of their own; `metric_names` and `gate_definition`
+    /// take their answers (or read again if a read failed). Nothing waits for them here.
+    pub(crate) fn read_ahead(&self, reports: &[super::report_task::ReportTask]) {
+        if reports.is_empty() {
+            return;
+        }
+        let client = self.clone();
+        self.ahead.put_metric_names(crate::parallel::start_detached(move || client.read_metric_names()));
+        for report in reports.iter().filter(|r| r.pull_request.is_some()) {
+            let (client, project) = (self.clone(), report.project_key.clone());
+            self.ahead.put_gate(&report.project_key, crate::parallel::start_detached(move || client.gate_of_project(&project)));
         }
     }
 
@@ -152,62 +171,108 @@ impl SonarClient {
             .map_err(|source| Error::transport(Service::SonarQube, source, &self.names.url))
     }
 
-    /// `api/server/version`: plain text; anything else means the URL is not a SonarQube server.
-    pub(crate) fn server_version(&self) -> Result<String, Error> {
-        let resp = self.get("api/server/version", &[], false)?;
-        let text = resp.text();
-        let version = text.trim();
-        let looks_like_version = !version.is_empty()
-            && version.len() < 64
-            && version.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c.is_ascii_alphabetic())
-            && version.starts_with(|c: char| c.is_ascii_digit());
-        if resp.status == 200 && looks_like_version {
-            let mut parts = version.split('.').map(|p| p.parse::<u32>().ok());
-            if let (Some(Some(major)), Some(Some(minor))) = (parts.next(), parts.next()) {
-                let _ = self.version.set((major, minor));
-            }
-            return Ok(version.to_string());
-        }
+    /// `api/system/status` (no authentication): whether the server is UP, and its version, which
+    /// it gives beside the status (SonarSource's SonarLint reads both from this one call,
+    /// `ServerVersionAndStatusChecker`). Anything but SonarQube's JSON means the URL is not a
+    /// SonarQube server.
+    pub(crate) fn system_status(&self) -> Result<SystemStatus, Error> {
+        let resp = self.get("api/system/status", &[], false)?;
         // A redirect, a rate limit or a server error says nothing about what is at the URL: each
         // is named as itself (429 and 5xx only after the HTTP layer's retries).
         if matches!(resp.status, 300..=399 | 429 | 500..=599) {
-            return Err(self.api_error(&resp, "read the server version"));
-        }
-        Err(Error::Api {
-            service: Service::SonarQube,
-            message: format!(
-                "{}/api/server/version answered HTTP {} with {}, not a SonarQube version: the URL does not point at a SonarQube server. Check the base URL, including any context path (for example https://host/sonarqube)",
-                self.base,
-                resp.status,
-                if resp.is_json() {
-                    "JSON"
-                } else if resp.text().trim_start().starts_with('<') {
-                    "an HTML page"
-                } else {
-                    "unexpected text"
-                }
-            ),
-        })
-    }
-
-    /// `api/system/status`: anything but UP is explained.
-    pub(crate) fn system_status(&self) -> Result<SystemStatus, Error> {
-        let resp = self.get("api/system/status", &[], false)?;
-        if resp.status != 200 {
             return Err(self.api_error(&resp, "read the server status"));
         }
-        resp.json::<SystemStatus>().map_err(|e| self.bad_json("api/system/status", e))
+        let status = (resp.status == 200).then(|| resp.json::<SystemStatus>().ok()).flatten().filter(|s| !s.status.trim().is_empty());
+        let Some(status) = status else {
+            return Err(Error::Api {
+                service: Service::SonarQube,
+                message: format!(
+                    "{}/api/system/status answered HTTP {} with {}, not SonarQube's status: the URL does not point at a SonarQube server. Check the base URL, including any context path (for example https://host/sonarqube)",
+                    self.base,
+                    resp.status,
+                    if resp.is_json() {
+                        "other JSON"
+                    } else if resp.text().trim_start().starts_with('<') {
+                        "an HTML page"
+                    } else {
+                        "unexpected text"
+                    }
+                ),
+            });
+        };
+        if let Some(version) = &status.version {
+            self.learn_version(version);
+        }
+        Ok(status)
+    }
+
+    /// Keeps the server's (major, minor) from a version it gave ("2025.4.2.112048", "10.8.1"):
+    /// parameters renamed in 10.2 take their new names from then on. The first one said stands.
+    fn learn_version(&self, version: &str) {
+        let mut parts = version.trim().split('.').map(|p| p.parse::<u32>().ok());
+        if let (Some(Some(major)), Some(Some(minor))) = (parts.next(), parts.next()) {
+            let _ = self.version.set((major, minor));
+        }
+    }
+
+    /// The server's version as it was learnt ("2025.4"), for the check's line.
+    pub(crate) fn known_version(&self) -> Option<(u32, u32)> {
+        self.version.get().copied()
+    }
+
+    /// `api/navigation/global` with the token: the token's check and the edition in one call. A
+    /// token SonarQube does not accept gets 401 on every call but the few its session init skips
+    /// (`UserSessionInitializer`), so this answer says whether the token is valid; an expiring
+    /// token's answer says when (`SonarQube-Authentication-Token-Expiration`, on every answer to
+    /// it); the edition and the version are in the body.
+    pub(crate) fn navigation_global(&self) -> Result<TokenCheck, Error> {
+        let resp = self.get("api/navigation/global", &[], true)?;
+        let expiry = resp.header("sonarqube-authentication-token-expiration").map(str::to_string);
+        match resp.status {
+            200 => {
+                // Read leniently: a body this task cannot read leaves the edition unknown.
+                let body: Option<serde_json::Value> = resp.json().ok();
+                let field = |name: &str| body.as_ref()?.get(name)?.as_str().map(str::to_string);
+                if let Some(version) = field("version") {
+                    self.learn_version(&version);
+                }
+                Ok(TokenCheck {
+                    accepted: true,
+                    asked: "api/navigation/global",
+                    edition: field("edition").map(|e| e.to_ascii_lowercase()),
+                    expiry,
+                })
+            }
+            401 => Ok(TokenCheck { accepted: false, asked: "api/navigation/global", edition: None, expiry: None }),
+            // An internal call a server (or a proxy in front of it) may not answer: the token is
+            // checked the documented way instead, and the edition stays unknown.
+            _ => self.validate_token(),
+        }
+    }
+
+    /// `api/server/version` (plain text), for a server whose status and navigation did not say
+    /// its version: the version as it said it, or nothing when it does not answer one either.
+    pub(crate) fn learn_version_from_server(&self) -> Option<String> {
+        let resp = self.get("api/server/version", &[], false).ok()?;
+        let text = resp.text();
+        let version = text.trim();
+        (resp.status == 200 && version.len() < 64).then(|| {
+            self.learn_version(version);
+            version.to_string()
+        })
     }
 
     /// `api/authentication/validate` answers 200 either way; the `valid` boolean is the answer,
     /// and an expiring token's answer says when (`SonarQube-Authentication-Token-Expiration`).
-    pub(crate) fn validate_token(&self) -> Result<(bool, Option<String>), Error> {
+    /// SonarQube Cloud's token check (it has no `api/navigation/global` for this task to read).
+    pub(crate) fn validate_token(&self) -> Result<TokenCheck, Error> {
         let resp = self.get("api/authentication/validate", &[], true)?;
         if resp.status != 200 {
             return Err(self.api_error(&resp, "validate the token"));
         }
         let expiry = resp.header("sonarqube-authentication-token-expiration").map(str::to_string);
-        Ok((resp.json::<Validate>().map_err(|e| self.bad_json("api/authentication/validate", e))?.valid, expiry))
+        let accepted = resp.json::<Validate>().map_err(|e| self.bad_json("api/authentication/validate", e))?.valid;
+        Ok(TokenCheck { accepted, asked: "api/authentication/validate", edition: None, expiry })
     }
 
     /// The server's own `sonar.core.serverBaseURL`, `None` when unset.
@@ -218,17 +283,6 @@ impl SonarClient {
         }
         let values = resp.json::<SettingsValues>().map_err(|e| self.bad_json("api/settings/values", e))?;
         Ok(values.settings.into_iter().find(|s| s.key == "sonar.core.serverBaseURL").and_then(|s| s.value))
-    }
-
-    /// The edition from `api/navigation/global` (community, developer, enterprise, datacenter);
-    /// `None` when the server does not say.
-    pub(crate) fn edition(&self) -> Option<String> {
-        let resp = self.get("api/navigation/global", &[], true).ok()?;
-        if resp.status != 200 {
-            return None;
-        }
-        let value: serde_json::Value = resp.json().ok()?;
-        value.get("edition")?.as_str().map(str::to_ascii_lowercase)
     }
 
     pub(crate) fn ce_task(&self, id: &str, project_key: &str) -> Result<CeTask, Error> {
@@ -445,23 +499,38 @@ impl SonarClient {
     /// The conditions of the project's gate as defined (`api/qualitygates/get_by_project`, then
     /// `show`): those on overall code SonarQube does not apply to a pull request, and those it
     /// ignored for a small change, which the summary names. Empty when the token may not read it.
+    /// The gate's name comes from `read_ahead` when it was read there.
     pub(crate) fn gate_definition(&self, project_key: &str) -> Result<Vec<GateConditionDef>, Error> {
-        let org: Vec<(&str, String)> = self.organization.iter().filter(|_| self.cloud).map(|o| ("organization", o.clone())).collect();
-        let mut params = vec![("project", project_key.to_string())];
-        params.extend(org.iter().cloned());
-        let resp = self.get("api/qualitygates/get_by_project", &params, true)?;
-        if resp.status != 200 {
-            return Ok(Vec::new());
-        }
-        let gate = resp.json::<GateOfProject>().map_err(|e| self.bad_json("api/qualitygates/get_by_project", e))?.quality_gate;
-        let mut params = vec![("name", gate.name)];
-        params.extend(org);
+        let gate = match self.ahead.gate(project_key) {
+            Some(gate) => gate,
+            None => self.gate_of_project(project_key)?,
+        };
+        let Some(name) = gate else { return Ok(Vec::new()) };
+        let mut params = vec![("name", name)];
+        params.extend(self.organization_param());
         let resp = self.get("api/qualitygates/show", &params, true)?;
         if resp.status != 200 {
             return Ok(Vec::new());
         }
         let definition = resp.json::<GateDefinition>().map_err(|e| self.bad_json("api/qualitygates/show", e))?;
         Ok(definition.conditions)
+    }
+
+    /// The name of the gate `project_key` uses (`api/qualitygates/get_by_project`); `None` when
+    /// the token may not read it.
+    fn gate_of_project(&self, project_key: &str) -> Result<Option<String>, Error> {
+        let mut params = vec![("project", project_key.to_string())];
+        params.extend(self.organization_param());
+        let resp = self.get("api/qualitygates/get_by_project", &params, true)?;
+        if resp.status != 200 {
+            return Ok(None);
+        }
+        Ok(Some(resp.json::<GateOfProject>().map_err(|e| self.bad_json("api/qualitygates/get_by_project", e))?.quality_gate.name))
+    }
+
+    /// SonarQube Cloud's `organization`, which its gate calls need; nothing on a Server.
+    fn organization_param(&self) -> Option<(&'static str, String)> {
+        self.organization.clone().filter(|_| self.cloud).map(|o| ("organization", o))
     }
 
     /// A scope's dependency risks (`api/v2/sca/issues-releases`), on servers that can have them
@@ -501,7 +570,15 @@ impl SonarClient {
 
     /// The server's metric names (`api/metrics/search`, public), to name each condition in the
     /// server's own words. Empty when the server does not answer it: the built-in names are used.
+    /// Taken from `read_ahead` when it was read there.
     pub(crate) fn metric_names(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
+        match self.ahead.metric_names() {
+            Some(names) => Ok(names),
+            None => self.read_metric_names(),
+        }
+    }
+
+    fn read_metric_names(&self) -> Result<std::collections::BTreeMap<String, String>, Error> {
         let resp = self.get("api/metrics/search", &[("ps", "500".to_string())], true)?;
         if resp.status != 200 {
             return Ok(Default::default());

@@ -143,24 +143,18 @@ pub(crate) struct ReadHooks<'a> {
 /// pages). `hooks` hear the gate and the issues as they arrive.
 pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<'_>, hooks: &ReadHooks<'_>) -> Result<Analysis, Error> {
     let (key, scope, id) = (finished.report.project_key.as_str(), &finished.scope, finished.analysis_id.as_deref());
-    // More reads than the server's six connections (a pull request: the gate, its definition, the
-    // measures with the uncovered code, the issues, hotspots, dependency risks): the reads that lead nowhere and that nothing early waits for (hotspots, risks) follow
-    // the gate on its thread, so the connections go first to the heads of the chains and to the
-    // issues (the inline comments go out as soon as they are read), in whatever order the threads run.
-    let after_gate = matches!(scope, Scope::PullRequest(_));
-    let leaves = || {
-        parallel::scope(|s| {
-            let risks = s.start(|| client.dependency_risks(key, scope));
-            (client.hotspots_to_review(key, scope), risks.wait())
-        })
-    };
-    let (gate, measured, issue_set, (hotspots, risks), revision, overall) = parallel::scope(|s| {
+    // Six reads at most for the server's six connections (a pull request: the gate, its
+    // definition, the measures with the uncovered code, the issues, hotspots, dependency risks;
+    // the gate's name and the metric names were read ahead, beside the first poll), so all go out
+    // at once, the heads of the chains and the issues first (the status and the inline comments
+    // go out as soon as those are read).
+    let (gate, measured, issue_set, hotspots, risks, revision, overall) = parallel::scope(|s| {
         let gate = s.start(|| {
             let gate = client.project_status(id, key, scope);
             if let Ok(g) = &gate {
                 (hooks.on_gate)(g);
             }
-            (gate, after_gate.then(leaves))
+            gate
         });
         // Only a pull request leaves the overall-code conditions out.
         let overall = s.start(|| if matches!(scope, Scope::PullRequest(_)) { client.gate_definition(key) } else { Ok(Vec::new()) });
@@ -175,15 +169,10 @@ pub(crate) fn read(client: &SonarClient, finished: Finished, issues: IssueQuery<
             }
             IssueQuery::Later => Ok(Issues::NotRead),
         });
-        let now = (!after_gate).then(|| s.start(leaves));
+        let risks = s.start(|| client.dependency_risks(key, scope));
+        let hotspots = s.start(|| client.hotspots_to_review(key, scope));
         let revision = client.analysis_revision(key, scope, id);
-        let (gate, after) = gate.wait();
-        let leaves_read = match (after, now) {
-            (Some(read), _) => read,
-            (None, Some(pending)) => pending.wait(),
-            (None, None) => unreachable!("the leaves are read after the gate or at once"),
-        };
-        (gate, measured.wait(), issues.wait(), leaves_read, revision, overall.wait())
+        (gate.wait(), measured.wait(), issues.wait(), hotspots.wait(), risks.wait(), revision, overall.wait())
     });
     let gate = gate?;
     let (measures, uncovered) = measured?;

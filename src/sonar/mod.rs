@@ -1,6 +1,7 @@
 //! SonarQube: checking the server and token, finding the scanner's analyses, waiting for the
 //! compute engine, and reading each analysis's gate, measures, issues and hotspots.
 
+pub(crate) mod ahead;
 pub(crate) mod analysis;
 pub(crate) mod branch;
 pub(crate) mod client;

@@ -5,7 +5,23 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct SystemStatus {
+    #[serde(default)]
     pub(crate) status: String,
+    /// Absent on some recent servers for an anonymous caller; `api/navigation/global` says it too.
+    #[serde(default)]
+    pub(crate) version: Option<String>,
+}
+
+/// What a token check said: accepted or not, by which call, and what its answer carried.
+#[derive(Debug)]
+pub(crate) struct TokenCheck {
+    pub(crate) accepted: bool,
+    /// The call that answered, for the check's line.
+    pub(crate) asked: &'static str,
+    /// community, developer, enterprise, datacenter (`api/navigation/global` only).
+    pub(crate) edition: Option<String>,
+    /// `SonarQube-Authentication-Token-Expiration`, when the token expires.
+    pub(crate) expiry: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -97,73 +97,56 @@ pub(crate) fn token_expiry(header: &str, now: i64) -> Option<TokenExpiry> {
 
 /// Runs the server and token checks. A failed check that makes every later call pointless
 /// (unreachable server, rejected token) ends the run with its error; the others become warnings.
-/// The five calls do not depend on each other, so they go out together: one round trip.
+/// Three calls that do not depend on each other, so they go out together: one round trip, and
+/// only three of the server's six connections (the analyses' first polls and the reads no
+/// analysis changes take the others). `api/system/status` says whether the server is UP and its
+/// version; on a Server, `api/navigation/global` checks the token (401 for one SonarQube does not
+/// accept) and says the edition; `api/settings/values` the public base URL. SonarQube Cloud's
+/// token is checked by `api/authentication/validate`.
 pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result<ServerFacts, Error> {
-    let (version, status, valid, flavour, base_url) = parallel::scope(|s| {
-        let status = s.start(|| client.system_status());
-        let valid = s.start(|| client.validate_token());
-        let edition = s.start(|| if client.is_cloud() { Flavour::Cloud } else { edition(client) });
+    let (status, token, base_url) = parallel::scope(|s| {
+        let token = s.start(|| if client.is_cloud() { client.validate_token() } else { client.navigation_global() });
         let base_url = s.start(|| if client.is_cloud() { Ok(None) } else { client.server_base_url() });
-        let version = client.server_version();
-        (version, status.wait(), valid.wait(), edition.wait(), base_url.wait())
+        let status = client.system_status();
+        (status, token.wait(), base_url.wait())
     });
-    let version = match version {
-        Ok(v) => v,
+    let status = match status {
+        Ok(status) => status,
         Err(e) => {
             checks.push(Check::fail("sonar.server", "SonarQube server not reachable", e.detail()));
             skip_rest(checks, &["sonar.token", "sonar.edition", "sonar.baseUrl"], "the server could not be reached");
             return Err(e);
         }
     };
-    let status = match status {
-        Ok(status) => status,
-        Err(e) => {
-            checks.push(Check::fail("sonar.server", "SonarQube server status unreadable", e.detail()));
-            skip_rest(checks, &["sonar.token", "sonar.edition", "sonar.baseUrl"], "the server's status could not be read");
-            return Err(e);
-        }
-    };
     if status.status != "UP" {
-        let msg = format!("SonarQube at {} reports status {}: {}", client.base_url(), status.status, status_meaning(&status.status));
+        let msg = format!(
+            "SonarQube at {} reports status {}: {}",
+            client.base_url(),
+            crate::text::visible(&status.status),
+            status_meaning(&status.status)
+        );
         checks.push(Check::fail("sonar.server", "SonarQube server not ready", msg.clone()));
         skip_rest(checks, &["sonar.token", "sonar.edition", "sonar.baseUrl"], "the server is not ready");
         return Err(Error::Api { service: Service::SonarQube, message: msg });
     }
-    checks.push(Check::pass(
-        "sonar.server",
-        "SonarQube server reachable",
-        format!("{} answers, version {version}, status UP", client.base_url()),
-    ));
-
-    let (valid, expiry_header) = match valid {
+    let token = match token {
         Ok(answer) => answer,
         Err(e) => {
+            checks.push(server_reachable(client, status.version.as_deref(), client.known_version()));
             checks.push(Check::fail("sonar.token", "SonarQube token not verified", e.detail()));
             skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token could not be verified");
             return Err(e);
         }
     };
-    if !valid {
-        let msg = format!(
-            "the token is not valid for this server: api/authentication/validate answered valid=false. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update {}",
-            client.names().token
-        );
-        checks.push(Check::fail("sonar.token", "SonarQube token rejected", msg.clone()));
-        skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token was rejected");
-        return Err(Error::Credentials { service: Service::SonarQube, message: msg });
+    // The status and the token's answer say the version; a server that said it in neither is
+    // asked the old way (parameters renamed in 10.2, features from 2025.4 depend on it).
+    let mut said = status.version.clone();
+    if client.known_version().is_none() && !client.is_cloud() && token.accepted {
+        said = client.learn_version_from_server();
     }
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let token_expiry = expiry_header.as_deref().and_then(|h| token_expiry(h, now));
-    let expires = token_expiry.as_ref().map(|e| format!("; it expires on {} (UTC)", e.date)).unwrap_or_default();
-    checks.push(Check::pass("sonar.token", "SonarQube token valid", format!("api/authentication/validate says valid=true{expires}")));
-    if let Some(expiry) = token_expiry.as_ref().filter(|e| e.is_near()) {
-        checks.push(Check::warn(
-            "sonar.tokenExpiry",
-            "SonarQube token expires soon",
-            expiry.detail(),
-            TokenExpiry::rotation(&client.names().token),
-        ));
-    }
+    checks.push(server_reachable(client, said.as_deref(), client.known_version()));
+    let token_expiry = check_token(client, &token, checks)?;
+    let flavour = if client.is_cloud() { Flavour::Cloud } else { edition(token.edition.as_deref()) };
     checks.push(Check::pass("sonar.edition", flavour_title(flavour), flavour_detail(flavour).to_string()));
 
     let public_base_url = if client.is_cloud() {
@@ -173,6 +156,61 @@ pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result
         base_url.ok().and_then(|url| check_base_url(client.base_url(), url, checks))
     };
     Ok(ServerFacts { flavour, public_base_url, token_expiry })
+}
+
+/// The token's check: rejected ends the run; accepted says when it expires, and warns within the
+/// week before.
+fn check_token(client: &SonarClient, token: &super::model::TokenCheck, checks: &mut Vec<Check>) -> Result<Option<TokenExpiry>, Error> {
+    if !token.accepted {
+        let why = if token.asked == "api/authentication/validate" {
+            "api/authentication/validate answered valid=false".to_string()
+        } else {
+            format!("{} answered HTTP 401, as SonarQube answers every call made with a token it does not accept", token.asked)
+        };
+        let msg = format!(
+            "the token is not valid for this server: {why}. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update {}",
+            client.names().token
+        );
+        checks.push(Check::fail("sonar.token", "SonarQube token rejected", msg.clone()));
+        skip_rest(checks, &["sonar.edition", "sonar.baseUrl"], "the token was rejected");
+        return Err(Error::Credentials { service: Service::SonarQube, message: msg });
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let token_expiry = token.expiry.as_deref().and_then(|h| token_expiry(h, now));
+    let expires = token_expiry.as_ref().map(|e| format!("; it expires on {} (UTC)", e.date)).unwrap_or_default();
+    let said = if token.asked == "api/authentication/validate" {
+        "api/authentication/validate says valid=true".to_string()
+    } else {
+        format!("{} accepted it", token.asked)
+    };
+    checks.push(Check::pass("sonar.token", "SonarQube token valid", format!("{said}{expires}")));
+    if let Some(expiry) = token_expiry.as_ref().filter(|e| e.is_near()) {
+        checks.push(Check::warn(
+            "sonar.tokenExpiry",
+            "SonarQube token expires soon",
+            expiry.detail(),
+            TokenExpiry::rotation(&client.names().token),
+        ));
+    }
+    Ok(token_expiry)
+}
+
+/// "https://sonar answers, version 2025.4.2.112048, status UP": the version as the server said
+/// it, or as it was learnt from the token check's answer.
+fn server_reachable(client: &SonarClient, said: Option<&str>, learnt: Option<(u32, u32)>) -> Check {
+    // Only what looks like a version reaches the log: the server's text is not trusted.
+    let said = said.map(str::trim).filter(|v| {
+        !v.is_empty()
+            && v.len() < 64
+            && v.starts_with(|c: char| c.is_ascii_digit())
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+    });
+    let version = match (said, learnt) {
+        (Some(v), _) => format!("version {v}, "),
+        (_, Some((major, minor))) => format!("version {major}.{minor}, "),
+        _ => String::new(),
+    };
+    Check::pass("sonar.server", "SonarQube server reachable", format!("{} answers, {version}status UP", client.base_url()))
 }
 
 /// The checks that need an earlier one that failed, listed as not checked.
@@ -264,10 +302,10 @@ fn check_base_url(base: &str, setting: Option<String>, checks: &mut Vec<Check>) 
     Some(url)
 }
 
-fn edition(client: &SonarClient) -> Flavour {
-    match client.edition() {
-        Some(e) if e == "community" => Flavour::Community,
-        Some(e) if ["developer", "enterprise", "datacenter"].contains(&e.as_str()) => Flavour::Commercial,
+fn edition(said: Option<&str>) -> Flavour {
+    match said {
+        Some("community") => Flavour::Community,
+        Some(e) if ["developer", "enterprise", "datacenter"].contains(&e) => Flavour::Commercial,
         _ => Flavour::Unknown,
     }
 }

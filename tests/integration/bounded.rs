@@ -42,7 +42,7 @@ fn a_server_that_never_answers_ends_the_run_within_polling_timeout() {
     assert!(took < bound(), "took {took:?}");
     assert_eq!(run.result(), "Failed");
     let err = &run.first_error();
-    assert!(err.starts_with(&format!("SonarQube: {}/api/server/version did not answer within 3 s", sb.sonar_url())), "{err}");
+    assert!(err.starts_with(&format!("SonarQube: {}/api/system/status did not answer within 3 s", sb.sonar_url())), "{err}");
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn a_refused_port_fails_at_once_naming_the_input() {
     assert!(!run.stdout.contains("retrying"), "refused is not transient: {}", run.stdout);
     let err = &run.first_error();
     assert!(
-        err.starts_with(&format!("SonarQube: http://{closed} refused the connection (http://{closed}/api/server/version; the address comes from sonarUrl): nothing accepts connections on that port.")),
+        err.starts_with(&format!("SonarQube: http://{closed} refused the connection (http://{closed}/api/system/status; the address comes from sonarUrl): nothing accepts connections on that port.")),
         "{err}"
     );
 }
@@ -164,7 +164,7 @@ fn a_name_that_does_not_resolve_fails_at_once_naming_the_input() {
     assert!(!run.stdout.contains("retrying"), "a missing name is not transient: {}", run.stdout);
     let err = &run.first_error();
     assert!(
-        err.starts_with("SonarQube: the host name sonarqube.fabrikam.invalid does not resolve (https://sonarqube.fabrikam.invalid/api/server/version; the address comes from sonarUrl). Check it for a typo;"),
+        err.starts_with("SonarQube: the host name sonarqube.fabrikam.invalid does not resolve (https://sonarqube.fabrikam.invalid/api/system/status; the address comes from sonarUrl). Check it for a typo;"),
         "{err}"
     );
 }

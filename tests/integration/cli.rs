@@ -35,7 +35,7 @@ fn check_prints_a_checklist_and_writes_nothing() {
         "== Preflight checks
 SonarQube at {sonar}: URL from --sonar-url (or SONAR_HOST_URL); token from SONAR_TOKEN
 [pass] SonarQube server reachable: {sonar} answers, version 10.8.1.101195, status UP
-[pass] SonarQube token valid: api/authentication/validate says valid=true
+[pass] SonarQube token valid: api/navigation/global accepted it
 [pass] SonarQube commercial edition: Developer, Enterprise or Data Center: pull request analysis supported
 [warn] sonar.core.serverBaseURL not set: the server's base URL is not set, so links that SonarQube builds (in report-task.txt, e-mails, its own PR decoration) point at http://localhost:9000
        fix: an administrator sets it in Administration > Configuration > General Settings > General > Server base URL, to the URL people use, e.g. {sonar}
@@ -275,22 +275,22 @@ fn check_in_json_keeps_stdout_for_the_document_while_waiting_and_retrying() {
     let (sb, env) = pr_scenario(Flavour::Server108);
     sb.sonar_server.inject(FaultRule {
         method: None,
-        path_contains: "/api/server/version".into(),
+        path_contains: "/api/system/status".into(),
         // The notice is due 5 s after the request; the answer comes 9 s later, margin for a
         // loaded machine whose watcher thread runs late.
         fault: Fault::Delay(std::time::Duration::from_secs(14)),
         times: 1,
     });
-    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/system/status".into(), fault: Fault::Status(503), times: 1 });
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/navigation/global".into(), fault: Fault::Status(503), times: 1 });
     let vars = cli_env(&sb);
     let run = run_cli(&["check", "--format", "json"], &as_refs(&vars), &env.sources());
     assert_eq!(run.status, 0, "{}", run.all());
     let v: serde_json::Value =
         serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", run.stdout));
     assert_eq!(v["checks"][0]["state"], "pass");
-    let waiting = format!("Waiting for {} to answer GET /api/server/version", sb.sonar_url());
+    let waiting = format!("Waiting for {} to answer GET /api/system/status", sb.sonar_url());
     assert!(run.stderr.lines().any(|l| l.starts_with(&waiting) && l.contains("the limit --polling-timeout-sec sets")), "{}", run.stderr);
-    assert!(run.stderr.contains("/api/system/status failed (HTTP 503); retrying in"), "{}", run.stderr);
+    assert!(run.stderr.contains("/api/navigation/global failed (HTTP 503); retrying in"), "{}", run.stderr);
 }
 
 /// `cargo run --example sandbox` prints commands for a person to paste; these are the very

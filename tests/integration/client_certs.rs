@@ -92,7 +92,7 @@ fn without_a_client_certificate_the_message_says_the_server_requires_one() {
     let err = run.first_error();
     assert!(
         err.contains(&format!(
-            "localhost ended the TLS handshake (CertificateRequired) for {}/api/server/version: it requires a client certificate (mutual TLS) and this task has none; give one in the agent's client certificate (config --sslclientcert, --sslclientcertkey, --sslclientcertarchive and --sslclientcertpassword; read as Agent.ClientCert*)",
+            "localhost ended the TLS handshake (CertificateRequired) for {}/api/system/status: it requires a client certificate (mutual TLS) and this task has none; give one in the agent's client certificate (config --sslclientcert, --sslclientcertkey, --sslclientcertarchive and --sslclientcertpassword; read as Agent.ClientCert*)",
             sb.sonar_url()
         )),
         "{err}"
@@ -162,7 +162,7 @@ fn a_certificate_the_server_does_not_trust_is_refused_with_the_setting_named() {
     let err = host_paths(&run.first_error());
     assert!(
         err.contains(&format!(
-            "localhost refused the client certificate in {} (UnknownCA) for {}/api/server/version: it does not trust the authority that issued the certificate.",
+            "localhost refused the client certificate in {} (UnknownCA) for {}/api/system/status: it does not trust the authority that issued the certificate.",
             host_paths(&cert_path),
             sb.sonar_url()
         )),

@@ -93,18 +93,29 @@ fn sonarqube_prepare_4s_report_is_found_under_the_build_number() {
 
 #[test]
 fn a_bad_sonarqube_token_is_named() {
-    let (sb, mut env) = pr_scenario(Flavour::Server108);
-    passing_pr(&sb, &env);
-    env.set("INPUT_SONARTOKEN", "squ_0000000000000000000000000000000000000000");
-    env.secrets.push("squ_0000000000000000000000000000000000000000".into());
-    let run = env.run();
-    assert_eq!(run.result(), "Failed");
-    assert!(
-        run.first_error()
-            .starts_with("SonarQube: the token is not valid for this server: api/authentication/validate answered valid=false."),
-        "{:?}",
-        run.issues("error")
-    );
+    // A Server checks the token with api/navigation/global (401 for a token it does not accept:
+    // its session init); SonarQube Cloud with api/authentication/validate (valid=false).
+    for (flavour, said) in [
+        (
+            Flavour::Server108,
+            "api/navigation/global answered HTTP 401, as SonarQube answers every call made with a token it does not accept.",
+        ),
+        (Flavour::Cloud, "api/authentication/validate answered valid=false."),
+    ] {
+        let (sb, mut env) = pr_scenario(flavour);
+        passing_pr(&sb, &env);
+        if flavour == Flavour::Cloud {
+            env.set("INPUT_SONARORGANIZATION", "fabrikam");
+        }
+        env.set("INPUT_SONARTOKEN", "squ_0000000000000000000000000000000000000000");
+        env.secrets.push("squ_0000000000000000000000000000000000000000".into());
+        let run = env.run();
+        assert_eq!(run.result(), "Failed", "{}", run.all());
+        let err = run.first_error();
+        assert!(err.starts_with(&format!("SonarQube: the token is not valid for this server: {said}")), "{flavour:?}: {err}");
+        assert!(err.contains("create a new token (My Account > Security) and update sonarToken"), "{err}");
+        assert!(sb.azdo_state().pull_request(PR).statuses.is_empty(), "nothing is posted");
+    }
 }
 
 #[test]
@@ -376,7 +387,7 @@ fn a_url_that_is_not_sonarqube_is_explained() {
     env.set("INPUT_SONARURL", &sb.collection_url());
     let run = env.run();
     assert!(
-        run.first_error().contains("not a SonarQube version: the URL does not point at a SonarQube server"),
+        run.first_error().contains("not SonarQube's status: the URL does not point at a SonarQube server"),
         "{:?}",
         run.issues("error")
     );
@@ -392,7 +403,7 @@ fn an_unreachable_server_is_explained() {
     let run = env.run();
     assert!(
         run.first_error().starts_with(&format!(
-            "SonarQube: http://{dead} refused the connection (http://{dead}/api/server/version; the address comes from sonarUrl)"
+            "SonarQube: http://{dead} refused the connection (http://{dead}/api/system/status; the address comes from sonarUrl)"
         )),
         "{:?}",
         run.issues("error")
@@ -448,7 +459,7 @@ fn task_mode_check_reports_each_finding_once() {
         "{warnings:?}"
     );
     assert!(!run.stdout.contains("[warn]"), "a warning is not printed twice: {}", run.stdout);
-    assert!(run.stdout.contains("[pass] SonarQube token valid: api/authentication/validate says valid=true"), "{}", run.stdout);
+    assert!(run.stdout.contains("[pass] SonarQube token valid: api/navigation/global accepted it"), "{}", run.stdout);
     assert!(run.stdout.contains("[skip] Permission to post: check mode writes nothing"), "{}", run.stdout);
     let complete = run.commands().into_iter().find(|c| c.event == "complete").unwrap();
     assert_eq!(complete.message, "preflight checks passed: 9 checked: 7 passed, 2 warnings, 0 failed; 1 skipped");

@@ -19,10 +19,8 @@ struct Call {
     path: &'static str,
 }
 
-const CALLS: [Call; 17] = [
-    Call { name: "server/version", azdo: false, method: "GET", path: "/api/server/version" },
+const CALLS: [Call; 15] = [
     Call { name: "system/status", azdo: false, method: "GET", path: "/api/system/status" },
-    Call { name: "authentication/validate", azdo: false, method: "GET", path: "/api/authentication/validate" },
     Call { name: "navigation/global", azdo: false, method: "GET", path: "/api/navigation/global" },
     Call { name: "settings/values", azdo: false, method: "GET", path: "/api/settings/values" },
     Call { name: "ce/task", azdo: false, method: "GET", path: "/api/ce/task" },
@@ -177,15 +175,18 @@ fn broken_and_hostile_answers_give_clear_errors() {
     let (err, _) = hostile("/api/hotspots/search", 200, "application/json", huge);
     assert!(err.contains("answered more than 67108864 bytes"), "{err}");
     // A redirect is named as one (where to, when it says), never taken for "not SonarQube".
-    let (err, _) = hostile("/api/server/version", 302, "text/html", Vec::new());
+    let (err, _) = hostile("/api/system/status", 302, "text/html", Vec::new());
     assert!(
         err.contains(
-            "redirected the request to another address (HTTP 302) while trying to read the server version; redirects are not followed"
+            "redirected the request to another address (HTTP 302) while trying to read the server status; redirects are not followed"
         ),
         "{err}"
     );
-    let (err, _) = hostile("/api/server/version", 200, "text/html", b"<html>Sign in</html>".to_vec());
-    assert!(err.contains("answered HTTP 200 with an HTML page, not a SonarQube version"), "{err}");
+    let (err, _) = hostile("/api/system/status", 200, "text/html", b"<html>Sign in</html>".to_vec());
+    assert!(
+        err.contains("answered HTTP 200 with an HTML page, not SonarQube's status: the URL does not point at a SonarQube server"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -394,32 +395,66 @@ fn a_secret_that_contains_a_command_prefix_is_masked_whole() {
 /// they are (after the retries for 429 and 503), never as "not a SonarQube server", and nothing is
 /// posted. The redirect is not followed, so the token never reaches the other address.
 #[test]
-fn a_redirect_429_or_503_on_the_version_check_is_named_as_itself() {
+fn a_redirect_429_or_503_on_the_status_check_is_named_as_itself() {
     let elsewhere = sandbox::Sandbox::start(Flavour::Server108);
     let cases: [(Fault, &str); 3] = [
         (
-            Fault::Redirect(format!("{}/sonarqube/api/server/version", elsewhere.sonar_url())),
-            "redirected the request to {other}/sonarqube/api/server/version (HTTP 302) while trying to read the server version; redirects are not followed",
+            Fault::Redirect(format!("{}/sonarqube/api/system/status", elsewhere.sonar_url())),
+            "redirected the request to {other}/sonarqube/api/system/status (HTTP 302) while trying to read the server status; redirects are not followed",
         ),
         (
             Fault::RateLimited { retry_after_secs: 0 },
-            "kept refusing to read the server version with HTTP 429 (too many requests) after the retries",
+            "kept refusing to read the server status with HTTP 429 (too many requests) after the retries",
         ),
-        (Fault::Status(503), "the server is not ready to read the server version (HTTP 503;"),
+        (Fault::Status(503), "the server is not ready to read the server status (HTTP 503;"),
     ];
     for (fault, expected) in cases {
         let (sb, env) = pr_scenario(Flavour::Server108);
         passing_pr(&sb, &env);
         let redirect = matches!(fault, Fault::Redirect(_));
-        sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/server/version".into(), fault, times: 100 });
+        sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/system/status".into(), fault, times: 100 });
         let run = env.run();
         assert_eq!(run.result(), "Failed", "{}", run.all());
         let err = run.first_error();
         assert!(err.contains(&expected.replace("{other}", &elsewhere.sonar_url())), "{err}");
         assert!(!err.contains("does not point at a SonarQube server"), "{err}");
-        let asked = sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/server/version").count();
+        let asked = sb.sonar_server.requests().iter().filter(|r| r.path() == "/api/system/status").count();
         assert_eq!(asked > 1, !redirect, "retried only when the answer is transient: {asked} request(s)");
         assert!(sb.azdo_state().pull_request(PR).statuses.is_empty(), "nothing is posted");
     }
     assert!(elsewhere.sonar_server.requests().is_empty(), "nothing, and so no token, went to the other address");
+}
+
+/// A server (or a proxy in front of it) that does not answer the internal api/navigation/global,
+/// and whose status does not say its version: the token is checked the documented way
+/// (api/authentication/validate), the version read from api/server/version, and the run goes on
+/// with the edition unknown. A server that answers both asks neither.
+#[test]
+fn without_navigation_or_a_version_in_the_status_the_checks_fall_back() {
+    let (sb, env) = pr_scenario(Flavour::Server2025);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1"], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    let asked = |path: &str| sb.sonar_server.requests().iter().filter(|r| r.path() == path).count();
+    assert_eq!((asked("/api/authentication/validate"), asked("/api/server/version")), (0, 0));
+
+    let (sb, env) = pr_scenario(Flavour::Server2025);
+    sb.sonar_state().analyses.push(analysis("T1", &["k1"], true));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "T1", Some("7"));
+    let body =
+        |status: u16, content_type: &str, body: &[u8]| Fault::Body { status, content_type: content_type.into(), body: body.to_vec() };
+    let nowhere = body(404, "text/html", b"<html>Not found</html>");
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/navigation/global".into(), fault: nowhere, times: 10 });
+    let status = body(200, "application/json", br#"{"status":"UP"}"#);
+    sb.sonar_server.inject(FaultRule { method: None, path_contains: "/api/system/status".into(), fault: status, times: 10 });
+    let run = env.run();
+    assert_eq!(run.result(), "Succeeded", "{}", run.all());
+    assert!(run.stdout.contains("[pass] SonarQube token valid: api/authentication/validate says valid=true"), "{}", run.stdout);
+    assert!(run.stdout.contains("answers, version 2025.4.2.112048, status UP"), "{}", run.stdout);
+    assert!(run.stdout.contains("[pass] SonarQube edition unknown: api/navigation/global did not say"), "{}", run.stdout);
+    let asked = |path: &str| sb.sonar_server.requests().iter().filter(|r| r.path() == path).count();
+    assert_eq!((asked("/api/authentication/validate"), asked("/api/server/version")), (1, 1));
+    // The version learnt the old way still decides what 2025.4 has: its dependency risks are read.
+    assert_eq!(asked("/api/v2/sca/issues-releases"), 1);
 }

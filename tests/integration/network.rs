@@ -161,7 +161,7 @@ fn an_untrusted_certificate_names_the_host_the_issuer_and_the_fix() {
     let err = &run.first_error();
     assert!(
         err.starts_with(&format!(
-            "SonarQube: TLS to https://localhost:{}/api/server/version failed: the certificate localhost presented is issued by 'CN={}, O=Fabrikam', an authority this agent does not trust (UnknownIssuer).",
+            "SonarQube: TLS to https://localhost:{}/api/system/status failed: the certificate localhost presented is issued by 'CN={}, O=Fabrikam', an authority this agent does not trust (UnknownIssuer).",
             server.port(),
             sandbox::tls::CA_NAME
         )),
