@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Condvar, Mutex};
 
 use super::early_reads::SharedEarly;
+use super::early_writes::EarlyWrites;
+use crate::azdo::AzdoClient;
 use crate::azdo::model::Thread;
 use crate::azdo::write::Write;
-use crate::azdo::writer::Done;
-use crate::azdo::{AzdoClient, Writer};
 use crate::decide;
 use crate::error::Error;
 use crate::parallel;
@@ -23,44 +23,6 @@ use crate::render;
 use crate::settings::{PullRequestTarget, Settings};
 use crate::sonar::model::{GateStatus, ProjectStatus};
 use crate::sonar::{Analysis, AnalysisOutcome, Completed, Flavour, Issues, Waited};
-
-/// Threads being created before the rest is read: the writes, and what each did once done. The
-/// writes go on while the run reads and plans the rest; whatever happens to the run, they are
-/// over before it ends (dropping this waits for them, each bounded by the run's deadline).
-pub(super) struct EarlyWrites {
-    writes: Vec<Write>,
-    results: Option<parallel::Pending<'static, Vec<Result<Done, Error>>>>,
-}
-
-impl EarlyWrites {
-    pub(super) fn none() -> Self {
-        Self { writes: Vec::new(), results: None }
-    }
-
-    pub(super) fn is_empty(&self) -> bool {
-        self.writes.is_empty()
-    }
-
-    /// The writes under way.
-    pub(super) fn writes(&self) -> &[Write] {
-        &self.writes
-    }
-
-    /// Each write with what it did, once all are done.
-    pub(super) fn wait(mut self) -> Vec<(Write, Result<Done, Error>)> {
-        let results = self.results.take().map_or_else(Vec::new, parallel::Pending::wait);
-        std::mem::take(&mut self.writes).into_iter().zip(results).collect()
-    }
-}
-
-impl Drop for EarlyWrites {
-    fn drop(&mut self) {
-        if let Some(results) = self.results.take() {
-            // A panic on the writes' thread was reported there; it is not raised again here.
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| results.wait()));
-        }
-    }
-}
 
 /// The analyses as far as this lane needs them (their issues filled in as they are read);
 /// `closed` once the reads are over.
@@ -232,9 +194,7 @@ impl<'a> EarlyInline<'a> {
         if let Some(status) = self.status_sending {
             status.wait();
         }
-        let (client, pr, sent) = (self.client.clone(), self.target.id, writes.clone());
-        let results = parallel::start_detached(move || Writer { client: &client, pr }.perform_all_leaving(&sent, 1));
-        EarlyWrites { writes, results: Some(results) }
+        EarlyWrites::start(self.client, self.target.id, writes, 1, None)
     }
 }
 

@@ -4,10 +4,11 @@
 //! moment the last gate is read, while the issues, measures and lines are still being read; the
 //! comments follow with the rest.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use super::early_reads::{Early, SharedEarly};
-use crate::azdo::Writer;
+use super::early_writes::EarlyWrites;
+use crate::azdo::AzdoClient;
 use crate::decide;
 use crate::decide::plan::{ProjectResult, StatusTarget, status_writes};
 use crate::decide::statuses::{StatusPlace, ThisBuild, earlier_results};
@@ -34,9 +35,9 @@ struct Gates {
 /// The early status of one run.
 pub(super) struct EarlyStatus<'a> {
     settings: &'a Settings,
-    writer: Writer<'a>,
+    client: &'a Arc<AzdoClient>,
     target: &'a PullRequestTarget,
-    log: &'a Log,
+    log: &'a Arc<Log>,
     gates: Mutex<Gates>,
     changed: Condvar,
     /// The PR's early reads.
@@ -52,12 +53,12 @@ impl<'a> EarlyStatus<'a> {
     /// request submitted in this run.
     pub(super) fn new(
         settings: &'a Settings,
-        writer: Writer<'a>,
+        client: &'a Arc<AzdoClient>,
         target: &'a PullRequestTarget,
         waited: &[Waited],
         early: &'a SharedEarly,
         sending: &'a crate::parallel::Signal,
-        log: &'a Log,
+        log: &'a Arc<Log>,
     ) -> Option<Self> {
         let options = &settings.decoration;
         let own_conditions = options.fail_on_new_issues.is_some()
@@ -84,7 +85,7 @@ impl<'a> EarlyStatus<'a> {
             }
         }
         let gates = Mutex::new(Gates { known, closed: false });
-        Some(Self { settings, writer, target, log, gates, changed: Condvar::new(), early, sending })
+        Some(Self { settings, client, target, log, gates, changed: Condvar::new(), early, sending })
     }
 
     /// The gate of analysis `index` (of `waited`) was read.
@@ -108,9 +109,11 @@ impl<'a> EarlyStatus<'a> {
         self.changed.notify_all();
     }
 
-    /// The status lane: waits for every gate (or the end of the reads), then posts the status.
-    /// Whether it went out; when it did not, it goes with the comments.
-    pub(super) fn post_when_ready(&self) -> bool {
+    /// The status lane: waits for every gate (or the end of the reads), then starts posting the
+    /// status and returns: the status is sent on a thread of its own, so the run plans and sends
+    /// its other writes while it is under way, and collects it when it logs them. Empty when the
+    /// status does not go out early: then it goes with the comments.
+    pub(super) fn post_when_ready(&self) -> EarlyWrites {
         let _said = self.sending.set_on_drop();
         let results: Vec<(String, String, StatusDecision, Verdict)> = {
             let mut gates = self.gates.lock().unwrap_or_else(|p| p.into_inner());
@@ -118,16 +121,16 @@ impl<'a> EarlyStatus<'a> {
                 gates = self.changed.wait(gates).unwrap_or_else(|p| p.into_inner());
             }
             if gates.known.iter().any(Option::is_none) {
-                return false;
+                return EarlyWrites::none();
             }
             gates.known.iter().flatten().map(|k| (k.key.clone(), k.dashboard.clone(), k.decision.clone(), k.verdict)).collect()
         };
         // The writes are planned while looking at the early reads, and made after.
         let Some(Some(writes)) = self.early.with(|early| early.as_ref().ok().and_then(|e| self.plan(e, &results))) else {
-            return false;
+            return EarlyWrites::none();
         };
         self.sending.set();
-        self.post(&writes)
+        EarlyWrites::start(self.client, self.target.id, writes, 0, Some(self.log.clone()))
     }
 
     /// The status writes, unless the PR's statuses could not be read or the PR is not open.
@@ -154,20 +157,5 @@ impl<'a> EarlyStatus<'a> {
             })
             .collect();
         Some(status_writes(&results, StatusTarget { iteration, build_id, earlier: &earlier }, options))
-    }
-
-    fn post(&self, writes: &[crate::azdo::write::Write]) -> bool {
-        let mut ok = true;
-        for result in self.writer.perform_all(writes) {
-            match result {
-                Ok(done) => done.lines.iter().for_each(|l| self.log.info(l)),
-                Err(e) => {
-                    // Posted again with the comments, where a failure is the run's.
-                    self.log.info(&format!("the status could not be posted before the comments ({e}); it is posted with them"));
-                    ok = false;
-                }
-            }
-        }
-        ok
     }
 }

@@ -8,6 +8,7 @@ pub(crate) mod doctor;
 mod early_inline;
 mod early_reads;
 mod early_status;
+mod early_writes;
 mod found;
 mod publish;
 mod refresh;

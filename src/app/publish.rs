@@ -42,10 +42,11 @@ struct PullRequestState {
     threads: Vec<Thread>,
     /// This task's identity (the credential's): only threads whose first comment it wrote are its own.
     me: String,
-    /// The status went out as soon as the gates were read (`early_status`).
-    status_posted: bool,
+    /// The status went out as soon as the gates were read (`early_status`): its writes, under way
+    /// or done. Empty when the status goes with the comments.
+    early_status: super::early_writes::EarlyWrites,
     /// Threads created as soon as the issues were read (`early_inline`).
-    early_writes: super::early_inline::EarlyWrites,
+    early_writes: super::early_writes::EarlyWrites,
 }
 
 /// Where the results come from.
@@ -262,7 +263,7 @@ fn read_results(
     waited: Vec<Waited>,
     early: Option<EarlyRead>,
     reads: &IssueReads<'_>,
-    log: &Log,
+    log: &Arc<Log>,
 ) -> Results {
     use super::early_inline::EarlyInline;
     use super::early_status::EarlyStatus;
@@ -271,7 +272,7 @@ fn read_results(
     let lanes = azdo.map(|(client, t)| {
         // With resolutions to carry over, the status waits for the gate as it is after them.
         let status = (settings.decoration.sync_resolutions == crate::decide::triage::SyncResolutions::None)
-            .then(|| EarlyStatus::new(settings, Writer { client, pr: t.id }, t, &waited, &shared, &status_sending, log))
+            .then(|| EarlyStatus::new(settings, client, t, &waited, &shared, &status_sending, log))
             .flatten();
         let after_status = status.is_some().then_some(&status_sending);
         let inline = EarlyInline::new(settings, client, t, &waited, reads.flavour, &shared, after_status);
@@ -279,7 +280,7 @@ fn read_results(
     });
     let (early_status, early_inline) = lanes.unwrap_or((None, None));
     let lanes = Lanes { status: early_status.as_ref(), inline: early_inline.as_ref() };
-    let (analyses, threads, status_posted) = parallel::scope(|s| {
+    let (analyses, threads, status_writes) = parallel::scope(|s| {
         let inline = early_inline.as_ref().map(|lane| s.start(move || lane.run()));
         let threads = azdo.filter(|_| inline.is_none()).map(|(client, t)| s.start(move || client.threads(t.id)));
         let status = early_status.as_ref().map(|lane| s.start(move || lane.post_when_ready()));
@@ -287,13 +288,13 @@ fn read_results(
         lanes.close();
         // The status lane first: the inline lane sends after the status, and a lane the system
         // gave no thread runs here, when awaited.
-        let status_posted = status.is_some_and(parallel::Pending::wait);
+        let status_writes = status.map_or_else(super::early_writes::EarlyWrites::none, parallel::Pending::wait);
         let threads = match (inline, threads) {
             (Some(lane), _) => Some(lane.wait()),
-            (None, Some(read)) => Some((read.wait(), super::early_inline::EarlyWrites::none())),
+            (None, Some(read)) => Some((read.wait(), super::early_writes::EarlyWrites::none())),
             (None, None) => None,
         };
-        (analyses, threads, status_posted)
+        (analyses, threads, status_writes)
     });
     drop((early_status, early_inline));
     let early = shared.into_inner().map(|e| e.unwrap_or_else(parallel::Pending::wait));
@@ -306,7 +307,7 @@ fn read_results(
             files: early.files.map(|(id, files)| (id, files.wait())),
             threads,
             me: early.me,
-            status_posted,
+            early_status: status_writes,
             early_writes,
         })
     });
@@ -619,7 +620,8 @@ impl Decorating<'_> {
         if let Some(path) = &settings.sarif_file {
             write_sarif(path, analyses, &matched, &settings.names.sarif_file, log);
         }
-        let earlier = if state.status_posted { Vec::new() } else { self.earlier_results(&state, choice.id, analyses) };
+        let status_posted = !state.early_status.is_empty();
+        let earlier = if status_posted { Vec::new() } else { self.earlier_results(&state, choice.id, analyses) };
         let view = PullRequestView {
             threads: &state.threads,
             me: &state.me,
@@ -628,7 +630,7 @@ impl Decorating<'_> {
             notices: self.notices,
             build_id: settings.sonar.search_paths.build_id.as_deref(),
             earlier: &earlier,
-            status_posted: state.status_posted,
+            status_posted,
         };
         let plan = decide::plan_publish(analyses, &matched, &view, &settings.decoration, &render::Comments);
         plan.notes.iter().for_each(|n| log.info(n));
@@ -653,7 +655,8 @@ impl Decorating<'_> {
             return Ok(failures);
         }
         let writer = Writer { client: self.client, pr: self.target.id };
-        let (writes, created) = write_with_early(&writer, plan.writes, state.early_writes, log);
+        let early = EarlyOnes { status: state.early_status, threads: state.early_writes };
+        let (writes, created) = write_with_early(&writer, plan.writes, early, log);
         self.settle(&writer, &writes, &created?, &state.me)?;
         Ok(failures)
     }
@@ -824,53 +827,83 @@ impl Decorating<'_> {
     }
 }
 
-/// `write_in_order` for a plan some of whose threads were created already (`early_inline`): those
-/// are not sent again, and what they did is logged in their place. A thread created early that the
-/// plan does not hold (it never should) is logged after the plan's. Returns every write made and
-/// each one's new thread id.
+/// The writes that went out before the run planned its own.
+struct EarlyOnes {
+    /// The status (`early_status`), which the plan does not hold.
+    status: super::early_writes::EarlyWrites,
+    /// Threads (`early_inline`), which stand in for the plan's own.
+    threads: super::early_writes::EarlyWrites,
+}
+
+/// `write_in_order` for a plan some of whose writes went out already. The status sent early
+/// (`early_status`) is not in the plan: the plan's writes are sent while it may still be under
+/// way, and it is logged first; a status write that failed is sent again now, where a failure is
+/// the run's. Threads created early (`early_inline`) are not sent again, and what they did is
+/// logged in their place; one the plan does not hold (it never should) is logged after the plan's.
+/// Returns every write made and each one's new thread id.
 fn write_with_early(
     writer: &Writer<'_>,
     mut writes: Vec<Write>,
-    early: super::early_inline::EarlyWrites,
+    early: EarlyOnes,
     log: &Log,
 ) -> (Vec<Write>, Result<Vec<Option<u64>>, Error>) {
-    if early.is_empty() {
-        let created = write_in_order(writer, &writes, log);
-        return (writes, created);
-    }
     let marker = |w: &Write| match w {
         Write::CreateThread { thread, .. } => Some(thread.marker.clone()),
         _ => None,
     };
     // Which early write stands in for each of the plan's (by the thread's marker): the rest are
     // sent now, while the early ones may still be under way.
-    let mut unmatched: Vec<bool> = vec![true; early.writes().len()];
+    let mut unmatched: Vec<bool> = vec![true; early.threads.writes().len()];
     let stand_ins: Vec<Option<usize>> = writes
         .iter()
         .map(|w| {
             let m = marker(w)?;
-            let found = (0..unmatched.len()).find(|&i| unmatched[i] && marker(&early.writes()[i]).as_ref() == Some(&m))?;
+            let found = (0..unmatched.len()).find(|&i| unmatched[i] && marker(&early.threads.writes()[i]).as_ref() == Some(&m))?;
             unmatched[found] = false;
             Some(found)
         })
         .collect();
     let rest: Vec<Write> = writes.iter().zip(&stand_ins).filter(|(_, e)| e.is_none()).map(|(w, _)| w.clone()).collect();
     let mut performed = writer.perform_all(&rest).into_iter();
-    let mut early: Vec<Option<(Write, Result<crate::azdo::writer::Done, Error>)>> = early.wait().into_iter().map(Some).collect();
+    let (status, resent) = status_sent_early(writer, early.status, log);
+    let mut threads: Vec<Option<(Write, Result<crate::azdo::writer::Done, Error>)>> = early.threads.wait().into_iter().map(Some).collect();
     let mut results: Vec<Result<crate::azdo::writer::Done, Error>> = stand_ins
         .iter()
-        .map(|e| match e.and_then(|i| early[i].take()) {
+        .map(|e| match e.and_then(|i| threads[i].take()) {
             Some((_, done)) => done,
             None => performed.next().expect("one result per write sent"),
         })
         .collect();
     // An early thread the plan does not hold (it never should): logged and settled all the same.
-    for (write, done) in early.into_iter().flatten() {
+    for (write, done) in threads.into_iter().flatten() {
         writes.push(write);
         results.push(done);
     }
-    let created = log_in_order(results, log);
+    // The status first, as it went out first.
+    let (status, status_results): (Vec<Write>, Vec<_>) = status.into_iter().chain(resent).unzip();
+    let writes: Vec<Write> = status.into_iter().chain(writes).collect();
+    let created = log_in_order(status_results.into_iter().chain(results), log);
     (writes, created)
+}
+
+/// A write, and what it did.
+type Sent = (Write, Result<crate::azdo::writer::Done, Error>);
+
+/// The status writes sent early, each with what it did; one that failed is sent again now (the
+/// second list: each such write, and what sending it again did).
+fn status_sent_early(writer: &Writer<'_>, status: super::early_writes::EarlyWrites, log: &Log) -> (Vec<Sent>, Vec<Sent>) {
+    let (done, failed): (Vec<_>, Vec<_>) = status.wait().into_iter().partition(|(_, r)| r.is_ok());
+    let again: Vec<Write> = failed
+        .into_iter()
+        .map(|(write, result)| {
+            if let Err(e) = result {
+                log.info(&format!("the status could not be posted before the comments ({e}); it is posted with them"));
+            }
+            write
+        })
+        .collect();
+    let resent = again.iter().cloned().zip(writer.perform_all(&again)).collect();
+    (done, resent)
 }
 
 /// Performs the writes (several at once) and logs what each did in plan order, whichever finished

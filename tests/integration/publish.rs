@@ -1505,3 +1505,70 @@ fn failing_pr_on_its_files(issues: usize) -> (Sandbox, TaskEnv) {
     env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
     (sb, env)
 }
+
+/// A status-and-summary run (issue 27: W = 2 in four round trips): the summary does not wait for
+/// the status's answer. The hotspots answer 2 s late, so the status (sent once the gate is read)
+/// goes out before the summary (sent once everything is read); the status is answered 6 s late,
+/// and the summary is sent before that answer. The log still says the status first.
+#[test]
+fn the_summary_is_sent_while_the_status_is_under_way() {
+    use sandbox::server::{Fault, FaultRule};
+    const HOTSPOTS_LATE: std::time::Duration = std::time::Duration::from_secs(2);
+    const STATUS_LATE: std::time::Duration = std::time::Duration::from_secs(6);
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    env.set("INPUT_POSTINLINECOMMENTS", "false");
+    sb.sonar_server.inject(FaultRule {
+        method: None,
+        path_contains: "/api/hotspots/search".into(),
+        fault: Fault::Delay(HOTSPOTS_LATE),
+        times: 1,
+    });
+    sb.azdo_server.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/statuses".into(),
+        fault: Fault::Delay(STATUS_LATE),
+        times: 1,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    let azdo = sb.azdo_server.requests();
+    let posts =
+        |suffix: &str| azdo.iter().filter(|r| r.method == "POST" && r.path().ends_with(suffix)).map(|r| r.received_at).collect::<Vec<_>>();
+    let (statuses, threads) = (posts("/statuses"), posts("/threads"));
+    assert_eq!((statuses.len(), threads.len()), (1, 1), "one status, one summary");
+    assert!(statuses[0] < threads[0], "the status is the first write");
+    assert!(threads[0] < statuses[0] + STATUS_LATE, "the summary did not wait for the status's answer");
+    let (posted, created) = (run.stdout.find("Posted "), run.stdout.find("Created thread "));
+    assert!(posted.is_some() && posted < created, "the log says the status first: {}", run.stdout);
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses.len(), 1);
+    assert_eq!(st.pull_request(PR).threads.len(), 1);
+}
+
+/// A status the early lane could not post is posted with the comments, and the run goes on.
+#[test]
+fn a_status_refused_early_is_posted_with_the_comments() {
+    use sandbox::server::{Fault, FaultRule};
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    env.set("INPUT_POSTINLINECOMMENTS", "false");
+    sb.azdo_server.inject(FaultRule {
+        method: Some("POST".into()),
+        path_contains: "/statuses".into(),
+        fault: Fault::Status(400),
+        times: 1,
+    });
+    let run = env.run();
+    assert_eq!(run.result(), "Failed", "{}", run.all());
+    assert!(run.stdout.contains("the status could not be posted before the comments ("), "{}", run.stdout);
+    assert!(run.stdout.contains("; it is posted with them"), "{}", run.stdout);
+    let posts = sb.azdo_server.requests().iter().filter(|r| r.method == "POST" && r.path().ends_with("/statuses")).count();
+    assert_eq!(posts, 2, "refused once, posted again");
+    let st = sb.azdo_state();
+    assert_eq!(st.pull_request(PR).statuses.len(), 1);
+    assert_eq!(st.pull_request(PR).statuses[0]["state"], "failed");
+    assert_eq!(st.pull_request(PR).threads.len(), 1, "the summary");
+}
