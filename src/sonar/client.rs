@@ -238,12 +238,12 @@ impl SonarClient {
                 }
                 Ok(TokenCheck {
                     accepted: true,
-                    asked: "api/navigation/global",
+                    asked: TokenCall::Navigation,
                     edition: field("edition").map(|e| e.to_ascii_lowercase()),
                     expiry,
                 })
             }
-            401 => Ok(TokenCheck { accepted: false, asked: "api/navigation/global", edition: None, expiry: None }),
+            401 => Ok(TokenCheck { accepted: false, asked: TokenCall::Navigation, edition: None, expiry: None }),
             // An internal call a server (or a proxy in front of it) may not answer: the token is
             // checked the documented way instead, and the edition stays unknown.
             _ => self.validate_token(),
@@ -272,7 +272,7 @@ impl SonarClient {
         }
         let expiry = resp.header("sonarqube-authentication-token-expiration").map(str::to_string);
         let accepted = resp.json::<Validate>().map_err(|e| self.bad_json("api/authentication/validate", e))?.valid;
-        Ok(TokenCheck { accepted, asked: "api/authentication/validate", edition: None, expiry })
+        Ok(TokenCheck { accepted, asked: TokenCall::Validate, edition: None, expiry })
     }
 
     /// The server's own `sonar.core.serverBaseURL`, `None` when unset.
@@ -479,10 +479,7 @@ impl SonarClient {
                 }
                 403 => return Ok(None),
                 404 => {
-                    let msg = error_messages(&resp).unwrap_or_default();
-                    // "The following metric keys are not found: a, b"
-                    if let Some(list) = msg.split("not found:").nth(1) {
-                        let missing: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+                    if let Some(missing) = unknown_metrics(&resp) {
                         keys.retain(|k| !missing.iter().any(|m| m == k));
                         if !keys.is_empty() {
                             continue;
@@ -648,15 +645,13 @@ impl SonarClient {
                 }
                 403 => return Ok(None),
                 404 => {
-                    let msg = error_messages(&resp).unwrap_or_default();
-                    // "The following metric keys are not found: a, b"; the sort's metrics are
-                    // SonarQube's own since 5.x, so a server without them is not a SonarQube.
-                    if let Some(list) = msg.split("not found:").nth(1) {
-                        let missing: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
-                        if !SORTED_BY.iter().any(|k| missing.iter().any(|m| m == k)) {
-                            keys.retain(|k| !missing.iter().any(|m| m == k));
-                            continue;
-                        }
+                    // The sort's metrics are SonarQube's own since 5.x: a server without them
+                    // is not a SonarQube.
+                    if let Some(missing) = unknown_metrics(&resp)
+                        && !SORTED_BY.iter().any(|k| missing.iter().any(|m| m == k))
+                    {
+                        keys.retain(|k| !missing.iter().any(|m| m == k));
+                        continue;
                     }
                     return Err(self.api_error(&resp, &format!("read the measures of '{project_key}'")));
                 }
@@ -941,6 +936,14 @@ impl SonarClient {
             },
         }
     }
+}
+
+/// The metrics a measures call's 404 names as unknown ("The following metric keys are not found:
+/// a, b", `ComponentAction` and `ComponentTreeAction` alike); `None` for any other 404.
+fn unknown_metrics(resp: &Response) -> Option<Vec<String>> {
+    let msg = error_messages(resp)?;
+    let list = msg.split("not found:").nth(1)?;
+    Some(list.split(',').map(|s| s.trim().to_string()).collect())
 }
 
 /// SonarQube's `{"errors":[{"msg":…}]}` joined, if the body is that.

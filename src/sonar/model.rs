@@ -12,12 +12,42 @@ pub(crate) struct SystemStatus {
     pub(crate) version: Option<String>,
 }
 
+/// The call that checks a token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TokenCall {
+    /// `api/navigation/global`: 401 for a token SonarQube does not accept (a Server).
+    Navigation,
+    /// `api/authentication/validate`: `valid` true or false (SonarQube Cloud, or a Server that
+    /// does not answer the navigation).
+    Validate,
+}
+
+impl TokenCall {
+    /// Why the token is rejected, in the call's own terms.
+    pub(crate) fn rejected(self) -> &'static str {
+        match self {
+            TokenCall::Navigation => {
+                "api/navigation/global answered HTTP 401, as SonarQube answers every call made with a token it does not accept"
+            }
+            TokenCall::Validate => "api/authentication/validate answered valid=false",
+        }
+    }
+
+    /// That the token is accepted, in the call's own terms.
+    pub(crate) fn accepted(self) -> &'static str {
+        match self {
+            TokenCall::Navigation => "api/navigation/global accepted it",
+            TokenCall::Validate => "api/authentication/validate says valid=true",
+        }
+    }
+}
+
 /// What a token check said: accepted or not, by which call, and what its answer carried.
 #[derive(Debug)]
 pub(crate) struct TokenCheck {
     pub(crate) accepted: bool,
     /// The call that answered, for the check's line.
-    pub(crate) asked: &'static str,
+    pub(crate) asked: TokenCall,
     /// community, developer, enterprise, datacenter (`api/navigation/global` only).
     pub(crate) edition: Option<String>,
     /// `SonarQube-Authentication-Token-Expiration`, when the token expires.

@@ -162,11 +162,7 @@ pub(crate) fn preflight(client: &SonarClient, checks: &mut Vec<Check>) -> Result
 /// week before.
 fn check_token(client: &SonarClient, token: &super::model::TokenCheck, checks: &mut Vec<Check>) -> Result<Option<TokenExpiry>, Error> {
     if !token.accepted {
-        let why = if token.asked == "api/authentication/validate" {
-            "api/authentication/validate answered valid=false".to_string()
-        } else {
-            format!("{} answered HTTP 401, as SonarQube answers every call made with a token it does not accept", token.asked)
-        };
+        let why = token.asked.rejected();
         let msg = format!(
             "the token is not valid for this server: {why}. It is mistyped, expired or revoked, or it was created on another server; create a new token (My Account > Security) and update {}",
             client.names().token
@@ -178,11 +174,7 @@ fn check_token(client: &SonarClient, token: &super::model::TokenCheck, checks: &
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let token_expiry = token.expiry.as_deref().and_then(|h| token_expiry(h, now));
     let expires = token_expiry.as_ref().map(|e| format!("; it expires on {} (UTC)", e.date)).unwrap_or_default();
-    let said = if token.asked == "api/authentication/validate" {
-        "api/authentication/validate says valid=true".to_string()
-    } else {
-        format!("{} accepted it", token.asked)
-    };
+    let said = token.asked.accepted();
     checks.push(Check::pass("sonar.token", "SonarQube token valid", format!("{said}{expires}")));
     if let Some(expiry) = token_expiry.as_ref().filter(|e| e.is_near()) {
         checks.push(Check::warn(

@@ -1506,6 +1506,15 @@ fn failing_pr_on_its_files(issues: usize) -> (Sandbox, TaskEnv) {
     (sb, env)
 }
 
+/// A failing pull request analysis whose run writes a status and a summary only (W = 2).
+fn status_and_summary_run() -> (Sandbox, TaskEnv) {
+    let (sb, mut env) = pr_scenario(Flavour::Server108);
+    sb.sonar_state().analyses.push(failing_pr_analysis(3));
+    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
+    env.set("INPUT_POSTINLINECOMMENTS", "false");
+    (sb, env)
+}
+
 /// A status-and-summary run (issue 27: W = 2 in four round trips): the summary does not wait for
 /// the status's answer. The hotspots answer 2 s late, so the status (sent once the gate is read)
 /// goes out before the summary (sent once everything is read); the status is answered 6 s late,
@@ -1515,10 +1524,7 @@ fn the_summary_is_sent_while_the_status_is_under_way() {
     use sandbox::server::{Fault, FaultRule};
     const HOTSPOTS_LATE: std::time::Duration = std::time::Duration::from_secs(2);
     const STATUS_LATE: std::time::Duration = std::time::Duration::from_secs(6);
-    let (sb, mut env) = pr_scenario(Flavour::Server108);
-    sb.sonar_state().analyses.push(failing_pr_analysis(3));
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
-    env.set("INPUT_POSTINLINECOMMENTS", "false");
+    let (sb, env) = status_and_summary_run();
     sb.sonar_server.inject(FaultRule {
         method: None,
         path_contains: "/api/hotspots/search".into(),
@@ -1551,10 +1557,7 @@ fn the_summary_is_sent_while_the_status_is_under_way() {
 #[test]
 fn a_status_refused_early_is_posted_with_the_comments() {
     use sandbox::server::{Fault, FaultRule};
-    let (sb, mut env) = pr_scenario(Flavour::Server108);
-    sb.sonar_state().analyses.push(failing_pr_analysis(3));
-    env.write_report(".scannerwork/report-task.txt", &sb, "shop", "AZx-task-1", Some("7"));
-    env.set("INPUT_POSTINLINECOMMENTS", "false");
+    let (sb, env) = status_and_summary_run();
     sb.azdo_server.inject(FaultRule {
         method: Some("POST".into()),
         path_contains: "/statuses".into(),
